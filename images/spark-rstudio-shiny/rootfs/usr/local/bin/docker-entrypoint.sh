@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# Entrypoint of the spark-rstudio-shiny image.
+#   SPARK_ROLE=master  runs the Spark master, Shiny Server and (when installed) RStudio Server
+#                      under supervisord.
+#   SPARK_ROLE=worker  waits for the master, then runs one Spark worker in the foreground.
+# Any other command given to the container is run as it is (e.g. `spark-submit ...`, `bash`).
+set -Eeuo pipefail
+
+readonly EX_USAGE=64 EX_UNAVAILABLE=69
+
+# log MESSAGE...
+#   One line on stdout, tagged like the supervised processes.
+log() {
+	echo "[entrypoint] $*"
+}
+
+# fail EXIT_CODE
+#   Prints stdin (a heredoc with the fix) to stderr and exits.
+fail() {
+	sed 's/^/[entrypoint] /' >&2
+	exit "$1"
+}
+
+# file_env VAR [DEFAULT]
+#   Sets VAR from $VAR or from the file named by $VAR_FILE (Docker secrets); refuses both.
+file_env() {
+	local var=$1 default=${2:-}
+	local file_var="${var}_FILE"
+	if [ -n "${!var:-}" ] && [ -n "${!file_var:-}" ]; then
+		fail "$EX_USAGE" <<-EOM
+			error: both $var and $file_var are set; they are exclusive.
+			Keep $file_var (a Docker secret) and unset $var.
+		EOM
+	fi
+	local value=$default
+	if [ -n "${!var:-}" ]; then
+		value=${!var}
+	elif [ -n "${!file_var:-}" ]; then
+		value=$(<"${!file_var}")
+	fi
+	export "$var"="$value"
+	unset "$file_var"
+}
+
+# validate_role
+#   SPARK_ROLE must be master or worker; anything else stops before anything starts.
+validate_role() {
+	case "${SPARK_ROLE:-}" in
+		master | worker) ;;
+		*)
+			fail "$EX_USAGE" <<-EOM
+				error: SPARK_ROLE must be "master" or "worker", got "${SPARK_ROLE:-}".
+				Set it with -e SPARK_ROLE=master (the head) or -e SPARK_ROLE=worker.
+			EOM
+			;;
+	esac
+}
+
+# parse_master_url
+#   Splits SPARK_MASTER_URL (spark://HOST:PORT) into MASTER_HOST and MASTER_PORT.
+parse_master_url() {
+	if ! [[ "$SPARK_MASTER_URL" =~ ^spark://([A-Za-z0-9._-]+):([0-9]{1,5})$ ]]; then
+		fail "$EX_USAGE" <<-EOM
+			error: SPARK_MASTER_URL must look like spark://HOST:PORT, got "$SPARK_MASTER_URL".
+		EOM
+	fi
+	MASTER_HOST=${BASH_REMATCH[1]}
+	MASTER_PORT=${BASH_REMATCH[2]}
+}
+
+# local_addresses
+#   The container's IPv4 addresses, loopback excluded.
+local_addresses() {
+	ip -o -4 addr show scope global | awk '{ split($4, a, "/"); print a[1] }'
+}
+
+# resolve_ipv4 NAME
+#   The IPv4 addresses NAME resolves to (with dnsrr, a Swarm service's task addresses).
+resolve_ipv4() {
+	getent ahostsv4 "$1" 2>/dev/null | awk '{ print $1 }' | sort -u
+}
+
+# detect_local_ip
+#   The address other containers reach this one at (Spark RPC and drivers bind and advertise it). A container on a Swarm stack has several
+#   (overlay, docker_gwbridge, ingress); the right one is on the network shared with the master:
+#   the master finds its own address among those the master's name resolves to, a worker takes
+#   the source address of its route to the master. SPARK_LOCAL_IP set by the user wins.
+detect_local_ip() {
+	if [ -n "${SPARK_LOCAL_IP:-}" ]; then
+		echo "$SPARK_LOCAL_IP"
+		return
+	fi
+	local addr mine resolved
+	mine=$(local_addresses)
+	for _ in $(seq 1 10); do
+		resolved=$(resolve_ipv4 "$MASTER_HOST")
+		[ -n "$resolved" ] && break
+		sleep 1
+	done
+	if [ -n "$resolved" ]; then
+		for addr in $resolved; do
+			if grep -qxF "$addr" <<<"$mine"; then
+				echo "$addr"
+				return
+			fi
+		done
+		if [ "$SPARK_ROLE" = worker ]; then
+			addr=$(ip -o route get "$(head -n1 <<<"$resolved")" 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')
+			if [ -n "$addr" ]; then
+				echo "$addr"
+				return
+			fi
+		fi
+	fi
+	head -n1 <<<"$mine"
+}
+
+# container_cpus
+#   CPUs this container may use: its CFS quota (cgroup v1 or v2) rounded up, else the CPUs online.
+container_cpus() {
+	local online quota period
+	online=$(nproc)
+	if [ -r /sys/fs/cgroup/cpu.max ]; then
+		read -r quota period </sys/fs/cgroup/cpu.max
+	elif [ -r /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]; then
+		quota=$(</sys/fs/cgroup/cpu/cpu.cfs_quota_us)
+		period=$(</sys/fs/cgroup/cpu/cpu.cfs_period_us)
+	fi
+	if [[ "${quota:-max}" =~ ^[0-9]+$ ]] && [ "$quota" -gt 0 ]; then
+		local limited=$(((quota + period - 1) / period))
+		[ "$limited" -lt "$online" ] && online=$limited
+	fi
+	echo "$online"
+}
+
+# container_memory_mb
+#   Memory this container may use in MiB: its cgroup limit (v1 or v2), else the machine's.
+container_memory_mb() {
+	local total limit=
+	total=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
+	if [ -r /sys/fs/cgroup/memory.max ]; then
+		limit=$(</sys/fs/cgroup/memory.max)
+	elif [ -r /sys/fs/cgroup/memory/memory.limit_in_bytes ]; then
+		limit=$(</sys/fs/cgroup/memory/memory.limit_in_bytes)
+	fi
+	if [[ "$limit" =~ ^[0-9]+$ ]] && [ $((limit / 1048576)) -lt "$total" ]; then
+		total=$((limit / 1048576))
+	fi
+	echo "$total"
+}
+
+# configure_spark
+#   Writes the settings every Spark process in this container reads: spark-env.sh (sourced by
+#   spark-class and spark-submit, so drivers started from R get it too) and spark-defaults.conf.
+configure_spark() {
+	cat >"$SPARK_HOME/conf/spark-env.sh" <<-EOM
+		# Written by docker-entrypoint.sh at container start. SPARK_LOCAL_IP is left unset on
+		# purpose: Spark binds its web UIs to it, and they must answer on every interface (health
+		# checks on loopback, host-mode published ports). RPC addresses are set explicitly instead.
+		export SPARK_MASTER_HOST=$SPARK_MASTER_HOST
+	EOM
+	cat >"$SPARK_HOME/conf/spark-defaults.conf" <<-EOM
+		# Written by docker-entrypoint.sh at container start.
+		spark.master                     $SPARK_MASTER_URL
+		spark.driver.host                $ADVERTISE_IP
+		spark.driver.bindAddress         $ADVERTISE_IP
+		spark.master.rest.enabled        false
+		spark.worker.cleanup.enabled     true
+	EOM
+	chown spark:spark "$SPARK_HOME/conf/spark-env.sh" "$SPARK_HOME/conf/spark-defaults.conf"
+}
+
+# configure_r
+#   R started by Shiny Server or RStudio does not inherit the container's environment; give
+#   every R session what it needs to open a Spark session against this cluster.
+configure_r() {
+	local site=/etc/R/Renviron.site
+	[ -d /etc/R ] || return 0
+	sed -i '/^# BEGIN spark-rstudio-shiny/,/^# END spark-rstudio-shiny/d' "$site" 2>/dev/null || true
+	cat >>"$site" <<-EOM
+		# BEGIN spark-rstudio-shiny (written by docker-entrypoint.sh)
+		SPARK_HOME=$SPARK_HOME
+		SPARK_MASTER_URL=$SPARK_MASTER_URL
+		JAVA_HOME=$JAVA_HOME
+		RETICULATE_PYTHON=$RETICULATE_PYTHON
+		PYSPARK_PYTHON=/usr/bin/python3
+		PYTHONPATH=$PYTHONPATH
+		# END spark-rstudio-shiny
+	EOM
+}
+
+# wait_for_master
+#   Bounded TCP probe of the master's RPC port; gives up after SPARK_MASTER_WAIT_SECONDS.
+wait_for_master() {
+	local deadline=$((SECONDS + SPARK_MASTER_WAIT_SECONDS))
+	log "waiting up to ${SPARK_MASTER_WAIT_SECONDS}s for the Spark master at $MASTER_HOST:$MASTER_PORT"
+	until timeout 2 bash -c "exec 3<>/dev/tcp/$MASTER_HOST/$MASTER_PORT" 2>/dev/null; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			fail "$EX_UNAVAILABLE" <<-EOM
+				error: the Spark master at $SPARK_MASTER_URL did not answer within ${SPARK_MASTER_WAIT_SECONDS}s.
+				Check that the master runs and shares a network with this worker,
+				or raise SPARK_MASTER_WAIT_SECONDS.
+			EOM
+		fi
+		sleep 1
+	done
+	log "the Spark master answers at $MASTER_HOST:$MASTER_PORT"
+}
+
+# rstudio_installed
+rstudio_installed() {
+	[ -x /usr/lib/rstudio-server/bin/rserver ]
+}
+
+# start_master
+#   Enables the supervised programs this image has, then hands over to supervisord.
+start_master() {
+	local enabled=/etc/srs/supervisor/enabled
+	mkdir -p "$enabled"
+	rm -f "$enabled"/*.conf
+	ln -s ../available/spark-master.conf ../available/shiny-server.conf "$enabled/"
+	if rstudio_installed; then
+		ln -s ../available/rstudio-server.conf "$enabled/"
+	else
+		log "RStudio Server is not installed in this image (see the label org.spark-rstudio-shiny.rstudio); skipping it"
+	fi
+	log "starting the head: Spark master on $SPARK_MASTER_HOST:$SPARK_MASTER_PORT (UI :$SPARK_MASTER_WEBUI_PORT), Shiny Server :$SHINY_PORT$(rstudio_installed && echo ", RStudio Server :$RSTUDIO_PORT")"
+	exec supervisord --nodaemon --configuration /etc/srs/supervisord.conf
+}
+
+# start_worker
+#   Runs one Spark worker as the spark user, in the foreground.
+start_worker() {
+	wait_for_master
+	log "starting a Spark worker with $SPARK_WORKER_CORES cores and $SPARK_WORKER_MEMORY on $ADVERTISE_IP"
+	exec setpriv --reuid=spark --regid=spark --init-groups \
+		env HOME="$SPARK_HOME" \
+		srs-log-prefix spark-worker \
+		"$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.worker.Worker \
+		--host "$ADVERTISE_IP" \
+		--cores "$SPARK_WORKER_CORES" \
+		--memory "$SPARK_WORKER_MEMORY" \
+		--webui-port "$SPARK_WORKER_WEBUI_PORT" \
+		--work-dir "$SPARK_HOME/work" \
+		"$SPARK_MASTER_URL"
+}
+
+_main() {
+	if [ "$#" -gt 0 ]; then
+		exec "$@"
+	fi
+	validate_role
+	: "${SPARK_HOME:=/opt/spark}" "${SPARK_MASTER_URL:=spark://master:7077}"
+	: "${SPARK_MASTER_PORT:=7077}" "${SPARK_MASTER_WEBUI_PORT:=8080}" "${SPARK_WORKER_WEBUI_PORT:=8081}"
+	: "${SHINY_PORT:=3838}" "${RSTUDIO_PORT:=8787}" "${SPARK_MASTER_WAIT_SECONDS:=120}"
+	export SPARK_MASTER_PORT SPARK_MASTER_WEBUI_PORT SPARK_WORKER_WEBUI_PORT SHINY_PORT RSTUDIO_PORT
+	if ! [[ "$SPARK_MASTER_WAIT_SECONDS" =~ ^[0-9]+$ ]]; then
+		echo "error: SPARK_MASTER_WAIT_SECONDS must be a whole number of seconds, got \"$SPARK_MASTER_WAIT_SECONDS\"." | fail "$EX_USAGE"
+	fi
+	parse_master_url
+	ADVERTISE_IP=$(detect_local_ip)
+	unset SPARK_LOCAL_IP
+	export SPARK_MASTER_HOST=${SPARK_MASTER_HOST:-$ADVERTISE_IP}
+	export SPARK_WORKER_CORES=${SPARK_WORKER_CORES:-$(container_cpus)}
+	if [ -z "${SPARK_WORKER_MEMORY:-}" ]; then
+		# As Spark does on a bare machine: all memory but 1 GiB for the worker daemon, at least 1 GiB.
+		local mb
+		mb=$(($(container_memory_mb) - 1024))
+		[ "$mb" -lt 1024 ] && mb=1024
+		SPARK_WORKER_MEMORY=${mb}m
+	fi
+	export SPARK_WORKER_MEMORY
+	log "role $SPARK_ROLE, address $ADVERTISE_IP, master $SPARK_MASTER_URL"
+	configure_spark
+	configure_r
+	"start_$SPARK_ROLE"
+}
+
+# Sourcing this file (for tests) defines the functions without running anything.
+if ! (return 0 2>/dev/null); then
+	_main "$@"
+fi

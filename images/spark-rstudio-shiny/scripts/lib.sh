@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Helpers shared by the install_<component>.sh scripts. Source it, do not run it.
+
+# apt_install PACKAGE...
+#   Installs Debian packages without recommends; updates the lists only when they are missing,
+#   so several scripts in one RUN do not each pay for an update.
+apt_install() {
+	if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -print -quit 2>/dev/null)" ]; then
+		apt-get update
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+}
+
+# apt_cleanup
+#   Drops the package lists and caches so they do not end up in the layer.
+apt_cleanup() {
+	apt-get clean
+	rm -rf /var/lib/apt/lists/*
+}
+
+# die MESSAGE...
+#   One line on stderr, then exit 1.
+die() {
+	echo >&2 "error: $*"
+	exit 1
+}
+
+# installed_version PACKAGE
+#   The Debian version of an installed package, or "absent".
+installed_version() {
+	dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo absent
+}
+
+# record_version COMPONENT VERSION
+#   Keeps what was installed in /etc/srs/versions, read by the entrypoint and by `srs doctor`.
+record_version() {
+	mkdir -p /etc/srs
+	touch /etc/srs/versions
+	sed -i "/^$1=/d" /etc/srs/versions
+	echo "$1=$2" >>/etc/srs/versions
+}

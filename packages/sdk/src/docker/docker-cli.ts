@@ -1,0 +1,121 @@
+import { execa, type ExecaError } from 'execa';
+import { SrsError } from '../errors/srs-error.js';
+
+/** Options of one docker CLI call. */
+export interface DockerRunOptions {
+  /** Kill the command and reject with DOCKER_COMMAND_TIMEOUT after this many milliseconds. */
+  timeoutMs?: number;
+  /** Abort the command; the call rejects with ABORTED. */
+  signal?: AbortSignal;
+  /** Text or bytes written to the command's stdin. */
+  input?: string | Uint8Array;
+  /** Called with each line of stdout and stderr as it arrives (build output, pulls). */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Extra environment variables for the docker CLI. */
+  env?: Record<string, string>;
+}
+
+/** What a docker CLI call printed. */
+export interface DockerResult {
+  /** The command line, for messages. */
+  command: string;
+  /** Trimmed stdout. */
+  stdout: string;
+  /** Trimmed stderr. */
+  stderr: string;
+}
+
+/** Runs the docker CLI. An interface, so unit tests can replay recorded output. */
+export interface DockerClient {
+  /** Runs `docker ...args`; rejects with an {@link SrsError} on any failure. */
+  run(args: readonly string[], options?: DockerRunOptions): Promise<DockerResult>;
+}
+
+/** The real {@link DockerClient}: the `docker` binary through execa. */
+export class DockerCli implements DockerClient {
+  readonly #binary: string;
+
+  constructor(options: { binary?: string } = {}) {
+    this.#binary = options.binary ?? 'docker';
+  }
+
+  async run(args: readonly string[], options: DockerRunOptions = {}): Promise<DockerResult> {
+    const command = [this.#binary, ...args].join(' ');
+    const subprocess = execa(this.#binary, args, {
+      ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+      ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
+      ...(options.input === undefined ? {} : { input: options.input }),
+      env: { DOCKER_CLI_HINTS: 'false', ...options.env },
+      stripFinalNewline: true,
+      reject: true,
+    });
+    if (options.onLine !== undefined) {
+      const onLine = options.onLine;
+      forwardLines(subprocess.stdout, (line) => onLine(line, 'stdout'));
+      forwardLines(subprocess.stderr, (line) => onLine(line, 'stderr'));
+    }
+    try {
+      const result = await subprocess;
+      return { command, stdout: String(result.stdout).trim(), stderr: String(result.stderr).trim() };
+    } catch (error) {
+      throw mapDockerFailure(error as ExecaError, command);
+    }
+  }
+}
+
+function forwardLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+  if (stream === null) return;
+  let pending = '';
+  stream.on('data', (chunk: Buffer | string) => {
+    pending += chunk.toString();
+    const lines = pending.split(/\r?\n/);
+    pending = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
+  });
+  stream.on('end', () => {
+    if (pending !== '') onLine(pending);
+  });
+}
+
+/**
+ * Turns an execa failure of the docker CLI into an {@link SrsError} with a code and a hint.
+ * Exported for unit tests with recorded stderr.
+ */
+export function mapDockerFailure(error: ExecaError, command: string): SrsError {
+  const stderr = typeof error.stderr === 'string' ? error.stderr.trim() : '';
+  const base = { command, exitCode: error.exitCode, stderr, cause: error };
+  if (error.code === 'ENOENT') {
+    return new SrsError({
+      ...base,
+      code: 'DOCKER_NOT_INSTALLED',
+      message: `the docker CLI was not found (${command})`,
+      hint: 'install Docker Engine (on Debian: apt-get install docker.io) or put docker on PATH',
+    });
+  }
+  if (error.isCanceled) {
+    return new SrsError({ ...base, code: 'ABORTED', message: `aborted: ${command}` });
+  }
+  if (error.timedOut) {
+    return new SrsError({
+      ...base,
+      code: 'DOCKER_COMMAND_TIMEOUT',
+      message: `docker did not finish in time: ${command}`,
+      hint: 'the engine may be overloaded or hung; check `docker info` and the daemon log',
+    });
+  }
+  if (/Cannot connect to the Docker daemon|Is the docker daemon running|error during connect/i.test(stderr)) {
+    return new SrsError({
+      ...base,
+      code: 'DOCKER_DAEMON_UNREACHABLE',
+      message: 'no Docker engine answers',
+      hint: 'start the engine (systemctl start docker, or dockerd &) and check DOCKER_HOST',
+    });
+  }
+  const lastLine = stderr.split('\n').filter((line) => line.trim() !== '').pop() ?? `exit code ${String(error.exitCode)}`;
+  return new SrsError({
+    ...base,
+    code: 'DOCKER_COMMAND_FAILED',
+    message: `${command} failed: ${lastLine}`,
+    hint: 'see stderr for the whole output of the command',
+  });
+}
