@@ -1,9 +1,10 @@
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ChecksumMismatchError, SrsError } from '../errors/srs-error.js';
+import { SrsError } from '../errors/srs-error.js';
 import { ApacheArchiveSource } from './apache-archive-source.js';
 import { artifactDir, defaultCacheDir } from './artifact-cache.js';
-import { formatChecksum, verifyChecksum, type Checksum } from './checksum.js';
+import { CHECKSUM_SIDECAR_SUFFIX, verifyOrEvict } from './artifact-verification.js';
+import { formatChecksum, type Checksum } from './checksum.js';
 import { stepsToStderr, type ImageProgressListener } from './image-progress.js';
 import { PypiSource } from './pypi-source.js';
 import { DEFAULT_SPARK_SOURCES, type SparkArtifactSource, type SparkSourceName } from './spark-artifact-source.js';
@@ -40,7 +41,6 @@ export interface FetchSparkArtifactOptions {
   sourceImplementations?: Partial<Record<SparkSourceName, SparkArtifactSource>> | undefined;
 }
 
-const SIDECAR_SUFFIX = '.checksum';
 
 function parseSidecar(text: string): Checksum | undefined {
   const match = /^(sha256|sha512):([0-9a-f]+)\s*$/.exec(text.trim());
@@ -74,7 +74,7 @@ export async function fetchSparkArtifact(options: FetchSparkArtifactOptions): Pr
   for (const name of order) {
     const source = implementations[name];
     const path = join(dir, source.fileName(options.version));
-    const recorded = await readFile(path + SIDECAR_SUFFIX, 'utf8').then(parseSidecar, () => undefined);
+    const recorded = await readFile(path + CHECKSUM_SIDECAR_SUFFIX, 'utf8').then(parseSidecar, () => undefined);
     if (recorded === undefined || !(await exists(path))) continue;
     await verifyOrEvict(path, recorded);
     onProgress({ kind: 'step', message: `Spark ${options.version}: using cached ${source.fileName(options.version)} (${name}, ${recorded.algorithm} verified)` });
@@ -100,7 +100,7 @@ export async function fetchSparkArtifact(options: FetchSparkArtifactOptions): Pr
       continue;
     }
     await verifyOrEvict(path, checksum);
-    await writeFile(path + SIDECAR_SUFFIX, `${formatChecksum(checksum)}\n`);
+    await writeFile(path + CHECKSUM_SIDECAR_SUFFIX, `${formatChecksum(checksum)}\n`);
     onProgress({ kind: 'step', message: `Spark ${options.version}: fetched ${fileName} from ${name} (${checksum.algorithm} verified)` });
     return { source: name, version: options.version, path, fileName, checksum, fromCache: false };
   }
@@ -109,18 +109,6 @@ export async function fetchSparkArtifact(options: FetchSparkArtifactOptions): Pr
     message: `no source could provide Spark ${options.version}:\n  ${failures.join('\n  ')}`,
     hint: `check the network, set SRS_APACHE_MIRROR or PIP_INDEX_URL, or put a verified artifact in ${dir}`,
   });
-}
-
-async function verifyOrEvict(path: string, checksum: Checksum): Promise<void> {
-  try {
-    await verifyChecksum(path, checksum);
-  } catch (error) {
-    if (error instanceof ChecksumMismatchError) {
-      await rm(path, { force: true });
-      await rm(path + SIDECAR_SUFFIX, { force: true });
-    }
-    throw error;
-  }
 }
 
 function firstLine(error: unknown): string {

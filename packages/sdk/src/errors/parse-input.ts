@@ -1,0 +1,18 @@
+import type { z } from 'zod';
+import { SrsError } from './srs-error.js';
+
+/**
+ * Validates caller input with a zod schema; on failure throws one INVALID_CONFIGURATION error
+ * listing every issue, before anything is changed.
+ */
+export function parseInput<Schema extends z.ZodType>(schema: Schema, input: unknown, what: string): z.output<Schema> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => `${issue.path.length === 0 ? what : issue.path.join('.')}: ${issue.message}`);
+  throw new SrsError({
+    code: 'INVALID_CONFIGURATION',
+    message: `invalid ${what}: ${issues.join('; ')}`,
+    hint: 'fix the values named above; nothing was changed',
+    cause: result.error,
+  });
+}

@@ -1,0 +1,123 @@
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { DockerCli, type DockerClient } from '../docker/docker-cli.js';
+import { SrsError } from '../errors/srs-error.js';
+import { stepsToStderr, type ImageProgressListener } from './image-progress.js';
+
+/** How the base image came to be there. */
+export type BaseImageOrigin = 'present' | 'pulled' | 'bootstrapped';
+
+/** Options of {@link ensureBaseImage}. */
+export interface EnsureBaseImageOptions {
+  /** The image the Dockerfile starts FROM, e.g. "debian:trixie-slim". */
+  image: string;
+  /** Docker client; default the real CLI. */
+  docker?: DockerClient | undefined;
+  /** Aborts the pull or the bootstrap. */
+  signal?: AbortSignal | undefined;
+  /** How long a pull may take before the offline path is taken. */
+  pullTimeoutMs?: number | undefined;
+  /** Debian mirror for debootstrap; default $SRS_DEBIAN_MIRROR, then the machine's apt sources, then deb.debian.org. */
+  mirror?: string | undefined;
+  /** Receives steps and tool output. */
+  onProgress?: ImageProgressListener | undefined;
+}
+
+/**
+ * Makes sure `image` exists locally: already there, else pulled, else (no registry answers, as
+ * here and on many enterprise networks) built from the Debian mirror with debootstrap and
+ * `docker import`, under the same name so the Dockerfile stays unchanged.
+ */
+export async function ensureBaseImage(options: EnsureBaseImageOptions): Promise<BaseImageOrigin> {
+  const docker = options.docker ?? new DockerCli();
+  const onProgress = options.onProgress ?? stepsToStderr;
+  const signalOption = options.signal === undefined ? {} : { signal: options.signal };
+  const present = await docker.run(['image', 'inspect', '--format', '{{.Id}}', options.image], signalOption).then(
+    () => true,
+    (error: unknown) => {
+      if (error instanceof SrsError && error.code !== 'DOCKER_COMMAND_FAILED') throw error;
+      return false;
+    },
+  );
+  if (present) {
+    onProgress({ kind: 'step', message: `Base image ${options.image}: present locally` });
+    return 'present';
+  }
+  onProgress({ kind: 'step', message: `Base image ${options.image}: pulling…` });
+  try {
+    await docker.run(['pull', options.image], { ...signalOption, timeoutMs: options.pullTimeoutMs ?? 120_000 });
+    onProgress({ kind: 'step', message: `Base image ${options.image}: pulled` });
+    return 'pulled';
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    const reason = error instanceof SrsError ? error.message.split('\n')[0] : String(error);
+    onProgress({ kind: 'step', message: `Base image ${options.image}: pull failed (${reason}); bootstrapping it from the Debian mirror (offline path)` });
+  }
+  await bootstrapDebianImage({ ...options, docker, onProgress });
+  onProgress({ kind: 'step', message: `Base image ${options.image}: bootstrapped with debootstrap and imported` });
+  return 'bootstrapped';
+}
+
+/** "debian:trixie-slim" → "trixie"; undefined for images debootstrap cannot make. */
+export function debianSuiteOf(image: string): string | undefined {
+  const match = /^(?:docker\.io\/)?(?:library\/)?debian:([a-z]+)(?:-slim)?$/.exec(image);
+  return match?.[1];
+}
+
+/** The first Debian mirror named in the machine's apt sources, if any. */
+export async function mirrorFromAptSources(root = '/etc/apt'): Promise<string | undefined> {
+  const files = [join(root, 'sources.list')];
+  const dir = join(root, 'sources.list.d');
+  for (const name of await readdir(dir).catch(() => [] as string[])) files.push(join(dir, name));
+  for (const file of files) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    const match = /^(?:deb\s+(?:\[[^\]]*\]\s+)?|URIs:\s*)(https?:\/\/\S+\/debian)\/?\s/m.exec(text);
+    if (match?.[1] !== undefined) return match[1];
+  }
+  return undefined;
+}
+
+async function bootstrapDebianImage(options: EnsureBaseImageOptions & { docker: DockerClient; onProgress: ImageProgressListener }): Promise<void> {
+  const suite = debianSuiteOf(options.image);
+  if (suite === undefined) {
+    throw new SrsError({
+      code: 'BASE_IMAGE_UNAVAILABLE',
+      message: `${options.image} could not be pulled and is not a Debian image debootstrap can make`,
+      hint: 'load it with `docker load`, make a registry reachable, or use a debian:<suite>-slim base',
+    });
+  }
+  const mirror = options.mirror ?? process.env.SRS_DEBIAN_MIRROR ?? (await mirrorFromAptSources()) ?? 'http://deb.debian.org/debian';
+  const work = await mkdtemp(join(tmpdir(), 'srs-base-'));
+  const rootfs = join(work, 'rootfs');
+  const tarball = join(work, 'rootfs.tar');
+  const run = async (file: string, args: string[]): Promise<void> => {
+    const child = execa(file, args, { ...(options.signal === undefined ? {} : { cancelSignal: options.signal }), all: true });
+    child.all?.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') options.onProgress({ kind: 'output', line });
+    });
+    await child;
+  };
+  try {
+    options.onProgress({ kind: 'step', message: `debootstrap --variant=minbase ${suite} from ${mirror}…` });
+    await run('debootstrap', ['--variant=minbase', suite, rootfs, mirror]);
+    await run('tar', ['-C', rootfs, '-cf', tarball, '.']);
+    await options.docker.run(['import', '--change', 'CMD ["bash"]', tarball, options.image], {
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+  } catch (error) {
+    if (error instanceof SrsError) throw error;
+    const missing = (error as { code?: string }).code === 'ENOENT';
+    throw new SrsError({
+      code: 'BASE_IMAGE_UNAVAILABLE',
+      message: missing
+        ? `${options.image} could not be pulled and debootstrap is not installed`
+        : `bootstrapping ${options.image} from ${mirror} failed: ${(error as Error).message.split('\n')[0]}`,
+      hint: missing ? 'install debootstrap (apt-get install debootstrap) and run as root, or make a registry reachable' : 'check that the Debian mirror answers (SRS_DEBIAN_MIRROR) and that this runs as root',
+      cause: error,
+    });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

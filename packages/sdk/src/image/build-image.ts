@@ -1,0 +1,181 @@
+import { copyFile, link, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { DockerCli, type DockerClient } from '../docker/docker-cli.js';
+import { SrsError } from '../errors/srs-error.js';
+import { parseInput } from '../errors/parse-input.js';
+import { ensureBaseImage, type BaseImageOrigin } from './base-image.js';
+import { formatChecksum } from './checksum.js';
+import { fetchSparkArtifact, type SparkArtifact } from './fetch-spark-artifact.js';
+import { stepsToStderr, type ImageProgressListener } from './image-progress.js';
+import { fetchRStudioDeb } from './rstudio-artifact.js';
+import { DEFAULT_SPARK_SOURCES } from './spark-artifact-source.js';
+
+/** The Spark release the image is pinned to. */
+export const DEFAULT_SPARK_VERSION = '4.2.1';
+/** The image name used when none is given. */
+export const DEFAULT_IMAGE_TAG = `spark-rstudio-shiny:${DEFAULT_SPARK_VERSION}`;
+/** The Dockerfile's default base. */
+export const DEFAULT_BASE_IMAGE = 'debian:trixie-slim';
+/** Prefix of the image labels that record component versions. */
+export const LABEL_PREFIX = 'org.spark-rstudio-shiny';
+
+/** The build context shipped with the project. */
+export const DEFAULT_CONTEXT_DIR = fileURLToPath(new URL('../../../../images/spark-rstudio-shiny/', import.meta.url));
+
+const imageReference = z
+  .string()
+  .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/, 'must be an image reference like name:tag (lower-case name)');
+
+/** Validated options of {@link buildImage}. */
+export const buildImageOptionsSchema = z.strictObject({
+  tag: imageReference.default(DEFAULT_IMAGE_TAG),
+  sparkVersion: z.string().regex(/^4\.\d+\.\d+$/, 'must be a Spark 4.x release like 4.2.1').default(DEFAULT_SPARK_VERSION),
+  sparkSources: z.array(z.enum(['apache', 'pypi'])).min(1).default([...DEFAULT_SPARK_SOURCES]),
+  baseImage: imageReference.default(DEFAULT_BASE_IMAGE),
+  javaVersion: z.union([z.literal(17), z.literal(21)]).default(21),
+  /** false builds without RStudio Server even when a verified .deb is at hand. */
+  rstudio: z.union([z.literal(false), z.strictObject({ version: z.string().optional(), sha256: z.string().optional() })]).default({}),
+  cacheDir: z.string().optional(),
+  contextDir: z.string().default(DEFAULT_CONTEXT_DIR),
+  /** Ignore Docker's layer cache (a cold build). */
+  noCache: z.boolean().default(false),
+});
+
+/** Options of {@link buildImage}; every field is optional. */
+export type BuildImageOptions = z.input<typeof buildImageOptionsSchema> & {
+  /** Aborts the build. */
+  signal?: AbortSignal | undefined;
+  /** Receives steps, download progress and build output. */
+  onProgress?: ImageProgressListener | undefined;
+  /** Docker client; default the real CLI. */
+  docker?: DockerClient | undefined;
+};
+
+/** What {@link buildImage} built. */
+export interface BuildImageResult {
+  /** The image's name. */
+  tag: string;
+  /** The image's ID (sha256:…). */
+  imageId: string;
+  /** How the base image was obtained. */
+  baseImage: BaseImageOrigin;
+  /** The Spark artifact built in. */
+  spark: Pick<SparkArtifact, 'version' | 'source' | 'fileName' | 'fromCache'>;
+  /** The RStudio Server version, or "absent". */
+  rstudio: string;
+  /** The labels set on the image (component versions). */
+  labels: Record<string, string>;
+}
+
+/**
+ * Builds the image end to end: base image (present, pulled or bootstrapped), Spark and RStudio
+ * artifacts fetched and verified on the host, `docker build`, then labels with the versions that
+ * were really installed.
+ */
+export async function buildImage(options: BuildImageOptions = {}): Promise<BuildImageResult> {
+  const { signal, onProgress: listener, docker: client, ...input } = options;
+  const config = parseInput(buildImageOptionsSchema, input, 'image build options');
+  const onProgress = listener ?? stepsToStderr;
+  const docker = client ?? new DockerCli();
+  const signalOption = signal === undefined ? {} : { signal };
+
+  const baseImage = await ensureBaseImage({ image: config.baseImage, docker, signal, onProgress });
+  const spark = await fetchSparkArtifact({ version: config.sparkVersion, sources: config.sparkSources, cacheDir: config.cacheDir, signal, onProgress });
+  const rstudio =
+    config.rstudio === false
+      ? ({ present: false, reason: 'disabled by configuration' } as const)
+      : await fetchRStudioDeb({ ...config.rstudio, cacheDir: config.cacheDir, signal, onProgress });
+
+  const staged = join(config.contextDir, 'artifacts');
+  await rm(staged, { recursive: true, force: true });
+  await mkdir(join(staged, 'spark'), { recursive: true });
+  await mkdir(join(staged, 'rstudio'), { recursive: true });
+  await stage(spark.path, join(staged, 'spark', spark.fileName));
+  if (rstudio.present) await stage(rstudio.path, join(staged, 'rstudio', rstudio.fileName));
+
+  const buildArgs: Record<string, string> = {
+    BASE_IMAGE: config.baseImage,
+    JAVA_VERSION: String(config.javaVersion),
+    SPARK_VERSION: spark.version,
+    SPARK_ARTIFACT: spark.fileName,
+    SPARK_ARTIFACT_CHECKSUM: formatChecksum(spark.checksum),
+    SPARK_ARTIFACT_SOURCE: spark.source,
+    RSTUDIO_DEB: rstudio.present ? rstudio.fileName : '',
+    RSTUDIO_SHA256: rstudio.present ? rstudio.sha256 : '',
+  };
+  const unlabelled = `${config.tag.includes(':') ? config.tag.slice(0, config.tag.lastIndexOf(':')) : config.tag}:unlabelled`;
+  onProgress({ kind: 'step', message: `Building ${config.tag} (Spark ${spark.version} from ${spark.source}, RStudio ${rstudio.present ? rstudio.version : 'absent'})…` });
+  try {
+    await docker.run(
+      ['build', ...(config.noCache ? ['--no-cache'] : []), ...Object.entries(buildArgs).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`]), '-t', unlabelled, config.contextDir],
+      { ...signalOption, onLine: (line) => onProgress({ kind: 'output', line }) },
+    );
+  } catch (error) {
+    if (error instanceof SrsError && error.code === 'DOCKER_COMMAND_FAILED') {
+      throw new SrsError({
+        code: 'IMAGE_BUILD_FAILED',
+        message: `docker build of ${config.tag} failed: ${lastMeaningfulLine(error.stderr)}`,
+        hint: 'the lines above show the failing step; a network error inside apt-get means the Debian mirror is unreachable from builds',
+        command: error.command,
+        exitCode: error.exitCode,
+        stderr: error.stderr,
+        cause: error,
+      });
+    }
+    throw error;
+  } finally {
+    await rm(staged, { recursive: true, force: true });
+  }
+
+  const versions = await docker.run(['run', '--rm', '--entrypoint', 'cat', unlabelled, '/etc/srs/versions'], signalOption);
+  const labels = imageLabels(parseVersions(versions.stdout));
+  const dockerfile = [`FROM ${unlabelled}`, `LABEL ${Object.entries(labels).map(([key, value]) => `${key}=${JSON.stringify(value)}`).join(' \\\n  ')}`].join('\n');
+  await docker.run(['build', '-t', config.tag, '-'], { ...signalOption, input: dockerfile });
+  await docker.run(['image', 'rm', unlabelled], signalOption).catch(() => undefined);
+  const imageId = (await docker.run(['image', 'inspect', '--format', '{{.Id}}', config.tag], signalOption)).stdout;
+  onProgress({ kind: 'step', message: `Built ${config.tag} (${imageId.slice(0, 19)})` });
+  return {
+    tag: config.tag,
+    imageId,
+    baseImage,
+    spark: { version: spark.version, source: spark.source, fileName: spark.fileName, fromCache: spark.fromCache },
+    rstudio: labels[`${LABEL_PREFIX}.rstudio`] ?? 'absent',
+    labels,
+  };
+}
+
+/** Parses /etc/srs/versions (component=version lines). */
+export function parseVersions(text: string): Record<string, string> {
+  const versions: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^([a-z0-9-]+)=(.*)$/.exec(line.trim());
+    if (match?.[1] !== undefined) versions[match[1]] = match[2] ?? '';
+  }
+  return versions;
+}
+
+/** The OCI and project labels for the installed component versions. */
+export function imageLabels(versions: Record<string, string>): Record<string, string> {
+  const labels: Record<string, string> = {
+    'org.opencontainers.image.title': 'spark-rstudio-shiny',
+    'org.opencontainers.image.description': 'Spark standalone master with Shiny Server and RStudio Server, or Spark worker (SPARK_ROLE)',
+    'org.opencontainers.image.version': versions.spark ?? 'unknown',
+    'org.opencontainers.image.licenses': 'Apache-2.0',
+  };
+  for (const component of ['spark', 'spark-source', 'java', 'python', 'r', 'shiny-server', 'rstudio-server', 'supervisor']) {
+    const name = component === 'rstudio-server' ? 'rstudio' : component;
+    labels[`${LABEL_PREFIX}.${name}`] = versions[component] ?? 'absent';
+  }
+  return labels;
+}
+
+async function stage(from: string, to: string): Promise<void> {
+  // A hard link costs nothing; across file systems fall back to a copy.
+  await link(from, to).catch(() => copyFile(from, to));
+}
+
+function lastMeaningfulLine(text: string | undefined): string {
+  return (text ?? '').split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('DEPRECATED') && !/buildx|BuildKit|docs\.docker\.com/.test(line)).pop() ?? 'see the build output';
+}

@@ -1,0 +1,75 @@
+import { mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { artifactDir, defaultCacheDir } from './artifact-cache.js';
+import { verifyOrEvict } from './artifact-verification.js';
+import { downloadFile } from './download-file.js';
+import { stepsToStderr, type ImageProgressListener } from './image-progress.js';
+
+/** The RStudio Server release the image is made for. */
+export const DEFAULT_RSTUDIO_VERSION = '2025.09.1+401';
+
+/** Options of {@link fetchRStudioDeb}. */
+export interface FetchRStudioOptions {
+  /** Release, e.g. "2025.09.1+401"; default {@link DEFAULT_RSTUDIO_VERSION} or $SRS_RSTUDIO_VERSION. */
+  version?: string | undefined;
+  /** sha256 of the .deb; default $SRS_RSTUDIO_SHA256. Without one nothing is installed. */
+  sha256?: string | undefined;
+  /** Cache folder; default {@link defaultCacheDir}. */
+  cacheDir?: string | undefined;
+  /** Aborts the download. */
+  signal?: AbortSignal | undefined;
+  /** Receives steps and download progress. */
+  onProgress?: ImageProgressListener | undefined;
+}
+
+/** A verified RStudio Server .deb, or why there is none. */
+export type RStudioArtifact =
+  | { present: true; version: string; path: string; fileName: string; sha256: string }
+  | { present: false; reason: string };
+
+/** Posit's .deb for Ubuntu 22.04 (jammy), which installs on current Debian too. */
+export function rstudioDebFileName(version: string): string {
+  return `rstudio-server-${version.replace('+', '-')}-amd64.deb`;
+}
+
+/** Where Posit publishes that .deb. */
+export function rstudioDebUrl(version: string): string {
+  return `https://download2.rstudio.org/server/jammy/amd64/${rstudioDebFileName(version)}`;
+}
+
+/**
+ * Finds or downloads Posit's RStudio Server .deb and verifies it against a sha256 the user
+ * configured. RStudio Server is not in Debian and Posit's download may be out of reach; then the
+ * image is built without it (the caller records that) instead of failing or faking it.
+ */
+export async function fetchRStudioDeb(options: FetchRStudioOptions = {}): Promise<RStudioArtifact> {
+  const onProgress = options.onProgress ?? stepsToStderr;
+  const version = options.version ?? process.env.SRS_RSTUDIO_VERSION ?? DEFAULT_RSTUDIO_VERSION;
+  const sha256 = (options.sha256 ?? process.env.SRS_RSTUDIO_SHA256 ?? '').toLowerCase();
+  const fileName = rstudioDebFileName(version);
+  if (!/^[0-9a-f]{64}$/.test(sha256)) {
+    const reason = `no sha256 configured for ${fileName} (set SRS_RSTUDIO_SHA256 to Posit's published value)`;
+    onProgress({ kind: 'step', message: `RStudio Server: skipped, ${reason}` });
+    return { present: false, reason };
+  }
+  const dir = artifactDir(options.cacheDir ?? defaultCacheDir(), 'rstudio');
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, fileName);
+  const cached = await stat(path).then(
+    () => true,
+    () => false,
+  );
+  if (!cached) {
+    onProgress({ kind: 'step', message: `RStudio Server ${version}: downloading ${fileName}…` });
+    try {
+      await downloadFile(rstudioDebUrl(version), path, { signal: options.signal, connectTimeoutMs: 10_000, onProgress });
+    } catch (error) {
+      const reason = `Posit's download is unreachable (${(error as Error).message.split('\n')[0]})`;
+      onProgress({ kind: 'step', message: `RStudio Server: skipped, ${reason}` });
+      return { present: false, reason };
+    }
+  }
+  await verifyOrEvict(path, { algorithm: 'sha256', value: sha256 });
+  onProgress({ kind: 'step', message: `RStudio Server ${version}: ${cached ? 'using cached' : 'fetched'} ${fileName} (sha256 verified)` });
+  return { present: true, version, path, fileName, sha256 };
+}

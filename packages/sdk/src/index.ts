@@ -1,0 +1,28 @@
+// Public API of @spark-rstudio-shiny/sdk. Everything not listed here is internal.
+
+export { SrsError, ChecksumMismatchError, isSrsError } from './errors/srs-error.js';
+export type { SrsErrorCode, SrsErrorOptions, ChecksumMismatchOptions } from './errors/srs-error.js';
+
+export { DockerCli } from './docker/docker-cli.js';
+export type { DockerClient, DockerResult, DockerRunOptions } from './docker/docker-cli.js';
+
+export {
+  buildImage,
+  buildImageOptionsSchema,
+  DEFAULT_BASE_IMAGE,
+  DEFAULT_IMAGE_TAG,
+  DEFAULT_SPARK_VERSION,
+  LABEL_PREFIX,
+} from './image/build-image.js';
+export type { BuildImageOptions, BuildImageResult } from './image/build-image.js';
+export { ensureBaseImage } from './image/base-image.js';
+export type { BaseImageOrigin, EnsureBaseImageOptions } from './image/base-image.js';
+export { fetchSparkArtifact } from './image/fetch-spark-artifact.js';
+export type { FetchSparkArtifactOptions, SparkArtifact } from './image/fetch-spark-artifact.js';
+export { fetchRStudioDeb, DEFAULT_RSTUDIO_VERSION } from './image/rstudio-artifact.js';
+export type { FetchRStudioOptions, RStudioArtifact } from './image/rstudio-artifact.js';
+export { DEFAULT_SPARK_SOURCES } from './image/spark-artifact-source.js';
+export type { SparkArtifactSource, SparkSourceName, SourceCallOptions } from './image/spark-artifact-source.js';
+export { defaultCacheDir } from './image/artifact-cache.js';
+export type { Checksum, ChecksumAlgorithm } from './image/checksum.js';
+export type { ImageProgressEvent, ImageProgressListener } from './image/image-progress.js';

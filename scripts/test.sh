@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# test.sh — the whole test suite, as the README's test command runs it:
+#   type check, shell lint, unit tests, then integration tests against a real Docker engine
+#   (started here when needed) with the image built (cached layers and artifacts are reused).
+set -Eeuo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() {
+	echo
+	echo "==> $*"
+}
+
+step "workspace dependencies (pinned pnpm, frozen lockfile)"
+bash scripts/pnpm.sh install --frozen-lockfile --reporter=append-only
+
+step "type check"
+npx tsc -b packages/sdk
+
+step "shell lint"
+bash scripts/lint-shell.sh
+
+step "unit tests"
+node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects unit
+
+step "Docker engine"
+bash scripts/ensure-docker-engine.sh
+
+step "integration tests (real engine)"
+node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects integration --runInBand
