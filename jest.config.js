@@ -23,7 +23,6 @@ export default {
       ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/packages/*/src/**/*.integration.test.ts', '<rootDir>/packages/*/test/**/*.integration.test.ts'],
-      testTimeout: 15 * 60 * 1000,
     },
   ],
 };

@@ -26,4 +26,4 @@ step "Docker engine"
 bash scripts/ensure-docker-engine.sh
 
 step "integration tests (real engine)"
-node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects integration --runInBand
+node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects integration --runInBand --testTimeout=900000

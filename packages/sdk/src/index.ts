@@ -3,6 +3,9 @@
 export { SrsError, ChecksumMismatchError, isSrsError } from './errors/srs-error.js';
 export type { SrsErrorCode, SrsErrorOptions, ChecksumMismatchOptions } from './errors/srs-error.js';
 
+export { waitUntil } from './wait/wait-until.js';
+export type { WaitUntilOptions } from './wait/wait-until.js';
+
 export { DockerCli } from './docker/docker-cli.js';
 export type { DockerClient, DockerResult, DockerRunOptions } from './docker/docker-cli.js';
 

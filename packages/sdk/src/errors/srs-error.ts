@@ -10,6 +10,8 @@ export type SrsErrorCode =
   | 'DOCKER_COMMAND_FAILED'
   /** A docker command did not finish before its deadline. */
   | 'DOCKER_COMMAND_TIMEOUT'
+  /** Something awaited did not happen before its deadline. */
+  | 'WAIT_TIMEOUT'
   /** The caller aborted the operation through its AbortSignal. */
   | 'ABORTED'
   /** An input did not pass validation; nothing was changed. */

@@ -92,7 +92,10 @@ detect_local_ip() {
 	fi
 	local addr mine resolved
 	mine=$(local_addresses)
-	for _ in $(seq 1 10); do
+	# A Swarm task's own name may take a moment to appear in DNS; a worker only needs a route.
+	local tries=1
+	[ "$SPARK_ROLE" = master ] && tries=10
+	for _ in $(seq 1 "$tries"); do
 		resolved=$(resolve_ipv4 "$MASTER_HOST")
 		[ -n "$resolved" ] && break
 		sleep 1

@@ -1,0 +1,136 @@
+// The image in its two roles, on a plain Docker network: a real Spark master, two real workers,
+// a real PySpark job, Shiny Server and the health checks.
+import { z } from 'zod';
+import { waitUntil } from '../src/index.js';
+import { docker, ensureTestImage, publishedPort, runToCompletion, TestResources, uniqueName, waitUntilHealthy } from './support/docker-test-kit.js';
+
+const masterJson = z.looseObject({
+  status: z.string(),
+  aliveworkers: z.number(),
+  workers: z.array(z.looseObject({ id: z.string(), host: z.string(), state: z.string(), cores: z.number(), memory: z.number() })),
+  completedapps: z.array(z.looseObject({ name: z.string(), state: z.string() })),
+});
+
+describe('the image as master and workers on a plain Docker network', () => {
+  const resources = new TestResources();
+  let image: string;
+  let master: string;
+  let workers: string[];
+  let sparkUi: string;
+
+  const readMaster = async (): Promise<z.infer<typeof masterJson>> => {
+    const response = await fetch(`${sparkUi}/json/`, { signal: AbortSignal.timeout(5000) });
+    return masterJson.parse(await response.json());
+  };
+
+  beforeAll(async () => {
+    image = await ensureTestImage();
+    const network = await resources.network(uniqueName('srs-net'));
+    master = await resources.container(uniqueName('srs-master'), [
+      '--network', network, '--network-alias', 'master',
+      '-e', 'SPARK_ROLE=master',
+      '-p', '127.0.0.1::8080', '-p', '127.0.0.1::3838',
+      image,
+    ]);
+    workers = [];
+    for (let index = 0; index < 2; index += 1) {
+      workers.push(
+        await resources.container(uniqueName('srs-worker'), ['--network', network, '-e', 'SPARK_ROLE=worker', '-e', 'SPARK_WORKER_CORES=1', '-e', 'SPARK_WORKER_MEMORY=1g', image]),
+      );
+    }
+    sparkUi = `http://127.0.0.1:${await publishedPort(master, 8080)}`;
+  });
+
+  afterAll(() => resources.cleanup());
+
+  it('should register exactly 2 ALIVE workers with the cores and memory given', async () => {
+    const state = await waitUntil(
+      async () => {
+        const current = await readMaster();
+        return current.aliveworkers === 2 ? current : undefined;
+      },
+      { description: '2 ALIVE workers on the master', timeoutMs: 120_000 },
+    );
+    const alive = state.workers.filter((worker) => worker.state === 'ALIVE');
+    expect(state.status).toBe('ALIVE');
+    expect(alive).toHaveLength(2);
+    for (const worker of alive) {
+      expect(worker.cores).toBe(1);
+      expect(worker.memory).toBe(1024);
+    }
+  });
+
+  it('should run a PySpark job on the workers against spark://master:7077 and return the exact result', async () => {
+    const job = [
+      'from pyspark.sql import SparkSession',
+      'spark = SparkSession.builder.appName("srs-image-test").getOrCreate()',
+      'total = spark.range(0, 1000000, numPartitions=4).selectExpr("sum(id) AS s").first()["s"]',
+      'executors = [e.host() for e in spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()]',
+      'print(f"RESULT sum={total} executor_hosts={len(set(executors)) - 1}")',
+      'spark.stop()',
+    ].join('\n');
+    await docker.run(['exec', '-i', master, 'sh', '-c', 'cat > /tmp/srs-job.py'], { input: job });
+    const { stdout } = await docker.run(['exec', master, 'spark-submit', '--master', 'spark://master:7077', '/tmp/srs-job.py'], { timeoutMs: 240_000 });
+    // 0 + 1 + … + 999999, and executors on both worker hosts (the driver's own host is not counted).
+    expect(stdout).toContain('RESULT sum=499999500000 executor_hosts=2');
+    const state = await readMaster();
+    expect(state.completedapps.map((app) => app.name)).toContain('srs-image-test');
+  });
+
+  it('should serve Shiny Server on 3838', async () => {
+    const port = await publishedPort(master, 3838);
+    const response = await waitUntil(
+      async () => {
+        const answer = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) });
+        return answer.status === 200 ? answer : undefined;
+      },
+      { description: 'Shiny Server to answer', timeoutMs: 60_000 },
+    );
+    expect(response.status).toBe(200);
+  });
+
+  it('should bring both roles to healthy', async () => {
+    await expect(waitUntilHealthy(master, 120_000)).resolves.toBe('healthy');
+    await expect(waitUntilHealthy(workers[0] as string, 120_000)).resolves.toBe('healthy');
+  });
+
+  it('should log every supervised process under its own name', async () => {
+    const { stdout } = await docker.run(['logs', master]);
+    expect(stdout).toMatch(/^\[spark-master\] .*Master: Starting Spark master at spark:\/\//m);
+    expect(stdout).toMatch(/^\[shiny-server\] .*Starting listener on http:\/\/0\.0\.0\.0:3838/m);
+    expect(stdout).toMatch(/^\[entrypoint\] RStudio Server is not installed in this image/m);
+  });
+});
+
+describe('the image refusing to half-start', () => {
+  let image: string;
+  beforeAll(async () => {
+    image = await ensureTestImage();
+  });
+
+  it('should exit 64 with one clear line for an unknown role', async () => {
+    const result = await runToCompletion(['-e', 'SPARK_ROLE=boss', image]);
+    expect(result.exitCode).toBe(64);
+    expect(result.stderr).toContain('[entrypoint] error: SPARK_ROLE must be "master" or "worker", got "boss".');
+  });
+
+  it('should exit 64 when no role is given at all', async () => {
+    const result = await runToCompletion([image]);
+    expect(result.exitCode).toBe(64);
+    expect(result.stderr).toContain('got "".');
+  });
+
+  it('should make a worker give up after its bound when no master answers', async () => {
+    const started = Date.now();
+    const result = await runToCompletion(['-e', 'SPARK_ROLE=worker', '-e', 'SPARK_MASTER_URL=spark://no-such-master:7077', '-e', 'SPARK_MASTER_WAIT_SECONDS=3', image]);
+    expect(result.exitCode).toBe(69);
+    expect(result.stderr).toContain('[entrypoint] error: the Spark master at spark://no-such-master:7077 did not answer within 3s.');
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
+  it('should refuse a malformed master URL', async () => {
+    const result = await runToCompletion(['-e', 'SPARK_ROLE=worker', '-e', 'SPARK_MASTER_URL=http://master:7077', image]);
+    expect(result.exitCode).toBe(64);
+    expect(result.stderr).toContain('SPARK_MASTER_URL must look like spark://HOST:PORT');
+  });
+});

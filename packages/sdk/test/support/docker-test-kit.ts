@@ -1,0 +1,96 @@
+// Helpers for tests against the real engine: unique names, cleanup that always runs, container
+// logs kept under .artifacts/ so a failure can be read after the containers are gone.
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildImage, DEFAULT_IMAGE_TAG, DockerCli, SrsError, waitUntil } from '../../src/index.js';
+
+export const docker = new DockerCli();
+export const ARTIFACTS_DIR = fileURLToPath(new URL('../../../../.artifacts/', import.meta.url));
+
+/** A name no other test run uses. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+let image: Promise<string> | undefined;
+
+/** The image under test: $SRS_TEST_IMAGE, else built (or found up to date) by the SDK itself. */
+export function ensureTestImage(): Promise<string> {
+  image ??= (async () => {
+    if (process.env.SRS_TEST_IMAGE) return process.env.SRS_TEST_IMAGE;
+    const result = await buildImage({
+      tag: DEFAULT_IMAGE_TAG,
+      onProgress: (event) => {
+        if (event.kind === 'step') process.stderr.write(`[test image] ${event.message}\n`);
+      },
+    });
+    return result.tag;
+  })();
+  return image;
+}
+
+/** Containers and networks a test made; removes them all, saving each container's log first. */
+export class TestResources {
+  readonly #containers: string[] = [];
+  readonly #networks: string[] = [];
+
+  async network(name: string): Promise<string> {
+    await docker.run(['network', 'create', name]);
+    this.#networks.push(name);
+    return name;
+  }
+
+  /** `docker run -d` with the given arguments; returns the container's name. */
+  async container(name: string, args: string[]): Promise<string> {
+    this.#containers.push(name);
+    await docker.run(['run', '-d', '--name', name, ...args]);
+    return name;
+  }
+
+  async cleanup(): Promise<void> {
+    await mkdir(join(ARTIFACTS_DIR, 'logs'), { recursive: true });
+    for (const name of this.#containers.reverse()) {
+      const logs = await docker.run(['logs', name]).then(
+        (result) => `${result.stdout}\n${result.stderr}`,
+        (error: unknown) => String(error),
+      );
+      await writeFile(join(ARTIFACTS_DIR, 'logs', `${name}.log`), logs);
+      await docker.run(['rm', '-f', '-v', name]).catch(() => undefined);
+    }
+    for (const name of this.#networks) await docker.run(['network', 'rm', name]).catch(() => undefined);
+  }
+}
+
+/** The host port Docker published for a container port. */
+export async function publishedPort(container: string, port: number): Promise<number> {
+  const { stdout } = await docker.run(['port', container, `${port}/tcp`]);
+  const match = /:(\d+)\s*$/m.exec(stdout);
+  if (match?.[1] === undefined) throw new Error(`no published port for ${container}:${port} in ${JSON.stringify(stdout)}`);
+  return Number(match[1]);
+}
+
+/** Waits for a container's health check to report healthy; fails fast when it exits. */
+export function waitUntilHealthy(container: string, timeoutMs: number): Promise<string> {
+  return waitUntil(
+    async () => {
+      const { stdout } = await docker.run(['inspect', '--format', '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}', container]);
+      const [state, health] = stdout.split(' ');
+      if (state === 'exited' || state === 'dead') throw new SrsError({ code: 'DOCKER_COMMAND_FAILED', message: `${container} ${state} before it was healthy` });
+      return health === 'healthy' ? health : undefined;
+    },
+    { description: `${container} to be healthy`, timeoutMs, intervalMs: 2000 },
+  );
+}
+
+/** Runs a throwaway container and returns its exit code and output, never rejecting on exit code. */
+export async function runToCompletion(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  try {
+    const result = await docker.run(['run', '--rm', ...args], { timeoutMs: 120_000 });
+    return { exitCode: 0, stdout: result.stdout, stderr: result.stderr };
+  } catch (error) {
+    if (error instanceof SrsError && error.exitCode !== undefined) return { exitCode: error.exitCode, stdout: '', stderr: error.stderr ?? '' };
+    throw error;
+  }
+}
