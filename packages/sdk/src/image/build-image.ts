@@ -107,16 +107,26 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
   };
   const unlabelled = `${config.tag.includes(':') ? config.tag.slice(0, config.tag.lastIndexOf(':')) : config.tag}:unlabelled`;
   onProgress({ kind: 'step', message: `Building ${config.tag} (Spark ${spark.version} from ${spark.source}, RStudio ${rstudio.present ? rstudio.version : 'absent'})…` });
+  // The legacy builder prints a failing step's own output on stdout: keep the tail for the error.
+  const tail: string[] = [];
   try {
     await docker.run(
       ['build', ...(config.noCache ? ['--no-cache'] : []), ...Object.entries(buildArgs).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`]), '-t', unlabelled, config.contextDir],
-      { ...signalOption, onLine: (line) => onProgress({ kind: 'output', line }) },
+      {
+        ...signalOption,
+        onLine: (line) => {
+          tail.push(line);
+          if (tail.length > 15) tail.shift();
+          onProgress({ kind: 'output', line });
+        },
+      },
     );
   } catch (error) {
     if (error instanceof SrsError && error.code === 'DOCKER_COMMAND_FAILED') {
+      const reasons = tail.filter((line) => /^(error|E):|checksum mismatch|expected|actual /i.test(line.trim()));
       throw new SrsError({
         code: 'IMAGE_BUILD_FAILED',
-        message: `docker build of ${config.tag} failed: ${lastMeaningfulLine(error.stderr)}`,
+        message: `docker build of ${config.tag} failed: ${lastMeaningfulLine(error.stderr)}${reasons.length === 0 ? '' : `\n${reasons.join('\n')}`}`,
         hint: 'the lines above show the failing step; a network error inside apt-get means the Debian mirror is unreachable from builds',
         command: error.command,
         exitCode: error.exitCode,

@@ -1,0 +1,92 @@
+// Building the image for real: labels from what was installed, the offline base-image path,
+// and the in-build checksum check that stops a corrupted artifact.
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureBaseImage, LABEL_PREFIX, SrsError } from '../src/index.js';
+import { docker, ensureTestImage, runToCompletion, uniqueName } from './support/docker-test-kit.js';
+
+const CONTEXT_DIR = fileURLToPath(new URL('../../../images/spark-rstudio-shiny/', import.meta.url));
+
+describe('the built image', () => {
+  it('should carry labels with the versions of Spark, Java, R, Shiny Server, RStudio and the Spark source', async () => {
+    const image = await ensureTestImage();
+    const { stdout } = await docker.run(['image', 'inspect', '--format', '{{json .Config.Labels}}', image]);
+    const labels = JSON.parse(stdout) as Record<string, string>;
+    expect(labels[`${LABEL_PREFIX}.spark`]).toMatch(/^4\.\d+\.\d+$/);
+    expect(labels[`${LABEL_PREFIX}.spark-source`]).toMatch(/^(apache|pypi)$/);
+    expect(labels[`${LABEL_PREFIX}.java`]).toMatch(/^21\./);
+    expect(labels[`${LABEL_PREFIX}.r`]).toMatch(/^4\./);
+    expect(labels[`${LABEL_PREFIX}.shiny-server`]).toMatch(/^1\.5\./);
+    expect(labels[`${LABEL_PREFIX}.rstudio`]).toBeDefined();
+
+    // The label tells the truth about RStudio Server: absent means no binary in the image.
+    const rserver = await runToCompletion(['--entrypoint', 'test', image, '-x', '/usr/lib/rstudio-server/bin/rserver']);
+    expect(rserver.exitCode).toBe(labels[`${LABEL_PREFIX}.rstudio`] === 'absent' ? 1 : 0);
+  });
+
+  it('should run Spark as the spark user and the same Spark version the label names', async () => {
+    const image = await ensureTestImage();
+    const result = await runToCompletion(['--entrypoint', 'bash', image, '-c', 'id -un spark; ls /opt/spark/jars | grep -o "spark-core_2.13-.*\\.jar"']);
+    expect(result.exitCode).toBe(0);
+    const { stdout } = await docker.run(['image', 'inspect', '--format', `{{index .Config.Labels "${LABEL_PREFIX}.spark"}}`, image]);
+    expect(result.stdout.split('\n')).toEqual(['spark', `spark-core_2.13-${stdout}.jar`]);
+  });
+});
+
+describe('the build stopping on a corrupted artifact', () => {
+  it('should fail the Spark stage naming the file and both hashes', async () => {
+    const context = await mkdtemp(join(tmpdir(), 'srs-context-'));
+    try {
+      await cp(join(CONTEXT_DIR, 'Dockerfile'), join(context, 'Dockerfile'));
+      await cp(join(CONTEXT_DIR, 'scripts'), join(context, 'scripts'), { recursive: true });
+      await mkdir(join(context, 'artifacts', 'spark'), { recursive: true });
+      await mkdir(join(context, 'artifacts', 'rstudio'), { recursive: true });
+      await writeFile(join(context, 'artifacts', 'spark', 'pyspark-4.2.1.tar.gz'), 'not what was published');
+      const expected = 'd79b7c8ee41e66a9202fe6f600ca90b931ca571ae9dbdf31c58d2672e5102da0';
+      // The legacy builder prints a step's output on stdout, so read every line of both streams.
+      const lines: string[] = [];
+      const error = await docker
+        .run([
+          'build', '--target', 'spark',
+          '--build-arg', 'SPARK_VERSION=4.2.1',
+          '--build-arg', 'SPARK_ARTIFACT=pyspark-4.2.1.tar.gz',
+          '--build-arg', `SPARK_ARTIFACT_CHECKSUM=sha256:${expected}`,
+          '--build-arg', 'SPARK_ARTIFACT_SOURCE=pypi',
+          context,
+        ], { onLine: (line) => lines.push(line) })
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(SrsError);
+      const output = lines.join('\n');
+      expect(output).toContain('error: checksum mismatch for pyspark-4.2.1.tar.gz');
+      expect(output).toContain(`expected sha256: ${expected}`);
+      expect(output).toMatch(/actual {3}sha256: [0-9a-f]{64}/);
+      expect(output).not.toContain(`actual   sha256: ${expected}`);
+    } finally {
+      await rm(context, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the base image when no registry answers', () => {
+  const image = 'debian:bookworm-slim';
+
+  afterAll(async () => {
+    await docker.run(['image', 'rm', image]).catch(() => undefined);
+  });
+
+  it('should bootstrap it from the Debian mirror under the same name and say so', async () => {
+    await docker.run(['image', 'rm', image]).catch(() => undefined);
+    const steps: string[] = [];
+    const origin = await ensureBaseImage({ image, pullTimeoutMs: 30_000, onProgress: (event) => event.kind === 'step' && steps.push(event.message) });
+    // No registry answers on this machine (see shared/ENVIRONMENT.md), so the offline path runs.
+    expect(origin).toBe('bootstrapped');
+    expect(steps).toContain(`Base image ${image}: bootstrapped with debootstrap and imported`);
+    expect(steps.some((step) => step.startsWith(`Base image ${image}: pull failed`))).toBe(true);
+    const release = await runToCompletion(['--name', uniqueName('srs-base'), image, 'cat', '/etc/debian_version']);
+    expect(release.stdout).toMatch(/^12\.\d+$/);
+    // Asked again, it is found locally and nothing is rebuilt.
+    await expect(ensureBaseImage({ image, onProgress: () => undefined })).resolves.toBe('present');
+  });
+});
