@@ -13,8 +13,9 @@ step() {
 step "workspace dependencies (pinned pnpm, frozen lockfile)"
 bash scripts/pnpm.sh install --frozen-lockfile --reporter=append-only
 
-step "type check"
+step "type check (sources, tests, scripts)"
 npx tsc -b packages/sdk
+npx tsc -p packages/sdk/tsconfig.test.json
 
 step "shell lint"
 bash scripts/lint-shell.sh

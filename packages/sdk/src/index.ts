@@ -29,3 +29,13 @@ export type { SparkArtifactSource, SparkSourceName, SourceCallOptions } from './
 export { defaultCacheDir } from './image/artifact-cache.js';
 export type { Checksum, ChecksumAlgorithm } from './image/checksum.js';
 export type { ImageProgressEvent, ImageProgressListener } from './image/image-progress.js';
+
+export { SparkCluster } from './cluster/spark-cluster.js';
+export type { ClusterStatus, ClusterUrls, LogsOptions, ServiceStatus, SparkView, TaskStatus, WaitOptions } from './cluster/spark-cluster.js';
+export { clusterConfigSchema, memoryBytes } from './config/cluster-config.js';
+export type { ClusterConfig, ClusterConfigInput, ServiceName } from './config/cluster-config.js';
+export { ensureSwarm } from './swarm/swarm.js';
+export type { EnsureSwarmOptions, SwarmOrigin } from './swarm/swarm.js';
+export { renderStackFile, DEFAULT_STACK_FILE } from './stack/render-stack-file.js';
+export type { SparkStatus } from './spark/spark-master-status.js';
+export type { ServiceLogLine } from './logs/service-log-line.js';

@@ -29,6 +29,11 @@ export interface DockerResult {
 export interface DockerClient {
   /** Runs `docker ...args`; rejects with an {@link SrsError} on any failure. */
   run(args: readonly string[], options?: DockerRunOptions): Promise<DockerResult>;
+  /**
+   * Runs a long-lived `docker ...args` (logs --follow) and yields its stdout and stderr lines as
+   * they come. Ends cleanly when `signal` aborts; rejects with an {@link SrsError} on failure.
+   */
+  stream(args: readonly string[], options?: { signal?: AbortSignal | undefined }): AsyncIterable<string>;
 }
 
 /** The real {@link DockerClient}: the `docker` binary through execa. */
@@ -61,6 +66,33 @@ export class DockerCli implements DockerClient {
       throw mapDockerFailure(error as ExecaError, command);
     }
   }
+
+  async *stream(args: readonly string[], options: { signal?: AbortSignal | undefined } = {}): AsyncIterable<string> {
+    const command = [this.#binary, ...args].join(' ');
+    const subprocess = execa(this.#binary, args, {
+      ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
+      env: { DOCKER_CLI_HINTS: 'false' },
+      all: true,
+      buffer: false,
+    });
+    // The outcome is read below; this keeps an early abort from surfacing as unhandled.
+    subprocess.catch(() => undefined);
+    // Without buffering execa keeps no stderr: the last lines stand in for it in errors.
+    const recent: string[] = [];
+    try {
+      for await (const line of subprocess.iterable({ from: 'all' })) {
+        recent.push(String(line));
+        if (recent.length > 20) recent.shift();
+        yield String(line);
+      }
+      await subprocess;
+    } catch (error) {
+      if (options.signal?.aborted) return;
+      throw mapDockerFailure(error as ExecaError, command, recent.join('\n'));
+    } finally {
+      if (subprocess.exitCode === null) subprocess.kill();
+    }
+  }
 }
 
 function forwardLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
@@ -81,8 +113,8 @@ function forwardLines(stream: NodeJS.ReadableStream | null, onLine: (line: strin
  * Turns an execa failure of the docker CLI into an {@link SrsError} with a code and a hint.
  * Exported for unit tests with recorded stderr.
  */
-export function mapDockerFailure(error: ExecaError, command: string): SrsError {
-  const stderr = typeof error.stderr === 'string' ? error.stderr.trim() : '';
+export function mapDockerFailure(error: ExecaError, command: string, stderrText?: string): SrsError {
+  const stderr = (stderrText ?? (typeof error.stderr === 'string' ? error.stderr : '')).trim();
   const base = { command, exitCode: error.exitCode, stderr, cause: error };
   if (error.code === 'ENOENT') {
     return new SrsError({

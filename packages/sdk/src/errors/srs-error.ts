@@ -23,7 +23,17 @@ export type SrsErrorCode =
   /** The base image could neither be found, pulled nor bootstrapped. */
   | 'BASE_IMAGE_UNAVAILABLE'
   /** `docker build` of the image failed. */
-  | 'IMAGE_BUILD_FAILED';
+  | 'IMAGE_BUILD_FAILED'
+  /** This engine is not a Swarm manager (a worker node, or a swarm in a broken state). */
+  | 'NOT_SWARM_MANAGER'
+  /** No stack of that name is deployed (also when the CLI exits 0 saying "Nothing found"). */
+  | 'STACK_NOT_FOUND'
+  /** The stack did not reach the wanted state before the deadline; the message has the last task errors. */
+  | 'CONVERGENCE_TIMEOUT'
+  /** Tasks of a service keep failing (bad image, crash at start); the message has the task's own error. */
+  | 'TASK_FAILED'
+  /** Swarm rolled a service update back (or paused it): the new configuration did not come up. */
+  | 'ROLLBACK_HAPPENED';
 
 /** Options of {@link SrsError}. */
 export interface SrsErrorOptions {

@@ -4,7 +4,7 @@ import { buildImage, imageLabels, parseVersions } from './build-image.js';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DockerClient } from '../docker/docker-cli.js';
+import { RecordedDocker } from '../docker/recorded-docker.js';
 
 const RECORDED_VERSIONS = `supervisor=4.2.5-3
 java=21.0.13+9-1~deb13u2
@@ -32,7 +32,7 @@ describe('image labels', () => {
 });
 
 describe('buildImage input validation', () => {
-  const untouchable: DockerClient = { run: () => Promise.reject(new Error('docker must not be called for bad input')) };
+  const untouchable = new RecordedDocker([]);
 
   it.each([
     [{ tag: 'Bad Name:latest' }, /tag: must be an image reference/],
@@ -45,6 +45,7 @@ describe('buildImage input validation', () => {
     expect(error).toBeInstanceOf(SrsError);
     expect((error as SrsError).code).toBe('INVALID_CONFIGURATION');
     expect((error as SrsError).message).toMatch(message);
+    expect(untouchable.calls).toEqual([]);
   });
 });
 

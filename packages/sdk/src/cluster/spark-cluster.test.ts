@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { RecordedDocker } from '../docker/recorded-docker.js';
+import { SrsError } from '../errors/srs-error.js';
+import type { SparkStatus } from '../spark/spark-master-status.js';
+import { SparkCluster } from './spark-cluster.js';
+
+const fixture = (name: string): string => readFileSync(new URL(`../swarm/fixtures/${name}`, import.meta.url), 'utf8');
+
+/** Recorded from `docker stack deploy` of the stack named "srs" with 2 workers on Docker 20.10. */
+function recordedSrsStack(): RecordedDocker {
+  const services = JSON.parse(fixture('service-inspect.json')) as unknown[];
+  const master = { ...(services[0] as object), ID: 'ux8jlbjkdtlqasksdy4shcmjr', Spec: { ...(services[0] as { Spec: object }).Spec, Name: 'srs_master', Mode: { Replicated: { Replicas: 1 } } } };
+  return new RecordedDocker([
+    { args: ['service', 'ls', '-q'], stdout: 'ux8jlbjkdtlq\nvp4p949ib8og' },
+    { args: ['service', 'inspect'], stdout: JSON.stringify([master, services[0]]) },
+    { args: ['service', 'ps', '-q'], stdout: fixture('service-ps.jsonl').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { ID: string }).ID).join('\n') },
+    { args: ['inspect', '--type', 'task'], stdout: fixture('task-inspect.json') },
+  ]);
+}
+
+const sparkWith = (alive: number, dead = 0): SparkStatus => ({
+  status: 'ALIVE',
+  masterUrl: 'spark://10.0.1.2:7077',
+  aliveWorkers: alive,
+  workers: [
+    ...Array.from({ length: alive }, (_, index) => ({ id: `w${index}`, host: `10.0.1.${10 + index}`, state: 'ALIVE', cores: 1, coresUsed: 0, memoryMb: 1024, memoryUsedMb: 0 })),
+    ...Array.from({ length: dead }, (_, index) => ({ id: `d${index}`, host: `10.0.1.${50 + index}`, state: 'DEAD', cores: 1, coresUsed: 0, memoryMb: 1024, memoryUsedMb: 0 })),
+  ],
+  activeApps: [],
+  cores: alive,
+  coresUsed: 0,
+});
+
+describe('SparkCluster input validation', () => {
+  it.each([
+    [{ workers: -1 }, /workers: must not be negative/],
+    [{ workers: 1.5 }, /workers: must be a whole number/],
+    [{ stackName: 'my stack' }, /stackName: must be 1–30 lower-case/],
+    [{ stackName: 'srs;rm -rf /' }, /stackName/],
+    [{ worker: { memory: 'lots' } }, /worker\.memory: must be a size like 512m or 2g/],
+    [{ worker: { memory: '100m' } }, /worker\.memory: must be at least 512m/],
+    [{ ports: { sparkUi: 70000 } }, /ports\.sparkUi: must be 1–65535/],
+    [{ colour: 'blue' }, /Unrecognized key/],
+  ])('should refuse %j with one INVALID_CONFIGURATION error', (input, message) => {
+    const error = (() => {
+      try {
+        return new SparkCluster(input as never, { docker: new RecordedDocker([]) });
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(SrsError);
+    expect((error as SrsError).code).toBe('INVALID_CONFIGURATION');
+    expect((error as SrsError).message).toMatch(message);
+  });
+
+  it.each([[-1], [2.5], [Number.NaN], [1000]])('should refuse scaleWorkers(%p) before calling docker', async (count) => {
+    const docker = new RecordedDocker([]);
+    const cluster = new SparkCluster({}, { docker });
+    await expect(cluster.scaleWorkers(count)).rejects.toMatchObject({ code: 'INVALID_CONFIGURATION' });
+    expect(docker.calls).toEqual([]);
+  });
+
+  it('should refuse an unknown service in logs before calling docker', async () => {
+    const docker = new RecordedDocker([]);
+    const cluster = new SparkCluster({}, { docker });
+    const iterate = async (): Promise<void> => {
+      for await (const line of cluster.logs('nosuch' as never)) void line;
+    };
+    await expect(iterate()).rejects.toMatchObject({ code: 'INVALID_CONFIGURATION', message: expect.stringMatching(/service.*must be "master" or "worker"/) });
+    expect(docker.calls).toEqual([]);
+  });
+});
+
+describe('SparkCluster status', () => {
+  it('should merge recorded Swarm output with Spark, counting only ALIVE workers', async () => {
+    const cluster = new SparkCluster({ stackName: 'srs' }, { docker: recordedSrsStack(), readSpark: () => Promise.resolve(sparkWith(1, 2)) });
+    const status = await cluster.status();
+    expect(status.services).toEqual([
+      { name: 'master', fullName: 'srs_master', image: 'spark-rstudio-shiny:4.2.1', running: 1, desired: 1, updateState: undefined },
+      { name: 'worker', fullName: 'srs_worker', image: 'spark-rstudio-shiny:4.2.1', running: 2, desired: 2, updateState: undefined },
+    ]);
+    expect(status.tasks[0]).toMatchObject({ id: 'm1vq11aqacb55eurc8mhxcu7h', service: 'master', slot: 1, state: 'running', desiredState: 'running', error: undefined });
+    expect(status.spark.aliveWorkers).toBe(1);
+    expect(status.ready).toBe(false);
+    expect(status.urls).toEqual({ sparkUi: 'http://127.0.0.1:8080', shiny: 'http://127.0.0.1:3838', rstudio: 'http://127.0.0.1:8787' });
+  });
+
+  it('should say the master is unreachable instead of failing', async () => {
+    const cluster = new SparkCluster({ stackName: 'srs' }, { docker: recordedSrsStack(), readSpark: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:8080')) });
+    const status = await cluster.status();
+    expect(status.spark).toEqual({ reachable: false, aliveWorkers: 0, error: 'connect ECONNREFUSED 127.0.0.1:8080' });
+  });
+
+  it('should report STACK_NOT_FOUND when no service carries the stack label', async () => {
+    const cluster = new SparkCluster({ stackName: 'nosuch' }, { docker: new RecordedDocker([{ args: ['service', 'ls', '-q'], stdout: '' }]) });
+    await expect(cluster.status()).rejects.toMatchObject({ code: 'STACK_NOT_FOUND', hint: expect.stringContaining('srs up') });
+  });
+});
+
+describe('SparkCluster remove', () => {
+  it('should map the CLI\'s exit-0 "Nothing found in stack" to STACK_NOT_FOUND', async () => {
+    const docker = new RecordedDocker([{ args: ['stack', 'rm', 'nosuchstack'], stderr: 'Nothing found in stack: nosuchstack' }]);
+    await expect(new SparkCluster({ stackName: 'nosuchstack' }, { docker }).remove()).rejects.toMatchObject({ code: 'STACK_NOT_FOUND' });
+  });
+});
+
+describe('SparkCluster readiness', () => {
+  it('should fail fast with TASK_FAILED and the task error when tasks keep being rejected', async () => {
+    const now = new Date().toISOString();
+    const task = (id: string): object => ({ ID: id, ServiceID: 'svc-worker', Slot: 1, DesiredState: 'shutdown', Status: { Timestamp: now, State: 'rejected', Err: 'No such image: srs-no-such-image:0.0.0' } });
+    const docker = new RecordedDocker([
+      { args: ['service', 'ls', '-q'], stdout: 'svc-worker' },
+      { args: ['service', 'inspect'], stdout: JSON.stringify([{ ID: 'svc-worker', Spec: { Name: 'srs_worker', Mode: { Replicated: { Replicas: 1 } }, TaskTemplate: { ContainerSpec: { Image: 'srs-no-such-image:0.0.0' } } } }]) },
+      { args: ['service', 'ps', '-q'], stdout: 't1\nt2\nt3' },
+      { args: ['inspect', '--type', 'task'], stdout: JSON.stringify([task('t1'), task('t2'), task('t3')]) },
+    ]);
+    const cluster = new SparkCluster({ stackName: 'srs', workers: 1 }, { docker, readSpark: () => Promise.resolve(sparkWith(0)) });
+    const error = await cluster.waitUntilReady({ timeoutMs: 10_000 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SrsError);
+    expect(error).toMatchObject({ code: 'TASK_FAILED', message: 'srs_worker tasks keep failing (3 rejected): No such image: srs-no-such-image:0.0.0' });
+    expect((error as SrsError).hint).toMatch(/build the image/);
+  });
+
+  it('should time out with CONVERGENCE_TIMEOUT describing both views', async () => {
+    const cluster = new SparkCluster({ stackName: 'srs' }, { docker: recordedSrsStack(), readSpark: () => Promise.resolve(sparkWith(1, 1)) });
+    const error = await cluster.waitUntilReady({ workers: 2, timeoutMs: 1500 }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'CONVERGENCE_TIMEOUT' });
+    expect((error as SrsError).message).toMatch(/did not reach 2 ALIVE worker\(s\) in 1500 ms: swarm: master 1\/1, worker 2\/2; spark: 1 ALIVE/);
+  });
+});

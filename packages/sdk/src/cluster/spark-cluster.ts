@@ -1,0 +1,387 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { clusterConfigSchema, serviceNameSchema, workerCountSchema, type ClusterConfig, type ClusterConfigInput, type ServiceName } from '../config/cluster-config.js';
+import { DockerCli, type DockerClient } from '../docker/docker-cli.js';
+import { parseInput } from '../errors/parse-input.js';
+import { SrsError } from '../errors/srs-error.js';
+import { defaultCacheDir } from '../image/artifact-cache.js';
+import { parseServiceLogLine, type ServiceLogLine } from '../logs/service-log-line.js';
+import { retryTransient } from '../retry/retry-transient.js';
+import { fetchSparkStatus, type SparkStatus } from '../spark/spark-master-status.js';
+import { renderStackFile } from '../stack/render-stack-file.js';
+import { ensureSwarm } from '../swarm/swarm.js';
+import { FAILED_TASK_STATES, parseJson, servicesSchema, tasksSchema, type SwarmService, type SwarmTask } from '../swarm/swarm-parsers.js';
+import { waitUntil } from '../wait/wait-until.js';
+
+/** A service of the stack as Swarm sees it. */
+export interface ServiceStatus {
+  /** master or worker. */
+  name: ServiceName;
+  /** The Swarm service name (stack_service). */
+  fullName: string;
+  /** Image of the service. */
+  image: string;
+  /** Tasks running now. */
+  running: number;
+  /** Replicas wanted. */
+  desired: number;
+  /** State of the last update (updating, completed, rollback_completed…), when there was one. */
+  updateState: string | undefined;
+}
+
+/** A task (one container of a service) as Swarm sees it. */
+export interface TaskStatus {
+  id: string;
+  service: ServiceName;
+  slot: number | undefined;
+  /** Current state: new, pending, preparing, starting, running, failed, rejected, shutdown… */
+  state: string;
+  /** What Swarm wants it to be: running or shutdown. */
+  desiredState: string;
+  nodeId: string | undefined;
+  /** The task's own error, when it failed. */
+  error: string | undefined;
+  /** When the state was last updated. */
+  timestamp: string;
+}
+
+/** The URLs of the head's web UIs, as reached from this machine. */
+export interface ClusterUrls {
+  sparkUi: string;
+  shiny: string | null;
+  rstudio: string | null;
+}
+
+/** Spark's view when the master answered, or why it did not. */
+export type SparkView = (SparkStatus & { reachable: true }) | { reachable: false; aliveWorkers: 0; error: string };
+
+/** One object merging Swarm's and Spark's view of the cluster. */
+export interface ClusterStatus {
+  stackName: string;
+  services: ServiceStatus[];
+  tasks: TaskStatus[];
+  spark: SparkView;
+  urls: ClusterUrls;
+  /** Swarm converged and Spark has as many ALIVE workers as the worker service wants. */
+  ready: boolean;
+}
+
+/** Options of calls that wait. */
+export interface WaitOptions {
+  /** Give up after this many milliseconds (default 5 minutes). */
+  timeoutMs?: number | undefined;
+  /** Stops waiting with ABORTED. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Options of {@link SparkCluster.logs}. */
+export interface LogsOptions {
+  /** Keep streaming new lines until `signal` aborts. */
+  follow?: boolean | undefined;
+  /** Only lines since then: a duration (10m, 1h) or a timestamp, as `docker service logs --since`. */
+  since?: string | undefined;
+  /** Only the last N lines of each task. */
+  tail?: number | undefined;
+  /** Stops the stream (the iterator then ends cleanly). */
+  signal?: AbortSignal | undefined;
+}
+
+const logsOptionsSchema = z.strictObject({
+  follow: z.boolean().optional(),
+  since: z
+    .string()
+    .regex(/^(\d+[smhd]|\d{4}-\d{2}-\d{2}(T[0-9:.]+Z?)?|\d+)$/, 'must be a duration like 10m or a timestamp')
+    .optional(),
+  tail: z.number().int().min(0).optional(),
+});
+
+const DEFAULT_TIMEOUT_MS = 5 * 60 * 1000;
+const ROLLBACK_STATES = new Set(['rollback_started', 'rollback_paused', 'rollback_completed', 'paused']);
+
+/**
+ * A spark-rstudio-shiny cluster deployed as a Docker Swarm stack. Every method validates its
+ * input before touching anything, and everything that waits takes a deadline and an AbortSignal.
+ */
+export class SparkCluster {
+  /** The validated configuration. */
+  readonly config: ClusterConfig;
+  readonly #docker: DockerClient;
+  readonly #readSpark: (url: string, signal?: AbortSignal) => Promise<SparkStatus>;
+
+  constructor(config: ClusterConfigInput = {}, options: { docker?: DockerClient; readSpark?: (url: string, signal?: AbortSignal) => Promise<SparkStatus> } = {}) {
+    this.config = parseInput(clusterConfigSchema, config, 'cluster configuration');
+    this.#docker = options.docker ?? new DockerCli();
+    this.#readSpark = options.readSpark ?? ((url, signal) => fetchSparkStatus(url, { signal }));
+  }
+
+  /** The Swarm name of a service of this stack. */
+  serviceName(service: ServiceName): string {
+    return `${this.config.stackName}_${service}`;
+  }
+
+  /** Where the head's web UIs answer. */
+  get urls(): ClusterUrls {
+    const at = (port: number | null): string | null => (port === null ? null : `http://${this.config.host}:${port}`);
+    return { sparkUi: at(this.config.ports.sparkUi) as string, shiny: at(this.config.ports.shiny), rstudio: at(this.config.ports.rstudio) };
+  }
+
+  /**
+   * Deploys (or updates) the stack and, unless `wait` is false, waits until Swarm converged and
+   * Spark has the configured number of ALIVE workers. A swarm is initialized when there is none.
+   */
+  async deploy(options: WaitOptions & { wait?: boolean } = {}): Promise<ClusterStatus> {
+    const signalOption = options.signal === undefined ? {} : { signal: options.signal };
+    await ensureSwarm(this.#docker, signalOption);
+    const before = await this.#updateMarks(options.signal);
+    const file = join(defaultCacheDir(), 'stacks', `${this.config.stackName}.yml`);
+    await mkdir(join(defaultCacheDir(), 'stacks'), { recursive: true });
+    await writeFile(file, await renderStackFile(this.config));
+    await this.#docker.run(['stack', 'deploy', '--resolve-image', 'never', '--prune', '-c', file, this.config.stackName], { timeoutMs: 120_000, ...signalOption });
+    if (options.wait === false) return this.status(signalOption);
+    return this.#waitFor(this.config.workers, { ...options, updateMarks: before });
+  }
+
+  /** Waits until Swarm converged and Spark has `workers` ALIVE workers (default: the configured number). */
+  async waitUntilReady(options: WaitOptions & { workers?: number } = {}): Promise<ClusterStatus> {
+    const workers = options.workers === undefined ? this.config.workers : parseInput(workerCountSchema, options.workers, 'worker count');
+    return this.#waitFor(workers, { ...options, updateMarks: await this.#updateMarks(options.signal) });
+  }
+
+  /** Sets the number of workers and waits until exactly that many are ALIVE in Spark. */
+  async scaleWorkers(count: number, options: WaitOptions = {}): Promise<ClusterStatus> {
+    const workers = parseInput(workerCountSchema, count, 'worker count');
+    await this.#requireStack(options.signal);
+    const before = await this.#updateMarks(options.signal);
+    await this.#docker.run(['service', 'scale', '--detach', `${this.serviceName('worker')}=${workers}`], {
+      timeoutMs: 60_000,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    return this.#waitFor(workers, { ...options, updateMarks: before });
+  }
+
+  /** Swarm's and Spark's view of the cluster, merged. */
+  async status(options: { signal?: AbortSignal | undefined } = {}): Promise<ClusterStatus> {
+    const services = await this.#services(options.signal);
+    if (services.length === 0) throw this.#stackNotFound();
+    const tasks = await this.#tasks(services, options.signal);
+    const serviceStatuses = services.map((service) => toServiceStatus(service, tasks, this.config.stackName));
+    let spark: SparkView;
+    try {
+      spark = { reachable: true, ...(await this.#readSpark(this.urls.sparkUi, options.signal)) };
+    } catch (error) {
+      spark = { reachable: false, aliveWorkers: 0, error: error instanceof Error ? error.message : String(error) };
+    }
+    const worker = serviceStatuses.find((service) => service.name === 'worker');
+    const converged = serviceStatuses.every((service) => service.running === service.desired);
+    return {
+      stackName: this.config.stackName,
+      services: serviceStatuses,
+      tasks: tasks.map((task) => toTaskStatus(task, services, this.config.stackName)),
+      spark,
+      urls: this.urls,
+      ready: converged && spark.reachable && spark.status === 'ALIVE' && spark.aliveWorkers === (worker?.desired ?? 0),
+    };
+  }
+
+  /** The lines of one service's log, as they come with `follow`. Stops cleanly when `signal` aborts. */
+  async *logs(service: ServiceName, options: LogsOptions = {}): AsyncIterable<ServiceLogLine> {
+    const name = parseInput(serviceNameSchema, service, 'service');
+    const { signal, ...rest } = options;
+    const config = parseInput(logsOptionsSchema, rest, 'log options');
+    await this.#requireStack(signal);
+    const args = [
+      'service', 'logs', '--timestamps', '--no-trunc',
+      ...(config.follow === true ? ['--follow'] : []),
+      ...(config.since === undefined ? [] : ['--since', config.since]),
+      ...(config.tail === undefined ? [] : ['--tail', String(config.tail)]),
+      this.serviceName(name),
+    ];
+    for await (const line of this.#docker.stream(args, { signal })) {
+      const parsed = parseServiceLogLine(line, name);
+      if (parsed !== undefined) yield parsed;
+    }
+  }
+
+  /** The recent lines of both services, in time order, read within `deadlineMs`. */
+  async collectLogs(options: { since?: string; tail?: number; deadlineMs?: number; signal?: AbortSignal } = {}): Promise<ServiceLogLine[]> {
+    const timeout = AbortSignal.timeout(options.deadlineMs ?? 30_000);
+    const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
+    const lines: ServiceLogLine[] = [];
+    for (const service of ['master', 'worker'] as const) {
+      for await (const line of this.logs(service, { since: options.since, tail: options.tail, signal })) lines.push(line);
+    }
+    return lines.sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime());
+  }
+
+  /**
+   * Removes the stack. With `wait` (the default) returns only when its services, containers and
+   * network are gone, so an immediate redeploy works. Volumes are kept: nothing is lost.
+   */
+  async remove(options: WaitOptions & { wait?: boolean } = {}): Promise<void> {
+    const signalOption = options.signal === undefined ? {} : { signal: options.signal };
+    const result = await this.#docker.run(['stack', 'rm', this.config.stackName], { timeoutMs: 60_000, ...signalOption });
+    // The CLI exits 0 for a stack that does not exist.
+    if (/Nothing found in stack/i.test(`${result.stdout}\n${result.stderr}`)) throw this.#stackNotFound();
+    if (options.wait === false) return;
+    const label = `label=com.docker.stack.namespace=${this.config.stackName}`;
+    await waitUntil(
+      async (signal) => {
+        const [services, containers, networks] = await Promise.all([
+          this.#docker.run(['service', 'ls', '-q', '--filter', label], { signal }),
+          this.#docker.run(['ps', '-aq', '--filter', label], { signal }),
+          this.#docker.run(['network', 'ls', '-q', '--filter', label], { signal }),
+        ]);
+        const left = [services.stdout, containers.stdout, networks.stdout].join('').trim();
+        return left === '' ? true : undefined;
+      },
+      { description: `stack ${this.config.stackName} to be gone (services, containers, network)`, timeoutMs: options.timeoutMs ?? 120_000, intervalMs: 500, signal: options.signal },
+    );
+  }
+
+  async #waitFor(workers: number, options: WaitOptions & { updateMarks: Map<string, string> }): Promise<ClusterStatus> {
+    const since = Date.now() - 1000;
+    let last: ClusterStatus | undefined;
+    try {
+      return await waitUntil(
+        async (signal) => {
+          const status = await this.status({ signal });
+          last = status;
+          this.#failFast(status, since);
+          await this.#checkRollback(options.updateMarks, signal);
+          const worker = status.services.find((service) => service.name === 'worker');
+          const swarmDone = status.services.every((service) => service.running === service.desired) && worker?.desired === workers;
+          const sparkDone = status.spark.reachable && status.spark.status === 'ALIVE' && status.spark.aliveWorkers === workers;
+          return swarmDone && sparkDone ? status : undefined;
+        },
+        { description: `${workers} ALIVE Spark worker(s) in stack ${this.config.stackName}`, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, intervalMs: 1000, signal: options.signal },
+      );
+    } catch (error) {
+      if (error instanceof SrsError && error.code === 'WAIT_TIMEOUT') {
+        const errors = (last?.tasks ?? []).flatMap((task) => (task.error ? [`${task.service}.${task.slot ?? '?'}: ${task.error}`] : [])).slice(0, 5);
+        throw new SrsError({
+          code: 'CONVERGENCE_TIMEOUT',
+          message: `stack ${this.config.stackName} did not reach ${workers} ALIVE worker(s) in ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms: ${describe(last)}${errors.length === 0 ? '' : `\nlast task errors:\n  ${errors.join('\n  ')}`}`,
+          hint: 'look at `srs logs master` and `srs logs worker`; on a small machine give workers less memory or wait longer',
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Tasks failing again and again will not converge: report the task's own error now. */
+  #failFast(status: ClusterStatus, since: number): void {
+    for (const service of ['master', 'worker'] as const) {
+      const failures = status.tasks.filter((task) => task.service === service && FAILED_TASK_STATES.has(task.state) && Date.parse(task.timestamp) >= since);
+      if (failures.length >= 3) {
+        const latest = failures.sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp))[0] as TaskStatus;
+        throw new SrsError({
+          code: 'TASK_FAILED',
+          message: `${this.serviceName(service)} tasks keep failing (${failures.length} ${latest.state}): ${latest.error ?? 'no error given'}`,
+          hint: /No such image/i.test(latest.error ?? '') ? 'build the image (srs build) or push it to a registry every node can pull from' : 'see `srs logs ' + service + '` for why the container stops',
+        });
+      }
+    }
+  }
+
+  async #checkRollback(before: Map<string, string>, signal: AbortSignal): Promise<void> {
+    for (const service of await this.#services(signal)) {
+      const update = service.UpdateStatus;
+      if (update === undefined || !ROLLBACK_STATES.has(update.State)) continue;
+      if (before.get(service.ID) === updateMark(service)) continue;
+      throw new SrsError({
+        code: 'ROLLBACK_HAPPENED',
+        message: `Swarm rolled back the update of ${service.Spec.Name} (${update.State}): ${update.Message ?? ''}`.trim(),
+        hint: 'the new configuration did not come up; see the service logs, fix it and deploy again',
+      });
+    }
+  }
+
+  async #updateMarks(signal: AbortSignal | undefined): Promise<Map<string, string>> {
+    const services = await this.#services(signal).catch(() => [] as SwarmService[]);
+    return new Map(services.map((service) => [service.ID, updateMark(service)]));
+  }
+
+  async #services(signal: AbortSignal | undefined): Promise<SwarmService[]> {
+    const signalOption = signal === undefined ? {} : { signal };
+    return retryTransient(
+      async () => {
+        const ids = await this.#docker.run(['service', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${this.config.stackName}`], { timeoutMs: 30_000, ...signalOption });
+        if (ids.stdout === '') return [];
+        const inspected = await this.#docker.run(['service', 'inspect', ...ids.stdout.split('\n')], { timeoutMs: 30_000, ...signalOption });
+        return parseJson(inspected.stdout, servicesSchema, 'docker service inspect');
+      },
+      { signal },
+    );
+  }
+
+  async #tasks(services: SwarmService[], signal: AbortSignal | undefined): Promise<SwarmTask[]> {
+    const signalOption = signal === undefined ? {} : { signal };
+    return retryTransient(
+      async () => {
+        const ids = await this.#docker.run(['service', 'ps', '-q', '--no-trunc', ...services.map((service) => service.ID)], { timeoutMs: 30_000, ...signalOption });
+        const list = ids.stdout.split('\n').filter((id) => id !== '');
+        if (list.length === 0) return [];
+        const inspected = await this.#docker.run(['inspect', '--type', 'task', ...list], { timeoutMs: 30_000, ...signalOption });
+        return parseJson(inspected.stdout, tasksSchema, 'docker inspect (tasks)');
+      },
+      { signal },
+    );
+  }
+
+  async #requireStack(signal: AbortSignal | undefined): Promise<void> {
+    if ((await this.#services(signal)).length === 0) throw this.#stackNotFound();
+  }
+
+  #stackNotFound(): SrsError {
+    return new SrsError({
+      code: 'STACK_NOT_FOUND',
+      message: `no stack named "${this.config.stackName}" is deployed`,
+      hint: 'deploy it first (srs up), or name the right stack',
+    });
+  }
+}
+
+function updateMark(service: SwarmService): string {
+  const update = service.UpdateStatus as { State?: string; StartedAt?: string; CompletedAt?: string } | undefined;
+  return update === undefined ? '' : `${update.State ?? ''}@${update.StartedAt ?? ''}@${update.CompletedAt ?? ''}`;
+}
+
+function shortName(fullName: string, stackName: string): ServiceName | undefined {
+  const name = fullName.startsWith(`${stackName}_`) ? fullName.slice(stackName.length + 1) : fullName;
+  return name === 'master' || name === 'worker' ? name : undefined;
+}
+
+function toServiceStatus(service: SwarmService, tasks: SwarmTask[], stackName: string): ServiceStatus {
+  const own = tasks.filter((task) => task.ServiceID === service.ID);
+  return {
+    name: shortName(service.Spec.Name, stackName) ?? 'worker',
+    fullName: service.Spec.Name,
+    image: service.Spec.TaskTemplate.ContainerSpec.Image.split('@')[0] ?? '',
+    running: own.filter((task) => task.Status.State === 'running' && task.DesiredState === 'running').length,
+    desired: service.Spec.Mode.Replicated?.Replicas ?? 0,
+    updateState: service.UpdateStatus?.State,
+  };
+}
+
+function toTaskStatus(task: SwarmTask, services: SwarmService[], stackName: string): TaskStatus {
+  const service = services.find((candidate) => candidate.ID === task.ServiceID);
+  return {
+    id: task.ID,
+    service: shortName(service?.Spec.Name ?? '', stackName) ?? 'worker',
+    slot: task.Slot,
+    state: task.Status.State,
+    desiredState: task.DesiredState,
+    nodeId: task.NodeID,
+    error: task.Status.Err === undefined || task.Status.Err === '' ? undefined : task.Status.Err,
+    timestamp: task.Status.Timestamp,
+  };
+}
+
+function describe(status: ClusterStatus | undefined): string {
+  if (status === undefined) return 'no status could be read';
+  const swarm = status.services.map((service) => `${service.name} ${service.running}/${service.desired}`).join(', ');
+  const spark = status.spark.reachable ? `${status.spark.aliveWorkers} ALIVE` : `master unreachable (${status.spark.error})`;
+  return `swarm: ${swarm}; spark: ${spark}`;
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { DEFAULT_IMAGE_TAG } from '../image/build-image.js';
+
+/** Stack names become service, network and volume name prefixes: keep them to safe characters. */
+export const stackNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,29}$/, 'must be 1–30 lower-case letters, digits, "-" or "_", starting with a letter or digit');
+
+/** Number of Spark workers. */
+export const workerCountSchema = z.number().int('must be a whole number').min(0, 'must not be negative').max(200, 'must be at most 200');
+
+/** Memory as Docker and Spark write it: 512m, 2g, 1.5g. */
+export const memorySchema = z
+  .string()
+  .regex(/^\d+(\.\d+)?[kmg]$/i, 'must be a size like 512m or 2g')
+  .refine((value) => memoryBytes(value) >= 512 * 1024 * 1024, 'must be at least 512m');
+
+/** A TCP port to publish on the host. */
+export const portSchema = z.number().int('must be a whole number').min(1, 'must be 1–65535').max(65535, 'must be 1–65535');
+
+/** CPUs as a Docker limit: 0.5, 1, 2. */
+export const cpusSchema = z.number().positive('must be more than 0').max(256);
+
+/** Parses "2g" / "512m" / "1.5g" into bytes. */
+export function memoryBytes(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)([kmg])$/i.exec(value);
+  if (match === null) return Number.NaN;
+  const unit = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(match[2] as string).toLowerCase() as 'k' | 'm' | 'g'];
+  return Math.round(Number(match[1]) * unit);
+}
+
+/** Options of a cluster: which stack, and how big. */
+export const clusterConfigSchema = z.strictObject({
+  /** Stack name. */
+  stackName: stackNameSchema.default('srs'),
+  /** Image of both roles. */
+  image: z.string().min(1).default(DEFAULT_IMAGE_TAG),
+  /** Spark workers to run. */
+  workers: workerCountSchema.default(2),
+  /** Each worker container's limits; Spark is offered the cores and the memory minus 1 GiB for the worker daemon. */
+  worker: z.strictObject({ cores: cpusSchema.default(1), memory: memorySchema.default('2g') }).prefault({}),
+  /** The head's container limits (Spark master, Shiny Server, RStudio Server and the R sessions). */
+  master: z.strictObject({ cpus: cpusSchema.default(2), memory: memorySchema.default('4g') }).prefault({}),
+  /** Host ports of the head's web UIs (published in host mode on the master's node); null leaves one unpublished. */
+  ports: z
+    .strictObject({
+      sparkUi: portSchema.default(8080),
+      shiny: portSchema.nullable().default(3838),
+      rstudio: portSchema.nullable().default(8787),
+    })
+    .prefault({}),
+  /** Host the published ports are reached at from here. */
+  host: z.string().min(1).default('127.0.0.1'),
+});
+
+/** Cluster options as a caller gives them (everything optional). */
+export type ClusterConfigInput = z.input<typeof clusterConfigSchema>;
+/** Cluster options after validation and defaults. */
+export type ClusterConfig = z.output<typeof clusterConfigSchema>;
+
+/** The two services of the stack. */
+export const serviceNameSchema = z.enum(['master', 'worker'], { error: 'must be "master" or "worker"' });
+/** A service of the stack. */
+export type ServiceName = z.infer<typeof serviceNameSchema>;

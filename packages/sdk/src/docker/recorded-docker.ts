@@ -1,0 +1,39 @@
+import { SrsError } from '../errors/srs-error.js';
+import type { DockerClient, DockerResult, DockerRunOptions } from './docker-cli.js';
+
+/** One recorded docker call: the arguments it must match, and what the CLI answered. */
+export interface RecordedCall {
+  /** The call's arguments, or a prefix of them. */
+  args: readonly string[];
+  /** What the CLI printed. */
+  stdout?: string;
+  stderr?: string;
+  /** Answer with this error instead (a failed command). */
+  error?: SrsError;
+}
+
+/**
+ * A {@link DockerClient} that replays recorded CLI output, for unit tests of parsing and error
+ * mapping. A call with no recording fails the test loudly; every call is kept in `calls`.
+ */
+export class RecordedDocker implements DockerClient {
+  readonly calls: string[][] = [];
+  readonly #recordings: RecordedCall[];
+
+  constructor(recordings: RecordedCall[]) {
+    this.#recordings = recordings;
+  }
+
+  run(args: readonly string[], _options?: DockerRunOptions): Promise<DockerResult> {
+    this.calls.push([...args]);
+    const recording = this.#recordings.find((candidate) => candidate.args.every((arg, index) => args[index] === arg));
+    if (recording === undefined) return Promise.reject(new Error(`no recorded output for: docker ${args.join(' ')}`));
+    if (recording.error !== undefined) return Promise.reject(recording.error);
+    return Promise.resolve({ command: `docker ${args.join(' ')}`, stdout: (recording.stdout ?? '').trim(), stderr: (recording.stderr ?? '').trim() });
+  }
+
+  async *stream(args: readonly string[]): AsyncIterable<string> {
+    const { stdout, stderr } = await this.run(args);
+    for (const line of `${stdout}\n${stderr}`.split('\n')) if (line !== '') yield line;
+  }
+}

@@ -1,0 +1,44 @@
+import type { DockerClient } from '../docker/docker-cli.js';
+import { SrsError } from '../errors/srs-error.js';
+import { parseJson, swarmInfoSchema, type SwarmInfo } from './swarm-parsers.js';
+
+/** Options of {@link ensureSwarm}. */
+export interface EnsureSwarmOptions {
+  /** Address for `docker swarm init` when no swarm exists; default 127.0.0.1 (a single-node swarm). */
+  advertiseAddr?: string | undefined;
+  /** Aborts the calls. */
+  signal?: AbortSignal | undefined;
+}
+
+/** What {@link ensureSwarm} found or did. */
+export type SwarmOrigin = 'existing' | 'initialized';
+
+/** Reads this engine's swarm state. */
+export async function swarmInfo(docker: DockerClient, signal?: AbortSignal): Promise<SwarmInfo> {
+  const { stdout } = await docker.run(['info', '--format', '{{json .Swarm}}'], { timeoutMs: 30_000, ...(signal === undefined ? {} : { signal }) });
+  return parseJson(stdout, swarmInfoSchema, 'docker info');
+}
+
+/**
+ * Makes sure this engine is a swarm manager: initializes a single-node swarm when there is none,
+ * refuses a worker node or a swarm in error with NOT_SWARM_MANAGER.
+ */
+export async function ensureSwarm(docker: DockerClient, options: EnsureSwarmOptions = {}): Promise<SwarmOrigin> {
+  const info = await swarmInfo(docker, options.signal);
+  if (info.LocalNodeState === 'active' && info.ControlAvailable === true) return 'existing';
+  if (info.LocalNodeState === 'inactive') {
+    await docker.run(['swarm', 'init', '--advertise-addr', options.advertiseAddr ?? '127.0.0.1'], {
+      timeoutMs: 60_000,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    return 'initialized';
+  }
+  throw new SrsError({
+    code: 'NOT_SWARM_MANAGER',
+    message:
+      info.LocalNodeState === 'active'
+        ? 'this Docker engine is a swarm worker node, not a manager'
+        : `this Docker engine's swarm state is "${info.LocalNodeState}"${info.Error ? `: ${info.Error}` : ''}`,
+    hint: 'run against a manager node (DOCKER_HOST, or `docker node promote` this node), or `docker swarm leave --force` to start over',
+  });
+}
