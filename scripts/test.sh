@@ -14,8 +14,9 @@ step "workspace dependencies (pinned pnpm, frozen lockfile)"
 bash scripts/pnpm.sh install --frozen-lockfile --reporter=append-only
 
 step "type check (sources, tests, scripts)"
-npx tsc -b packages/sdk
+npx tsc -b packages/sdk packages/cli
 npx tsc -p packages/sdk/tsconfig.test.json
+npx tsc -p packages/cli/tsconfig.test.json
 
 step "shell lint"
 bash scripts/lint-shell.sh

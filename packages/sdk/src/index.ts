@@ -39,3 +39,4 @@ export type { EnsureSwarmOptions, SwarmOrigin } from './swarm/swarm.js';
 export { renderStackFile, DEFAULT_STACK_FILE } from './stack/render-stack-file.js';
 export type { SparkStatus } from './spark/spark-master-status.js';
 export type { ServiceLogLine } from './logs/service-log-line.js';
+export { ensureEngine, ENGINE_SCRIPT } from './engine/ensure-engine.js';

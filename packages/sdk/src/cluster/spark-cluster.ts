@@ -73,6 +73,8 @@ export interface WaitOptions {
   timeoutMs?: number | undefined;
   /** Stops waiting with ABORTED. */
   signal?: AbortSignal | undefined;
+  /** Called with every status read while waiting (for progress: "1/2 workers ALIVE"). */
+  onStatus?: ((status: ClusterStatus) => void) | undefined;
 }
 
 /** Options of {@link SparkCluster.logs}. */
@@ -247,6 +249,7 @@ export class SparkCluster {
         async (signal) => {
           const status = await this.status({ signal });
           last = status;
+          options.onStatus?.(status);
           this.#failFast(status, since);
           await this.#checkRollback(options.updateMarks, signal);
           const worker = status.services.find((service) => service.name === 'worker');

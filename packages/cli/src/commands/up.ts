@@ -1,0 +1,42 @@
+import { buildImage, ensureEngine, ensureSwarm, DockerCli, DEFAULT_IMAGE_TAG, type ClusterStatus } from '@spark-rstudio-shiny/sdk';
+import type { Reporter } from '../reporter.js';
+import { clusterFor, interruptSignal, type ClusterFlags } from './cluster-options.js';
+import { describeUrls } from './urls.js';
+
+/**
+ * srs up: engine, swarm, base image, verified artifacts, image, deploy, and a wait until the
+ * Spark workers are ALIVE. Idempotent: run it again and only what is missing is done.
+ */
+export async function up(flags: ClusterFlags & { timeout: number }, reporter: Reporter): Promise<ClusterStatus> {
+  const signal = interruptSignal();
+  const cluster = clusterFor(flags);
+  reporter.step('Checking the Docker engine…');
+  await ensureEngine({ onLine: (line) => reporter.step(`  ${line}`), signal });
+  const swarm = await ensureSwarm(new DockerCli(), { signal });
+  reporter.step(swarm === 'initialized' ? 'Initialized a single-node swarm (advertise address 127.0.0.1)' : 'Swarm: this engine is a manager');
+  if (flags.image === undefined || flags.image === DEFAULT_IMAGE_TAG) {
+    reporter.step(`Building ${DEFAULT_IMAGE_TAG} (cached layers and artifacts are reused)…`);
+    await buildImage({
+      signal,
+      onProgress: (event) => {
+        if (event.kind === 'step') reporter.step(`  ${event.message}`);
+        else if (event.kind === 'download') reporter.progress(`  ${event.file}: ${megabytes(event.receivedBytes)}${event.totalBytes === undefined ? '' : ` of ${megabytes(event.totalBytes)}`}`);
+        else if (/^Step \d+\/\d+ :/.test(event.line)) reporter.progress(`  ${event.line.slice(0, 100)}`);
+      },
+    });
+    reporter.endProgress();
+  }
+  reporter.step(`Deploying stack ${cluster.config.stackName} with ${cluster.config.workers} worker(s)…`);
+  const status = await cluster.deploy({
+    timeoutMs: flags.timeout * 1000,
+    signal,
+    onStatus: (current) => reporter.progress(`  waiting for Spark workers: ${current.spark.aliveWorkers}/${cluster.config.workers} ALIVE`),
+  });
+  reporter.endProgress();
+  reporter.result(status, `Ready: ${status.spark.aliveWorkers} Spark worker(s) ALIVE\n${describeUrls(status.urls)}`);
+  return status;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

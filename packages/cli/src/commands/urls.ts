@@ -1,0 +1,10 @@
+import type { ClusterUrls } from '@spark-rstudio-shiny/sdk';
+
+/** The UI URLs as lines for people. */
+export function describeUrls(urls: ClusterUrls): string {
+  return [
+    `Spark UI      ${urls.sparkUi}`,
+    `Shiny Server  ${urls.shiny ?? '(not published)'}`,
+    `RStudio       ${urls.rstudio ?? '(not published)'}${urls.rstudio === null ? '' : '  (when the image has RStudio Server)'}`,
+  ].join('\n');
+}

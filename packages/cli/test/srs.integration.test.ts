@@ -1,0 +1,93 @@
+// The srs command line as a user runs it: the real binary, the real engine and swarm.
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { z } from 'zod';
+
+const SRS = fileURLToPath(new URL('../dist/bin/srs.js', import.meta.url));
+const stack = `srs-cli-${randomBytes(3).toString('hex')}`;
+
+function srs(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  return execa('node', [SRS, ...args], { reject: false, timeout: 600_000 }).then((result) => ({
+    exitCode: result.exitCode ?? -1,
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+  }));
+}
+
+/** The `srs status --json` contract other tools rely on. */
+const statusContract = z.looseObject({
+  spark: z.looseObject({ aliveWorkers: z.number() }),
+  services: z.array(z.looseObject({ name: z.string(), running: z.number(), desired: z.number() })),
+  urls: z.looseObject({ sparkUi: z.string(), shiny: z.string().nullable(), rstudio: z.string().nullable() }),
+});
+
+describe('srs usage errors', () => {
+  it.each([
+    [['nosuch'], "error: unknown command 'nosuch'"],
+    [['scale', '-1'], 'error: the number of workers must be a whole number ≥ 0, got "-1"'],
+    [['scale', 'abc'], 'error: the number of workers must be a whole number ≥ 0, got "abc"'],
+    [['logs', 'nosuch'], 'must be "master" or "worker"'],
+    [['up', '--workers', 'two'], 'must be a whole number ≥ 0, got "two"'],
+  ])('should exit 2 with one clear message for srs %j', async (args, message) => {
+    const result = await srs(...args);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.split('\n').filter((line) => line.startsWith('error:'))).toHaveLength(1);
+    expect(result.stderr).toContain(message);
+  });
+});
+
+describe('srs against a real swarm', () => {
+  afterAll(async () => {
+    await srs('down', '--stack', stack);
+    const volumes = await execa('docker', ['volume', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${stack}`]);
+    if (volumes.stdout !== '') await execa('docker', ['volume', 'rm', ...volumes.stdout.split('\n')], { reject: false });
+  });
+
+  it('should bring the stack up with `up --workers 1` and print the URLs', async () => {
+    const result = await srs('up', '--workers', '1', '--stack', stack);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('Ready: 1 Spark worker(s) ALIVE');
+    expect(result.stdout).toContain('Spark UI      http://127.0.0.1:8080');
+    expect(result.stderr).toContain(`Deploying stack ${stack} with 1 worker(s)`);
+  });
+
+  it('should print the status contract with --json and nothing else on stdout', async () => {
+    const result = await srs('status', '--json', '--stack', stack);
+    expect(result.exitCode).toBe(0);
+    const status = statusContract.parse(JSON.parse(result.stdout));
+    expect(status.spark.aliveWorkers).toBe(1);
+    expect(status.services.map((service) => service.name).sort()).toEqual(['master', 'worker']);
+    expect(status.urls.sparkUi).toBe('http://127.0.0.1:8080');
+  });
+
+  it('should scale to 2 and wait until both are ALIVE', async () => {
+    const result = await srs('scale', '2', '--stack', stack);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('2 Spark worker(s) ALIVE');
+    const status = statusContract.parse(JSON.parse((await srs('status', '--json', '--stack', stack)).stdout));
+    expect(status.spark.aliveWorkers).toBe(2);
+  });
+
+  it("should print the master's log lines with their process", async () => {
+    const result = await srs('logs', 'master', '--tail', '200', '--stack', stack);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/master\.1 \[spark-master\] .*Starting Spark master at spark:\/\//);
+  });
+
+  it('should report every precondition with doctor --json', async () => {
+    const result = await srs('doctor', '--json');
+    const checks = z.array(z.looseObject({ check: z.string(), status: z.enum(['ok', 'warn', 'fail']), detail: z.string() })).parse(JSON.parse(result.stdout));
+    expect(checks.find((check) => check.check === 'Docker engine')?.status).toBe('ok');
+    expect(checks.find((check) => check.check === 'swarm')?.status).toBe('ok');
+    expect(result.exitCode).toBe(checks.some((check) => check.status === 'fail') ? 1 : 0);
+  });
+
+  it('should take the stack down, after which status fails with STACK_NOT_FOUND', async () => {
+    const result = await srs('down', '--stack', stack);
+    expect(result.exitCode).toBe(0);
+    const after = await srs('status', '--stack', stack);
+    expect(after.exitCode).toBe(1);
+    expect(after.stderr).toContain(`error: no stack named "${stack}" is deployed`);
+  });
+});
