@@ -17,6 +17,7 @@ step "type check (sources, tests, scripts)"
 npx tsc -b packages/sdk packages/cli
 npx tsc -p packages/sdk/tsconfig.test.json
 npx tsc -p packages/cli/tsconfig.test.json
+npx tsc -p examples/tsconfig.json
 
 step "shell lint"
 bash scripts/lint-shell.sh

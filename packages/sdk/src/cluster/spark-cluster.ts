@@ -217,6 +217,33 @@ export class SparkCluster {
   }
 
   /**
+   * Runs a PySpark script as a Spark application on this cluster and waits for it to finish: the
+   * script is copied into the master's task (which must run on this engine's node) and started
+   * with `spark-submit`, so the driver sits inside the stack network and executors run on the
+   * workers. Returns what the driver printed; a failing job rejects with the driver's stderr.
+   */
+  async submitPython(script: string, options: WaitOptions & { args?: readonly string[] } = {}): Promise<{ stdout: string; stderr: string }> {
+    const signalOption = options.signal === undefined ? {} : { signal: options.signal };
+    await this.#requireStack(options.signal);
+    const { stdout: ids } = await this.#docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${this.serviceName('master')}`, '--filter', 'status=running'], signalOption);
+    const container = ids.split('\n').find((id) => id !== '');
+    if (container === undefined) {
+      throw new SrsError({
+        code: 'STACK_NOT_FOUND',
+        message: `no running ${this.serviceName('master')} task on this engine's node`,
+        hint: 'run this against the node that runs the master (DOCKER_HOST), or wait until the stack is ready',
+      });
+    }
+    const path = `/tmp/srs-job-${Date.now()}.py`;
+    await this.#docker.run(['exec', '-i', '--user', 'spark', container, 'sh', '-c', `cat > ${path}`], { ...signalOption, input: script });
+    const result = await this.#docker.run(['exec', '--user', 'spark', container, 'spark-submit', path, ...(options.args ?? [])], {
+      ...signalOption,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    });
+    return { stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /**
    * Removes the stack. With `wait` (the default) returns only when its services, containers and
    * network are gone, so an immediate redeploy works. Volumes are kept: nothing is lost.
    */
