@@ -1,6 +1,7 @@
 import { buildImage, ensureEngine, ensureSwarm, DockerCli, DEFAULT_IMAGE_TAG, type ClusterStatus } from '@spark-rstudio-shiny/sdk';
 import type { Reporter } from '../reporter.js';
 import { clusterFor, interruptSignal, type ClusterFlags } from './cluster-options.js';
+import { renderImageProgress } from './render-image-progress.js';
 import { describeUrls } from './urls.js';
 
 /**
@@ -18,11 +19,7 @@ export async function up(flags: ClusterFlags & { timeout: number }, reporter: Re
     reporter.step(`Building ${DEFAULT_IMAGE_TAG} (cached layers and artifacts are reused)…`);
     await buildImage({
       signal,
-      onProgress: (event) => {
-        if (event.kind === 'step') reporter.step(`  ${event.message}`);
-        else if (event.kind === 'download') reporter.progress(`  ${event.file}: ${megabytes(event.receivedBytes)}${event.totalBytes === undefined ? '' : ` of ${megabytes(event.totalBytes)}`}`);
-        else if (/^Step \d+\/\d+ :/.test(event.line)) reporter.progress(`  ${event.line.slice(0, 100)}`);
-      },
+      onProgress: renderImageProgress(reporter, '  '),
     });
     reporter.endProgress();
   }
@@ -35,8 +32,4 @@ export async function up(flags: ClusterFlags & { timeout: number }, reporter: Re
   reporter.endProgress();
   reporter.result(status, `Ready: ${status.spark.aliveWorkers} Spark worker(s) ALIVE\n${describeUrls(status.urls)}`);
   return status;
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
