@@ -20,8 +20,16 @@ export class Reporter {
   progress(message: string): void {
     if (this.mode !== 'human') return;
     const tty = (this.err as NodeJS.WriteStream).isTTY === true;
-    this.err.write(tty ? `\r\u001b[2K${message}` : `${message}\n`);
+    if (tty) {
+      this.err.write(`\r\u001b[2K${message}`);
+    } else if (message !== this.#lastProgress) {
+      // In a log file a line per change is readable; a line per poll is not.
+      this.err.write(`${message}\n`);
+    }
+    this.#lastProgress = message;
   }
+
+  #lastProgress: string | undefined;
 
   /** Ends a run of progress lines. */
   endProgress(): void {

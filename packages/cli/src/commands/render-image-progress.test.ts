@@ -24,6 +24,14 @@ describe('renderImageProgress', () => {
     expect(lines).toHaveLength(3);
   });
 
+  it('should not repeat an unchanged progress line in a log file', () => {
+    const { reporter, text } = capture('human');
+    reporter.progress('waiting for Spark workers: 0/2 ALIVE');
+    reporter.progress('waiting for Spark workers: 0/2 ALIVE');
+    reporter.progress('waiting for Spark workers: 1/2 ALIVE');
+    expect(text()).toBe('waiting for Spark workers: 0/2 ALIVE\nwaiting for Spark workers: 1/2 ALIVE\n');
+  });
+
   it('should print no progress at all in json mode', () => {
     const { reporter, text } = capture('json');
     renderImageProgress(reporter)({ kind: 'step', message: 'Building…' });
