@@ -44,6 +44,21 @@ describe('srs against a real swarm', () => {
     if (volumes.stdout !== '') await execa('docker', ['volume', 'rm', ...volumes.stdout.split('\n')], { reject: false });
   });
 
+  it('should build the image with --json and report what it built', async () => {
+    const result = await srs('build', '--json');
+    expect(result.exitCode).toBe(0);
+    const built = z.looseObject({ tag: z.string(), imageId: z.string(), spark: z.looseObject({ version: z.string(), source: z.string() }), rstudio: z.string() }).parse(JSON.parse(result.stdout));
+    expect(built.tag).toBe('spark-rstudio-shiny:4.2.1');
+    expect(built.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(result.stderr).toBe('');
+  });
+
+  it('should print the URLs with urls --json', async () => {
+    const result = await srs('urls', '--json', '--stack', stack);
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ sparkUi: 'http://127.0.0.1:8080', shiny: 'http://127.0.0.1:3838', rstudio: 'http://127.0.0.1:8787' });
+  });
+
   it('should bring the stack up with `up --workers 1` and print the URLs', async () => {
     const result = await srs('up', '--workers', '1', '--stack', stack);
     expect(result.exitCode).toBe(0);

@@ -49,7 +49,7 @@ describe('the build stopping on a corrupted artifact', () => {
       const lines: string[] = [];
       const error = await docker
         .run([
-          'build', '--target', 'spark',
+          'build', '--force-rm', '--target', 'spark',
           '--build-arg', 'SPARK_VERSION=4.2.1',
           '--build-arg', 'SPARK_ARTIFACT=pyspark-4.2.1.tar.gz',
           '--build-arg', `SPARK_ARTIFACT_CHECKSUM=sha256:${expected}`,

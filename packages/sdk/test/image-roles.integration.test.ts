@@ -94,6 +94,22 @@ describe('the image as master and workers on a plain Docker network', () => {
     await expect(waitUntilHealthy(workers[0] as string, 120_000)).resolves.toBe('healthy');
   });
 
+  it('should size a worker from its container limits when no cores or memory are given', async () => {
+    const network = (await docker.run(['inspect', '--format', '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}', master])).stdout;
+    const sized = await resources.container(uniqueName('srs-worker-sized'), ['--network', network, '--cpus', '1.5', '--memory', '2g', '-e', 'SPARK_ROLE=worker', image]);
+    const state = await waitUntil(
+      async () => {
+        const current = await readMaster();
+        return current.aliveworkers === 3 ? current : undefined;
+      },
+      { description: 'the sized worker to register', timeoutMs: 120_000 },
+    );
+    const host = (await docker.run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, sized])).stdout;
+    const worker = state.workers.find((candidate) => candidate.host === host && candidate.state === 'ALIVE');
+    // 1.5 CPUs round up to 2 cores; 2 GiB minus 1 GiB for the worker daemon.
+    expect(worker).toMatchObject({ cores: 2, memory: 1024 });
+  });
+
   it('should log every supervised process under its own name', async () => {
     const { stdout } = await docker.run(['logs', master]);
     expect(stdout).toMatch(/^\[spark-master\] .*Master: Starting Spark master at spark:\/\//m);

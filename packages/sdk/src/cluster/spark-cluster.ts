@@ -6,7 +6,8 @@ import { DockerCli, type DockerClient } from '../docker/docker-cli.js';
 import { parseInput } from '../errors/parse-input.js';
 import { SrsError } from '../errors/srs-error.js';
 import { defaultCacheDir } from '../image/artifact-cache.js';
-import { parseServiceLogLine, type ServiceLogLine } from '../logs/service-log-line.js';
+import { readServiceLogs } from '../logs/read-service-logs.js';
+import type { ServiceLogLine } from '../logs/service-log-line.js';
 import { retryTransient } from '../retry/retry-transient.js';
 import { fetchSparkStatus, type SparkStatus } from '../spark/spark-master-status.js';
 import { renderStackFile } from '../stack/render-stack-file.js';
@@ -192,17 +193,7 @@ export class SparkCluster {
     const { signal, ...rest } = options;
     const config = parseInput(logsOptionsSchema, rest, 'log options');
     await this.#requireStack(signal);
-    const args = [
-      'service', 'logs', '--timestamps', '--no-trunc',
-      ...(config.follow === true ? ['--follow'] : []),
-      ...(config.since === undefined ? [] : ['--since', config.since]),
-      ...(config.tail === undefined ? [] : ['--tail', String(config.tail)]),
-      this.serviceName(name),
-    ];
-    for await (const line of this.#docker.stream(args, { signal })) {
-      const parsed = parseServiceLogLine(line, name);
-      if (parsed !== undefined) yield parsed;
-    }
+    yield* readServiceLogs(this.#docker, this.serviceName(name), name, { ...config, signal });
   }
 
   /** The recent lines of both services, in time order, read within `deadlineMs`. */

@@ -10,6 +10,8 @@ export interface RecordedCall {
   stderr?: string;
   /** Answer with this error instead (a failed command). */
   error?: SrsError;
+  /** Answer only the first matching call; later calls go on to the next recording. */
+  once?: boolean;
 }
 
 /**
@@ -26,14 +28,22 @@ export class RecordedDocker implements DockerClient {
 
   run(args: readonly string[], _options?: DockerRunOptions): Promise<DockerResult> {
     this.calls.push([...args]);
-    const recording = this.#recordings.find((candidate) => candidate.args.every((arg, index) => args[index] === arg));
+    const index = this.#recordings.findIndex((candidate) => candidate.args.every((arg, position) => args[position] === arg));
+    const recording = this.#recordings[index];
     if (recording === undefined) return Promise.reject(new Error(`no recorded output for: docker ${args.join(' ')}`));
+    if (recording.once === true) this.#recordings.splice(index, 1);
     if (recording.error !== undefined) return Promise.reject(recording.error);
     return Promise.resolve({ command: `docker ${args.join(' ')}`, stdout: (recording.stdout ?? '').trim(), stderr: (recording.stderr ?? '').trim() });
   }
 
+  /** Replays the recording's stdout lines; a recording with both lines and an error fails after the lines. */
   async *stream(args: readonly string[]): AsyncIterable<string> {
-    const { stdout, stderr } = await this.run(args);
-    for (const line of `${stdout}\n${stderr}`.split('\n')) if (line !== '') yield line;
+    this.calls.push([...args]);
+    const index = this.#recordings.findIndex((candidate) => candidate.args.every((arg, position) => args[position] === arg));
+    const recording = this.#recordings[index];
+    if (recording === undefined) throw new Error(`no recorded output for: docker ${args.join(' ')}`);
+    if (recording.once === true) this.#recordings.splice(index, 1);
+    for (const line of `${recording.stdout ?? ''}\n${recording.stderr ?? ''}`.split('\n')) if (line.trim() !== '') yield line.trim();
+    if (recording.error !== undefined) throw recording.error;
   }
 }

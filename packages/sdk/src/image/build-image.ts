@@ -111,7 +111,7 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
   const tail: string[] = [];
   try {
     await docker.run(
-      ['build', ...(config.noCache ? ['--no-cache'] : []), ...Object.entries(buildArgs).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`]), '-t', unlabelled, config.contextDir],
+      ['build', '--force-rm', ...(config.noCache ? ['--no-cache'] : []), ...Object.entries(buildArgs).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`]), '-t', unlabelled, config.contextDir],
       {
         ...signalOption,
         onLine: (line) => {

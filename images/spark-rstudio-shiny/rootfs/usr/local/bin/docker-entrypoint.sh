@@ -266,10 +266,11 @@ _main() {
 	export SPARK_MASTER_HOST=${SPARK_MASTER_HOST:-$ADVERTISE_IP}
 	export SPARK_WORKER_CORES=${SPARK_WORKER_CORES:-$(container_cpus)}
 	if [ -z "${SPARK_WORKER_MEMORY:-}" ]; then
-		# As Spark does on a bare machine: all memory but 1 GiB for the worker daemon, at least 1 GiB.
+		# As Spark does on a bare machine, all memory but 1 GiB for the worker daemon; at least 512 MiB
+		# (the same rule as the stack's SRS_WORKER_SPARK_MEMORY).
 		local mb
 		mb=$(($(container_memory_mb) - 1024))
-		[ "$mb" -lt 1024 ] && mb=1024
+		[ "$mb" -lt 512 ] && mb=512
 		SPARK_WORKER_MEMORY=${mb}m
 	fi
 	export SPARK_WORKER_MEMORY
