@@ -2,6 +2,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { SparkCluster } from '@spark-rstudio-shiny/sdk';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const env = { SRS_STACK: `srs-ex-${randomBytes(3).toString('hex')}`, SRS_SPARK_UI_PORT: String(randomInt(30_000, 40_000)) };
@@ -16,14 +17,8 @@ function example(name: string, ...args: string[]): Promise<{ exitCode: number; s
 
 describe('the example scripts', () => {
   afterAll(async () => {
-    await execa('docker', ['stack', 'rm', env.SRS_STACK], { reject: false });
-    for (let attempt = 0; attempt < 60; attempt += 1) {
-      const { stdout } = await execa('docker', ['ps', '-aq', '--filter', `label=com.docker.stack.namespace=${env.SRS_STACK}`]);
-      if (stdout === '') break;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-    const volumes = await execa('docker', ['volume', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${env.SRS_STACK}`]);
-    if (volumes.stdout !== '') await execa('docker', ['volume', 'rm', ...volumes.stdout.split('\n')], { reject: false });
+    // Everything the examples made, volumes and secrets included.
+    await new SparkCluster({ stackName: env.SRS_STACK }).remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
   });
 
   it('deploy-and-scale should end with 2 ALIVE workers', async () => {

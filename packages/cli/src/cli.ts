@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { SrsError } from '@spark-rstudio-shiny/sdk';
 import { build } from './commands/build.js';
 import { doctor } from './commands/doctor.js';
+import { credentials } from './commands/credentials.js';
 import { down } from './commands/down.js';
 import { logs } from './commands/logs.js';
 import { scale } from './commands/scale.js';
@@ -48,9 +49,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     });
   program
     .command('down')
-    .description('remove the stack (volumes are kept)')
+    .description('remove the stack (volumes and secrets are kept, so `up` again loses nothing)')
+    .option('--purge', "also delete the stack's volumes (Shiny apps, RStudio homes, Spark work dirs) and secrets")
     .addOption(timeout)
-    .action(async (options: { timeout: number }) => down({ ...globals(), ...options }, reporter));
+    .action(async (options: { timeout: number; purge?: boolean }) => down({ ...globals(), ...options }, reporter));
   program
     .command('status')
     .description("Swarm's and Spark's view of the cluster")
@@ -87,6 +89,12 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .action(() => {
       const urls = clusterFor(globals()).urls;
       reporter.result(urls, describeUrls(urls));
+    });
+  program
+    .command('credentials')
+    .description("the RStudio login (user and the password kept as the stack's Docker secret)")
+    .action(async () => {
+      await credentials(globals(), reporter);
     });
   program
     .command('doctor')

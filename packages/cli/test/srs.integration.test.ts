@@ -39,9 +39,7 @@ describe('srs usage errors', () => {
 
 describe('srs against a real swarm', () => {
   afterAll(async () => {
-    await srs('down', '--stack', stack);
-    const volumes = await execa('docker', ['volume', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${stack}`]);
-    if (volumes.stdout !== '') await execa('docker', ['volume', 'rm', ...volumes.stdout.split('\n')], { reject: false });
+    await srs('down', '--purge', '--stack', stack);
   });
 
   it('should build the image with --json and report what it built', async () => {
@@ -64,7 +62,15 @@ describe('srs against a real swarm', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('Ready: 1 Spark worker(s) ALIVE');
     expect(result.stdout).toContain('Spark UI      http://127.0.0.1:8080');
+    expect(result.stdout).toMatch(/RStudio (login {2}rstudio \/ \S{20}|Server is not in this image; user rstudio exists)/);
     expect(result.stderr).toContain(`Deploying stack ${stack} with 1 worker(s)`);
+  });
+
+  it("should print the RStudio login from the stack's secret with credentials --json", async () => {
+    const result = await srs('credentials', '--json', '--stack', stack);
+    expect(result.exitCode).toBe(0);
+    const found = z.object({ rstudio: z.object({ url: z.string().nullable(), user: z.literal('rstudio'), password: z.string().regex(/^[A-Za-z0-9_-]{20}$/), installed: z.boolean() }) }).parse(JSON.parse(result.stdout));
+    expect(found.rstudio.url).toBe('http://127.0.0.1:8787');
   });
 
   it('should print the status contract with --json and nothing else on stdout', async () => {
@@ -98,11 +104,22 @@ describe('srs against a real swarm', () => {
     expect(result.exitCode).toBe(checks.some((check) => check.status === 'fail') ? 1 : 0);
   });
 
-  it('should take the stack down, after which status fails with STACK_NOT_FOUND', async () => {
+  it('should take the stack down keeping its secrets, after which status fails with STACK_NOT_FOUND', async () => {
     const result = await srs('down', '--stack', stack);
     expect(result.exitCode).toBe(0);
     const after = await srs('status', '--stack', stack);
     expect(after.exitCode).toBe(1);
     expect(after.stderr).toContain(`error: no stack named "${stack}" is deployed`);
+    const secrets = await execa('docker', ['secret', 'ls', '--format', '{{.Name}}']);
+    expect(secrets.stdout.split('\n')).toEqual(expect.arrayContaining([`${stack}_spark_auth_secret`, `${stack}_rstudio_password`]));
+  });
+
+  it('should delete volumes and secrets with down --purge', async () => {
+    const result = await srs('down', '--purge', '--json', '--stack', stack);
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ removed: stack, purged: true });
+    const label = `label=com.docker.stack.namespace=${stack}`;
+    expect((await execa('docker', ['volume', 'ls', '-q', '--filter', label])).stdout).toBe('');
+    expect((await execa('docker', ['secret', 'ls', '-q', '--filter', `label=org.spark-rstudio-shiny.stack=${stack}`])).stdout).toBe('');
   });
 });

@@ -31,8 +31,10 @@ export type { Checksum, ChecksumAlgorithm } from './image/checksum.js';
 export type { ImageProgressEvent, ImageProgressListener } from './image/image-progress.js';
 
 export { SparkCluster } from './cluster/spark-cluster.js';
-export type { ClusterStatus, ClusterUrls, LogsOptions, ServiceStatus, SparkView, TaskStatus, WaitOptions } from './cluster/spark-cluster.js';
+export type { ClusterCredentials, ClusterStatus, ClusterUrls, LogsOptions, ServiceStatus, SparkView, TaskStatus, WaitOptions } from './cluster/spark-cluster.js';
 export { clusterConfigSchema, memoryBytes } from './config/cluster-config.js';
+export { ensureStackSecrets, removeStackSecrets, stackSecretNames, STACK_SECRET_LABEL } from './secrets/stack-secrets.js';
+export type { StackSecretKind } from './secrets/stack-secrets.js';
 export type { ClusterConfig, ClusterConfigInput, ServiceName } from './config/cluster-config.js';
 export { ensureSwarm } from './swarm/swarm.js';
 export type { EnsureSwarmOptions, SwarmOrigin } from './swarm/swarm.js';

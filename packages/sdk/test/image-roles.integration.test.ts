@@ -2,7 +2,7 @@
 // a real PySpark job, Shiny Server and the health checks.
 import { z } from 'zod';
 import { waitUntil } from '../src/index.js';
-import { docker, ensureTestImage, publishedPort, runToCompletion, TestResources, uniqueName, waitUntilHealthy } from './support/docker-test-kit.js';
+import { docker, ensureTestImage, makeTestSecrets, publishedPort, runToCompletion, TestResources, uniqueName, waitUntilHealthy, type TestSecrets } from './support/docker-test-kit.js';
 
 const masterJson = z.looseObject({
   status: z.string(),
@@ -17,6 +17,7 @@ describe('the image as master and workers on a plain Docker network', () => {
   let master: string;
   let workers: string[];
   let sparkUi: string;
+  let secrets: TestSecrets;
 
   const readMaster = async (): Promise<z.infer<typeof masterJson>> => {
     const response = await fetch(`${sparkUi}/json/`, { signal: AbortSignal.timeout(5000) });
@@ -25,9 +26,11 @@ describe('the image as master and workers on a plain Docker network', () => {
 
   beforeAll(async () => {
     image = await ensureTestImage();
+    secrets = await makeTestSecrets();
     const network = await resources.network(uniqueName('srs-net'));
     master = await resources.container(uniqueName('srs-master'), [
       '--network', network, '--network-alias', 'master',
+      ...secrets.spark, ...secrets.rstudio,
       '-e', 'SPARK_ROLE=master',
       '-p', '127.0.0.1::8080', '-p', '127.0.0.1::3838',
       image,
@@ -35,7 +38,7 @@ describe('the image as master and workers on a plain Docker network', () => {
     workers = [];
     for (let index = 0; index < 2; index += 1) {
       workers.push(
-        await resources.container(uniqueName('srs-worker'), ['--network', network, '-e', 'SPARK_ROLE=worker', '-e', 'SPARK_WORKER_CORES=1', '-e', 'SPARK_WORKER_MEMORY=1g', image]),
+        await resources.container(uniqueName('srs-worker'), ['--network', network, ...secrets.spark, '-e', 'SPARK_ROLE=worker', '-e', 'SPARK_WORKER_CORES=1', '-e', 'SPARK_WORKER_MEMORY=1g', image]),
       );
     }
     sparkUi = `http://127.0.0.1:${await publishedPort(master, 8080)}`;
@@ -96,7 +99,7 @@ describe('the image as master and workers on a plain Docker network', () => {
 
   it('should size a worker from its container limits when no cores or memory are given', async () => {
     const network = (await docker.run(['inspect', '--format', '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}', master])).stdout;
-    const sized = await resources.container(uniqueName('srs-worker-sized'), ['--network', network, '--cpus', '1.5', '--memory', '2g', '-e', 'SPARK_ROLE=worker', image]);
+    const sized = await resources.container(uniqueName('srs-worker-sized'), ['--network', network, ...secrets.spark, '--cpus', '1.5', '--memory', '2g', '-e', 'SPARK_ROLE=worker', image]);
     const state = await waitUntil(
       async () => {
         const current = await readMaster();
@@ -108,6 +111,30 @@ describe('the image as master and workers on a plain Docker network', () => {
     const worker = state.workers.find((candidate) => candidate.host === host && candidate.state === 'ALIVE');
     // 1.5 CPUs round up to 2 cores; 2 GiB minus 1 GiB for the worker daemon.
     expect(worker).toMatchObject({ cores: 2, memory: 1024 });
+  });
+
+  it('should create the RStudio user from the password secret, in the spark group, with that password', async () => {
+    expect((await docker.run(['exec', master, 'id', '-nG', 'rstudio'])).stdout.split(' ')).toContain('spark');
+    // The shadow hash must verify against the secret's value (and not against another one).
+    const hash = (await docker.run(['exec', master, 'sh', '-c', "getent shadow rstudio | cut -d: -f2"])).stdout;
+    const verify = (password: string): Promise<string> =>
+      docker.run(['exec', '-i', master, 'perl', '-e', 'my $p = <STDIN>; chomp $p; print crypt($p, $ARGV[0]) eq $ARGV[0] ? "match" : "differs"', hash], { input: `${password}\n` }).then((result) => result.stdout);
+    await expect(verify(secrets.rstudioPassword)).resolves.toBe('match');
+    await expect(verify('not-the-password')).resolves.toBe('differs');
+  });
+
+  it('should keep the Spark secret readable by the spark group only, and out of the logs and the environment', async () => {
+    expect((await docker.run(['exec', master, 'stat', '-c', '%a %U:%G', '/opt/spark/conf/spark-defaults.conf'])).stdout).toBe('640 root:spark');
+    expect((await docker.run(['exec', master, 'id', '-nG', 'shiny'])).stdout.split(' ')).toContain('spark');
+    const seen = [
+      (await docker.run(['logs', master])).stdout,
+      ...(await Promise.all(workers.map(async (worker) => (await docker.run(['logs', worker])).stdout))),
+      (await docker.run(['inspect', master, ...workers])).stdout,
+      (await docker.run(['exec', master, 'sh', '-c', 'cat /proc/[0-9]*/environ 2>/dev/null | tr "\\0" "\\n"'])).stdout,
+    ].join('\n');
+    expect(seen.length).toBeGreaterThan(1000);
+    expect(seen).not.toContain(secrets.sparkSecret);
+    expect(seen).not.toContain(secrets.rstudioPassword);
   });
 
   it('should log every supervised process under its own name', async () => {
@@ -138,10 +165,33 @@ describe('the image refusing to half-start', () => {
 
   it('should make a worker give up after its bound when no master answers', async () => {
     const started = Date.now();
-    const result = await runToCompletion(['-e', 'SPARK_ROLE=worker', '-e', 'SPARK_MASTER_URL=spark://no-such-master:7077', '-e', 'SPARK_MASTER_WAIT_SECONDS=3', image]);
+    const result = await runToCompletion(['-e', 'SPARK_ROLE=worker', '-e', 'SPARK_AUTHENTICATE=false', '-e', 'SPARK_MASTER_URL=spark://no-such-master:7077', '-e', 'SPARK_MASTER_WAIT_SECONDS=3', image]);
     expect(result.exitCode).toBe(69);
     expect(result.stderr).toContain('[entrypoint] error: the Spark master at spark://no-such-master:7077 did not answer within 3s.');
     expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
+  it('should exit 78 when authentication is on and no Spark secret is mounted', async () => {
+    const result = await runToCompletion(['-e', 'SPARK_ROLE=worker', image]);
+    expect(result.exitCode).toBe(78);
+    expect(result.stderr).toContain('[entrypoint] error: Spark authentication is on and there is no secret at /run/secrets/spark_auth_secret.');
+  });
+
+  it('should exit 78 for a Spark secret in the environment, or one too short', async () => {
+    const inEnvironment = await runToCompletion(['-e', 'SPARK_ROLE=worker', '-e', 'SPARK_AUTH_SECRET=0123456789abcdef0123', image]);
+    expect(inEnvironment.exitCode).toBe(78);
+    expect(inEnvironment.stderr).toContain('error: SPARK_AUTH_SECRET is set in the environment');
+    const short = await makeTestSecrets({ sparkSecret: 'tooshort' });
+    const tooShort = await runToCompletion([...short.spark, '-e', 'SPARK_ROLE=worker', image]);
+    expect(tooShort.exitCode).toBe(78);
+    expect(tooShort.stderr).toContain('is too short or has spaces (8 characters; at least 16, no spaces)');
+  });
+
+  it('should exit 78 for an empty RStudio password, before anything starts', async () => {
+    const empty = await makeTestSecrets({ rstudioPassword: '' });
+    const result = await runToCompletion([...empty.spark, ...empty.rstudio, '-e', 'SPARK_ROLE=master', image]);
+    expect(result.exitCode).toBe(78);
+    expect(result.stderr).toContain('[entrypoint] error: the RStudio password in /run/secrets/rstudio_password is empty; refusing to start.');
   });
 
   it('should refuse a malformed master URL', async () => {

@@ -6,15 +6,8 @@ import { docker, ensureTestImage, uniqueName } from './support/docker-test-kit.j
 
 
 async function removeStackLeftovers(stackName: string): Promise<void> {
-  await docker.run(['stack', 'rm', stackName]).catch(() => undefined);
-  const label = `label=com.docker.stack.namespace=${stackName}`;
-  for (let attempt = 0; attempt < 60; attempt += 1) {
-    const { stdout } = await docker.run(['ps', '-aq', '--filter', label]);
-    if (stdout === '') break;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
-  const volumes = (await docker.run(['volume', 'ls', '-q', '--filter', label])).stdout;
-  if (volumes !== '') await docker.run(['volume', 'rm', ...volumes.split('\n')]).catch(() => undefined);
+  // Everything the stack made, volumes and secrets included.
+  await new SparkCluster({ stackName }).remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
 }
 
 function masterContainer(stackName: string): Promise<string> {

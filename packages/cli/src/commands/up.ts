@@ -1,6 +1,7 @@
 import { buildImage, ensureEngine, ensureSwarm, DockerCli, DEFAULT_IMAGE_TAG, type ClusterStatus } from '@spark-rstudio-shiny/sdk';
 import type { Reporter } from '../reporter.js';
 import { clusterFor, interruptSignal, type ClusterFlags } from './cluster-options.js';
+import { describeCredentials } from './credentials.js';
 import { renderImageProgress } from './render-image-progress.js';
 import { describeUrls } from './urls.js';
 
@@ -30,6 +31,8 @@ export async function up(flags: ClusterFlags & { timeout: number }, reporter: Re
     onStatus: (current) => reporter.progress(`  waiting for Spark workers: ${current.spark.aliveWorkers}/${cluster.config.workers} ALIVE`),
   });
   reporter.endProgress();
-  reporter.result(status, `Ready: ${status.spark.aliveWorkers} Spark worker(s) ALIVE\n${describeUrls(status.urls)}`);
+  // The login is for people: it goes in the human output only, never in --json (which ends up in logs).
+  const login = await cluster.credentials({ signal }).then(describeCredentials, (error: unknown) => `RStudio login: unavailable here (${error instanceof Error ? error.message : String(error)}); try srs credentials`);
+  reporter.result(status, `Ready: ${status.spark.aliveWorkers} Spark worker(s) ALIVE\n${describeUrls(status.urls)}\n${login}`);
   return status;
 }

@@ -41,6 +41,10 @@ describe('SparkCluster input validation', () => {
     [{ worker: { memory: '100m' } }, /worker\.memory: must be at least 512m/],
     [{ ports: { sparkUi: 70000 } }, /ports\.sparkUi: must be 1–65535/],
     [{ colour: 'blue' }, /Unrecognized key/],
+    [{ ports: { sparkMaster: 7077 }, security: { sparkAuthentication: false } }, /ports\.sparkMaster: publishing the Spark master with authentication off .*dangerouslyPublishUnauthenticatedMaster/],
+    [{ security: { sparkAuthentication: false, networkEncryption: true } }, /security\.networkEncryption: needs security\.sparkAuthentication/],
+    [{ security: { rstudioUser: 'root' } }, /security\.rstudioUser: must not be root, spark or shiny/],
+    [{ security: { rstudioUser: 'Bad User' } }, /security\.rstudioUser: must be a Linux user name/],
   ])('should refuse %j with one INVALID_CONFIGURATION error', (input, message) => {
     const error = (() => {
       try {
@@ -102,6 +106,34 @@ describe('SparkCluster remove', () => {
   it('should map the CLI\'s exit-0 "Nothing found in stack" to STACK_NOT_FOUND', async () => {
     const docker = new RecordedDocker([{ args: ['stack', 'rm', 'nosuchstack'], stderr: 'Nothing found in stack: nosuchstack' }]);
     await expect(new SparkCluster({ stackName: 'nosuchstack' }, { docker }).remove()).rejects.toMatchObject({ code: 'STACK_NOT_FOUND' });
+  });
+
+  it('should refuse purge without wait before calling docker', async () => {
+    const docker = new RecordedDocker([]);
+    await expect(new SparkCluster({}, { docker }).remove({ purge: true, wait: false })).rejects.toMatchObject({ code: 'INVALID_CONFIGURATION', message: expect.stringMatching(/purge needs wait/) });
+    expect(docker.calls).toEqual([]);
+  });
+
+  it('should go on when the CLI could not delete the network yet (tasks still stopping), and delete it itself', async () => {
+    // Recorded from a real run on Docker 20.10: `docker stack rm` exits 1 while the services are removed.
+    const docker = new RecordedDocker([
+      {
+        args: ['stack', 'rm', 'srs'],
+        error: new SrsError({
+          code: 'DOCKER_COMMAND_FAILED',
+          message: 'docker stack rm srs failed: Failed to remove network pg4k0vfbrytfiuoojdhpc11bn: Error response from daemon: rpc error: code = FailedPrecondition desc = network pg4k0vfbrytfiuoojdhpc11bn is in use by task q555sdkriscu1lliscecol30lfailed to remove some resources from stack: srs',
+        }),
+      },
+      { args: ['service', 'ls', '-q'], stdout: '' },
+      { args: ['ps', '-aq'], stdout: 'c0ffee', once: true },
+      { args: ['ps', '-aq'], stdout: '' },
+      { args: ['network', 'ls', '-q'], stdout: 'pg4k0vfbrytf', once: true },
+      { args: ['network', 'ls', '-q'], stdout: 'pg4k0vfbrytf', once: true },
+      { args: ['network', 'rm', 'pg4k0vfbrytf'], stdout: 'pg4k0vfbrytf' },
+      { args: ['network', 'ls', '-q'], stdout: '' },
+    ]);
+    await new SparkCluster({}, { docker }).remove({ timeoutMs: 10_000 });
+    expect(docker.calls).toContainEqual(['network', 'rm', 'pg4k0vfbrytf']);
   });
 });
 

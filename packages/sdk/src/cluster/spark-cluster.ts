@@ -10,6 +10,7 @@ import { readServiceLogs } from '../logs/read-service-logs.js';
 import type { ServiceLogLine } from '../logs/service-log-line.js';
 import { retryTransient } from '../retry/retry-transient.js';
 import { fetchSparkStatus, type SparkStatus } from '../spark/spark-master-status.js';
+import { ensureStackSecrets, removeStackSecrets, stackSecretNames, type StackSecretKind } from '../secrets/stack-secrets.js';
 import { renderStackFile } from '../stack/render-stack-file.js';
 import { ensureSwarm } from '../swarm/swarm.js';
 import { FAILED_TASK_STATES, parseJson, servicesSchema, tasksSchema, type SwarmService, type SwarmTask } from '../swarm/swarm-parsers.js';
@@ -52,6 +53,18 @@ export interface ClusterUrls {
   sparkUi: string;
   shiny: string | null;
   rstudio: string | null;
+}
+
+/** How to log in to the head's RStudio Server. */
+export interface ClusterCredentials {
+  rstudio: {
+    /** Where RStudio answers from here, or null when its port is unpublished. */
+    url: string | null;
+    user: string;
+    password: string;
+    /** Whether this image has RStudio Server (it is absent when its .deb was unavailable at build time). */
+    installed: boolean;
+  };
 }
 
 /** Spark's view when the master answered, or why it did not. */
@@ -99,6 +112,10 @@ const logsOptionsSchema = z.strictObject({
   tail: z.number().int().min(0).optional(),
 });
 
+const removeOptionsSchema = z
+  .object({ wait: z.boolean().optional(), purge: z.boolean().optional(), timeoutMs: z.number().int().positive().optional() })
+  .refine((options) => !(options.purge === true && options.wait === false), { message: 'purge needs wait: volumes and secrets can go only after the containers', path: ['purge'] });
+
 const DEFAULT_TIMEOUT_MS = 5 * 60 * 1000;
 const ROLLBACK_STATES = new Set(['rollback_started', 'rollback_paused', 'rollback_completed', 'paused']);
 
@@ -136,6 +153,9 @@ export class SparkCluster {
   async deploy(options: WaitOptions & { wait?: boolean } = {}): Promise<ClusterStatus> {
     const signalOption = options.signal === undefined ? {} : { signal: options.signal };
     await ensureSwarm(this.#docker, signalOption);
+    // Secrets first: the stack file names them as external, and existing ones are kept.
+    const kinds: StackSecretKind[] = this.config.security.sparkAuthentication ? ['sparkAuth', 'rstudioPassword'] : ['rstudioPassword'];
+    await ensureStackSecrets(this.#docker, this.config.stackName, kinds, signalOption);
     const before = await this.#updateMarks(options.signal);
     const file = join(defaultCacheDir(), 'stacks', `${this.config.stackName}.yml`);
     await mkdir(join(defaultCacheDir(), 'stacks'), { recursive: true });
@@ -215,16 +235,7 @@ export class SparkCluster {
    */
   async submitPython(script: string, options: WaitOptions & { args?: readonly string[] } = {}): Promise<{ stdout: string; stderr: string }> {
     const signalOption = options.signal === undefined ? {} : { signal: options.signal };
-    await this.#requireStack(options.signal);
-    const { stdout: ids } = await this.#docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${this.serviceName('master')}`, '--filter', 'status=running'], signalOption);
-    const container = ids.split('\n').find((id) => id !== '');
-    if (container === undefined) {
-      throw new SrsError({
-        code: 'STACK_NOT_FOUND',
-        message: `no running ${this.serviceName('master')} task on this engine's node`,
-        hint: 'run this against the node that runs the master (DOCKER_HOST), or wait until the stack is ready',
-      });
-    }
+    const container = await this.#masterContainer(options.signal);
     const path = `/tmp/srs-job-${Date.now()}.py`;
     await this.#docker.run(['exec', '-i', '--user', 'spark', container, 'sh', '-c', `cat > ${path}`], { ...signalOption, input: script });
     const result = await this.#docker.run(['exec', '--user', 'spark', container, 'spark-submit', path, ...(options.args ?? [])], {
@@ -235,14 +246,46 @@ export class SparkCluster {
   }
 
   /**
-   * Removes the stack. With `wait` (the default) returns only when its services, containers and
-   * network are gone, so an immediate redeploy works. Volumes are kept: nothing is lost.
+   * The RStudio login of this stack: the user from the configuration and the password Docker
+   * holds as the stack's secret, read inside the master's task (which must run on this engine's
+   * node; Docker never hands a secret's value back through its API).
    */
-  async remove(options: WaitOptions & { wait?: boolean } = {}): Promise<void> {
+  async credentials(options: { signal?: AbortSignal | undefined } = {}): Promise<ClusterCredentials> {
     const signalOption = options.signal === undefined ? {} : { signal: options.signal };
-    const result = await this.#docker.run(['stack', 'rm', this.config.stackName], { timeoutMs: 60_000, ...signalOption });
+    const container = await this.#masterContainer(options.signal);
+    const { stdout: password } = await this.#docker.run(['exec', container, 'cat', '/run/secrets/rstudio_password'], { timeoutMs: 30_000, ...signalOption });
+    const installed = await this.#docker
+      .run(['exec', container, 'test', '-x', '/usr/lib/rstudio-server/bin/rserver'], { timeoutMs: 30_000, ...signalOption })
+      .then(() => true, () => false);
+    return { rstudio: { url: this.urls.rstudio, user: this.config.security.rstudioUser, password, installed } };
+  }
+
+  /** The Docker secret names this stack uses. */
+  get secretNames(): Record<StackSecretKind, string> {
+    return stackSecretNames(this.config.stackName);
+  }
+
+  /**
+   * Removes the stack. With `wait` (the default) returns only when its services, containers and
+   * network are gone, so an immediate redeploy works. Volumes and secrets are kept, so a redeploy
+   * loses nothing (same data, same RStudio password); `purge` deletes them too.
+   */
+  async remove(options: WaitOptions & { wait?: boolean; purge?: boolean } = {}): Promise<void> {
+    const signalOption = options.signal === undefined ? {} : { signal: options.signal };
+    parseInput(removeOptionsSchema, { wait: options.wait, purge: options.purge, timeoutMs: options.timeoutMs }, 'remove options');
+    let result: { stdout: string; stderr: string };
+    try {
+      result = await this.#docker.run(['stack', 'rm', this.config.stackName], { timeoutMs: 60_000, ...signalOption });
+    } catch (error) {
+      // The CLI tries to delete the network while the tasks still stop, and fails with "network …
+      // is in use by task …": the services are gone all the same, and the wait below removes the
+      // network once the containers are.
+      if (!(error instanceof SrsError && /is in use by task|failed to remove some resources/i.test(`${error.message}\n${error.stderr ?? ''}`))) throw error;
+      result = { stdout: '', stderr: '' };
+    }
     // The CLI exits 0 for a stack that does not exist.
-    if (/Nothing found in stack/i.test(`${result.stdout}\n${result.stderr}`)) throw this.#stackNotFound();
+    const missing = /Nothing found in stack/i.test(`${result.stdout}\n${result.stderr}`);
+    if (missing && options.purge !== true) throw this.#stackNotFound();
     if (options.wait === false) return;
     const label = `label=com.docker.stack.namespace=${this.config.stackName}`;
     await waitUntil(
@@ -252,11 +295,18 @@ export class SparkCluster {
           this.#docker.run(['ps', '-aq', '--filter', label], { signal }),
           this.#docker.run(['network', 'ls', '-q', '--filter', label], { signal }),
         ]);
-        const left = [services.stdout, containers.stdout, networks.stdout].join('').trim();
-        return left === '' ? true : undefined;
+        if (`${services.stdout}${containers.stdout}` !== '') return undefined;
+        if (networks.stdout === '') return true;
+        await this.#docker.run(['network', 'rm', ...networks.stdout.split('\n')], { signal }).catch(() => undefined);
+        return undefined;
       },
       { description: `stack ${this.config.stackName} to be gone (services, containers, network)`, timeoutMs: options.timeoutMs ?? 120_000, intervalMs: 500, signal: options.signal },
     );
+    if (options.purge !== true) return;
+    const volumes = (await this.#docker.run(['volume', 'ls', '-q', '--filter', label], signalOption)).stdout;
+    if (volumes !== '') await this.#docker.run(['volume', 'rm', ...volumes.split('\n')], signalOption);
+    const secrets = await removeStackSecrets(this.#docker, this.config.stackName, signalOption);
+    if (missing && volumes === '' && secrets.length === 0) throw this.#stackNotFound();
   }
 
   async #waitFor(workers: number, options: WaitOptions & { updateMarks: Map<string, string> }): Promise<ClusterStatus> {
@@ -349,6 +399,24 @@ export class SparkCluster {
       },
       { signal },
     );
+  }
+
+  /** The running master container on this engine's node. */
+  async #masterContainer(signal: AbortSignal | undefined): Promise<string> {
+    await this.#requireStack(signal);
+    const { stdout: ids } = await this.#docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${this.serviceName('master')}`, '--filter', 'status=running'], {
+      timeoutMs: 30_000,
+      ...(signal === undefined ? {} : { signal }),
+    });
+    const container = ids.split('\n').find((id) => id !== '');
+    if (container === undefined) {
+      throw new SrsError({
+        code: 'STACK_NOT_FOUND',
+        message: `no running ${this.serviceName('master')} task on this engine's node`,
+        hint: 'run this against the node that runs the master (DOCKER_HOST), or wait until the stack is ready',
+      });
+    }
+    return container;
   }
 
   async #requireStack(signal: AbortSignal | undefined): Promise<void> {

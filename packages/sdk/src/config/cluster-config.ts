@@ -29,6 +29,12 @@ export function memoryBytes(value: string): number {
   return Math.round(Number(match[1]) * unit);
 }
 
+/** A Linux login name for RStudio (not one of the image's service users). */
+export const loginNameSchema = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Linux user name: lower-case letters, digits, "_" or "-", at most 32')
+  .refine((name) => !['root', 'spark', 'shiny'].includes(name), 'must not be root, spark or shiny');
+
 /** Options of a cluster: which stack, and how big. */
 export const clusterConfigSchema = z.strictObject({
   /** Stack name. */
@@ -47,10 +53,37 @@ export const clusterConfigSchema = z.strictObject({
       sparkUi: portSchema.default(8080),
       shiny: portSchema.nullable().default(3838),
       rstudio: portSchema.nullable().default(8787),
+      /** Spark's RPC port 7077, for drivers outside the stack; unpublished by default. */
+      sparkMaster: portSchema.nullable().default(null),
+    })
+    .prefault({}),
+  /** Safe by default; see SECURITY.md. */
+  security: z
+    .strictObject({
+      /** Spark RPC authentication with a shared secret (a Docker secret the SDK creates). */
+      sparkAuthentication: z.boolean().default(true),
+      /** AES encryption of Spark RPC (needs sparkAuthentication). */
+      networkEncryption: z.boolean().default(false),
+      /** The RStudio login; its password is a Docker secret the SDK creates (see credentials()). */
+      rstudioUser: loginNameSchema.default('rstudio'),
+      /** Allows publishing port 7077 with authentication off: anyone who reaches it runs code on the cluster. */
+      dangerouslyPublishUnauthenticatedMaster: z.boolean().default(false),
     })
     .prefault({}),
   /** Host the published ports are reached at from here. */
   host: z.string().min(1).default('127.0.0.1'),
+}).superRefine((config, context) => {
+  if (config.security.networkEncryption && !config.security.sparkAuthentication) {
+    context.addIssue({ code: 'custom', path: ['security', 'networkEncryption'], message: 'needs security.sparkAuthentication (encryption keys come from the shared secret)' });
+  }
+  if (config.ports.sparkMaster !== null && !config.security.sparkAuthentication && !config.security.dangerouslyPublishUnauthenticatedMaster) {
+    context.addIssue({
+      code: 'custom',
+      path: ['ports', 'sparkMaster'],
+      message:
+        'publishing the Spark master with authentication off lets anyone who reaches the port run code on the cluster (CVE-2018-17190); turn security.sparkAuthentication on, leave the port unpublished, or set security.dangerouslyPublishUnauthenticatedMaster',
+    });
+  }
 });
 
 /** Cluster options as a caller gives them (everything optional). */

@@ -28,7 +28,7 @@ describe('renderStackFile', () => {
     expect(Object.keys(stack.volumes).sort()).toEqual(['master-work', 'rstudio-home', 'shiny-apps', 'spark-work']);
   });
 
-  it('should never publish Spark RPC (7077) or the REST server (6066)', async () => {
+  it('should publish neither Spark RPC (7077) nor the REST server (6066) by default', async () => {
     const text = await renderStackFile(clusterConfigSchema.parse({}));
     const stack = parse(text) as Rendered;
     const published = Object.values(stack.services).flatMap((service) => (service.ports ?? []).map((port) => port.target));
@@ -36,9 +36,40 @@ describe('renderStackFile', () => {
     expect(published).not.toContain(6066);
   });
 
+  it("should give both services the stack's Spark secret and the master the RStudio password, readable by root only", async () => {
+    const stack = parse(await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' }))) as Rendered & {
+      services: Record<string, { secrets: { source: string; target: string; mode: number }[] }>;
+      secrets: Record<string, { external: boolean; name: string }>;
+    };
+    expect(stack.services.master?.secrets).toEqual([
+      { source: 'spark_auth_secret', target: 'spark_auth_secret', mode: 0o400 },
+      { source: 'rstudio_password', target: 'rstudio_password', mode: 0o400 },
+    ]);
+    expect(stack.services.worker?.secrets).toEqual([{ source: 'spark_auth_secret', target: 'spark_auth_secret', mode: 0o400 }]);
+    expect(stack.secrets).toEqual({
+      spark_auth_secret: { external: true, name: 'demo_spark_auth_secret' },
+      rstudio_password: { external: true, name: 'demo_rstudio_password' },
+    });
+    expect(stack.services.worker?.environment).toMatchObject({ SPARK_AUTHENTICATE: 'true', SPARK_NETWORK_CRYPTO: 'false' });
+    expect(stack.services.master?.environment).toMatchObject({ SPARK_AUTHENTICATE: 'true', RSTUDIO_USER: 'rstudio' });
+  });
+
+  it('should drop the Spark secret when authentication is off, and publish 7077 only when asked', async () => {
+    const config = clusterConfigSchema.parse({ ports: { sparkMaster: 17077 }, security: { sparkAuthentication: false, dangerouslyPublishUnauthenticatedMaster: true } });
+    const stack = parse(await renderStackFile(config)) as Rendered & { services: Record<string, { secrets: { source: string }[] }>; secrets: Record<string, unknown> };
+    expect(stack.services.worker?.secrets).toEqual([]);
+    expect(stack.services.master?.secrets.map((secret) => secret.source)).toEqual(['rstudio_password']);
+    expect(Object.keys(stack.secrets)).toEqual(['rstudio_password']);
+    expect(stack.services.worker?.environment).toMatchObject({ SPARK_AUTHENTICATE: 'false' });
+    expect(stack.services.master?.ports?.find((port) => port.target === 7077)).toEqual({ target: 7077, published: 17077, protocol: 'tcp', mode: 'host' });
+  });
+
   it('should give Spark the worker memory minus 1 GiB, and at least 512m', () => {
     expect(stackVariables(clusterConfigSchema.parse({ worker: { memory: '4g' } })).SRS_WORKER_SPARK_MEMORY).toBe('3072m');
     expect(stackVariables(clusterConfigSchema.parse({ worker: { memory: '1g' } })).SRS_WORKER_SPARK_MEMORY).toBe('512m');
+    // Executors must fit in a worker, or jobs wait for resources forever.
+    expect(stackVariables(clusterConfigSchema.parse({ worker: { memory: '1g' } })).SRS_EXECUTOR_MEMORY).toBe('512m');
+    expect(stackVariables(clusterConfigSchema.parse({ worker: { memory: '4g' } })).SRS_EXECUTOR_MEMORY).toBe('1024m');
   });
 });
 

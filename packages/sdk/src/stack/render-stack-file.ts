@@ -4,6 +4,7 @@ import { parse, stringify } from 'yaml';
 import type { ClusterConfig } from '../config/cluster-config.js';
 import { memoryBytes } from '../config/cluster-config.js';
 import { SrsError } from '../errors/srs-error.js';
+import { stackSecretNames } from '../secrets/stack-secrets.js';
 
 /** The stack file shipped with the project. */
 export const DEFAULT_STACK_FILE = fileURLToPath(new URL('../../../../stack/spark-rstudio-shiny.yml', import.meta.url));
@@ -18,11 +19,18 @@ export function stackVariables(config: ClusterConfig): Record<string, string> {
     SRS_WORKER_CORES: String(config.worker.cores),
     SRS_WORKER_MEMORY: config.worker.memory,
     SRS_WORKER_SPARK_MEMORY: `${sparkMemoryMb}m`,
+    SRS_EXECUTOR_MEMORY: `${Math.min(1024, sparkMemoryMb)}m`,
     SRS_MASTER_CPUS: String(config.master.cpus),
     SRS_MASTER_MEMORY: config.master.memory,
     SRS_SPARK_UI_PORT: String(config.ports.sparkUi),
     SRS_SHINY_PORT: String(config.ports.shiny ?? 0),
     SRS_RSTUDIO_PORT: String(config.ports.rstudio ?? 0),
+    SRS_SPARK_MASTER_PORT: String(config.ports.sparkMaster ?? 0),
+    SRS_SPARK_AUTHENTICATE: String(config.security.sparkAuthentication),
+    SRS_SPARK_NETWORK_CRYPTO: String(config.security.networkEncryption),
+    SRS_RSTUDIO_USER: config.security.rstudioUser,
+    SRS_SPARK_SECRET_NAME: stackSecretNames(config.stackName).sparkAuth,
+    SRS_RSTUDIO_SECRET_NAME: stackSecretNames(config.stackName).rstudioPassword,
   };
 }
 
@@ -53,6 +61,10 @@ interface ComposePort {
   published: string | number;
 }
 
+interface ComposeSecretRef {
+  source: string;
+}
+
 /**
  * Renders the stack file for `docker stack deploy`: variables substituted, then the ports the
  * options leave unpublished (null) removed. Returns YAML text.
@@ -60,8 +72,14 @@ interface ComposePort {
 export async function renderStackFile(config: ClusterConfig, templatePath: string = DEFAULT_STACK_FILE): Promise<string> {
   const template = await readFile(templatePath, 'utf8');
   const document = parse(substituteVariables(template, stackVariables(config))) as {
-    services: Record<string, { ports?: ComposePort[]; deploy?: { replicas?: string | number } }>;
+    services: Record<string, { ports?: ComposePort[]; secrets?: ComposeSecretRef[]; deploy?: { replicas?: string | number } }>;
+    secrets?: Record<string, unknown>;
   };
+  // Without authentication no service gets (or needs) the Spark secret.
+  if (!config.security.sparkAuthentication) {
+    for (const service of Object.values(document.services)) service.secrets = service.secrets?.filter((secret) => secret.source !== 'spark_auth_secret');
+    delete document.secrets?.['spark_auth_secret'];
+  }
   // The file quotes substituted numbers so it parses before substitution; the CLI casts them back
   // only when it substituted them itself, so cast them here.
   for (const service of Object.values(document.services)) {

@@ -6,7 +6,7 @@
 # Any other command given to the container is run as it is (e.g. `spark-submit ...`, `bash`).
 set -Eeuo pipefail
 
-readonly EX_USAGE=64 EX_UNAVAILABLE=69
+readonly EX_USAGE=64 EX_UNAVAILABLE=69 EX_CONFIG=78
 
 # log MESSAGE...
 #   One line on stdout, tagged like the supervised processes.
@@ -152,6 +152,125 @@ container_memory_mb() {
 	echo "$total"
 }
 
+# is_true VALUE
+is_true() {
+	case "${1,,}" in
+		true | 1 | yes | on) return 0 ;;
+		false | 0 | no | off | '') return 1 ;;
+		*)
+			fail "$EX_USAGE" <<-EOM
+				error: expected true or false, got "$1".
+			EOM
+			;;
+	esac
+}
+
+# read_secret_file PATH
+#   The file's content without trailing newlines. Secrets are read from files (Docker secrets)
+#   only: a value in the environment would show in `docker inspect`.
+read_secret_file() {
+	printf '%s' "$(<"$1")"
+}
+
+# configure_auth
+#   Spark RPC authentication is on unless SPARK_AUTHENTICATE=false: every Spark process here
+#   (master, worker, drivers started from R or spark-submit) must hold the shared secret, read
+#   from the file SPARK_AUTH_SECRET_FILE (a Docker secret). Sets SPARK_AUTH_SECRET for
+#   configure_spark, which writes it where only the spark group can read it.
+configure_auth() {
+	if [ -n "${SPARK_AUTH_SECRET:-}" ]; then
+		fail "$EX_CONFIG" <<-EOM
+			error: SPARK_AUTH_SECRET is set in the environment, where \`docker inspect\` shows it to anyone.
+			Put the secret in a Docker secret and point SPARK_AUTH_SECRET_FILE at it (default /run/secrets/spark_auth_secret).
+		EOM
+	fi
+	: "${SPARK_AUTHENTICATE:=true}" "${SPARK_NETWORK_CRYPTO:=false}"
+	: "${SPARK_AUTH_SECRET_FILE:=/run/secrets/spark_auth_secret}"
+	SPARK_AUTH_SECRET=
+	is_true "$SPARK_NETWORK_CRYPTO" || :
+	if ! is_true "$SPARK_AUTHENTICATE"; then
+		log "WARNING: Spark authentication is OFF (SPARK_AUTHENTICATE=$SPARK_AUTHENTICATE): anyone who reaches port $MASTER_PORT can run code on this cluster"
+		is_true "$SPARK_NETWORK_CRYPTO" && echo "error: SPARK_NETWORK_CRYPTO=true needs SPARK_AUTHENTICATE=true." | fail "$EX_CONFIG"
+		return 0
+	fi
+	if [ ! -r "$SPARK_AUTH_SECRET_FILE" ]; then
+		fail "$EX_CONFIG" <<-EOM
+			error: Spark authentication is on and there is no secret at $SPARK_AUTH_SECRET_FILE.
+			Give every service the same Docker secret (srs up creates one), e.g.
+			  openssl rand -hex 32 | docker secret create srs_spark_auth_secret -
+			or set SPARK_AUTH_SECRET_FILE to a file that holds it.
+			Only on a private network: SPARK_AUTHENTICATE=false turns authentication off.
+		EOM
+	fi
+	SPARK_AUTH_SECRET=$(read_secret_file "$SPARK_AUTH_SECRET_FILE")
+	if [ "${#SPARK_AUTH_SECRET}" -lt 16 ] || [[ "$SPARK_AUTH_SECRET" =~ [[:space:]] ]]; then
+		fail "$EX_CONFIG" <<-EOM
+			error: the Spark secret in $SPARK_AUTH_SECRET_FILE is too short or has spaces (${#SPARK_AUTH_SECRET} characters; at least 16, no spaces).
+			Generate one with: openssl rand -hex 32
+		EOM
+	fi
+	log "Spark RPC authentication on (secret from $SPARK_AUTH_SECRET_FILE)$(is_true "$SPARK_NETWORK_CRYPTO" && echo ', RPC encryption on')"
+}
+
+# configure_rstudio_user
+#   The RStudio login: user RSTUDIO_USER (default rstudio) with the password from the file
+#   RSTUDIO_PASSWORD_FILE (a Docker secret). An empty password is refused; with RStudio
+#   installed, a missing one too. The user may use the cluster (group spark) and publish Shiny
+#   apps (group-writable /srv/shiny-server).
+configure_rstudio_user() {
+	if [ -n "${RSTUDIO_PASSWORD:-}" ] || [ -n "${PASSWORD:-}" ]; then
+		fail "$EX_CONFIG" <<-EOM
+			error: an RStudio password is set in the environment, where \`docker inspect\` shows it to anyone.
+			Put it in a Docker secret and point RSTUDIO_PASSWORD_FILE at it (default /run/secrets/rstudio_password).
+		EOM
+	fi
+	: "${RSTUDIO_USER:=rstudio}" "${RSTUDIO_PASSWORD_FILE:=/run/secrets/rstudio_password}"
+	if ! [[ "$RSTUDIO_USER" =~ ^[a-z_][a-z0-9_-]{0,31}$ ]] || [ "$RSTUDIO_USER" = root ] || [ "$RSTUDIO_USER" = spark ] || [ "$RSTUDIO_USER" = shiny ]; then
+		echo "error: RSTUDIO_USER must be a plain user name (not root, spark or shiny), got \"$RSTUDIO_USER\"." | fail "$EX_USAGE"
+	fi
+	if [ ! -e "$RSTUDIO_PASSWORD_FILE" ]; then
+		if rstudio_installed; then
+			fail "$EX_CONFIG" <<-EOM
+				error: RStudio Server is installed and no password was given at $RSTUDIO_PASSWORD_FILE.
+				Give a Docker secret (srs up creates one) or set RSTUDIO_PASSWORD_FILE; RStudio never runs without a login.
+			EOM
+		fi
+		return 0
+	fi
+	local password
+	password=$(read_secret_file "$RSTUDIO_PASSWORD_FILE")
+	if [ -z "$password" ]; then
+		fail "$EX_CONFIG" <<-EOM
+			error: the RStudio password in $RSTUDIO_PASSWORD_FILE is empty; refusing to start.
+		EOM
+	fi
+	if [ "${#password}" -lt 8 ]; then
+		fail "$EX_CONFIG" <<-EOM
+			error: the RStudio password in $RSTUDIO_PASSWORD_FILE is shorter than 8 characters; refusing to start.
+		EOM
+	fi
+	if ! id "$RSTUDIO_USER" >/dev/null 2>&1; then
+		useradd --create-home --home-dir "/home/$RSTUDIO_USER" --shell /bin/bash --groups spark "$RSTUDIO_USER"
+	else
+		usermod --append --groups spark "$RSTUDIO_USER"
+	fi
+	# The home is a volume: keep it the user's after an image change (uids are stable: useradd's first).
+	chown "$RSTUDIO_USER:" "/home/$RSTUDIO_USER"
+	# chpasswd reads the pair on stdin: the password is never on a command line.
+	printf '%s:%s\n' "$RSTUDIO_USER" "$password" | chpasswd
+	log "RStudio login: user $RSTUDIO_USER, password from $RSTUDIO_PASSWORD_FILE"
+}
+
+# prepare_shiny_apps
+#   /srv/shiny-server is a volume: the shiny user reads it, cluster users (group spark) may
+#   publish apps in it; Shiny's bookmarks are the shiny user's.
+prepare_shiny_apps() {
+	mkdir -p /srv/shiny-server /var/lib/shiny-server/bookmarks /var/log/shiny-server
+	chown root:spark /srv/shiny-server
+	chmod 2775 /srv/shiny-server
+	chown -R shiny:shiny /var/lib/shiny-server /var/log/shiny-server
+}
+
 # configure_spark
 #   Writes the settings every Spark process in this container reads: spark-env.sh (sourced by
 #   spark-class and spark-submit, so drivers started from R get it too) and spark-defaults.conf.
@@ -162,15 +281,32 @@ configure_spark() {
 		# checks on loopback, host-mode published ports). RPC addresses are set explicitly instead.
 		export SPARK_MASTER_HOST=$SPARK_MASTER_HOST
 	EOM
-	cat >"$SPARK_HOME/conf/spark-defaults.conf" <<-EOM
+	local defaults="$SPARK_HOME/conf/spark-defaults.conf"
+	# Readable by the spark group only (Spark daemons, Shiny's and RStudio's R sessions): it holds the secret.
+	install -m 0640 -o root -g spark /dev/null "$defaults"
+	cat >"$defaults" <<-EOM
 		# Written by docker-entrypoint.sh at container start.
 		spark.master                     $SPARK_MASTER_URL
 		spark.driver.host                $ADVERTISE_IP
 		spark.driver.bindAddress         $ADVERTISE_IP
+		# REST submission (port 6066) is unauthenticated (CVE-2018-11770): always off.
 		spark.master.rest.enabled        false
 		spark.worker.cleanup.enabled     true
 	EOM
-	chown spark:spark "$SPARK_HOME/conf/spark-env.sh" "$SPARK_HOME/conf/spark-defaults.conf"
+	if [ -n "${SPARK_EXECUTOR_MEMORY:-}" ]; then
+		if ! [[ "$SPARK_EXECUTOR_MEMORY" =~ ^[0-9]+[kmgKMG]?$ ]]; then
+			echo "error: SPARK_EXECUTOR_MEMORY must be a size like 512m or 1g, got \"$SPARK_EXECUTOR_MEMORY\"." | fail "$EX_USAGE"
+		fi
+		echo "spark.executor.memory            $SPARK_EXECUTOR_MEMORY" >>"$defaults"
+	fi
+	if [ -n "$SPARK_AUTH_SECRET" ]; then
+		cat >>"$defaults" <<-EOM
+			spark.authenticate               true
+			spark.authenticate.secret        $SPARK_AUTH_SECRET
+			spark.network.crypto.enabled     $(is_true "$SPARK_NETWORK_CRYPTO" && echo true || echo false)
+		EOM
+	fi
+	chown spark:spark "$SPARK_HOME/conf/spark-env.sh"
 }
 
 # configure_r
@@ -275,7 +411,13 @@ _main() {
 	fi
 	export SPARK_WORKER_MEMORY
 	log "role $SPARK_ROLE, address $ADVERTISE_IP, master $SPARK_MASTER_URL"
+	configure_auth
 	configure_spark
+	unset SPARK_AUTH_SECRET
+	if [ "$SPARK_ROLE" = master ]; then
+		configure_rstudio_user
+		prepare_shiny_apps
+	fi
 	configure_r
 	"start_$SPARK_ROLE"
 }

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import type { DockerClient } from '../docker/docker-cli.js';
+
+/** The label that ties a secret to its stack (secrets outlive `docker stack rm`, on purpose). */
+export const STACK_SECRET_LABEL = 'org.spark-rstudio-shiny.stack';
+
+/** The secrets a stack reads, by role. */
+export type StackSecretKind = 'sparkAuth' | 'rstudioPassword';
+
+/** The Docker secret names of a stack, as the stack file's `secrets:` name them. */
+export function stackSecretNames(stackName: string): Record<StackSecretKind, string> {
+  return { sparkAuth: `${stackName}_spark_auth_secret`, rstudioPassword: `${stackName}_rstudio_password` };
+}
+
+/** A fresh value: 256 random bits in hex for Spark, 120 bits in URL-safe base64 (20 characters) for a password. */
+export function generateSecretValue(kind: StackSecretKind): string {
+  return kind === 'sparkAuth' ? randomBytes(32).toString('hex') : randomBytes(15).toString('base64url');
+}
+
+async function existingSecrets(docker: DockerClient, signal: AbortSignal | undefined): Promise<Set<string>> {
+  const { stdout } = await docker.run(['secret', 'ls', '--format', '{{.Name}}'], { timeoutMs: 30_000, ...(signal === undefined ? {} : { signal }) });
+  return new Set(stdout.split('\n').filter((name) => name !== ''));
+}
+
+/**
+ * Creates the stack's secrets that do not exist yet, each with a fresh random value handed to
+ * `docker secret create` on stdin (never on a command line, in the environment or on disk).
+ * Existing secrets are kept, so a redeploy keeps its Spark secret and RStudio password. Returns
+ * the names it created.
+ */
+export async function ensureStackSecrets(
+  docker: DockerClient,
+  stackName: string,
+  kinds: readonly StackSecretKind[],
+  options: { signal?: AbortSignal | undefined } = {},
+): Promise<string[]> {
+  const names = stackSecretNames(stackName);
+  const existing = await existingSecrets(docker, options.signal);
+  const created: string[] = [];
+  for (const kind of kinds) {
+    const name = names[kind];
+    if (existing.has(name)) continue;
+    await docker.run(['secret', 'create', '--label', `${STACK_SECRET_LABEL}=${stackName}`, name, '-'], {
+      timeoutMs: 30_000,
+      input: generateSecretValue(kind),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    created.push(name);
+  }
+  return created;
+}
+
+/** Deletes the secrets labelled with the stack's name (after its services are gone). Returns their names. */
+export async function removeStackSecrets(docker: DockerClient, stackName: string, options: { signal?: AbortSignal | undefined } = {}): Promise<string[]> {
+  const signalOption = options.signal === undefined ? {} : { signal: options.signal };
+  const { stdout } = await docker.run(['secret', 'ls', '--filter', `label=${STACK_SECRET_LABEL}=${stackName}`, '--format', '{{.Name}}'], { timeoutMs: 30_000, ...signalOption });
+  const names = stdout.split('\n').filter((name) => name !== '');
+  if (names.length > 0) await docker.run(['secret', 'rm', ...names], { timeoutMs: 30_000, ...signalOption });
+  return names;
+}
