@@ -28,5 +28,9 @@ node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects un
 step "Docker engine"
 bash scripts/ensure-docker-engine.sh
 
+step "headless browser (Debian's chromium, for the Shiny app's end-to-end test)"
+SRS_CHROMIUM=$(bash scripts/ensure-chromium.sh)
+export SRS_CHROMIUM
+
 step "integration tests (real engine)"
 node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects integration --runInBand --testTimeout=900000

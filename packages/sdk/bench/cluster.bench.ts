@@ -5,7 +5,7 @@
 // `docker stack deploy` / `docker service scale` and a loop polling the master's /json/ once a
 // second, in the same run, so the SDK's overhead is a ratio. The image must be built.
 import { execa } from 'execa';
-import { DEFAULT_IMAGE_TAG, DEFAULT_STACK_FILE, SparkCluster } from '../src/index.js';
+import { DEFAULT_IMAGE_TAG, DEFAULT_STACK_FILE, DockerCli, ensureStackSecrets, SparkCluster, stackSecretNames } from '../src/index.js';
 
 const WORKERS = 2;
 const image = process.env.SRS_IMAGE ?? DEFAULT_IMAGE_TAG;
@@ -35,9 +35,7 @@ async function pollUntilAlive(count: number, timeoutMs = 300_000): Promise<void>
 }
 
 async function removeStack(name: string): Promise<void> {
-  await new SparkCluster({ stackName: name }).remove({ timeoutMs: 120_000 }).catch(() => undefined);
-  const { stdout } = await execa('docker', ['volume', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${name}`]);
-  if (stdout !== '') await execa('docker', ['volume', 'rm', ...stdout.split('\n')]).catch(() => undefined);
+  await new SparkCluster({ stackName: name }).remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
 }
 
 const ports = { sparkUi: uiPort, shiny: null, rstudio: null };
@@ -51,7 +49,10 @@ const sdk = { deployMs: await timed(() => cluster.deploy()), scaleMs: {} as Reco
 for (const n of [1, 2, 3, 4]) sdk.scaleMs[n] = await timed(() => cluster.scaleWorkers(n));
 await removeStack(sdkStack);
 
-const env = { ...process.env, SRS_IMAGE: image, SRS_WORKERS: String(WORKERS), SRS_SPARK_UI_PORT: String(uiPort), SRS_SHINY_PORT: '28838', SRS_RSTUDIO_PORT: '28787' };
+// The plain path needs the stack's secrets too (created outside the timing, as a user would once).
+await ensureStackSecrets(new DockerCli(), plainStack, ['sparkAuth', 'rstudioPassword']);
+const secretNames = stackSecretNames(plainStack);
+const env = { ...process.env, SRS_SPARK_SECRET_NAME: secretNames.sparkAuth, SRS_RSTUDIO_SECRET_NAME: secretNames.rstudioPassword, SRS_IMAGE: image, SRS_WORKERS: String(WORKERS), SRS_SPARK_UI_PORT: String(uiPort), SRS_SHINY_PORT: '28838', SRS_RSTUDIO_PORT: '28787' };
 const plain = {
   deployMs: await timed(async () => {
     await execa('docker', ['stack', 'deploy', '--resolve-image', 'never', '-c', DEFAULT_STACK_FILE, plainStack], { env });

@@ -25,7 +25,6 @@ export function stackVariables(config: ClusterConfig): Record<string, string> {
     SRS_SPARK_UI_PORT: String(config.ports.sparkUi),
     SRS_SHINY_PORT: String(config.ports.shiny ?? 0),
     SRS_RSTUDIO_PORT: String(config.ports.rstudio ?? 0),
-    SRS_SPARK_MASTER_PORT: String(config.ports.sparkMaster ?? 0),
     SRS_SPARK_AUTHENTICATE: String(config.security.sparkAuthentication),
     SRS_SPARK_NETWORK_CRYPTO: String(config.security.networkEncryption),
     SRS_RSTUDIO_USER: config.security.rstudioUser,
@@ -59,6 +58,8 @@ function substituteLine(line: string, variables: Record<string, string>): string
 interface ComposePort {
   target: number;
   published: string | number;
+  protocol?: string;
+  mode?: string;
 }
 
 interface ComposeSecretRef {
@@ -75,6 +76,10 @@ export async function renderStackFile(config: ClusterConfig, templatePath: strin
     services: Record<string, { ports?: ComposePort[]; secrets?: ComposeSecretRef[]; deploy?: { replicas?: string | number } }>;
     secrets?: Record<string, unknown>;
   };
+  // Spark RPC only when asked (the file itself never publishes it: a by-hand deploy stays closed).
+  if (config.ports.sparkMaster !== null) {
+    document.services['master']?.ports?.push({ target: 7077, published: config.ports.sparkMaster, protocol: 'tcp', mode: 'host' });
+  }
   // Without authentication no service gets (or needs) the Spark secret.
   if (!config.security.sparkAuthentication) {
     for (const service of Object.values(document.services)) service.secrets = service.secrets?.filter((secret) => secret.source !== 'spark_auth_secret');

@@ -263,11 +263,28 @@ configure_rstudio_user() {
 
 # prepare_shiny_apps
 #   /srv/shiny-server is a volume: the shiny user reads it, cluster users (group spark) may
-#   publish apps in it; Shiny's bookmarks are the shiny user's.
+#   publish apps in it; Shiny's bookmarks are the shiny user's. The image's own apps (the Spark
+#   demo) are copied in at every start, so a new image brings its new version, unless the user
+#   took one over by deleting its .srs-bundled marker.
 prepare_shiny_apps() {
 	mkdir -p /srv/shiny-server /var/lib/shiny-server/bookmarks /var/log/shiny-server
 	chown root:spark /srv/shiny-server
 	chmod 2775 /srv/shiny-server
+	local app name target
+	for app in /usr/local/share/srs/apps/*/; do
+		[ -d "$app" ] || continue
+		name=$(basename "$app")
+		target=/srv/shiny-server/$name
+		if [ -e "$target" ] && [ ! -e "$target/.srs-bundled" ]; then
+			log "keeping your version of the Shiny app $name (no .srs-bundled marker in it)"
+			continue
+		fi
+		rm -rf "$target"
+		cp -R "$app" "$target"
+		echo "Copied from the image at every start; delete this file to keep your changes." >"$target/.srs-bundled"
+		chown -R root:spark "$target"
+		chmod -R g+w "$target"
+	done
 	chown -R shiny:shiny /var/lib/shiny-server /var/log/shiny-server
 }
 
@@ -292,6 +309,15 @@ configure_spark() {
 		# REST submission (port 6066) is unauthenticated (CVE-2018-11770): always off.
 		spark.master.rest.enabled        false
 		spark.worker.cleanup.enabled     true
+		# Drivers in the head (the Shiny apps, RStudio sessions, scripts) share the workers: each
+		# takes executors while it has work and gives them back when idle, so an open Shiny app
+		# never leaves an RStudio user's job waiting for resources. Shuffle tracking stands in for
+		# an external shuffle service.
+		spark.dynamicAllocation.enabled                   true
+		spark.dynamicAllocation.shuffleTracking.enabled   true
+		spark.dynamicAllocation.shuffleTracking.timeout   60s
+		spark.dynamicAllocation.executorIdleTimeout       30s
+		spark.dynamicAllocation.minExecutors              0
 	EOM
 	if [ -n "${SPARK_EXECUTOR_MEMORY:-}" ]; then
 		if ! [[ "$SPARK_EXECUTOR_MEMORY" =~ ^[0-9]+[kmgKMG]?$ ]]; then

@@ -1,0 +1,186 @@
+// The Shiny demo app, end to end: a real stack with 2 workers, Shiny Server in the head, driven
+// in headless Chromium (Debian's package, through playwright-core). The numbers in the page are
+// checked against an independent computation (TypeScript) of the same seed, and the work is
+// shown to run on the cluster. Also runs the R layer's own tests on the backend this image has.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomInt } from 'node:crypto';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { z } from 'zod';
+import { SparkCluster, waitUntil } from '../src/index.js';
+import { ARTIFACTS_DIR, docker, ensureTestImage, uniqueName } from './support/docker-test-kit.js';
+import { aggregate, leastSquares, syntheticRows, type GroupStats } from './support/synthetic-reference.js';
+
+const CHROMIUM = process.env.SRS_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ROWS = 100_000;
+
+/** The per-group table as the page shows it. */
+async function readAggregate(page: Page): Promise<GroupStats[]> {
+  const cells = await page.$$eval('#aggregate table tbody tr', (rows) => rows.map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? '')));
+  return cells.map(([group, n, meanX, meanY]) => ({ group: group ?? '', n: Number(n), meanX: Number(meanX), meanY: Number(meanY) }));
+}
+
+/** Waits until the page's table has the expected groups and counts, then checks the means. */
+async function expectAggregate(page: Page, expected: GroupStats[]): Promise<void> {
+  const shown = await waitUntil(
+    async () => {
+      const table = await readAggregate(page);
+      const same = table.length === expected.length && table.every((row, i) => row.group === expected[i]?.group && row.n === expected[i]?.n);
+      return same ? table : undefined;
+    },
+    { description: `the page to show ${JSON.stringify(expected.map((row) => [row.group, row.n]))}`, timeoutMs: 240_000, intervalMs: 500 },
+  );
+  for (const [i, row] of shown.entries()) {
+    // The page prints 9 decimals; Spark sums in another order than this loop.
+    expect(Math.abs(row.meanX - (expected[i] as GroupStats).meanX)).toBeLessThan(2e-9);
+    expect(Math.abs(row.meanY - (expected[i] as GroupStats).meanY)).toBeLessThan(2e-9);
+  }
+}
+
+describe('the Shiny demo app on a real stack, in a real browser', () => {
+  const stackName = uniqueName('srs-app');
+  const sparkUiPort = randomInt(45_000, 50_000);
+  const shinyPort = sparkUiPort + 1;
+  let cluster: SparkCluster;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+
+  beforeAll(async () => {
+    const image = await ensureTestImage();
+    cluster = new SparkCluster({ stackName, image, workers: 2, ports: { sparkUi: sparkUiPort, shiny: shinyPort, rstudio: null } });
+    await cluster.deploy({ timeoutMs: 300_000 });
+    profile = await mkdtemp(join(tmpdir(), 'srs-chromium-'));
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 1000 } });
+    page = await context.newPage();
+  });
+
+  afterAll(async () => {
+    await context?.close().catch(() => undefined);
+    if (profile !== undefined) await rm(profile, { recursive: true, force: true });
+    await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
+  });
+
+  it("should show Spark's per-segment numbers for the default inputs, equal to an independent computation", async () => {
+    await page.goto(`http://127.0.0.1:${shinyPort}/spark-demo/`, { timeout: 60_000 });
+    await page.waitForSelector('#status:has-text("computed by Spark on")', { timeout: 240_000 });
+    // Executors come and go with the work (dynamic allocation): at least one, at most one per worker.
+    expect(await page.textContent('#status')).toMatch(/computed by Spark on [12] executors in [\d.]+ s \(pyspark backend, Spark 4\.2\.1, app app-\d+-\d+\) for 100,000 rows, seed 42/);
+    await expectAggregate(page, aggregate(syntheticRows(ROWS, 42), 'segment', 0));
+  });
+
+  it('should recompute on the cluster when an input changes: seed, then the filter and the grouping', async () => {
+    await page.fill('#seed', '7');
+    await page.waitForSelector('#status:has-text("seed 7")', { timeout: 240_000 });
+    const rows = syntheticRows(ROWS, 7);
+    await expectAggregate(page, aggregate(rows, 'segment', 0));
+
+    await page.fill('#min_x', '0.5');
+    await expectAggregate(page, aggregate(rows, 'segment', 0.5));
+    await page.check('input[name="by"][value="x_decile"]');
+    await expectAggregate(page, aggregate(rows, 'x_decile', 0.5));
+
+    // The GLM fitted by MLlib equals least squares computed here.
+    const expected = leastSquares(rows, 0.5);
+    const coefficients = await waitUntil(
+      async () => {
+        const cells = await page.$$eval('#coefficients table tbody tr', (lines) => lines.map((line) => [...line.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? '')));
+        const shown = new Map(cells.map(([term, estimate]) => [term ?? '', Number(estimate)]));
+        return Math.abs((shown.get('x') ?? 0) - (expected.get('x') ?? 0)) < 1e-5 ? shown : undefined;
+      },
+      { description: 'the coefficients of the filtered fit', timeoutMs: 120_000, intervalMs: 500 },
+    );
+    expect([...coefficients.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [term, estimate] of expected) expect(Math.abs((coefficients.get(term) as number) - estimate)).toBeLessThan(2e-6);
+
+    await mkdir(join(ARTIFACTS_DIR, 'screenshots'), { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'screenshots', 'spark-demo.png'), fullPage: true });
+  });
+
+  it('should show a bad formula as a message in the page, and keep working after it', async () => {
+    await page.fill('#formula', 'y ~ z');
+    await page.waitForSelector('#problem:has-text("bad formula: unknown term(s) z")', { timeout: 60_000 });
+    expect(await page.isVisible('#aggregate table')).toBe(false);
+    await page.fill('#formula', 'y ~ x + segment');
+    await page.waitForSelector('#problem', { state: 'detached', timeout: 120_000 });
+    await expectAggregate(page, aggregate(syntheticRows(ROWS, 7), 'x_decile', 0.5));
+  });
+
+  it("should run on the cluster: the master lists the app's application, with executors on the worker tasks", async () => {
+    // A fresh computation, so the executors are there (idle ones are given back after 30 s).
+    await page.fill('#seed', '8');
+    await page.waitForSelector('#status:has-text("seed 8")', { timeout: 240_000 });
+    const master = await fetch(`http://127.0.0.1:${sparkUiPort}/json/`, { signal: AbortSignal.timeout(5000) });
+    const state = z
+      .looseObject({ activeapps: z.array(z.looseObject({ id: z.string(), name: z.string() })), workers: z.array(z.looseObject({ host: z.string(), state: z.string() })) })
+      .parse(await master.json());
+    const app = state.activeapps.find((candidate) => candidate.name === 'srs-shiny-spark-demo');
+    expect(app).toBeDefined();
+    expect(await page.textContent('#status')).toContain(`app ${app?.id}`);
+    // The app's executors run on the worker tasks (and only there).
+    const workers = (await docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_worker`])).stdout.split('\n').filter(Boolean);
+    expect(workers).toHaveLength(2);
+    let executorsOnWorkers = 0;
+    for (const worker of workers) {
+      const { stdout } = await docker.run(['exec', worker, 'curl', '-fsS', '--max-time', '5', 'http://127.0.0.1:8081/json/']);
+      const executors = z.looseObject({ executors: z.array(z.looseObject({ appid: z.string() })) }).parse(JSON.parse(stdout)).executors;
+      executorsOnWorkers += executors.filter((executor) => executor.appid === app?.id).length;
+    }
+    const shown = Number(/on (\d+) executors/.exec((await page.textContent('#status')) ?? '')?.[1]);
+    expect(executorsOnWorkers).toBeGreaterThanOrEqual(1);
+    expect(executorsOnWorkers).toBe(shown);
+  });
+
+  it("should keep the app's Spark session when the browser tab closes", async () => {
+    const before = (await page.textContent('#status'))?.match(/app (app-\d+-\d+)/)?.[1];
+    await page.close();
+    page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${shinyPort}/spark-demo/`, { timeout: 60_000 });
+    await page.waitForSelector('#status:has-text("computed by Spark on")', { timeout: 240_000 });
+    expect((await page.textContent('#status'))?.match(/app (app-\d+-\d+)/)?.[1]).toBe(before);
+  });
+
+  it("should pass the R layer's own tests on this image's backend", async () => {
+    const master = (await docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_master`])).stdout.split('\n')[0] as string;
+    const script = (await docker.run(['exec', master, 'Rscript', '-e', 'cat(system.file("tests/backend-tests.R", package = "srspark"))'])).stdout;
+    const result = await docker
+      .run(['exec', '--user', 'shiny', '-e', 'SRS_R_BACKEND=pyspark', master, 'Rscript', script], { timeoutMs: 300_000 })
+      .then((ran) => ({ ok: true, output: ran.stdout }), (error: unknown) => ({ ok: false, output: String(error) }));
+    expect(result.output).not.toMatch(/^not ok/m);
+    expect(result.output).toMatch(/^1\.\.(\d+)$/m);
+    expect(result.output.match(/^ok \d+/gm)?.length).toBe(Number(/^1\.\.(\d+)$/m.exec(result.output)?.[1]));
+    expect(result.ok).toBe(true);
+  });
+});
+
+// SparkR ships only in Apache's tarball; images built from the PyPI artifact (as here, offline)
+// have none, and this test says so instead of passing silently.
+const sparkrLabel = await (async () => {
+  const image = await ensureTestImage();
+  return (await docker.run(['image', 'inspect', '--format', '{{index .Config.Labels "org.spark-rstudio-shiny.sparkr"}}', image])).stdout;
+})();
+const sparkrPresent = sparkrLabel !== '' && sparkrLabel !== 'absent';
+
+describe('the R layer on the SparkR backend', () => {
+  (sparkrPresent ? it : it.skip)(
+    sparkrPresent
+      ? `should pass the R layer's tests on SparkR ${sparkrLabel}`
+      : "should pass the R layer's tests on SparkR — skipped: this image has no SparkR (built from the PyPI artifact, which does not ship it)",
+    async () => {
+      const stackName = uniqueName('srs-sparkr');
+      const cluster = new SparkCluster({ stackName, image: await ensureTestImage(), workers: 1, ports: { sparkUi: randomInt(50_000, 55_000), shiny: null, rstudio: null } });
+      try {
+        await cluster.deploy({ timeoutMs: 300_000 });
+        const master = (await docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_master`])).stdout.split('\n')[0] as string;
+        const script = (await docker.run(['exec', master, 'Rscript', '-e', 'cat(system.file("tests/backend-tests.R", package = "srspark"))'])).stdout;
+        const { stdout } = await docker.run(['exec', '--user', 'shiny', '-e', 'SRS_R_BACKEND=sparkr', master, 'Rscript', script], { timeoutMs: 300_000 });
+        expect(stdout).not.toMatch(/^not ok/m);
+        expect(stdout).toMatch(/^1\.\.\d+$/m);
+      } finally {
+        await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
+      }
+    },
+  );
+});
