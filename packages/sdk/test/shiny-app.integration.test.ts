@@ -153,6 +153,17 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     expect(result.output.match(/^ok \d+/gm)?.length).toBe(Number(/^1\.\.(\d+)$/m.exec(result.output)?.[1]));
     expect(result.ok).toBe(true);
   });
+
+  it('should say in the page when the cluster has no workers, and recover by itself when they are back', async () => {
+    await cluster.scaleWorkers(0, { timeoutMs: 180_000 });
+    await page.fill('#seed', '9');
+    await page.waitForSelector('#problem:has-text("the cluster has no ALIVE Spark worker")', { timeout: 120_000 });
+    await cluster.scaleWorkers(2, { timeoutMs: 180_000 });
+    await page.waitForSelector('#status:has-text("seed 9")', { timeout: 240_000 });
+    expect(await page.isVisible('#problem')).toBe(false);
+    // This page was opened afresh by the previous test: the other inputs are the defaults.
+    await expectAggregate(page, aggregate(syntheticRows(ROWS, 9), 'segment', 0));
+  });
 });
 
 // SparkR ships only in Apache's tarball; images built from the PyPI artifact (as here, offline)

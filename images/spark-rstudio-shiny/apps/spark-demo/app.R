@@ -43,6 +43,7 @@ server <- function(input, output, session) {
         if (is.null(seed) || is.na(seed)) stop("give a seed (a whole number from 0 to 1e6)", call. = FALSE)
         if (is.null(min_x) || is.na(min_x)) stop("give the filter a number in [0, 1)", call. = FALSE)
         checked <- srs_validate_formula(formula())
+        if (srs_alive_workers() == 0L) stop("the cluster has no ALIVE Spark worker; add some (srs scale 2). Checking again every 10 s.", call. = FALSE)
         started <- Sys.time()
         srs_synthetic(rows, seed = seed, name = "synthetic")
         aggregate <- srs_aggregate("synthetic", by = input$by, min_x = min_x)
@@ -53,7 +54,11 @@ server <- function(input, output, session) {
         if (info$executors == 0L) stop("the cluster has no executors: no Spark worker is registered", call. = FALSE)
         list(ok = TRUE, aggregate = aggregate, coefficients = coefficients, seconds = seconds, info = info, rows = rows, seed = seed)
       },
-      error = function(e) list(ok = FALSE, message = conditionMessage(e))
+      error = function(e) {
+        # A cluster that is down or has no workers may come back: look again by itself.
+        if (grepl("no ALIVE Spark worker|does not answer", conditionMessage(e))) invalidateLater(10000)
+        list(ok = FALSE, message = conditionMessage(e))
+      }
     )
   })
 

@@ -4,7 +4,7 @@ import type { ClusterUrls } from '@spark-rstudio-shiny/sdk';
 export function describeUrls(urls: ClusterUrls): string {
   return [
     `Spark UI      ${urls.sparkUi}`,
-    `Shiny Server  ${urls.shiny ?? '(not published)'}`,
+    `Shiny Server  ${urls.shiny ?? '(not published)'}${urls.shiny === null ? '' : `  (the Spark demo app: ${urls.shiny}/spark-demo/)`}`,
     `RStudio       ${urls.rstudio ?? '(not published)'}${urls.rstudio === null ? '' : '  (when the image has RStudio Server)'}`,
   ].join('\n');
 }

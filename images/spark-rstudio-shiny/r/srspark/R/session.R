@@ -66,3 +66,19 @@ srs_cluster_info <- function() {
   info$backend <- backend$name
   info
 }
+
+#' The number of ALIVE workers the master reports on its web UI's /json/ (port
+#' SPARK_MASTER_WEBUI_PORT, default 8080), within `timeout` seconds. Stops with a clear message
+#' when the master does not answer: apps check this first, since a job on a cluster without
+#' workers would wait for resources forever.
+srs_alive_workers <- function(timeout = 5) {
+  host <- sub("^spark://([^:]+):[0-9]+$", "\\1", Sys.getenv("SPARK_MASTER_URL", "spark://master:7077"))
+  address <- sprintf("http://%s:%s/json/", host, Sys.getenv("SPARK_MASTER_WEBUI_PORT", "8080"))
+  old <- options(timeout = timeout)
+  on.exit(options(old), add = TRUE)
+  state <- tryCatch(
+    jsonlite::fromJSON(address, simplifyVector = FALSE),
+    error = function(e) stop("the Spark master does not answer at ", address, " (", conditionMessage(e), ")", call. = FALSE)
+  )
+  as.integer(state$aliveworkers)
+}

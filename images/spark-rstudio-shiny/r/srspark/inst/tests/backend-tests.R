@@ -49,6 +49,7 @@ check("code in a formula is refused", grepl("^bad formula", error_of(srs_validat
 check("a filter out of range is refused", grepl("min_x in \\[0, 1\\)", error_of(srs_aggregate("t_synthetic", min_x = 2))))
 check("the session survives the errors", srs_session_active())
 
+check("the master reports ALIVE workers", srs_alive_workers() >= 1L)
 info <- srs_cluster_info()
 check("the cluster has executors on workers", info$executors >= 1L && length(info$executor_hosts) >= 1L && !(info$driver_host %in% info$executor_hosts))
 check("the application is registered with the master", grepl("^app-", info$app_id) && identical(info$backend, wanted))
