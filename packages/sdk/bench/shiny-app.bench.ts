@@ -26,7 +26,7 @@ const PLAIN_JOB = (rows: number, seed: number): string =>
     'from pyspark.ml.feature import RFormula',
     'from pyspark.ml.regression import GeneralizedLinearRegression',
     'spark = SparkSession.builder.appName("srs-bench-plain").getOrCreate()',
-    `spark.sql("""SELECT id, x, char(65 + grp) AS segment, grp, 1.5D + 2.0D * x + 0.25D * grp + noise AS y FROM (SELECT id, CAST((id * 7919 + ${seed} * 104729) % 10007 AS DOUBLE) / 10007.0D AS x, CAST((id * 31 + ${seed} * 17) % 8 AS INT) AS grp, CAST((id * 15485863 + ${seed} * 32452843) % 1000 AS DOUBLE) / 1000.0D - 0.5D AS noise FROM range(0, ${rows}, 1, ${Math.max(2, Math.min(64, Math.ceil(rows / 2e6)))}))""").createOrReplaceTempView("synthetic")`,
+    `spark.sql("""SELECT id, x, char(65 + grp) AS segment, grp, 1.5D + 2.0D * x + 0.25D * grp + noise AS y FROM (SELECT id, CAST((id * 7919L + ${seed}L * 104729L) % 10007L AS DOUBLE) / 10007.0D AS x, CAST((id * 31L + ${seed}L * 17L) % 8L AS INT) AS grp, CAST((id * 15485863L + ${seed}L * 32452843L) % 1000L AS DOUBLE) / 1000.0D - 0.5D AS noise FROM range(0, ${rows}, 1, ${Math.max(2, Math.min(64, Math.ceil(rows / 2e6)))}))""").createOrReplaceTempView("synthetic")`,
     'spark.sql("SELECT segment, COUNT(*) AS n, AVG(x) AS mean_x, AVG(y) AS mean_y FROM synthetic GROUP BY 1 ORDER BY 1").collect()',
     'data = spark.sql("SELECT * FROM synthetic")',
     'prepared = RFormula(formula="y ~ x + segment", stringIndexerOrderType="alphabetDesc").fit(data).transform(data)',
@@ -57,7 +57,10 @@ try {
       seed += 1;
       const started = performance.now();
       await page.fill('#seed', String(seed));
-      await page.waitForSelector(`#status:has-text("for ${label} rows, seed ${seed}")`, { timeout: 600_000 });
+      await page.waitForSelector(`#status:has-text("for ${label} rows, seed ${seed}")`, { timeout: 300_000 }).catch(async (error: unknown) => {
+        const problem = (await page.textContent('#problem').catch(() => null)) ?? '(no message in the page)';
+        throw new Error(`no result for ${label} rows, seed ${seed}: ${problem}; status: ${(await page.textContent('#status')) ?? ''}`, { cause: error });
+      });
       latencies.push(Math.round(performance.now() - started));
       sparkSeconds.push(Number(/in ([\d.]+) s/.exec((await page.textContent('#status')) ?? '')?.[1]));
     }

@@ -37,9 +37,10 @@ srs_synthetic <- function(rows, seed = 42L, groups = 8L, name = "synthetic", par
     paste(
       "SELECT id, x, char(65 + grp) AS segment, grp, 1.5D + 2.0D * x + 0.25D * grp + noise AS y FROM (",
       "SELECT id,",
-      "CAST((id * 7919 + %1$.0f * 104729) %% 10007 AS DOUBLE) / 10007.0D AS x,",
-      "CAST((id * 31 + %1$.0f * 17) %% %2$d AS INT) AS grp,",
-      "CAST((id * 15485863 + %1$.0f * 32452843) %% 1000 AS DOUBLE) / 1000.0D - 0.5D AS noise",
+      # BIGINT literals (L): seed * 32452843 overflows INT for seeds above 66, and ANSI mode fails then.
+      "CAST((id * 7919L + %1$.0fL * 104729L) %% 10007L AS DOUBLE) / 10007.0D AS x,",
+      "CAST((id * 31L + %1$.0fL * 17L) %% %2$dL AS INT) AS grp,",
+      "CAST((id * 15485863L + %1$.0fL * 32452843L) %% 1000L AS DOUBLE) / 1000.0D - 0.5D AS noise",
       "FROM range(0, %3$.0f, 1, %4$d))"
     ),
     seed, as.integer(groups), rows, as.integer(partitions)

@@ -34,6 +34,14 @@ expected <- do.call(rbind, lapply(split(reference, reference$segment), function(
 check("per-segment counts equal plain R's", identical(as.numeric(by_segment$n), as.numeric(expected$n)) && identical(by_segment$segment, expected$segment))
 check("per-segment means equal plain R's (1e-9)", max(abs(by_segment$mean_y - expected$mean_y), abs(by_segment$mean_x - expected$mean_x)) < 1e-9)
 
+# The largest seed: its products need 64-bit integers in Spark (INT would overflow).
+big <- srs_reference_synthetic(5000, seed = 1e6)
+srs_synthetic(5000, seed = 1e6, name = "t_big_seed")
+big_spark <- srs_aggregate("t_big_seed", by = "segment")
+big_r <- as.vector(table(big$segment))
+check("the largest seed gives plain R's counts and means", identical(as.numeric(big_spark$n), as.numeric(big_r)) &&
+  max(abs(big_spark$mean_y - tapply(big$y, big$segment, mean))) < 1e-9)
+
 kept <- reference[reference$x >= 0.5, ]
 by_decile <- srs_aggregate("t_synthetic", by = "x_decile", min_x = 0.5)
 check("the filter and the decile grouping equal plain R's", identical(as.numeric(by_decile$n), as.numeric(as.vector(table(floor(kept$x * 10))))))
