@@ -4,7 +4,7 @@
 import { connect } from 'node:net';
 import { randomInt } from 'node:crypto';
 import { SparkCluster, waitUntil } from '../src/index.js';
-import { docker, ensureTestImage, makeTestSecrets, TestResources, uniqueName } from './support/docker-test-kit.js';
+import { docker, ensureTestImage, makeTestSecrets, serviceContainers, TestResources, uniqueName } from './support/docker-test-kit.js';
 
 /** Whether something accepts TCP connections at host:port. */
 function tcpOpen(host: string, port: number): Promise<boolean> {
@@ -38,9 +38,6 @@ describe('a stack with the default security settings', () => {
   let sparkSecret: string;
   let rstudioPassword: string;
 
-  const containersOf = async (service: 'master' | 'worker'): Promise<string[]> =>
-    (await docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_${service}`])).stdout.split('\n').filter((id) => id !== '');
-
   /** spark-submit in the master's task as the spark user; resolves with the exit code and output. */
   const submit = async (extra: string[]): Promise<{ ok: boolean; output: string }> =>
     docker.run(['exec', '--user', 'spark', master, 'spark-submit', ...extra, '/tmp/srs-auth-job.py'], { timeoutMs: 240_000 }).then(
@@ -52,7 +49,7 @@ describe('a stack with the default security settings', () => {
     const image = await ensureTestImage();
     cluster = new SparkCluster({ stackName, image, workers: 1, worker: { memory: '1g' }, ports: { sparkUi: sparkUiPort, shiny: null, rstudio: null } });
     await cluster.deploy({ timeoutMs: 300_000 });
-    master = (await containersOf('master'))[0] as string;
+    master = (await serviceContainers(stackName, 'master'))[0] as string;
     sparkSecret = (await docker.run(['exec', master, 'cat', '/run/secrets/spark_auth_secret'])).stdout;
     rstudioPassword = (await cluster.credentials()).rstudio.password;
     await docker.run(['exec', '-i', '--user', 'spark', master, 'sh', '-c', 'cat > /tmp/srs-auth-job.py'], { input: JOB });
@@ -115,7 +112,7 @@ describe('a stack with the default security settings', () => {
   });
 
   it('should show no secret value in docker inspect, the service logs or the image history', async () => {
-    const containers = [...(await containersOf('master')), ...(await containersOf('worker'))];
+    const containers = [...(await serviceContainers(stackName, 'master')), ...(await serviceContainers(stackName, 'worker'))];
     const logs = await cluster.collectLogs({ deadlineMs: 60_000 });
     const seen = [
       (await docker.run(['service', 'inspect', `${stackName}_master`, `${stackName}_worker`])).stdout,
@@ -134,7 +131,7 @@ describe('a stack with the default security settings', () => {
   it('should keep 6066 closed everywhere and 7077 closed to the host', async () => {
     expect(await tcpOpen('127.0.0.1', 7077)).toBe(false);
     expect(await tcpOpen('127.0.0.1', 6066)).toBe(false);
-    const worker = (await containersOf('worker'))[0] as string;
+    const worker = (await serviceContainers(stackName, 'worker'))[0] as string;
     const probe = (port: number): Promise<boolean> =>
       docker.run(['exec', worker, 'timeout', '3', 'bash', '-c', `exec 3<>/dev/tcp/master/${port}`]).then(
         () => true,
@@ -147,7 +144,7 @@ describe('a stack with the default security settings', () => {
 
   it('should keep the same secrets when deployed again', async () => {
     await cluster.deploy({ timeoutMs: 300_000 });
-    master = (await containersOf('master'))[0] as string;
+    master = (await serviceContainers(stackName, 'master'))[0] as string;
     expect((await docker.run(['exec', master, 'cat', '/run/secrets/spark_auth_secret'])).stdout).toBe(sparkSecret);
     expect((await cluster.credentials()).rstudio.password).toBe(rstudioPassword);
   });

@@ -9,7 +9,7 @@ import { randomInt } from 'node:crypto';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { z } from 'zod';
 import { SparkCluster, waitUntil } from '../src/index.js';
-import { ARTIFACTS_DIR, docker, ensureTestImage, uniqueName } from './support/docker-test-kit.js';
+import { ARTIFACTS_DIR, docker, ensureTestImage, serviceContainers, uniqueName } from './support/docker-test-kit.js';
 import { aggregate, leastSquares, syntheticRows, type GroupStats } from './support/synthetic-reference.js';
 
 const CHROMIUM = process.env.SRS_CHROMIUM ?? '/usr/bin/chromium';
@@ -37,6 +37,19 @@ async function expectAggregate(page: Page, expected: GroupStats[]): Promise<void
     expect(Math.abs(row.meanX - (expected[i] as GroupStats).meanX)).toBeLessThan(2e-9);
     expect(Math.abs(row.meanY - (expected[i] as GroupStats).meanY)).toBeLessThan(2e-9);
   }
+}
+
+/** Runs the R layer's TAP tests inside the stack's master, as the shiny user, on one backend; checks every planned test passed. */
+async function expectRLayerTestsToPass(stackName: string, backend: 'pyspark' | 'sparkr'): Promise<void> {
+  const [master = ''] = await serviceContainers(stackName, 'master');
+  const script = (await docker.run(['exec', master, 'Rscript', '-e', 'cat(system.file("tests/backend-tests.R", package = "srspark"))'])).stdout;
+  const result = await docker
+    .run(['exec', '--user', 'shiny', '-e', `SRS_R_BACKEND=${backend}`, master, 'Rscript', script], { timeoutMs: 300_000 })
+    .then((ran) => ({ ok: true, output: ran.stdout }), (error: unknown) => ({ ok: false, output: String(error) }));
+  expect(result.output).not.toMatch(/^not ok/m);
+  expect(result.output).toMatch(/^1\.\.(\d+)$/m);
+  expect(result.output.match(/^ok \d+/gm)?.length).toBe(Number(/^1\.\.(\d+)$/m.exec(result.output)?.[1]));
+  expect(result.ok).toBe(true);
 }
 
 describe('the Shiny demo app on a real stack, in a real browser', () => {
@@ -120,7 +133,7 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     expect(app).toBeDefined();
     expect(await page.textContent('#status')).toContain(`app ${app?.id}`);
     // The app's executors run on the worker tasks (and only there).
-    const workers = (await docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_worker`])).stdout.split('\n').filter(Boolean);
+    const workers = await serviceContainers(stackName, 'worker');
     expect(workers).toHaveLength(2);
     let executorsOnWorkers = 0;
     for (const worker of workers) {
@@ -143,15 +156,7 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
   });
 
   it("should pass the R layer's own tests on this image's backend", async () => {
-    const master = (await docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_master`])).stdout.split('\n')[0] as string;
-    const script = (await docker.run(['exec', master, 'Rscript', '-e', 'cat(system.file("tests/backend-tests.R", package = "srspark"))'])).stdout;
-    const result = await docker
-      .run(['exec', '--user', 'shiny', '-e', 'SRS_R_BACKEND=pyspark', master, 'Rscript', script], { timeoutMs: 300_000 })
-      .then((ran) => ({ ok: true, output: ran.stdout }), (error: unknown) => ({ ok: false, output: String(error) }));
-    expect(result.output).not.toMatch(/^not ok/m);
-    expect(result.output).toMatch(/^1\.\.(\d+)$/m);
-    expect(result.output.match(/^ok \d+/gm)?.length).toBe(Number(/^1\.\.(\d+)$/m.exec(result.output)?.[1]));
-    expect(result.ok).toBe(true);
+    await expectRLayerTestsToPass(stackName, 'pyspark');
   });
 
   it('should say in the page when the cluster has no workers, and recover by itself when they are back', async () => {
@@ -184,11 +189,7 @@ describe('the R layer on the SparkR backend', () => {
       const cluster = new SparkCluster({ stackName, image: await ensureTestImage(), workers: 1, ports: { sparkUi: randomInt(50_000, 55_000), shiny: null, rstudio: null } });
       try {
         await cluster.deploy({ timeoutMs: 300_000 });
-        const master = (await docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_master`])).stdout.split('\n')[0] as string;
-        const script = (await docker.run(['exec', master, 'Rscript', '-e', 'cat(system.file("tests/backend-tests.R", package = "srspark"))'])).stdout;
-        const { stdout } = await docker.run(['exec', '--user', 'shiny', '-e', 'SRS_R_BACKEND=sparkr', master, 'Rscript', script], { timeoutMs: 300_000 });
-        expect(stdout).not.toMatch(/^not ok/m);
-        expect(stdout).toMatch(/^1\.\.\d+$/m);
+        await expectRLayerTestsToPass(stackName, 'sparkr');
       } finally {
         await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
       }

@@ -2,16 +2,12 @@
 // Spark's view, scaling both ways, a real job, logs, remove and an immediate redeploy.
 import { randomInt } from 'node:crypto';
 import { SparkCluster, SrsError, type ServiceLogLine } from '../src/index.js';
-import { docker, ensureTestImage, uniqueName } from './support/docker-test-kit.js';
+import { docker, ensureTestImage, serviceContainers, uniqueName } from './support/docker-test-kit.js';
 
 
 async function removeStackLeftovers(stackName: string): Promise<void> {
   // Everything the stack made, volumes and secrets included.
   await new SparkCluster({ stackName }).remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
-}
-
-function masterContainer(stackName: string): Promise<string> {
-  return docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_master`]).then((result) => result.stdout.split('\n')[0] ?? '');
 }
 
 describe('a SparkCluster on a real single-node swarm', () => {
@@ -54,7 +50,7 @@ describe('a SparkCluster on a real single-node swarm', () => {
   });
 
   it('should run a Spark job from inside the stack network with executors on the worker tasks', async () => {
-    const master = await masterContainer(stackName);
+    const [master = ''] = await serviceContainers(stackName, 'master');
     const job = [
       'from pyspark.sql import SparkSession',
       'spark = SparkSession.builder.appName("srs-stack-test").getOrCreate()',

@@ -91,6 +91,12 @@ export class TestResources {
   }
 }
 
+/** The running containers of a stack's service on this engine's node (docker ps IDs). */
+export async function serviceContainers(stackName: string, service: 'master' | 'worker'): Promise<string[]> {
+  const { stdout } = await docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_${service}`]);
+  return stdout.split('\n').filter((id) => id !== '');
+}
+
 /** The host port Docker published for a container port. */
 export async function publishedPort(container: string, port: number): Promise<number> {
   const { stdout } = await docker.run(['port', container, `${port}/tcp`]);

@@ -21,27 +21,6 @@ fail() {
 	exit "$1"
 }
 
-# file_env VAR [DEFAULT]
-#   Sets VAR from $VAR or from the file named by $VAR_FILE (Docker secrets); refuses both.
-file_env() {
-	local var=$1 default=${2:-}
-	local file_var="${var}_FILE"
-	if [ -n "${!var:-}" ] && [ -n "${!file_var:-}" ]; then
-		fail "$EX_USAGE" <<-EOM
-			error: both $var and $file_var are set; they are exclusive.
-			Keep $file_var (a Docker secret) and unset $var.
-		EOM
-	fi
-	local value=$default
-	if [ -n "${!var:-}" ]; then
-		value=${!var}
-	elif [ -n "${!file_var:-}" ]; then
-		value=$(<"${!file_var}")
-	fi
-	export "$var"="$value"
-	unset "$file_var"
-}
-
 # validate_role
 #   SPARK_ROLE must be master or worker; anything else stops before anything starts.
 validate_role() {
