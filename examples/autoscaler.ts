@@ -1,7 +1,7 @@
 // A small autoscaler: watches the Spark master and keeps enough workers for the cores the running
 // and waiting applications want, within [min, max].
 //   npx tsx examples/autoscaler.ts --min 1 --max 4 [--interval 10] [--rounds N]
-// Environment: SRS_STACK (default srs), SRS_SPARK_UI_PORT (default 8080).
+// Environment: SRS_STACK (default srs).
 import { parseArgs } from 'node:util';
 import { SparkCluster, type ClusterStatus } from '@spark-rstudio-shiny/sdk';
 
@@ -20,7 +20,8 @@ if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0 || max < min) {
   process.exit(2);
 }
 
-const cluster = new SparkCluster({ stackName: process.env.SRS_STACK ?? 'srs', ports: { sparkUi: Number(process.env.SRS_SPARK_UI_PORT ?? 8080) } });
+// The stack as it was deployed: its ports and host come from the stack itself.
+const cluster = await SparkCluster.attach(process.env.SRS_STACK ?? 'srs');
 
 /** Workers wanted: one per core in use or asked for by waiting apps (1-core workers), within bounds. */
 function target(status: ClusterStatus): number {

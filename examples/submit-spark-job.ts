@@ -1,9 +1,10 @@
 // Submits a PySpark job to a running cluster, waits for it, and prints its result as JSON.
 //   npx tsx examples/submit-spark-job.ts
-// Environment: SRS_STACK (default srs), SRS_SPARK_UI_PORT (default 8080).
+// Environment: SRS_STACK (default srs).
 import { SparkCluster } from '@spark-rstudio-shiny/sdk';
 
-const cluster = new SparkCluster({ stackName: process.env.SRS_STACK ?? 'srs', ports: { sparkUi: Number(process.env.SRS_SPARK_UI_PORT ?? 8080) } });
+// The stack as it was deployed: its ports and host come from the stack itself.
+const cluster = await SparkCluster.attach(process.env.SRS_STACK ?? 'srs');
 
 // Estimates pi from 2 million random points; the work is spread over the workers.
 const job = `

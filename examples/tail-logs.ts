@@ -4,7 +4,7 @@
 import { SparkCluster } from '@spark-rstudio-shiny/sdk';
 
 const seconds = Number(process.argv[2] ?? 10);
-const cluster = new SparkCluster({ stackName: process.env.SRS_STACK ?? 'srs' });
+const cluster = await SparkCluster.attach(process.env.SRS_STACK ?? 'srs');
 
 // The follow ends cleanly when the signal aborts: after `seconds`, or on Ctrl-C.
 const controller = new AbortController();

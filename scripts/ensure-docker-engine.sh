@@ -30,11 +30,13 @@ can_install() {
 }
 
 # install_packages
-#   Installs whichever of docker.io and debootstrap is missing.
+#   Installs whichever of docker.io, debootstrap and Debian's archive keyring is missing.
 install_packages() {
 	local missing=()
 	command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 	command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+	# debootstrap checks the mirror against it (the offline base image).
+	[ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || missing+=(debian-archive-keyring)
 	[ "${#missing[@]}" -eq 0 ] && return 0
 	if ! can_install; then
 		fail <<-EOM

@@ -13,3 +13,4 @@ apt_install "openjdk-${JAVA_VERSION}-jre-headless"
 ln -sfn "$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")" /usr/lib/jvm/default-java
 java -version
 record_version java "$(installed_version "openjdk-${JAVA_VERSION}-jre-headless")"
+apt_cleanup

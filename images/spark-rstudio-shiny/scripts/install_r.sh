@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # install_r.sh
-#   Installs R and the CRAN packages the bundled apps and the R Spark layer need, all from
-#   Debian's archive (CRAN itself is not needed at build time).
+#   Installs R and the CRAN packages the R layer, the bundled apps and the notebooks need, all
+#   from Debian's archive (CRAN itself is not needed at build time): shiny, reticulate (the
+#   PySpark bridge), DBI, dbplyr and dplyr (Spark from R), tidyr, testthat (srspark's tests)
+#   and IRkernel (R in JupyterLab).
 set -Eeuo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-apt_install r-base-core r-cran-shiny r-cran-reticulate r-cran-jsonlite
-Rscript -e 'cat(R.version.string, "\n"); library(shiny); library(reticulate)'
+apt_install r-base-core r-cran-shiny r-cran-reticulate r-cran-jsonlite r-cran-dbi r-cran-dbplyr \
+	r-cran-dplyr r-cran-tidyr r-cran-testthat r-cran-irkernel
+Rscript -e 'cat(R.version.string, "\n"); for (p in c("shiny", "reticulate", "DBI", "dbplyr", "dplyr", "IRkernel")) library(p, character.only = TRUE)'
 record_version r "$(installed_version r-base-core)"
+record_version dbplyr "$(installed_version r-cran-dbplyr)"
+apt_cleanup

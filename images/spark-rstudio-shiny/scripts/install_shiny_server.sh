@@ -13,3 +13,4 @@ mkdir -p /srv/shiny-server /var/log/shiny-server /var/lib/shiny-server
 rm -rf /srv/shiny-server/*
 chown -R shiny:shiny /srv/shiny-server /var/log/shiny-server /var/lib/shiny-server
 record_version shiny-server "$(installed_version shiny-server)"
+apt_cleanup

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # install_srspark.sh SOURCE_DIR
-#   Installs the image's R layer, the srspark package (one Spark session per R process, on SparkR
-#   or PySpark through reticulate), from its source folder, and checks that it loads. Its only
-#   dependencies (reticulate, jsonlite) come from Debian's packages installed by install_r.sh.
+#   Installs the image's R layer, the srspark package (DBI + dplyr on Spark, models, one Spark
+#   session per R process, on SparkR or PySpark through reticulate), from its source folder,
+#   and checks that it loads. Its R dependencies come from Debian's packages (install_r.sh);
+#   its JVM half is the srspark-jvm.jar the build put into $SPARK_HOME/jars.
 set -Eeuo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 source_dir=${1:?usage: install_srspark.sh SOURCE_DIR}
 [ -f "$source_dir/DESCRIPTION" ] || die "no R package at $source_dir"
+[ -f "${SPARK_HOME:-/opt/spark}/jars/srspark-jvm.jar" ] || die "srspark-jvm.jar is not in ${SPARK_HOME:-/opt/spark}/jars"
 
 R CMD INSTALL --no-docs --no-multiarch --library=/usr/local/lib/R/site-library "$source_dir"
 Rscript -e 'library(srspark); cat("srspark", as.character(utils::packageVersion("srspark")), "\n")'

@@ -8,3 +8,4 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 apt_install tini supervisor curl ca-certificates procps iproute2 netcat-openbsd
 record_version supervisor "$(installed_version supervisor)"
+apt_cleanup

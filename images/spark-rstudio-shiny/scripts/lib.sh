@@ -3,7 +3,8 @@
 
 # apt_install PACKAGE...
 #   Installs Debian packages without recommends; updates the lists only when they are missing,
-#   so several scripts in one RUN do not each pay for an update.
+#   so several calls in one script do not each pay for an update. The script that calls it
+#   ends with apt_cleanup.
 apt_install() {
 	if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -print -quit 2>/dev/null)" ]; then
 		apt-get update
@@ -12,10 +13,11 @@ apt_install() {
 }
 
 # apt_cleanup
-#   Drops the package lists and caches so they do not end up in the layer.
+#   Drops the package lists, apt's caches and the downloaded .deb files, so they do not end up
+#   in the layer (a base made by debootstrap has no docker-clean hook doing it).
 apt_cleanup() {
 	apt-get clean
-	rm -rf /var/lib/apt/lists/*
+	rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb /var/cache/debconf/*-old /var/log/apt/* /var/log/dpkg.log
 }
 
 # die MESSAGE...

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { SrsError } from '@spark-rstudio-shiny/sdk';
+import { SparkCluster, SrsError } from '@spark-rstudio-shiny/sdk';
 import { build } from './commands/build.js';
 import { doctor } from './commands/doctor.js';
 import { credentials } from './commands/credentials.js';
@@ -9,49 +10,64 @@ import { scale } from './commands/scale.js';
 import { status } from './commands/status.js';
 import { up } from './commands/up.js';
 import { describeUrls } from './commands/urls.js';
-import { clusterFor } from './commands/cluster-options.js';
+import { clusterFor, sdkOptionFlags, type ClusterFlags } from './commands/cluster-options.js';
 import { EXIT_CODES, exitCodeFor } from './exit-codes.js';
 import { Reporter, type OutputMode } from './reporter.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 function wholeNumber(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`must be a whole number ≥ 0, got "${value}"`);
   return Number(value);
 }
 
+const EXAMPLES = `
+Examples:
+  srs up                                  engine, image, stack "srs" with 2 workers; prints the URLs
+  srs up --stack demo --workers 4 --worker-memory 4g --port-spark-ui 18080 --port-jupyter none
+  srs status --json                       Swarm's and Spark's view, for scripts
+  srs scale 3                             returns when 3 workers are ALIVE
+  srs logs master -f                      follow the head's log (Ctrl-C stops)
+  srs credentials                         the JupyterLab / RStudio login
+  srs down --purge                        remove the stack, its volumes and secrets`;
+
 /** Runs the srs command line and returns the exit code (the caller exits with it). */
 export async function runCli(argv: readonly string[]): Promise<number> {
   let exitCode: number = EXIT_CODES.ok;
   let reporter = new Reporter('human');
   const program = new Command('srs')
-    .description('A Spark + R cluster (Spark master, Shiny Server, RStudio Server, Spark workers) on Docker Swarm')
+    .description('A Spark + R cluster (Spark master, Shiny Server, JupyterLab, RStudio Server, Spark workers) on Docker Swarm')
+    .version(version, '-V, --version', 'print the version')
     .option('--stack <name>', 'stack name', 'srs')
     .option('--json', 'machine-readable output on stdout, no progress')
     .option('-q, --quiet', 'print only results and errors')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) })
     .showSuggestionAfterError(true)
+    .addHelpText('after', EXAMPLES)
     .hook('preAction', (command) => {
       const options = command.opts<{ json?: boolean; quiet?: boolean }>();
       const mode: OutputMode = options.json === true ? 'json' : options.quiet === true ? 'quiet' : 'human';
       reporter = new Reporter(mode);
     });
   const globals = (): { stack: string } => program.opts<{ stack: string }>();
-  const timeout = new Option('--timeout <seconds>', 'give up after this many seconds').argParser(wholeNumber).default(600);
+  const timeout = (): Option => new Option('--timeout <seconds>', 'give up after this many seconds').argParser(wholeNumber).default(600);
 
-  program
+  const upCommand = program
     .command('up')
-    .description('install/start what is missing, build the image, deploy, wait until the workers are ALIVE')
-    .option('-w, --workers <n>', 'number of Spark workers', wholeNumber, 2)
+    .description('install/start what is missing, build the image, deploy, wait until the workers are ALIVE (a stack that runs keeps its options unless flags change them)')
+    .option('-w, --workers <n>', 'number of Spark workers', wholeNumber)
     .option('--image <tag>', 'image to deploy (built when it is the default one)')
-    .addOption(timeout)
-    .action(async (options: { workers: number; image?: string; timeout: number }) => {
-      await up({ ...globals(), ...options }, reporter);
-    });
+    .addOption(timeout());
+  for (const flag of sdkOptionFlags()) upCommand.addOption(flag);
+  upCommand.action(async (options: Omit<ClusterFlags, 'stack'> & { timeout: number }) => {
+    await up({ ...globals(), ...options }, reporter);
+  });
   program
     .command('down')
     .description('remove the stack (volumes and secrets are kept, so `up` again loses nothing)')
-    .option('--purge', "also delete the stack's volumes (Shiny apps, RStudio homes, Spark work dirs) and secrets")
-    .addOption(timeout)
+    .option('--purge', "also delete the stack's volumes (Shiny apps, IDE homes, data, Spark work dirs) and secrets")
+    .addOption(timeout())
     .action(async (options: { timeout: number; purge?: boolean }) => down({ ...globals(), ...options }, reporter));
   program
     .command('status')
@@ -61,12 +77,27 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       if (!current.ready) exitCode = EXIT_CODES.failure;
     });
   program
+    .command('list')
+    .description('the stacks deployed on this swarm, with their URLs')
+    .action(async () => {
+      const clusters = await SparkCluster.list();
+      reporter.result(
+        clusters.map((cluster) => ({ stackName: cluster.config.stackName, workers: cluster.config.workers, urls: cluster.urls })),
+        clusters.length === 0 ? 'No stacks deployed' : clusters.map((cluster) => `${cluster.config.stackName}\n${describeUrls(cluster.urls).replace(/^/gm, '  ')}`).join('\n'),
+      );
+    });
+  program
     .command('scale')
     .description('set the number of Spark workers and wait until they are ALIVE')
     .argument('<n>', 'number of workers')
-    .addOption(timeout)
+    .addOption(timeout())
+    // "scale -1" must reach the argument check (and say why -1 is wrong), not stop as an unknown option.
     .allowUnknownOption()
-    .action(async (count: string, options: { timeout: number }) => scale(count, { ...globals(), ...options }, reporter));
+    .action(async (count: string, options: { timeout: number }, command: Command) => {
+      const extra = command.args.slice(1);
+      if (extra.length > 0) throw new SrsError({ code: 'INVALID_CONFIGURATION', message: `unknown option or argument ${extra.join(' ')}`, hint: 'usage: srs scale <n> [--timeout <seconds>]' });
+      await scale(count, { ...globals(), ...options }, reporter);
+    });
   program
     .command('logs')
     .description('print the log of a service (master or worker)')
@@ -77,7 +108,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .action(async (service: string, options: { follow?: boolean; since?: string; tail?: string }) => logs(service, { ...globals(), ...options }, reporter));
   program
     .command('build')
-    .description('build the image (base image, verified Spark artifact, docker build)')
+    .description('build the image (base image, verified Spark artifact and JupyterLab wheels, docker build)')
     .option('--image <tag>', 'image name')
     .option('--no-cache', "ignore Docker's layer cache")
     .action(async (options: { image?: string; cache: boolean }) => {
@@ -85,14 +116,14 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     });
   program
     .command('urls')
-    .description('the URLs of the Spark UI, Shiny Server and RStudio Server')
-    .action(() => {
-      const urls = clusterFor(globals()).urls;
+    .description('the URLs of the Spark UI, Shiny Server, JupyterLab and RStudio Server')
+    .action(async () => {
+      const urls = (await clusterFor(globals())).urls;
       reporter.result(urls, describeUrls(urls));
     });
   program
     .command('credentials')
-    .description("the RStudio login (user and the password kept as the stack's Docker secret)")
+    .description("the IDE login for JupyterLab and RStudio (user and the password kept as the stack's Docker secret)")
     .action(async () => {
       await credentials(globals(), reporter);
     });

@@ -10,11 +10,14 @@ export const EXIT_CODES = {
   usage: 2,
   /** A wait ran past its deadline. */
   timeout: 3,
+  /** Interrupted with Ctrl-C (128 + SIGINT), as shells report it. */
+  interrupted: 130,
 } as const;
 
 /** The exit code for an error thrown by a command. */
 export function exitCodeFor(error: unknown): number {
   if (isSrsError(error, 'INVALID_CONFIGURATION')) return EXIT_CODES.usage;
   if (isSrsError(error, 'WAIT_TIMEOUT') || isSrsError(error, 'CONVERGENCE_TIMEOUT')) return EXIT_CODES.timeout;
+  if (isSrsError(error, 'ABORTED')) return EXIT_CODES.interrupted;
   return EXIT_CODES.failure;
 }

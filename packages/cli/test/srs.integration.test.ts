@@ -1,11 +1,14 @@
 // The srs command line as a user runs it: the real binary, the real engine and swarm.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { z } from 'zod';
 
 const SRS = fileURLToPath(new URL('../dist/bin/srs.js', import.meta.url));
 const stack = `srs-cli-${randomBytes(3).toString('hex')}`;
+// Ports of this test's own, so it runs beside a stack `npm run up` made with the defaults.
+const uiPort = randomInt(36_000, 40_000);
+const jupyterPort = uiPort + 1;
 
 function srs(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   return execa('node', [SRS, ...args], { reject: false, timeout: 600_000 }).then((result) => ({
@@ -19,7 +22,7 @@ function srs(...args: string[]): Promise<{ exitCode: number; stdout: string; std
 const statusContract = z.looseObject({
   spark: z.looseObject({ aliveWorkers: z.number() }),
   services: z.array(z.looseObject({ name: z.string(), running: z.number(), desired: z.number() })),
-  urls: z.looseObject({ sparkUi: z.string(), shiny: z.string().nullable(), rstudio: z.string().nullable() }),
+  urls: z.looseObject({ sparkUi: z.string(), shiny: z.string().nullable(), jupyter: z.string().nullable(), rstudio: z.string().nullable() }),
 });
 
 describe('srs usage errors', () => {
@@ -29,6 +32,10 @@ describe('srs usage errors', () => {
     [['scale', 'abc'], 'error: the number of workers must be a whole number ≥ 0, got "abc"'],
     [['logs', 'nosuch'], 'must be "master" or "worker"'],
     [['up', '--workers', 'two'], 'must be a whole number ≥ 0, got "two"'],
+    [['up', '--worker-memory', '3q'], 'worker.memory: must be a size like 512m or 2g'],
+    [['up', '--port-jupyter', '70000'], 'ports.jupyter: must be 1–65535'],
+    [['up', '--ide-user', 'root'], 'security.ideUser: must not be an account of the image'],
+    [['status', '--no-such-flag'], "error: unknown option '--no-such-flag'"],
   ])('should exit 2 with one clear message for srs %j', async (args, message) => {
     const result = await srs(...args);
     expect(result.exitCode).toBe(2);
@@ -51,26 +58,37 @@ describe('srs against a real swarm', () => {
     expect(result.stderr).toBe('');
   });
 
-  it('should print the URLs with urls --json', async () => {
+  it('should print the default URLs of a stack that does not run yet with urls --json', async () => {
     const result = await srs('urls', '--json', '--stack', stack);
     expect(result.exitCode).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ sparkUi: 'http://127.0.0.1:8080', shiny: 'http://127.0.0.1:3838', rstudio: 'http://127.0.0.1:8787' });
+    expect(JSON.parse(result.stdout)).toEqual({ sparkUi: 'http://127.0.0.1:8080', shiny: 'http://127.0.0.1:3838', jupyter: 'http://127.0.0.1:8888', rstudio: 'http://127.0.0.1:8787' });
   });
 
-  it('should bring the stack up with `up --workers 1` and print the URLs', async () => {
-    const result = await srs('up', '--workers', '1', '--stack', stack);
+  it('should bring the stack up with `up --workers 1` and port flags, and print the URLs and the IDE login', async () => {
+    const result = await srs('up', '--workers', '1', '--stack', stack, '--port-spark-ui', String(uiPort), '--port-shiny', 'none', '--port-jupyter', String(jupyterPort), '--port-rstudio', 'none');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('Ready: 1 Spark worker(s) ALIVE');
-    expect(result.stdout).toContain('Spark UI      http://127.0.0.1:8080');
-    expect(result.stdout).toMatch(/RStudio (login {2}rstudio \/ \S{20}|Server is not in this image; user rstudio exists)/);
+    expect(result.stdout).toContain(`Spark UI      http://127.0.0.1:${uiPort}`);
+    expect(result.stdout).toMatch(/^IDE login {2}analyst \/ \S{20}$/m);
+    expect(result.stdout).toContain(`JupyterLab http://127.0.0.1:${jupyterPort}`);
     expect(result.stderr).toContain(`Deploying stack ${stack} with 1 worker(s)`);
   });
 
-  it("should print the RStudio login from the stack's secret with credentials --json", async () => {
+  it('should attach to the running stack: urls --json gives the ports it was deployed with', async () => {
+    const result = await srs('urls', '--json', '--stack', stack);
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ sparkUi: `http://127.0.0.1:${uiPort}`, shiny: null, jupyter: `http://127.0.0.1:${jupyterPort}`, rstudio: null });
+    const listed = z.array(z.looseObject({ stackName: z.string() })).parse(JSON.parse((await srs('list', '--json')).stdout));
+    expect(listed.map((entry) => entry.stackName)).toContain(stack);
+  });
+
+  it("should print the IDE login from the stack's secret with credentials --json", async () => {
     const result = await srs('credentials', '--json', '--stack', stack);
     expect(result.exitCode).toBe(0);
-    const found = z.object({ rstudio: z.object({ url: z.string().nullable(), user: z.literal('rstudio'), password: z.string().regex(/^[A-Za-z0-9_-]{20}$/), installed: z.boolean() }) }).parse(JSON.parse(result.stdout));
-    expect(found.rstudio.url).toBe('http://127.0.0.1:8787');
+    const found = z
+      .object({ ide: z.object({ user: z.literal('analyst'), password: z.string().regex(/^[A-Za-z0-9_-]{20}$/), jupyter: z.string().nullable(), rstudio: z.string().nullable(), rstudioInstalled: z.boolean() }) })
+      .parse(JSON.parse(result.stdout));
+    expect(found.ide.jupyter).toBe(`http://127.0.0.1:${jupyterPort}`);
   });
 
   it('should print the status contract with --json and nothing else on stdout', async () => {
@@ -79,7 +97,7 @@ describe('srs against a real swarm', () => {
     const status = statusContract.parse(JSON.parse(result.stdout));
     expect(status.spark.aliveWorkers).toBe(1);
     expect(status.services.map((service) => service.name).sort()).toEqual(['master', 'worker']);
-    expect(status.urls.sparkUi).toBe('http://127.0.0.1:8080');
+    expect(status.urls.sparkUi).toBe(`http://127.0.0.1:${uiPort}`);
   });
 
   it('should scale to 2 and wait until both are ALIVE', async () => {
@@ -111,7 +129,7 @@ describe('srs against a real swarm', () => {
     expect(after.exitCode).toBe(1);
     expect(after.stderr).toContain(`error: no stack named "${stack}" is deployed`);
     const secrets = await execa('docker', ['secret', 'ls', '--format', '{{.Name}}']);
-    expect(secrets.stdout.split('\n')).toEqual(expect.arrayContaining([`${stack}_spark_auth_secret`, `${stack}_rstudio_password`]));
+    expect(secrets.stdout.split('\n')).toEqual(expect.arrayContaining([`${stack}_spark_auth_secret`, `${stack}_ide_password`]));
   });
 
   it('should delete volumes and secrets with down --purge', async () => {

@@ -38,7 +38,7 @@ async function removeStack(name: string): Promise<void> {
   await new SparkCluster({ stackName: name }).remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
 }
 
-const ports = { sparkUi: uiPort, shiny: null, rstudio: null };
+const ports = { sparkUi: uiPort, shiny: null, jupyter: null, rstudio: null };
 const sdkStack = 'srs-bench-sdk';
 const plainStack = 'srs-bench-plain';
 await removeStack(sdkStack);
@@ -50,9 +50,9 @@ for (const n of [1, 2, 3, 4]) sdk.scaleMs[n] = await timed(() => cluster.scaleWo
 await removeStack(sdkStack);
 
 // The plain path needs the stack's secrets too (created outside the timing, as a user would once).
-await ensureStackSecrets(new DockerCli(), plainStack, ['sparkAuth', 'rstudioPassword']);
+await ensureStackSecrets(new DockerCli(), plainStack, ['sparkAuth', 'idePassword']);
 const secretNames = stackSecretNames(plainStack);
-const env = { ...process.env, SRS_SPARK_SECRET_NAME: secretNames.sparkAuth, SRS_RSTUDIO_SECRET_NAME: secretNames.rstudioPassword, SRS_IMAGE: image, SRS_WORKERS: String(WORKERS), SRS_SPARK_UI_PORT: String(uiPort), SRS_SHINY_PORT: '28838', SRS_RSTUDIO_PORT: '28787' };
+const env = { ...process.env, SRS_SPARK_SECRET_NAME: secretNames.sparkAuth, SRS_IDE_SECRET_NAME: secretNames.idePassword, SRS_IMAGE: image, SRS_WORKERS: String(WORKERS), SRS_SPARK_UI_PORT: String(uiPort), SRS_SHINY_PORT: '28838', SRS_RSTUDIO_PORT: '28787' };
 const plain = {
   deployMs: await timed(async () => {
     await execa('docker', ['stack', 'deploy', '--resolve-image', 'never', '-c', DEFAULT_STACK_FILE, plainStack], { env });

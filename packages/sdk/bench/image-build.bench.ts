@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { buildImage, DEFAULT_IMAGE_TAG, DockerCli, fetchSparkArtifact } from '../src/index.js';
 import { DEFAULT_CONTEXT_DIR } from '../src/image/build-image.js';
 import { formatChecksum } from '../src/image/checksum.js';
+import { fetchPythonWheels } from '../src/image/python-wheels.js';
 
 const docker = new DockerCli();
 const quiet = (): void => undefined;
@@ -25,7 +26,10 @@ async function plainDockerBuild(noCache: boolean): Promise<number> {
   await rm(staged, { recursive: true, force: true });
   await mkdir(join(staged, 'spark'), { recursive: true });
   await mkdir(join(staged, 'rstudio'), { recursive: true });
+  await mkdir(join(staged, 'python-wheels'), { recursive: true });
   await link(spark.path, join(staged, 'spark', spark.fileName));
+  const wheels = await fetchPythonWheels({ lockFile: join(DEFAULT_CONTEXT_DIR, 'python', 'jupyterlab.lock'), onProgress: quiet });
+  for (const file of wheels.files) await link(join(wheels.dir, file), join(staged, 'python-wheels', file));
   try {
     const { ms } = await timed(() =>
       execa('docker', [

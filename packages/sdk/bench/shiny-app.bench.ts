@@ -14,7 +14,7 @@ import { DEFAULT_IMAGE_TAG, SparkCluster } from '../src/index.js';
 
 const image = process.env.SRS_IMAGE ?? DEFAULT_IMAGE_TAG;
 const executablePath = process.env.SRS_CHROMIUM ?? '/usr/bin/chromium';
-const ports = { sparkUi: 29_080, shiny: 29_838, rstudio: null };
+const ports = { sparkUi: 29_080, shiny: 29_838, jupyter: null, rstudio: null };
 const stackName = 'srs-bench-app';
 const SIZES = [1e6, 1e7];
 const REPEATS = 3;

@@ -33,6 +33,7 @@ export type { ImageProgressEvent, ImageProgressListener } from './image/image-pr
 export { SparkCluster } from './cluster/spark-cluster.js';
 export type { ClusterCredentials, ClusterStatus, ClusterUrls, LogsOptions, ServiceStatus, SparkView, TaskStatus, WaitOptions } from './cluster/spark-cluster.js';
 export { clusterConfigSchema, memoryBytes } from './config/cluster-config.js';
+export { CONFIG_LABEL } from './cluster/deployed-config.js';
 export { ensureStackSecrets, removeStackSecrets, stackSecretNames, STACK_SECRET_LABEL } from './secrets/stack-secrets.js';
 export type { StackSecretKind } from './secrets/stack-secrets.js';
 export type { ClusterConfig, ClusterConfigInput, ServiceName } from './config/cluster-config.js';

@@ -4,6 +4,7 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { ensureBaseImage, LABEL_PREFIX, SrsError } from '../src/index.js';
 import { docker, ensureTestImage, runToCompletion, uniqueName } from './support/docker-test-kit.js';
 
@@ -20,6 +21,8 @@ describe('the built image', () => {
     expect(labels[`${LABEL_PREFIX}.r`]).toMatch(/^4\./);
     expect(labels[`${LABEL_PREFIX}.shiny-server`]).toMatch(/^1\.5\./);
     expect(labels[`${LABEL_PREFIX}.rstudio`]).toBeDefined();
+    expect(labels[`${LABEL_PREFIX}.jupyterlab`]).toMatch(/^4\.\d+\.\d+$/);
+    expect(labels[`${LABEL_PREFIX}.dbplyr`]).toMatch(/^2\./);
 
     // The label tells the truth about RStudio Server: absent means no binary in the image.
     const rserver = await runToCompletion(['--entrypoint', 'test', image, '-x', '/usr/lib/rstudio-server/bin/rserver']);
@@ -32,6 +35,43 @@ describe('the built image', () => {
     expect(result.exitCode).toBe(0);
     const { stdout } = await docker.run(['image', 'inspect', '--format', `{{index .Config.Labels "${LABEL_PREFIX}.spark"}}`, image]);
     expect(result.stdout.split('\n')).toEqual(['spark', `spark-core_2.13-${stdout}.jar`]);
+  });
+
+  it('should leave no apt lists, caches or downloaded packages in any layer', async () => {
+    const image = await ensureTestImage();
+    const result = await runToCompletion(['--entrypoint', 'bash', image, '-c', 'find /var/cache/apt /var/lib/apt/lists -type f -size +0 | grep -v -e /lock$ -e /partial || true']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('');
+    // Each install step cleaned after itself, so no layer holds them either: every file of every
+    // layer, listed from `docker save` (ignoring the zero blocks between the layers' tar files).
+    const listing = await execa('bash', ['-c', `docker save ${image} | tar -xO --wildcards '*/layer.tar' | tar -ti`], { maxBuffer: 512 * 1024 * 1024 });
+    const files = listing.stdout.split('\n');
+    expect(files.length).toBeGreaterThan(10_000);
+    expect(files.filter((file) => /^var\/cache\/apt\/archives\/.+\.deb$|^var\/lib\/apt\/lists\/.+_Packages/.test(file))).toEqual([]);
+    expect(files).toContain('opt/spark/jars/srspark-jvm.jar');
+  });
+});
+
+describe('installing RStudio Server from a .deb', () => {
+  it('should stop before installing anything when a dependency is not in this Debian, naming it', async () => {
+    const image = await ensureTestImage();
+    // A .deb like Posit's, built here: it needs a real package and one no Debian has.
+    const script = [
+      'set -e',
+      'mkdir -p /tmp/pkg/DEBIAN',
+      'printf "Package: srs-fake-rstudio\\nVersion: 1.0\\nArchitecture: amd64\\nMaintainer: test <test@example.invalid>\\nDepends: libc6 (>= 2.17), no-such-package-srs (>= 1) | neither-this-one, psmisc\\nDescription: test\\n" > /tmp/pkg/DEBIAN/control',
+      'dpkg-deb --build /tmp/pkg /tmp/fake.deb >/dev/null',
+      'RSTUDIO_SHA256=$(sha256sum /tmp/fake.deb | cut -d" " -f1) bash /usr/local/lib/srs/install_rstudio_server.sh /tmp/fake.deb && exit 0 || status=$?',
+      // runToCompletion keeps only stderr of a failed run.
+      'dpkg -s srs-fake-rstudio >/dev/null 2>&1 && echo INSTALLED >&2 || echo NOT-INSTALLED >&2',
+      'exit $status',
+    ].join('\n');
+    const result = await runToCompletion(['--user', 'root', '--entrypoint', 'bash', image, '-c', script]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("error: RStudio Server's fake.deb needs packages this Debian does not have:");
+    expect(result.stderr).toContain('no-such-package-srs (>= 1) | neither-this-one');
+    expect(result.stderr).not.toMatch(/^\s+psmisc$/m);
+    expect(result.stderr).toContain('NOT-INSTALLED');
   });
 });
 
@@ -88,5 +128,11 @@ describe('the base image when no registry answers', () => {
     expect(release.stdout).toMatch(/^12\.\d+$/);
     // Asked again, it is found locally and nothing is rebuilt.
     await expect(ensureBaseImage({ image, onProgress: () => undefined })).resolves.toBe('present');
+    // Slim like Docker's official image: no apt lists or caches, apt and dpkg told to keep it so.
+    const slim = await runToCompletion([image, 'bash', '-c', 'ls /var/lib/apt/lists | wc -l; ls /etc/apt/apt.conf.d/docker-clean /etc/dpkg/dpkg.cfg.d/docker-slim; du -sm /usr/share/doc | cut -f1']);
+    const [lists, clean, dpkgConfig, docMb] = slim.stdout.split('\n');
+    expect(Number(lists)).toBeLessThanOrEqual(2);
+    expect([clean, dpkgConfig]).toEqual(['/etc/apt/apt.conf.d/docker-clean', '/etc/dpkg/dpkg.cfg.d/docker-slim']);
+    expect(Number(docMb)).toBeLessThan(5);
   });
 });

@@ -1,5 +1,5 @@
 // The image in its two roles, on a plain Docker network: a real Spark master, two real workers,
-// a real PySpark job, Shiny Server and the health checks.
+// a real PySpark job, Shiny Server, JupyterLab as the IDE user, and the health checks.
 import { z } from 'zod';
 import { waitUntil } from '../src/index.js';
 import { docker, ensureTestImage, makeTestSecrets, publishedPort, runToCompletion, TestResources, uniqueName, waitUntilHealthy, type TestSecrets } from './support/docker-test-kit.js';
@@ -30,9 +30,9 @@ describe('the image as master and workers on a plain Docker network', () => {
     const network = await resources.network(uniqueName('srs-net'));
     master = await resources.container(uniqueName('srs-master'), [
       '--network', network, '--network-alias', 'master',
-      ...secrets.spark, ...secrets.rstudio,
+      ...secrets.spark, ...secrets.ide,
       '-e', 'SPARK_ROLE=master',
-      '-p', '127.0.0.1::8080', '-p', '127.0.0.1::3838',
+      '-p', '127.0.0.1::8080', '-p', '127.0.0.1::3838', '-p', '127.0.0.1::8888',
       image,
     ]);
     workers = [];
@@ -92,6 +92,13 @@ describe('the image as master and workers on a plain Docker network', () => {
     expect(response.status).toBe(200);
   });
 
+  it('should serve Shiny Server on SHINY_PORT when it is set, and stay healthy', async () => {
+    const other = await resources.container(uniqueName('srs-master-port'), [...secrets.spark, ...secrets.ide, '-e', 'SPARK_ROLE=master', '-e', 'SHINY_PORT=3939', image]);
+    await expect(waitUntilHealthy(other, 120_000)).resolves.toBe('healthy');
+    const { stdout } = await docker.run(['exec', other, 'curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:3939/']);
+    expect(stdout).toBe('200');
+  });
+
   it('should bring both roles to healthy', async () => {
     await expect(waitUntilHealthy(master, 120_000)).resolves.toBe('healthy');
     await expect(waitUntilHealthy(workers[0] as string, 120_000)).resolves.toBe('healthy');
@@ -113,14 +120,28 @@ describe('the image as master and workers on a plain Docker network', () => {
     expect(worker).toMatchObject({ cores: 2, memory: 1024 });
   });
 
-  it('should create the RStudio user from the password secret, in the spark group, with that password', async () => {
-    expect((await docker.run(['exec', master, 'id', '-nG', 'rstudio'])).stdout.split(' ')).toContain('spark');
-    // The shadow hash must verify against the secret's value (and not against another one).
-    const hash = (await docker.run(['exec', master, 'sh', '-c', "getent shadow rstudio | cut -d: -f2"])).stdout;
-    const verify = (password: string): Promise<string> =>
-      docker.run(['exec', '-i', master, 'perl', '-e', 'my $p = <STDIN>; chomp $p; print crypt($p, $ARGV[0]) eq $ARGV[0] ? "match" : "differs"', hash], { input: `${password}\n` }).then((result) => result.stdout);
-    await expect(verify(secrets.rstudioPassword)).resolves.toBe('match');
-    await expect(verify('not-the-password')).resolves.toBe('differs');
+  it('should create the IDE user (uid 1000, groups spark and shiny-authors) and run JupyterLab as that user, with a hashed password only it can read', async () => {
+    expect((await docker.run(['exec', master, 'id', 'analyst'])).stdout).toMatch(/^uid=1000\(analyst\) gid=1000\(analyst\) groups=1000\(analyst\),185\(spark\),186\(shiny-authors\)$/);
+    const jupyter = await waitUntil(
+      async () => {
+        const { stdout } = await docker.run(['exec', master, 'ps', '-eo', 'user:16,args']);
+        return stdout.split('\n').find((line) => line.includes('jupyter-lab'));
+      },
+      { description: 'JupyterLab to run', timeoutMs: 60_000 },
+    );
+    expect(jupyter).toMatch(/^analyst\s/);
+    expect((await docker.run(['exec', master, 'stat', '-c', '%a %U:%G', '/etc/srs/jupyter/jupyter_server_config.json'])).stdout).toBe('640 root:analyst');
+    const config = (await docker.run(['exec', master, 'cat', '/etc/srs/jupyter/jupyter_server_config.json'])).stdout;
+    expect(config).toMatch(/"hashed_password": "argon2:/);
+    expect(config).not.toContain(secrets.idePassword);
+    // Without RStudio Server no login password is set for the account itself.
+    expect((await docker.run(['exec', master, 'sh', '-c', 'getent shadow analyst | cut -d: -f2'])).stdout).toMatch(/^[!*]/);
+    const port = await publishedPort(master, 8888);
+    const anonymous = await waitUntil(
+      async () => fetch(`http://127.0.0.1:${port}/api/contents`, { signal: AbortSignal.timeout(5000) }).then((response) => response.status, () => undefined),
+      { description: 'JupyterLab to answer', timeoutMs: 60_000 },
+    );
+    expect(anonymous).toBe(403);
   });
 
   it('should keep the Spark secret readable by the spark group only, and out of the logs and the environment', async () => {
@@ -134,14 +155,17 @@ describe('the image as master and workers on a plain Docker network', () => {
     ].join('\n');
     expect(seen.length).toBeGreaterThan(1000);
     expect(seen).not.toContain(secrets.sparkSecret);
-    expect(seen).not.toContain(secrets.rstudioPassword);
+    expect(seen).not.toContain(secrets.idePassword);
+    // Nor in any process's command line.
+    expect((await docker.run(['exec', master, 'ps', '-eo', 'args'])).stdout).not.toContain(secrets.idePassword);
   });
 
   it('should log every supervised process under its own name', async () => {
     const { stdout } = await docker.run(['logs', master]);
     expect(stdout).toMatch(/^\[spark-master\] .*Master: Starting Spark master at spark:\/\//m);
     expect(stdout).toMatch(/^\[shiny-server\] .*Starting listener on http:\/\/0\.0\.0\.0:3838/m);
-    expect(stdout).toMatch(/^\[entrypoint\] RStudio Server is not installed in this image/m);
+    expect(stdout).toMatch(/^\[jupyterlab\] .*Jupyter Server [\d.]+ is running at/m);
+    expect(stdout).toMatch(/^\[entrypoint\] RStudio Server is not installed in this image .*JupyterLab is the IDE/m);
   });
 });
 
@@ -187,11 +211,30 @@ describe('the image refusing to half-start', () => {
     expect(tooShort.stderr).toContain('is too short or has spaces (8 characters; at least 16, no spaces)');
   });
 
-  it('should exit 78 for an empty RStudio password, before anything starts', async () => {
-    const empty = await makeTestSecrets({ rstudioPassword: '' });
-    const result = await runToCompletion([...empty.spark, ...empty.rstudio, '-e', 'SPARK_ROLE=master', image]);
+  it.each([
+    ['an empty IDE password', { idePassword: '' }, 'the IDE password in /run/secrets/ide_password is empty; refusing to start.'],
+    ['an IDE password of two lines', { idePassword: 'first-line-pass\nroot:injected' }, 'the IDE password in /run/secrets/ide_password holds a line break or a control character; refusing to start.'],
+    ['a short IDE password', { idePassword: 'short' }, 'the IDE password in /run/secrets/ide_password is shorter than 8 characters; refusing to start.'],
+  ])('should exit 78 for %s, before anything starts', async (_name, values, message) => {
+    const bad = await makeTestSecrets(values);
+    const result = await runToCompletion([...bad.spark, ...bad.ide, '-e', 'SPARK_ROLE=master', image]);
     expect(result.exitCode).toBe(78);
-    expect(result.stderr).toContain('[entrypoint] error: the RStudio password in /run/secrets/rstudio_password is empty; refusing to start.');
+    expect(result.stderr).toContain(`[entrypoint] error: ${message}`);
+  });
+
+  it.each([
+    ['IDE_USER=daemon', 'error: IDE_USER "daemon" names a system account of the image; choose another name.'],
+    ['IDE_USER=Bad', 'error: IDE_USER must be a plain user name'],
+    ['SPARK_LOCAL_IP=1.2.3.4;id', 'error: SPARK_LOCAL_IP must be an IPv4 address or a host name, got "1.2.3.4;id".'],
+    ['SPARK_MASTER_HOST=$(id)', 'error: SPARK_MASTER_HOST must be an IPv4 address or a host name'],
+    ['SHINY_PORT=80;x', 'error: SHINY_PORT must be a port number from 1 to 65535, got "80;x".'],
+    ['JUPYTER_PORT=0', 'error: JUPYTER_PORT must be a port number from 1 to 65535, got "0".'],
+  ])('should exit 64 with one line for %s', async (setting, message) => {
+    const secrets = await makeTestSecrets();
+    const result = await runToCompletion([...secrets.spark, ...secrets.ide, '-e', 'SPARK_ROLE=master', '-e', setting, image]);
+    expect(result.exitCode).toBe(64);
+    expect(result.stderr).toContain(`[entrypoint] ${message}`);
+    expect(result.stderr.split('\n').filter((line) => line.includes('error:'))).toHaveLength(1);
   });
 
   it('should refuse a malformed master URL', async () => {

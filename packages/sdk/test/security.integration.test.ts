@@ -36,7 +36,7 @@ describe('a stack with the default security settings', () => {
   let cluster: SparkCluster;
   let master: string;
   let sparkSecret: string;
-  let rstudioPassword: string;
+  let idePassword: string;
 
   /** spark-submit in the master's task as the spark user; resolves with the exit code and output. */
   const submit = async (extra: string[]): Promise<{ ok: boolean; output: string }> =>
@@ -47,11 +47,11 @@ describe('a stack with the default security settings', () => {
 
   beforeAll(async () => {
     const image = await ensureTestImage();
-    cluster = new SparkCluster({ stackName, image, workers: 1, worker: { memory: '1g' }, ports: { sparkUi: sparkUiPort, shiny: null, rstudio: null } });
+    cluster = new SparkCluster({ stackName, image, workers: 1, worker: { memory: '1g' }, ports: { sparkUi: sparkUiPort, shiny: null, jupyter: null, rstudio: null } });
     await cluster.deploy({ timeoutMs: 300_000 });
     master = (await serviceContainers(stackName, 'master'))[0] as string;
     sparkSecret = (await docker.run(['exec', master, 'cat', '/run/secrets/spark_auth_secret'])).stdout;
-    rstudioPassword = (await cluster.credentials()).rstudio.password;
+    idePassword = (await cluster.credentials()).ide.password;
     await docker.run(['exec', '-i', '--user', 'spark', master, 'sh', '-c', 'cat > /tmp/srs-auth-job.py'], { input: JOB });
   });
 
@@ -60,11 +60,11 @@ describe('a stack with the default security settings', () => {
     await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
   });
 
-  it('should have created a random Spark secret and RStudio password as Docker secrets', async () => {
+  it('should have created a random Spark secret and IDE password as Docker secrets', async () => {
     expect(sparkSecret).toMatch(/^[0-9a-f]{64}$/);
-    expect(rstudioPassword).toMatch(/^[A-Za-z0-9_-]{20}$/);
+    expect(idePassword).toMatch(/^[A-Za-z0-9_-]{20}$/);
     const names = (await docker.run(['secret', 'ls', '--filter', `label=org.spark-rstudio-shiny.stack=${stackName}`, '--format', '{{.Name}}'])).stdout.split('\n').sort();
-    expect(names).toEqual([`${stackName}_rstudio_password`, `${stackName}_spark_auth_secret`]);
+    expect(names).toEqual([`${stackName}_ide_password`, `${stackName}_spark_auth_secret`]);
     expect((await docker.run(['exec', master, 'stat', '-c', '%a', '/run/secrets/spark_auth_secret'])).stdout).toBe('400');
   });
 
@@ -117,7 +117,10 @@ describe('a stack with the default security settings', () => {
     const seen = [
       (await docker.run(['service', 'inspect', `${stackName}_master`, `${stackName}_worker`])).stdout,
       (await docker.run(['inspect', ...containers])).stdout,
-      (await docker.run(['secret', 'inspect', `${stackName}_spark_auth_secret`, `${stackName}_rstudio_password`])).stdout,
+      (await docker.run(['secret', 'inspect', `${stackName}_spark_auth_secret`, `${stackName}_ide_password`])).stdout,
+      // The processes of the head (JupyterLab, Shiny, R) and their environments.
+      (await docker.run(['exec', master, 'ps', '-eo', 'args'])).stdout,
+      (await docker.run(['exec', master, 'sh', '-c', 'cat /proc/[0-9]*/environ 2>/dev/null | tr "\\0" "\\n"'])).stdout,
       (await docker.run(['history', '--no-trunc', cluster.config.image])).stdout,
       (await docker.run(['image', 'inspect', cluster.config.image])).stdout,
       logs.map((line) => line.message).join('\n'),
@@ -125,7 +128,7 @@ describe('a stack with the default security settings', () => {
     // The haystack is real: the logs hold the master's start line.
     expect(logs.some((line) => /Starting Spark master/.test(line.message))).toBe(true);
     expect(seen).not.toContain(sparkSecret);
-    expect(seen).not.toContain(rstudioPassword);
+    expect(seen).not.toContain(idePassword);
   });
 
   it('should keep 6066 closed everywhere and 7077 closed to the host', async () => {
@@ -146,6 +149,6 @@ describe('a stack with the default security settings', () => {
     await cluster.deploy({ timeoutMs: 300_000 });
     master = (await serviceContainers(stackName, 'master'))[0] as string;
     expect((await docker.run(['exec', master, 'cat', '/run/secrets/spark_auth_secret'])).stdout).toBe(sparkSecret);
-    expect((await cluster.credentials()).rstudio.password).toBe(rstudioPassword);
+    expect((await cluster.credentials()).ide.password).toBe(idePassword);
   });
 });

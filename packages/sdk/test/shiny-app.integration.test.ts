@@ -2,18 +2,49 @@
 // in headless Chromium (Debian's package, through playwright-core). The numbers in the page are
 // checked against an independent computation (TypeScript) of the same seed, and the work is
 // shown to run on the cluster. Also runs the R layer's own tests on the backend this image has.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { z } from 'zod';
 import { SparkCluster, waitUntil } from '../src/index.js';
+import { launchBrowser, type TestBrowser } from './support/browser.js';
 import { ARTIFACTS_DIR, docker, ensureTestImage, serviceContainers, uniqueName } from './support/docker-test-kit.js';
 import { aggregate, leastSquares, syntheticRows, type GroupStats } from './support/synthetic-reference.js';
 
-const CHROMIUM = process.env.SRS_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+interface UploadRow {
+  region: string;
+  amount: number | null;
+  units: number;
+}
+
+interface RegionStats {
+  region: string;
+  n: number;
+  mean: number;
+  min: number;
+  max: number;
+}
+
+/** A CSV for the "Your data" mode: four regions, an amount with some values missing, a count. */
+function uploadRows(count: number): UploadRow[] {
+  const regions = ['East', 'North', 'South', 'West'];
+  return Array.from({ length: count }, (_, i) => ({ region: regions[(i * 7) % 4] as string, amount: i % 37 === 5 ? null : ((i * 7919) % 1000) / 8, units: (i * 13) % 17 }));
+}
+
+function toCsv(rows: UploadRow[]): string {
+  return `region,amount,units\n${rows.map((row) => `${row.region},${row.amount === null ? 'NA' : row.amount},${row.units}`).join('\n')}\n`;
+}
+
+/** What the page shows per region: rows, and the mean, min and max of the amounts present. */
+function summariseUpload(rows: UploadRow[]): RegionStats[] {
+  const regions = [...new Set(rows.map((row) => row.region))].sort();
+  return regions.map((region) => {
+    const mine = rows.filter((row) => row.region === region);
+    const amounts = mine.flatMap((row) => (row.amount === null ? [] : [row.amount]));
+    return { region, n: mine.length, mean: amounts.reduce((sum, value) => sum + value, 0) / amounts.length, min: Math.min(...amounts), max: Math.max(...amounts) };
+  });
+}
 const ROWS = 100_000;
 
 /** The per-group table as the page shows it. */
@@ -39,13 +70,18 @@ async function expectAggregate(page: Page, expected: GroupStats[]): Promise<void
   }
 }
 
-/** Runs the R layer's TAP tests inside the stack's master, as the shiny user, on one backend; checks every planned test passed. */
+/**
+ * Runs the R layer's own tests (testthat, TAP) inside the stack's master as the IDE user, on one
+ * bridge; checks that every planned test passed. The output is kept in .artifacts/.
+ */
 async function expectRLayerTestsToPass(stackName: string, backend: 'pyspark' | 'sparkr'): Promise<void> {
   const [master = ''] = await serviceContainers(stackName, 'master');
-  const script = (await docker.run(['exec', master, 'Rscript', '-e', 'cat(system.file("tests/backend-tests.R", package = "srspark"))'])).stdout;
+  const script = (await docker.run(['exec', master, 'Rscript', '-e', 'cat(system.file("tests/run-tests.R", package = "srspark"))'])).stdout;
   const result = await docker
-    .run(['exec', '--user', 'shiny', '-e', `SRS_R_BACKEND=${backend}`, master, 'Rscript', script], { timeoutMs: 300_000 })
-    .then((ran) => ({ ok: true, output: ran.stdout }), (error: unknown) => ({ ok: false, output: String(error) }));
+    .run(['exec', '--user', 'analyst', '--workdir', '/home/analyst', '-e', `SRS_R_BACKEND=${backend}`, master, 'Rscript', script], { timeoutMs: 600_000 })
+    .then((ran) => ({ ok: true, output: ran.stdout }), (error: unknown) => ({ ok: false, output: `${String((error as { stdout?: string }).stdout ?? '')}\n${String(error)}` }));
+  await mkdir(join(ARTIFACTS_DIR, 'logs'), { recursive: true });
+  await writeFile(join(ARTIFACTS_DIR, 'logs', `srspark-tests-${backend}.tap`), result.output);
   expect(result.output).not.toMatch(/^not ok/m);
   expect(result.output).toMatch(/^1\.\.(\d+)$/m);
   expect(result.output.match(/^ok \d+/gm)?.length).toBe(Number(/^1\.\.(\d+)$/m.exec(result.output)?.[1]));
@@ -57,22 +93,21 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
   const sparkUiPort = randomInt(45_000, 50_000);
   const shinyPort = sparkUiPort + 1;
   let cluster: SparkCluster;
-  let context: BrowserContext;
+  let browser: TestBrowser;
   let page: Page;
   let profile: string;
 
   beforeAll(async () => {
     const image = await ensureTestImage();
-    cluster = new SparkCluster({ stackName, image, workers: 2, ports: { sparkUi: sparkUiPort, shiny: shinyPort, rstudio: null } });
+    cluster = new SparkCluster({ stackName, image, workers: 2, ports: { sparkUi: sparkUiPort, shiny: shinyPort, jupyter: null, rstudio: null } });
     await cluster.deploy({ timeoutMs: 300_000 });
-    profile = await mkdtemp(join(tmpdir(), 'srs-chromium-'));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 1000 } });
-    page = await context.newPage();
+    browser = await launchBrowser();
+    profile = browser.profile;
+    page = await browser.context.newPage();
   });
 
   afterAll(async () => {
-    await context?.close().catch(() => undefined);
-    if (profile !== undefined) await rm(profile, { recursive: true, force: true });
+    await browser?.close();
     await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
   });
 
@@ -95,7 +130,7 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     await page.check('input[name="by"][value="x_decile"]');
     await expectAggregate(page, aggregate(rows, 'x_decile', 0.5));
 
-    // The GLM fitted by MLlib equals least squares computed here.
+    // The GLM fitted by Spark equals least squares computed here.
     const expected = leastSquares(rows, 0.5);
     const coefficients = await waitUntil(
       async () => {
@@ -114,7 +149,7 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
 
   it('should show a bad formula as a message in the page, and keep working after it', async () => {
     await page.fill('#formula', 'y ~ z');
-    await page.waitForSelector('#problem:has-text("bad formula: unknown term(s) z")', { timeout: 60_000 });
+    await page.waitForSelector('#problem:has-text("unknown column(s) z in the formula; the table has id, x, segment, grp, y")', { timeout: 60_000 });
     expect(await page.isVisible('#aggregate table')).toBe(false);
     await page.fill('#formula', 'y ~ x + segment');
     await page.waitForSelector('#problem', { state: 'detached', timeout: 120_000 });
@@ -149,7 +184,7 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
   it("should keep the app's Spark session when the browser tab closes", async () => {
     const before = (await page.textContent('#status'))?.match(/app (app-\d+-\d+)/)?.[1];
     await page.close();
-    page = await context.newPage();
+    page = await browser.context.newPage();
     await page.goto(`http://127.0.0.1:${shinyPort}/spark-demo/`, { timeout: 60_000 });
     await page.waitForSelector('#status:has-text("computed by Spark on")', { timeout: 240_000 });
     expect((await page.textContent('#status'))?.match(/app (app-\d+-\d+)/)?.[1]).toBe(before);
@@ -157,6 +192,49 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
 
   it("should pass the R layer's own tests on this image's backend", async () => {
     await expectRLayerTestsToPass(stackName, 'pyspark');
+  });
+
+  it('should summarise and model an uploaded CSV in "Your data", equal to a computation here', async () => {
+    const rows = uploadRows(600);
+    const file = join(profile, 'sales.csv');
+    await writeFile(file, toCsv(rows));
+    await page.click('a[data-value="upload"]');
+    await page.setInputFiles('#file', file);
+    await page.waitForSelector('#upload_status:has-text("sales.csv: 600 rows copied into Spark; model amount ~ region")', { timeout: 240_000 });
+    const expected = summariseUpload(rows);
+    const shown = await waitUntil(
+      async () => {
+        const cells = await page.$$eval('#upload_summary table tbody tr', (lines) => lines.map((line) => [...line.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? '')));
+        return cells.length === expected.length ? cells : undefined;
+      },
+      { description: 'the per-region summary', timeoutMs: 120_000, intervalMs: 500 },
+    );
+    for (const [i, [region, n, mean, min, max]] of shown.entries()) {
+      const want = expected[i] as RegionStats;
+      expect([region, Number(n)]).toEqual([want.region, want.n]);
+      expect(Math.abs(Number(mean) - want.mean)).toBeLessThan(1e-8);
+      expect([Number(min), Number(max)]).toEqual([want.min, want.max]);
+    }
+    // amount ~ region: the intercept is the first region's mean, each other coefficient its difference.
+    const coefficients = new Map((await page.$$eval('#upload_coefficients table tbody tr', (lines) => lines.map((line) => [...line.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? '')))).map(([term, estimate]) => [term ?? '', Number(estimate)]));
+    const [first, ...others] = expected;
+    expect(Math.abs((coefficients.get('(Intercept)') as number) - (first as RegionStats).mean)).toBeLessThan(1e-5);
+    for (const other of others) expect(Math.abs((coefficients.get(`region${other.region}`) as number) - (other.mean - (first as RegionStats).mean))).toBeLessThan(1e-5);
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'screenshots', 'spark-demo-your-data.png'), fullPage: true });
+
+    // A model on other columns, typed by the user; an unknown column is named in the page.
+    await page.fill('#upload_formula', 'amount ~ units + nosuch');
+    await page.waitForSelector('#upload_problem:has-text("unknown column(s) nosuch in the formula")', { timeout: 60_000 });
+    await page.fill('#upload_formula', 'amount ~ units + region');
+    await page.waitForSelector('#upload_status:has-text("model amount ~ units + region")', { timeout: 120_000 });
+  });
+
+  it('should refuse an upload over the size limit with a message in the page', async () => {
+    const file = join(profile, 'too-large.csv');
+    await writeFile(file, `a,b\n${'1,2\n'.repeat(6_000_000)}`);
+    await page.setInputFiles('#file', file);
+    await page.waitForSelector('#file_progress:has-text("Maximum upload size exceeded")', { timeout: 60_000 });
+    await page.click('a[data-value="synthetic"]');
   });
 
   it('should say in the page when the cluster has no workers, and recover by itself when they are back', async () => {
@@ -186,7 +264,7 @@ describe('the R layer on the SparkR backend', () => {
       : "should pass the R layer's tests on SparkR — skipped: this image has no SparkR (built from the PyPI artifact, which does not ship it)",
     async () => {
       const stackName = uniqueName('srs-sparkr');
-      const cluster = new SparkCluster({ stackName, image: await ensureTestImage(), workers: 1, ports: { sparkUi: randomInt(50_000, 55_000), shiny: null, rstudio: null } });
+      const cluster = new SparkCluster({ stackName, image: await ensureTestImage(), workers: 1, ports: { sparkUi: randomInt(50_000, 55_000), shiny: null, jupyter: null, rstudio: null } });
       try {
         await cluster.deploy({ timeoutMs: 300_000 });
         await expectRLayerTestsToPass(stackName, 'sparkr');

@@ -23,7 +23,7 @@ describe('a SparkCluster on a real single-node swarm', () => {
       workers: 2,
       worker: { cores: 1, memory: '2g' },
       master: { cpus: 2, memory: '3g' },
-      ports: { sparkUi: basePort, shiny: basePort + 1, rstudio: null },
+      ports: { sparkUi: basePort, shiny: basePort + 1, jupyter: null, rstudio: null },
     });
   });
 
@@ -38,7 +38,7 @@ describe('a SparkCluster on a real single-node swarm', () => {
       ['master', 1, 1],
       ['worker', 2, 2],
     ]);
-    expect(status.urls).toEqual({ sparkUi: `http://127.0.0.1:${basePort}`, shiny: `http://127.0.0.1:${basePort + 1}`, rstudio: null });
+    expect(status.urls).toEqual({ sparkUi: `http://127.0.0.1:${basePort}`, shiny: `http://127.0.0.1:${basePort + 1}`, jupyter: null, rstudio: null });
     const shiny = await fetch(status.urls.shiny as string, { signal: AbortSignal.timeout(5000) });
     expect(shiny.status).toBe(200);
   });
@@ -120,7 +120,7 @@ describe('a SparkCluster whose image does not exist', () => {
 
   it('should fail fast with the task error, not a timeout', async () => {
     const port = randomInt(40_000, 50_000);
-    const cluster = new SparkCluster({ stackName, image: 'srs-no-such-image:0.0.0', workers: 1, ports: { sparkUi: port, shiny: null, rstudio: null } });
+    const cluster = new SparkCluster({ stackName, image: 'srs-no-such-image:0.0.0', workers: 1, ports: { sparkUi: port, shiny: null, jupyter: null, rstudio: null } });
     const started = Date.now();
     const error = await cluster.deploy({ timeoutMs: 300_000 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SrsError);

@@ -1,22 +1,46 @@
-# A Shiny app whose numbers are computed by the Spark cluster: a synthetic dataset generated
-# inside Spark (deterministic by seed), aggregated by group and fitted with an MLlib GLM.
-# All Spark work goes through the srspark package, on SparkR or PySpark alike; copy this app as
-# the start of your own. Errors show in the page; the R process and its Spark session survive.
+# A Shiny app whose numbers are computed by the Spark cluster, in two modes:
+#   Synthetic data  a dataset generated inside Spark (deterministic by seed), aggregated by group
+#                   and fitted with a GLM;
+#   Your data       a CSV file you upload, copied into Spark, summarised per group and modelled
+#                   on the columns you pick.
+# All Spark work goes through srspark (a DBI connection dbplyr translates dplyr for, and
+# srs_glm()), on SparkR or PySpark alike; copy this app as the start of your own. Errors show in
+# the page; the R process and its Spark session survive them.
 library(shiny)
 library(srspark)
+library(dplyr, warn.conflicts = FALSE)
 
 Sys.setenv(SRS_APP_NAME = "srs-shiny-spark-demo")
 
-ui <- fluidPage(
-  titlePanel("Spark from R: a synthetic dataset, aggregated and modelled by the cluster"),
+# The only sizes the page offers, enforced on the server too: a crafted message cannot ask for more.
+ROWS <- c("100,000" = 1e5, "1,000,000" = 1e6, "10,000,000" = 1e7, "100,000,000" = 1e8)
+UPLOAD_LIMIT_MB <- 20
+options(shiny.maxRequestSize = UPLOAD_LIMIT_MB * 1024^2)
+
+con <- srs_connect()
+
+# A view name of this browser session's own: sessions share the R process's Spark session.
+session_view <- function(session, prefix) paste0(prefix, "_", gsub("[^A-Za-z0-9]", "", session$token))
+
+problem_box <- function(id, message) {
+  div(id = id, class = "alert alert-danger", role = "alert", strong("Spark could not compute this: "), message)
+}
+
+coefficient_table <- function(fit) {
+  data.frame(term = names(coef(fit)), estimate = unname(coef(fit)), std_error = unname(fit$std_errors), check.names = FALSE)
+}
+
+synthetic_tab <- tabPanel(
+  "Synthetic data",
+  value = "synthetic",
   sidebarLayout(
     sidebarPanel(
-      selectInput("rows", "Rows (generated inside Spark)", choices = c("100,000" = 1e5, "1,000,000" = 1e6, "10,000,000" = 1e7, "100,000,000" = 1e8), selected = 1e5),
+      selectInput("rows", "Rows (generated inside Spark)", choices = ROWS, selected = 1e5),
       numericInput("seed", "Seed", value = 42, min = 0, max = 1e6, step = 1),
       radioButtons("by", "Group by", choices = c("segment" = "segment", "decile of x" = "x_decile"), selected = "segment"),
-      numericInput("min_x", "Keep rows with x ≥", value = 0, min = 0, max = 0.99, step = 0.05),
-      textInput("formula", "GLM formula (terms: x, segment, grp)", value = "y ~ x + segment"),
-      helpText("y = 1.5 + 2 x + 0.25 grp + noise; x in [0, 1); segment A…H.")
+      numericInput("min_x", "Keep rows with x \u2265", value = 0, min = 0, max = 0.99, step = 0.05),
+      textInput("formula", "GLM formula (columns: x, segment, grp, y)", value = "y ~ x + segment"),
+      helpText("y = 1.5 + 2 x + 0.25 grp + noise; x in [0, 1); segment A\u2026H.")
     ),
     mainPanel(
       uiOutput("problem_box"),
@@ -24,35 +48,75 @@ ui <- fluidPage(
       h4("Per group"),
       tableOutput("aggregate"),
       plotOutput("plot", height = "260px"),
-      h4("GLM coefficients (Spark MLlib)"),
+      h4("GLM coefficients (fitted by Spark)"),
       tableOutput("coefficients")
     )
   )
 )
 
+upload_tab <- tabPanel(
+  "Your data",
+  value = "upload",
+  sidebarLayout(
+    sidebarPanel(
+      fileInput("file", sprintf("A CSV file with a header row (at most %d MB)", UPLOAD_LIMIT_MB), accept = c(".csv", "text/csv")),
+      selectInput("group_by", "Group by", choices = character()),
+      selectInput("measure", "Summarise (a numeric column)", choices = character()),
+      textInput("upload_formula", "GLM formula (any columns)", value = ""),
+      helpText("The file goes through this app's R process into Spark: keep it small; put large data in /data and read it with srs_read().")
+    ),
+    mainPanel(
+      uiOutput("upload_problem_box"),
+      div(id = "upload_status", textOutput("upload_status")),
+      h4("Per group"),
+      tableOutput("upload_summary"),
+      h4("GLM coefficients (fitted by Spark)"),
+      tableOutput("upload_coefficients")
+    )
+  )
+)
+
+ui <- fluidPage(
+  titlePanel("Spark from R: aggregates and models computed by the cluster"),
+  tabsetPanel(id = "mode", synthetic_tab, upload_tab)
+)
+
 server <- function(input, output, session) {
+  synthetic_view <- session_view(session, "synthetic")
+  upload_view <- session_view(session, "upload")
+  session$onSessionEnded(function() {
+    for (view in c(synthetic_view, upload_view)) try(dbRemoveTable(con, view, fail_if_missing = FALSE), silent = TRUE)
+  })
+
+  # --- Synthetic data: one computation per input change; errors are returned, not thrown ---
   formula <- debounce(reactive(input$formula), 600)
 
-  # One computation per input change; errors are returned, not thrown, so the page can say them.
   result <- reactive({
     rows <- as.numeric(input$rows)
     seed <- input$seed
     min_x <- input$min_x
+    by <- input$by
     tryCatch(
       {
+        if (length(rows) != 1L || !rows %in% ROWS) stop("rows must be one of ", paste(names(ROWS), collapse = ", "), call. = FALSE)
         if (is.null(seed) || is.na(seed)) stop("give a seed (a whole number from 0 to 1e6)", call. = FALSE)
-        if (is.null(min_x) || is.na(min_x)) stop("give the filter a number in [0, 1)", call. = FALSE)
-        checked <- srs_validate_formula(formula())
+        if (is.null(min_x) || is.na(min_x) || min_x < 0 || min_x >= 1) stop("give the filter a number in [0, 1)", call. = FALSE)
+        if (!by %in% c("segment", "x_decile")) stop("group by segment or x_decile", call. = FALSE)
         if (srs_alive_workers() == 0L) stop("the cluster has no ALIVE Spark worker; add some (srs scale 2). Checking again every 10 s.", call. = FALSE)
         started <- Sys.time()
-        srs_synthetic(rows, seed = seed, name = "synthetic")
-        aggregate <- srs_aggregate("synthetic", by = input$by, min_x = min_x)
+        data <- srs_synthetic(con, rows, seed = seed, name = synthetic_view) |> filter(x >= !!min_x)
+        grouped <- if (by == "segment") group_by(data, segment) else group_by(mutate(data, x_decile = as.integer(floor(x * 10))), x_decile)
+        aggregate <- grouped |>
+          summarise(n = n(), mean_x = mean(x, na.rm = TRUE), mean_y = mean(y, na.rm = TRUE)) |>
+          arrange(.data[[by]]) |>
+          collect() |>
+          mutate(n = as.integer(n))
         if (nrow(aggregate) == 0L) stop("no rows pass the filter x >= ", min_x, call. = FALSE)
-        coefficients <- srs_glm("synthetic", checked, min_x = min_x)
+        fit <- srs_glm(formula(), data)
         seconds <- as.numeric(difftime(Sys.time(), started, units = "secs"))
         info <- srs_cluster_info()
         if (info$executors == 0L) stop("the cluster has no executors: no Spark worker is registered", call. = FALSE)
-        list(ok = TRUE, aggregate = aggregate, coefficients = coefficients, seconds = seconds, info = info, rows = rows, seed = seed)
+        list(ok = TRUE, aggregate = as.data.frame(aggregate), coefficients = coefficient_table(fit), seconds = seconds, info = info, rows = rows, seed = seed)
       },
       error = function(e) {
         # A cluster that is down or has no workers may come back: look again by itself.
@@ -64,8 +128,7 @@ server <- function(input, output, session) {
 
   output$problem_box <- renderUI({
     r <- result()
-    if (r$ok) return(NULL)
-    div(id = "problem", class = "alert alert-danger", role = "alert", strong("Spark could not compute this: "), r$message)
+    if (!r$ok) problem_box("problem", r$message)
   })
 
   output$status <- renderText({
@@ -91,6 +154,78 @@ server <- function(input, output, session) {
 
   output$coefficients <- renderTable({
     r <- result()
+    if (r$ok) r$coefficients
+  }, digits = 6)
+
+  # --- Your data ---
+  uploaded <- reactive({
+    file <- input$file
+    req(file)
+    tryCatch(
+      {
+        frame <- utils::read.csv(file$datapath, stringsAsFactors = FALSE)
+        if (ncol(frame) == 0L || nrow(frame) == 0L) stop("the file has no rows", call. = FALSE)
+        copy_to(con, frame, upload_view, overwrite = TRUE)
+        list(ok = TRUE, name = file$name, rows = nrow(frame), numeric = names(frame)[vapply(frame, is.numeric, logical(1))], columns = names(frame))
+      },
+      error = function(e) list(ok = FALSE, message = conditionMessage(e))
+    )
+  })
+
+  observeEvent(uploaded(), {
+    u <- uploaded()
+    if (!u$ok) return()
+    groups <- setdiff(u$columns, u$numeric)
+    updateSelectInput(session, "group_by", choices = u$columns, selected = if (length(groups) > 0L) groups[[1]] else u$columns[[1]])
+    updateSelectInput(session, "measure", choices = u$numeric, selected = if (length(u$numeric) > 0L) u$numeric[[1]] else character())
+  })
+
+  upload_formula <- debounce(reactive(input$upload_formula), 600)
+
+  upload_result <- reactive({
+    u <- uploaded()
+    if (!u$ok) return(u)
+    group <- input$group_by
+    measure <- input$measure
+    req(group, measure)
+    tryCatch(
+      {
+        # Only the file's own columns reach the query, whatever the browser sends.
+        if (!group %in% u$columns) stop("no column named ", group, call. = FALSE)
+        if (!measure %in% u$numeric) stop(measure, " is not a numeric column", call. = FALSE)
+        data <- tbl(con, upload_view)
+        summary <- data |>
+          group_by(.data[[group]]) |>
+          summarise(n = n(), mean = mean(.data[[measure]], na.rm = TRUE), min = min(.data[[measure]], na.rm = TRUE), max = max(.data[[measure]], na.rm = TRUE)) |>
+          arrange(.data[[group]]) |>
+          collect() |>
+          mutate(n = as.integer(n))
+        text <- trimws(upload_formula())
+        model <- if (text == "") sprintf("%s ~ %s", measure, group) else text
+        fit <- srs_glm(model, data)
+        list(ok = TRUE, summary = as.data.frame(summary), coefficients = coefficient_table(fit), model = model, name = u$name, rows = u$rows)
+      },
+      error = function(e) list(ok = FALSE, message = conditionMessage(e))
+    )
+  })
+
+  output$upload_problem_box <- renderUI({
+    r <- upload_result()
+    if (!r$ok) problem_box("upload_problem", r$message)
+  })
+
+  output$upload_status <- renderText({
+    r <- upload_result()
+    if (r$ok) sprintf("%s: %s rows copied into Spark; model %s", r$name, format(r$rows, big.mark = ","), r$model) else ""
+  })
+
+  output$upload_summary <- renderTable({
+    r <- upload_result()
+    if (r$ok) r$summary
+  }, digits = 9)
+
+  output$upload_coefficients <- renderTable({
+    r <- upload_result()
     if (r$ok) r$coefficients
   }, digits = 6)
 }

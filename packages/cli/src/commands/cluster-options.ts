@@ -1,21 +1,92 @@
-import { SparkCluster, type ClusterConfigInput } from '@spark-rstudio-shiny/sdk';
+import { Option } from 'commander';
+import { SparkCluster, isSrsError, type ClusterConfig, type ClusterConfigInput } from '@spark-rstudio-shiny/sdk';
 
-/** Options every cluster command shares. */
+/** Options every cluster command shares, and the SDK options `up` takes as flags. */
 export interface ClusterFlags {
   stack: string;
-  image?: string;
-  workers?: number;
+  image?: string | undefined;
+  workers?: number | undefined;
+  workerCores?: number | undefined;
+  workerMemory?: string | undefined;
+  masterCpus?: number | undefined;
+  masterMemory?: string | undefined;
+  portSparkUi?: number | null | undefined;
+  portShiny?: number | null | undefined;
+  portJupyter?: number | null | undefined;
+  portRstudio?: number | null | undefined;
+  portSparkMaster?: number | null | undefined;
+  host?: string | undefined;
+  ideUser?: string | undefined;
+  networkEncryption?: boolean | undefined;
 }
 
-/** The SDK cluster for the flags given (validated by the SDK). */
-export function clusterFor(flags: ClusterFlags): SparkCluster {
-  const config: ClusterConfigInput = { stackName: flags.stack };
+/** A port flag: a number, or "none" to leave the port unpublished. The SDK validates the range. */
+function portValue(value: string): number | null {
+  if (value === 'none') return null;
+  if (!/^\d+$/.test(value)) throw new Error(`must be a port number or "none", got "${value}"`);
+  return Number(value);
+}
+
+function positiveNumber(value: string): number {
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new Error(`must be a number, got "${value}"`);
+  return Number(value);
+}
+
+/** The flags of `srs up` for every SDK option (validated by the SDK, which says what is wrong). */
+export function sdkOptionFlags(): Option[] {
+  return [
+    new Option('--worker-cores <n>', 'CPUs of each worker (whole cores)').argParser(positiveNumber),
+    new Option('--worker-memory <size>', 'memory of each worker container, e.g. 2g (Spark gets it minus 1g)'),
+    new Option('--master-cpus <n>', 'CPUs of the head').argParser(positiveNumber),
+    new Option('--master-memory <size>', 'memory of the head, e.g. 4g'),
+    new Option('--port-spark-ui <port>', 'host port of the Spark UI').argParser(portValue),
+    new Option('--port-shiny <port|none>', 'host port of Shiny Server').argParser(portValue),
+    new Option('--port-jupyter <port|none>', 'host port of JupyterLab').argParser(portValue),
+    new Option('--port-rstudio <port|none>', 'host port of RStudio Server').argParser(portValue),
+    new Option('--port-spark-master <port|none>', 'host port of Spark RPC (7077), unpublished by default').argParser(portValue),
+    new Option('--host <name>', 'the host the published ports are reached at from here'),
+    new Option('--ide-user <name>', 'the IDE login (JupyterLab, RStudio)'),
+    new Option('--network-encryption', 'encrypt Spark RPC (AES)'),
+  ];
+}
+
+/** The SDK options the flags set (only those given), over `base`. */
+export function configFromFlags(flags: ClusterFlags, base: ClusterConfigInput = {}): ClusterConfigInput {
+  const config: ClusterConfigInput = { ...base, stackName: flags.stack };
   if (flags.image !== undefined) config.image = flags.image;
   if (flags.workers !== undefined) config.workers = flags.workers;
-  return new SparkCluster(config);
+  if (flags.workerCores !== undefined || flags.workerMemory !== undefined) {
+    config.worker = { ...base.worker, ...(flags.workerCores === undefined ? {} : { cores: flags.workerCores }), ...(flags.workerMemory === undefined ? {} : { memory: flags.workerMemory }) };
+  }
+  if (flags.masterCpus !== undefined || flags.masterMemory !== undefined) {
+    config.master = { ...base.master, ...(flags.masterCpus === undefined ? {} : { cpus: flags.masterCpus }), ...(flags.masterMemory === undefined ? {} : { memory: flags.masterMemory }) };
+  }
+  const ports: Record<string, number | null | undefined> = { sparkUi: flags.portSparkUi, shiny: flags.portShiny, jupyter: flags.portJupyter, rstudio: flags.portRstudio, sparkMaster: flags.portSparkMaster };
+  const given = Object.fromEntries(Object.entries(ports).filter(([, value]) => value !== undefined));
+  if (Object.keys(given).length > 0) config.ports = { ...base.ports, ...given } as ClusterConfigInput['ports'];
+  if (flags.host !== undefined) config.host = flags.host;
+  if (flags.ideUser !== undefined || flags.networkEncryption !== undefined) {
+    config.security = { ...base.security, ...(flags.ideUser === undefined ? {} : { ideUser: flags.ideUser }), ...(flags.networkEncryption === undefined ? {} : { networkEncryption: flags.networkEncryption }) };
+  }
+  return config;
 }
 
-/** An AbortSignal that fires on Ctrl-C, so every wait ends cleanly. */
+/**
+ * The cluster for a command: the stack as it was deployed (its recorded options), with the flags
+ * given on top; a stack that does not run yet gets the defaults and the flags.
+ */
+export async function clusterFor(flags: ClusterFlags): Promise<SparkCluster> {
+  let deployed: ClusterConfig | undefined;
+  try {
+    deployed = (await SparkCluster.attach(flags.stack)).config;
+  } catch (error) {
+    // No such stack, or no engine or swarm yet (up makes them): the command itself says what is wrong.
+    if (!isSrsError(error) || isSrsError(error, 'INVALID_CONFIGURATION')) throw error;
+  }
+  return new SparkCluster(configFromFlags(flags, deployed));
+}
+
+/** An AbortSignal that fires on Ctrl-C, so every wait ends cleanly (the CLI then exits 130). */
 export function interruptSignal(): AbortSignal {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort(new Error('interrupted')));

@@ -4,14 +4,17 @@ import { clusterFor, interruptSignal, type ClusterFlags } from './cluster-option
 
 /** The login as lines for people. */
 export function describeCredentials(credentials: ClusterCredentials): string {
-  const { rstudio } = credentials;
-  if (!rstudio.installed) return `RStudio Server is not in this image; user ${rstudio.user} exists for when it is (password: srs credentials)`;
-  return `RStudio login  ${rstudio.user} / ${rstudio.password}${rstudio.url === null ? '  (port not published)' : `  at ${rstudio.url}`}`;
+  const { ide } = credentials;
+  const where = [
+    `JupyterLab ${ide.jupyter ?? '(port not published)'}`,
+    ide.rstudioInstalled ? `RStudio Server ${ide.rstudio ?? '(port not published)'}` : 'RStudio Server: not in this image',
+  ];
+  return `IDE login  ${ide.user} / ${ide.password}\n  ${where.join('\n  ')}`;
 }
 
-/** srs credentials: the RStudio login, read from the stack's secret inside the master's task. */
+/** srs credentials: the IDE login, read from the stack's secret inside the master's task. */
 export async function credentials(flags: ClusterFlags, reporter: Reporter): Promise<ClusterCredentials> {
-  const found = await clusterFor(flags).credentials({ signal: interruptSignal() });
+  const found = await (await clusterFor(flags)).credentials({ signal: interruptSignal() });
   reporter.result(found, describeCredentials(found));
   return found;
 }

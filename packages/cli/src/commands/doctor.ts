@@ -50,7 +50,7 @@ export async function doctor(reporter: Reporter): Promise<DoctorCheck[]> {
   const disk = await statfs(dockerRoot);
   const freeGb = (disk.bavail * disk.bsize) / 1024 ** 3;
   checks.push(freeGb >= 10 ? { check: 'free disk', status: 'ok', detail: `${freeGb.toFixed(0)} GB free under ${dockerRoot}` } : { check: 'free disk', status: 'fail', detail: `${freeGb.toFixed(1)} GB free under ${dockerRoot}`, fix: 'the image needs about 2.5 GB and its build about 5 GB: free some space (docker system prune)' });
-  for (const [name, port] of [['Spark UI', 8080], ['Shiny', 3838], ['RStudio', 8787]] as const) {
+  for (const [name, port] of [['Spark UI', 8080], ['Shiny', 3838], ['JupyterLab', 8888], ['RStudio', 8787]] as const) {
     const free = await portFree(port);
     checks.push(free ? { check: `port ${port} (${name})`, status: 'ok', detail: 'free' } : { check: `port ${port} (${name})`, status: 'warn', detail: 'in use (by a running stack, or another program)', fix: 'if it is not this cluster, publish the UI on another port' });
   }

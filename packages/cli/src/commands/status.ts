@@ -5,7 +5,7 @@ import { describeUrls } from './urls.js';
 
 /** srs status: Swarm's and Spark's view in one object (`--json`: the contract other tools read). */
 export async function status(flags: ClusterFlags, reporter: Reporter): Promise<ClusterStatus> {
-  const current = await clusterFor(flags).status();
+  const current = await (await clusterFor(flags)).status();
   const services = current.services.map((service) => `  ${service.name.padEnd(7)} ${service.running}/${service.desired} running  ${service.image}`).join('\n');
   const spark = current.spark.reachable
     ? `Spark master ${current.spark.status}: ${current.spark.aliveWorkers} worker(s) ALIVE, ${current.spark.coresUsed}/${current.spark.cores} cores used, ${current.spark.activeApps.length} app(s) running`

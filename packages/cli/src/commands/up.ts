@@ -1,6 +1,6 @@
-import { buildImage, ensureEngine, ensureSwarm, DockerCli, DEFAULT_IMAGE_TAG, type ClusterStatus } from '@spark-rstudio-shiny/sdk';
+import { buildImage, ensureEngine, ensureSwarm, DockerCli, DEFAULT_IMAGE_TAG, SparkCluster, type ClusterStatus } from '@spark-rstudio-shiny/sdk';
 import type { Reporter } from '../reporter.js';
-import { clusterFor, interruptSignal, type ClusterFlags } from './cluster-options.js';
+import { clusterFor, configFromFlags, interruptSignal, type ClusterFlags } from './cluster-options.js';
 import { describeCredentials } from './credentials.js';
 import { renderImageProgress } from './render-image-progress.js';
 import { describeUrls } from './urls.js';
@@ -10,13 +10,16 @@ import { describeUrls } from './urls.js';
  * Spark workers are ALIVE. Idempotent: run it again and only what is missing is done.
  */
 export async function up(flags: ClusterFlags & { timeout: number }, reporter: Reporter): Promise<ClusterStatus> {
+  // Bad flags stop here, before anything is installed or started.
+  new SparkCluster(configFromFlags(flags));
   const signal = interruptSignal();
-  const cluster = clusterFor(flags);
   reporter.step('Checking the Docker engine…');
   await ensureEngine({ onLine: (line) => reporter.step(`  ${line}`), signal });
   const swarm = await ensureSwarm(new DockerCli(), { signal });
+  // The stack as deployed before (its ports, sizes, login), with the flags given on top.
+  const cluster = await clusterFor(flags);
   reporter.step(swarm === 'initialized' ? 'Initialized a single-node swarm (advertise address 127.0.0.1)' : 'Swarm: this engine is a manager');
-  if (flags.image === undefined || flags.image === DEFAULT_IMAGE_TAG) {
+  if (cluster.config.image === DEFAULT_IMAGE_TAG) {
     reporter.step(`Building ${DEFAULT_IMAGE_TAG} (cached layers and artifacts are reused)…`);
     await buildImage({
       signal,
@@ -32,7 +35,7 @@ export async function up(flags: ClusterFlags & { timeout: number }, reporter: Re
   });
   reporter.endProgress();
   // The login is for people: it goes in the human output only, never in --json (which ends up in logs).
-  const login = await cluster.credentials({ signal }).then(describeCredentials, (error: unknown) => `RStudio login: unavailable here (${error instanceof Error ? error.message : String(error)}); try srs credentials`);
+  const login = await cluster.credentials({ signal }).then(describeCredentials, (error: unknown) => `IDE login: unavailable here (${error instanceof Error ? error.message : String(error)}); try srs credentials`);
   reporter.result(status, `Ready: ${status.spark.aliveWorkers} Spark worker(s) ALIVE\n${describeUrls(status.urls)}\n${login}`);
   return status;
 }

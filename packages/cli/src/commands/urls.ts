@@ -5,6 +5,7 @@ export function describeUrls(urls: ClusterUrls): string {
   return [
     `Spark UI      ${urls.sparkUi}`,
     `Shiny Server  ${urls.shiny ?? '(not published)'}${urls.shiny === null ? '' : `  (the Spark demo app: ${urls.shiny}/spark-demo/)`}`,
+    `JupyterLab    ${urls.jupyter ?? '(not published)'}${urls.jupyter === null ? '' : '  (login: srs credentials)'}`,
     `RStudio       ${urls.rstudio ?? '(not published)'}${urls.rstudio === null ? '' : '  (when the image has RStudio Server)'}`,
   ].join('\n');
 }

@@ -43,8 +43,9 @@ describe('SparkCluster input validation', () => {
     [{ colour: 'blue' }, /Unrecognized key/],
     [{ ports: { sparkMaster: 7077 }, security: { sparkAuthentication: false } }, /ports\.sparkMaster: publishing the Spark master with authentication off .*dangerouslyPublishUnauthenticatedMaster/],
     [{ security: { sparkAuthentication: false, networkEncryption: true } }, /security\.networkEncryption: needs security\.sparkAuthentication/],
-    [{ security: { rstudioUser: 'root' } }, /security\.rstudioUser: must not be root, spark or shiny/],
-    [{ security: { rstudioUser: 'Bad User' } }, /security\.rstudioUser: must be a Linux user name/],
+    [{ security: { ideUser: 'root' } }, /security\.ideUser: must not be an account of the image/],
+    [{ security: { ideUser: 'www-data' } }, /security\.ideUser: must not be an account of the image/],
+    [{ security: { ideUser: 'Bad User' } }, /security\.ideUser: must be a Linux user name/],
   ])('should refuse %j with one INVALID_CONFIGURATION error', (input, message) => {
     const error = (() => {
       try {
@@ -87,7 +88,7 @@ describe('SparkCluster status', () => {
     expect(status.tasks[0]).toMatchObject({ id: 'm1vq11aqacb55eurc8mhxcu7h', service: 'master', slot: 1, state: 'running', desiredState: 'running', error: undefined });
     expect(status.spark.aliveWorkers).toBe(1);
     expect(status.ready).toBe(false);
-    expect(status.urls).toEqual({ sparkUi: 'http://127.0.0.1:8080', shiny: 'http://127.0.0.1:3838', rstudio: 'http://127.0.0.1:8787' });
+    expect(status.urls).toEqual({ sparkUi: 'http://127.0.0.1:8080', shiny: 'http://127.0.0.1:3838', jupyter: 'http://127.0.0.1:8888', rstudio: 'http://127.0.0.1:8787' });
   });
 
   it('should say the master is unreachable instead of failing', async () => {

@@ -1,16 +1,17 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { clusterConfigSchema, serviceNameSchema, workerCountSchema, type ClusterConfig, type ClusterConfigInput, type ServiceName } from '../config/cluster-config.js';
+import { clusterConfigSchema, serviceNameSchema, stackNameSchema, workerCountSchema, type ClusterConfig, type ClusterConfigInput, type ServiceName } from '../config/cluster-config.js';
+import { listDeployedConfigs, readDeployedConfig } from './deployed-config.js';
 import { DockerCli, type DockerClient } from '../docker/docker-cli.js';
 import { parseInput } from '../errors/parse-input.js';
 import { SrsError } from '../errors/srs-error.js';
-import { defaultCacheDir } from '../image/artifact-cache.js';
 import { readServiceLogs } from '../logs/read-service-logs.js';
 import type { ServiceLogLine } from '../logs/service-log-line.js';
 import { retryTransient } from '../retry/retry-transient.js';
 import { fetchSparkStatus, type SparkStatus } from '../spark/spark-master-status.js';
-import { ensureStackSecrets, removeStackSecrets, stackSecretNames, type StackSecretKind } from '../secrets/stack-secrets.js';
+import { ensureStackSecrets, removeStackSecrets, resolveStackSecretNames, stackSecretNames, type StackSecretKind } from '../secrets/stack-secrets.js';
 import { renderStackFile } from '../stack/render-stack-file.js';
 import { ensureSwarm } from '../swarm/swarm.js';
 import { FAILED_TASK_STATES, parseJson, servicesSchema, tasksSchema, type SwarmService, type SwarmTask } from '../swarm/swarm-parsers.js';
@@ -48,22 +49,26 @@ export interface TaskStatus {
   timestamp: string;
 }
 
-/** The URLs of the head's web UIs, as reached from this machine. */
+/** The URLs of the head's web UIs, as reached from this machine (null: port not published). */
 export interface ClusterUrls {
   sparkUi: string;
   shiny: string | null;
+  jupyter: string | null;
+  /** RStudio Server's port; it answers only when the image has RStudio (see credentials()). */
   rstudio: string | null;
 }
 
-/** How to log in to the head's RStudio Server. */
+/** How to log in to the head's IDEs: one user and password for JupyterLab and RStudio Server. */
 export interface ClusterCredentials {
-  rstudio: {
-    /** Where RStudio answers from here, or null when its port is unpublished. */
-    url: string | null;
+  ide: {
     user: string;
     password: string;
-    /** Whether this image has RStudio Server (it is absent when its .deb was unavailable at build time). */
-    installed: boolean;
+    /** Where JupyterLab answers from here, or null when its port is unpublished. */
+    jupyter: string | null;
+    /** Where RStudio Server answers from here; null when its port is unpublished or the image has none. */
+    rstudio: string | null;
+    /** Whether this image has RStudio Server (it is absent when Posit's .deb could not be had at build time). */
+    rstudioInstalled: boolean;
   };
 }
 
@@ -135,6 +140,26 @@ export class SparkCluster {
     this.#readSpark = options.readSpark ?? ((url, signal) => fetchSparkStatus(url, { signal }));
   }
 
+  /**
+   * A cluster object for a stack that runs, with the options it was deployed with (recorded on
+   * its services by {@link deploy}): its ports, host, sizes and login, from any process.
+   */
+  static async attach(stackName: string, options: { docker?: DockerClient; readSpark?: (url: string, signal?: AbortSignal) => Promise<SparkStatus>; signal?: AbortSignal } = {}): Promise<SparkCluster> {
+    const name = parseInput(stackNameSchema, stackName, 'stack name');
+    const docker = options.docker ?? new DockerCli();
+    const config = await readDeployedConfig(docker, name, options.signal);
+    if (config === undefined) {
+      throw new SrsError({ code: 'STACK_NOT_FOUND', message: `no stack named "${name}" is deployed`, hint: 'deploy it first (srs up), or name the right stack' });
+    }
+    return new SparkCluster(config, { docker, ...(options.readSpark === undefined ? {} : { readSpark: options.readSpark }) });
+  }
+
+  /** Every stack this SDK deployed on this swarm, as cluster objects (see {@link attach}). */
+  static async list(options: { docker?: DockerClient; signal?: AbortSignal } = {}): Promise<SparkCluster[]> {
+    const docker = options.docker ?? new DockerCli();
+    return (await listDeployedConfigs(docker, options.signal)).map((config) => new SparkCluster(config, { docker }));
+  }
+
   /** The Swarm name of a service of this stack. */
   serviceName(service: ServiceName): string {
     return `${this.config.stackName}_${service}`;
@@ -143,7 +168,7 @@ export class SparkCluster {
   /** Where the head's web UIs answer. */
   get urls(): ClusterUrls {
     const at = (port: number | null): string | null => (port === null ? null : `http://${this.config.host}:${port}`);
-    return { sparkUi: at(this.config.ports.sparkUi) as string, shiny: at(this.config.ports.shiny), rstudio: at(this.config.ports.rstudio) };
+    return { sparkUi: at(this.config.ports.sparkUi) as string, shiny: at(this.config.ports.shiny), jupyter: at(this.config.ports.jupyter), rstudio: at(this.config.ports.rstudio) };
   }
 
   /**
@@ -154,13 +179,19 @@ export class SparkCluster {
     const signalOption = options.signal === undefined ? {} : { signal: options.signal };
     await ensureSwarm(this.#docker, signalOption);
     // Secrets first: the stack file names them as external, and existing ones are kept.
-    const kinds: StackSecretKind[] = this.config.security.sparkAuthentication ? ['sparkAuth', 'rstudioPassword'] : ['rstudioPassword'];
+    const kinds: StackSecretKind[] = this.config.security.sparkAuthentication ? ['sparkAuth', 'idePassword'] : ['idePassword'];
     await ensureStackSecrets(this.#docker, this.config.stackName, kinds, signalOption);
+    const secretNames = await resolveStackSecretNames(this.#docker, this.config.stackName, signalOption);
     const before = await this.#updateMarks(options.signal);
-    const file = join(defaultCacheDir(), 'stacks', `${this.config.stackName}.yml`);
-    await mkdir(join(defaultCacheDir(), 'stacks'), { recursive: true });
-    await writeFile(file, await renderStackFile(this.config));
-    await this.#docker.run(['stack', 'deploy', '--resolve-image', 'never', '--prune', '-c', file, this.config.stackName], { timeoutMs: 120_000, ...signalOption });
+    // A file of this call's own: two deploys at once must not read each other's half-written file.
+    const dir = await mkdtemp(join(tmpdir(), 'srs-stack-'));
+    const file = join(dir, `${this.config.stackName}.yml`);
+    try {
+      await writeFile(file, await renderStackFile(this.config, undefined, secretNames), { mode: 0o600 });
+      await this.#docker.run(['stack', 'deploy', '--resolve-image', 'never', '--prune', '-c', file, this.config.stackName], { timeoutMs: 120_000, ...signalOption });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
     if (options.wait === false) return this.status(signalOption);
     return this.#waitFor(this.config.workers, { ...options, updateMarks: before });
   }
@@ -246,18 +277,20 @@ export class SparkCluster {
   }
 
   /**
-   * The RStudio login of this stack: the user from the configuration and the password Docker
-   * holds as the stack's secret, read inside the master's task (which must run on this engine's
-   * node; Docker never hands a secret's value back through its API).
+   * The IDE login of this stack (JupyterLab, and RStudio Server when the image has it): the user
+   * from the configuration and the password Docker holds as the stack's secret, read inside the
+   * master's task (which must run on this engine's node; Docker never hands a secret's value back
+   * through its API).
    */
   async credentials(options: { signal?: AbortSignal | undefined } = {}): Promise<ClusterCredentials> {
     const signalOption = options.signal === undefined ? {} : { signal: options.signal };
     const container = await this.#masterContainer(options.signal);
-    const { stdout: password } = await this.#docker.run(['exec', container, 'cat', '/run/secrets/rstudio_password'], { timeoutMs: 30_000, ...signalOption });
-    const installed = await this.#docker
+    const { stdout: password } = await this.#docker.run(['exec', container, 'cat', '/run/secrets/ide_password'], { timeoutMs: 30_000, ...signalOption });
+    const rstudioInstalled = await this.#docker
       .run(['exec', container, 'test', '-x', '/usr/lib/rstudio-server/bin/rserver'], { timeoutMs: 30_000, ...signalOption })
       .then(() => true, () => false);
-    return { rstudio: { url: this.urls.rstudio, user: this.config.security.rstudioUser, password, installed } };
+    const urls = this.urls;
+    return { ide: { user: this.config.security.ideUser, password, jupyter: urls.jupyter, rstudio: rstudioInstalled ? urls.rstudio : null, rstudioInstalled } };
   }
 
   /** The Docker secret names this stack uses. */
@@ -268,7 +301,7 @@ export class SparkCluster {
   /**
    * Removes the stack. With `wait` (the default) returns only when its services, containers and
    * network are gone, so an immediate redeploy works. Volumes and secrets are kept, so a redeploy
-   * loses nothing (same data, same RStudio password); `purge` deletes them too.
+   * loses nothing (same data, same IDE password); `purge` deletes them too.
    */
   async remove(options: WaitOptions & { wait?: boolean; purge?: boolean } = {}): Promise<void> {
     const signalOption = options.signal === undefined ? {} : { signal: options.signal };

@@ -29,11 +29,14 @@ export function memoryBytes(value: string): number {
   return Math.round(Number(match[1]) * unit);
 }
 
-/** A Linux login name for RStudio (not one of the image's service users). */
+/** Accounts of the image itself (Debian's and the services'): never the IDE login. */
+const SYSTEM_ACCOUNTS = ['root', 'daemon', 'bin', 'sys', 'sync', 'games', 'man', 'lp', 'mail', 'news', 'uucp', 'proxy', 'www-data', 'backup', 'list', 'irc', '_apt', 'nobody', 'messagebus', 'spark', 'shiny', 'rstudio-server'];
+
+/** A Linux login name for the IDEs (not one of the image's own accounts). */
 export const loginNameSchema = z
   .string()
   .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Linux user name: lower-case letters, digits, "_" or "-", at most 32')
-  .refine((name) => !['root', 'spark', 'shiny'].includes(name), 'must not be root, spark or shiny');
+  .refine((name) => !SYSTEM_ACCOUNTS.includes(name) && !name.startsWith('systemd-'), 'must not be an account of the image (root, spark, shiny, daemon, www-data…)');
 
 /** Options of a cluster: which stack, and how big. */
 export const clusterConfigSchema = z.strictObject({
@@ -45,13 +48,14 @@ export const clusterConfigSchema = z.strictObject({
   workers: workerCountSchema.default(2),
   /** Each worker container's limits; Spark is offered the cores and the memory minus 1 GiB for the worker daemon. */
   worker: z.strictObject({ cores: cpusSchema.default(1), memory: memorySchema.default('2g') }).prefault({}),
-  /** The head's container limits (Spark master, Shiny Server, RStudio Server and the R sessions). */
+  /** The head's container limits (Spark master, Shiny Server, the IDEs and the R and Python sessions). */
   master: z.strictObject({ cpus: cpusSchema.default(2), memory: memorySchema.default('4g') }).prefault({}),
   /** Host ports of the head's web UIs (published in host mode on the master's node); null leaves one unpublished. */
   ports: z
     .strictObject({
       sparkUi: portSchema.default(8080),
       shiny: portSchema.nullable().default(3838),
+      jupyter: portSchema.nullable().default(8888),
       rstudio: portSchema.nullable().default(8787),
       /** Spark's RPC port 7077, for drivers outside the stack; unpublished by default. */
       sparkMaster: portSchema.nullable().default(null),
@@ -64,8 +68,8 @@ export const clusterConfigSchema = z.strictObject({
       sparkAuthentication: z.boolean().default(true),
       /** AES encryption of Spark RPC (needs sparkAuthentication). */
       networkEncryption: z.boolean().default(false),
-      /** The RStudio login; its password is a Docker secret the SDK creates (see credentials()). */
-      rstudioUser: loginNameSchema.default('rstudio'),
+      /** The IDE login (JupyterLab, RStudio Server); its password is a Docker secret the SDK creates (see credentials()). */
+      ideUser: loginNameSchema.default('analyst'),
       /** Allows publishing port 7077 with authentication off: anyone who reaches it runs code on the cluster. */
       dangerouslyPublishUnauthenticatedMaster: z.boolean().default(false),
     })

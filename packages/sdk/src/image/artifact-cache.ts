@@ -12,6 +12,6 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** The cache folder of one kind of artifact. */
-export function artifactDir(cacheDir: string, kind: 'spark' | 'rstudio'): string {
+export function artifactDir(cacheDir: string, kind: 'spark' | 'rstudio' | 'python-wheels'): string {
   return join(cacheDir, 'artifacts', kind);
 }

@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -8,6 +9,14 @@ import { stepsToStderr, type ImageProgressListener } from './image-progress.js';
 
 /** How the base image came to be there. */
 export type BaseImageOrigin = 'present' | 'pulled' | 'bootstrapped';
+
+/**
+ * The label a base image made here carries, with the version of the recipe below. A base made
+ * by an older recipe (one without the slim settings, say) is made again; pulled images carry no
+ * such label and are used as they are.
+ */
+export const BOOTSTRAP_LABEL = 'org.spark-rstudio-shiny.bootstrap';
+export const BOOTSTRAP_VERSION = '3';
 
 /** Options of {@link ensureBaseImage}. */
 export interface EnsureBaseImageOptions {
@@ -34,16 +43,25 @@ export async function ensureBaseImage(options: EnsureBaseImageOptions): Promise<
   const docker = options.docker ?? new DockerCli();
   const onProgress = options.onProgress ?? stepsToStderr;
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
-  const present = await docker.run(['image', 'inspect', '--format', '{{.Id}}', options.image], signalOption).then(
-    () => true,
+  const present = await docker.run(['image', 'inspect', '--format', `{{.Comment}}|{{index .Config.Labels "${BOOTSTRAP_LABEL}"}}`, options.image], signalOption).then(
+    (result) => {
+      const [comment = '', recipe = ''] = result.stdout.replace('<no value>', '').split('|');
+      // Imported (not pulled) and not by this recipe: made here by an older one.
+      return { outdated: comment.startsWith('Imported from') && recipe !== BOOTSTRAP_VERSION, recipe: recipe === '' ? '1' : recipe };
+    },
     (error: unknown) => {
       if (error instanceof SrsError && error.code !== 'DOCKER_COMMAND_FAILED') throw error;
-      return false;
+      return undefined;
     },
   );
-  if (present) {
+  if (present !== undefined && !present.outdated) {
     onProgress({ kind: 'step', message: `Base image ${options.image}: present locally` });
     return 'present';
+  }
+  if (present !== undefined) {
+    onProgress({ kind: 'step', message: `Base image ${options.image}: made here by an older recipe (${present.recipe}); making it again` });
+    await bootstrapDebianImage({ ...options, docker, onProgress });
+    return 'bootstrapped';
   }
   onProgress({ kind: 'step', message: `Base image ${options.image}: pulling…` });
   try {
@@ -101,9 +119,17 @@ async function bootstrapDebianImage(options: EnsureBaseImageOptions & { docker: 
   };
   try {
     options.onProgress({ kind: 'step', message: `debootstrap --variant=minbase ${suite} from ${mirror}…` });
-    await run('debootstrap', ['--variant=minbase', suite, rootfs, mirror]);
+    if (!existsSync(DEBIAN_KEYRING)) {
+      throw new SrsError({
+        code: 'BASE_IMAGE_UNAVAILABLE',
+        message: `${options.image} could not be pulled, and ${DEBIAN_KEYRING} is missing to check what debootstrap downloads`,
+        hint: 'install debian-archive-keyring (apt-get install debian-archive-keyring)',
+      });
+    }
+    await run('debootstrap', ['--variant=minbase', `--keyring=${DEBIAN_KEYRING}`, suite, rootfs, mirror]);
+    await slimDown(rootfs);
     await run('tar', ['-C', rootfs, '-cf', tarball, '.']);
-    await options.docker.run(['import', '--change', 'CMD ["bash"]', tarball, options.image], {
+    await options.docker.run(['import', '--change', 'CMD ["bash"]', '--change', `LABEL ${BOOTSTRAP_LABEL}=${BOOTSTRAP_VERSION}`, tarball, options.image], {
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
   } catch (error) {
@@ -119,5 +145,49 @@ async function bootstrapDebianImage(options: EnsureBaseImageOptions & { docker: 
     });
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Debian's archive keyring: debootstrap checks the mirror's Release file against it. */
+export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+
+/**
+ * What Docker's official slim Debian images do, for the same reasons: apt drops downloaded .deb
+ * files and its caches after every install, no translations of package lists, and dpkg skips
+ * documentation, manual pages and translations of programs. Then the bootstrap's own apt files go.
+ */
+async function slimDown(rootfs: string): Promise<void> {
+  await writeFile(
+    join(rootfs, 'etc/apt/apt.conf.d/docker-clean'),
+    [
+      'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };',
+      'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };',
+      'Dir::Cache::pkgcache "";',
+      'Dir::Cache::srcpkgcache "";',
+      '',
+    ].join('\n'),
+  );
+  await writeFile(join(rootfs, 'etc/apt/apt.conf.d/docker-no-languages'), 'Acquire::Languages "none";\n');
+  await writeFile(
+    join(rootfs, 'etc/dpkg/dpkg.cfg.d/docker-slim'),
+    ['path-exclude /usr/share/doc/*', 'path-include /usr/share/doc/*/copyright', 'path-exclude /usr/share/man/*', 'path-exclude /usr/share/info/*', 'path-exclude /usr/share/locale/*', 'path-include /usr/share/locale/locale.alias', ''].join('\n'),
+  );
+  for (const dir of ['var/cache/apt/archives', 'var/lib/apt/lists', 'usr/share/man', 'usr/share/info']) {
+    for (const name of await readdir(join(rootfs, dir)).catch(() => [] as string[])) {
+      if (name === 'partial' || name === 'lock') continue;
+      await rm(join(rootfs, dir, name), { recursive: true, force: true });
+    }
+  }
+  // Packages' scripts that register manual pages (update-alternatives for java) need the folders.
+  for (const section of ['man1', 'man2', 'man3', 'man4', 'man5', 'man6', 'man7', 'man8']) await mkdir(join(rootfs, 'usr/share/man', section), { recursive: true });
+  await rm(join(rootfs, 'var/cache/apt/pkgcache.bin'), { force: true });
+  await rm(join(rootfs, 'var/cache/apt/srcpkgcache.bin'), { force: true });
+  for (const name of await readdir(join(rootfs, 'usr/share/locale')).catch(() => [] as string[])) {
+    if (name !== 'locale.alias') await rm(join(rootfs, 'usr/share/locale', name), { recursive: true, force: true });
+  }
+  for (const name of await readdir(join(rootfs, 'usr/share/doc')).catch(() => [] as string[])) {
+    for (const entry of await readdir(join(rootfs, 'usr/share/doc', name)).catch(() => [] as string[])) {
+      if (entry !== 'copyright') await rm(join(rootfs, 'usr/share/doc', name, entry), { recursive: true, force: true });
+    }
   }
 }

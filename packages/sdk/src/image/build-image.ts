@@ -9,6 +9,7 @@ import { ensureBaseImage, type BaseImageOrigin } from './base-image.js';
 import { formatChecksum } from './checksum.js';
 import { fetchSparkArtifact, type SparkArtifact } from './fetch-spark-artifact.js';
 import { stepsToStderr, type ImageProgressListener } from './image-progress.js';
+import { fetchPythonWheels } from './python-wheels.js';
 import { fetchRStudioDeb } from './rstudio-artifact.js';
 import { DEFAULT_SPARK_SOURCES } from './spark-artifact-source.js';
 
@@ -83,6 +84,7 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
 
   const baseImage = await ensureBaseImage({ image: config.baseImage, docker, signal, onProgress });
   const spark = await fetchSparkArtifact({ version: config.sparkVersion, sources: config.sparkSources, cacheDir: config.cacheDir, signal, onProgress });
+  const wheels = await fetchPythonWheels({ lockFile: join(config.contextDir, 'python', 'jupyterlab.lock'), cacheDir: config.cacheDir, signal, onProgress });
   const rstudio =
     config.rstudio === false
       ? ({ present: false, reason: 'disabled by configuration' } as const)
@@ -92,7 +94,9 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
   await rm(staged, { recursive: true, force: true });
   await mkdir(join(staged, 'spark'), { recursive: true });
   await mkdir(join(staged, 'rstudio'), { recursive: true });
+  await mkdir(join(staged, 'python-wheels'), { recursive: true });
   await stage(spark.path, join(staged, 'spark', spark.fileName));
+  for (const file of wheels.files) await stage(join(wheels.dir, file), join(staged, 'python-wheels', file));
   if (rstudio.present) await stage(rstudio.path, join(staged, 'rstudio', rstudio.fileName));
 
   const buildArgs: Record<string, string> = {
@@ -106,7 +110,7 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
     RSTUDIO_SHA256: rstudio.present ? rstudio.sha256 : '',
   };
   const unlabelled = `${config.tag.includes(':') ? config.tag.slice(0, config.tag.lastIndexOf(':')) : config.tag}:unlabelled`;
-  onProgress({ kind: 'step', message: `Building ${config.tag} (Spark ${spark.version} from ${spark.source}, RStudio ${rstudio.present ? rstudio.version : 'absent'})…` });
+  onProgress({ kind: 'step', message: `Building ${config.tag} (Spark ${spark.version} from ${spark.source}, JupyterLab, RStudio ${rstudio.present ? rstudio.version : 'absent'})…` });
   // The legacy builder prints a failing step's own output on stdout: keep the tail for the error.
   const tail: string[] = [];
   try {
@@ -123,7 +127,9 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
     );
   } catch (error) {
     if (error instanceof SrsError && error.code === 'DOCKER_COMMAND_FAILED') {
-      const reasons = tail.filter((line) => /^(error|E):|checksum mismatch|expected|actual /i.test(line.trim()));
+      // The lines that say why; failing that, the last lines the failing step printed.
+      const marked = tail.filter((line) => /^(error|E):|checksum mismatch|expected|actual /i.test(line.trim()));
+      const reasons = marked.length > 0 ? marked : tail.filter((line) => line.trim() !== '' && !/^\s*(Step \d+\/\d+|---> |Removing intermediate)/.test(line)).slice(-8);
       throw new SrsError({
         code: 'IMAGE_BUILD_FAILED',
         message: `docker build of ${config.tag} failed: ${lastMeaningfulLine(error.stderr)}${reasons.length === 0 ? '' : `\n${reasons.join('\n')}`}`,
@@ -170,11 +176,11 @@ export function parseVersions(text: string): Record<string, string> {
 export function imageLabels(versions: Record<string, string>): Record<string, string> {
   const labels: Record<string, string> = {
     'org.opencontainers.image.title': 'spark-rstudio-shiny',
-    'org.opencontainers.image.description': 'Spark standalone master with Shiny Server and RStudio Server, or Spark worker (SPARK_ROLE)',
+    'org.opencontainers.image.description': 'Spark standalone master with Shiny Server, JupyterLab and RStudio Server, or Spark worker (SPARK_ROLE)',
     'org.opencontainers.image.version': versions.spark ?? 'unknown',
     'org.opencontainers.image.licenses': 'Apache-2.0',
   };
-  for (const component of ['spark', 'spark-source', 'java', 'python', 'r', 'shiny-server', 'rstudio-server', 'supervisor', 'srspark', 'sparkr']) {
+  for (const component of ['spark', 'spark-source', 'java', 'python', 'r', 'dbplyr', 'shiny-server', 'jupyterlab', 'rstudio-server', 'supervisor', 'srspark', 'sparkr']) {
     const name = component === 'rstudio-server' ? 'rstudio' : component;
     labels[`${LABEL_PREFIX}.${name}`] = versions[component] ?? 'absent';
   }

@@ -6,13 +6,22 @@ import { downloadFile } from './download-file.js';
 import { stepsToStderr, type ImageProgressListener } from './image-progress.js';
 
 /** The RStudio Server release the image is made for. */
-export const DEFAULT_RSTUDIO_VERSION = '2025.09.1+401';
+export const DEFAULT_RSTUDIO_VERSION = '2026.09.0+174';
+
+/**
+ * sha256 of Posit's jammy .deb per release, pinned so that a build with internet access
+ * installs RStudio Server without configuration, and a different file stops the build. The
+ * value for 2026.09.0+174 is the one the jupyterhub/repo2docker R buildpack pins for that file.
+ */
+export const PINNED_RSTUDIO_SHA256: Readonly<Record<string, string>> = {
+  '2026.09.0+174': '168bc577ef2f68abab1ad2ed684e830da1d244618b25b69fd20448e60716c5ba',
+};
 
 /** Options of {@link fetchRStudioDeb}. */
 export interface FetchRStudioOptions {
   /** Release, e.g. "2025.09.1+401"; default {@link DEFAULT_RSTUDIO_VERSION} or $SRS_RSTUDIO_VERSION. */
   version?: string | undefined;
-  /** sha256 of the .deb; default $SRS_RSTUDIO_SHA256. Without one nothing is installed. */
+  /** sha256 of the .deb; default $SRS_RSTUDIO_SHA256, then the pinned value of the version. Without one nothing is installed. */
   sha256?: string | undefined;
   /** Cache folder; default {@link defaultCacheDir}. */
   cacheDir?: string | undefined;
@@ -38,17 +47,18 @@ export function rstudioDebUrl(version: string): string {
 }
 
 /**
- * Finds or downloads Posit's RStudio Server .deb and verifies it against a sha256 the user
- * configured. RStudio Server is not in Debian and Posit's download may be out of reach; then the
- * image is built without it (the caller records that) instead of failing or faking it.
+ * Finds or downloads Posit's RStudio Server .deb and verifies it against the sha256 the user
+ * configured or the one pinned for the version. RStudio Server is not in Debian and Posit's
+ * download may be out of reach; then the image is built with JupyterLab only (the caller records
+ * that) instead of failing or faking it. A file with another sha256 stops the build.
  */
 export async function fetchRStudioDeb(options: FetchRStudioOptions = {}): Promise<RStudioArtifact> {
   const onProgress = options.onProgress ?? stepsToStderr;
   const version = options.version ?? process.env.SRS_RSTUDIO_VERSION ?? DEFAULT_RSTUDIO_VERSION;
-  const sha256 = (options.sha256 ?? process.env.SRS_RSTUDIO_SHA256 ?? '').toLowerCase();
+  const sha256 = (options.sha256 ?? process.env.SRS_RSTUDIO_SHA256 ?? PINNED_RSTUDIO_SHA256[version] ?? '').toLowerCase();
   const fileName = rstudioDebFileName(version);
   if (!/^[0-9a-f]{64}$/.test(sha256)) {
-    const reason = `no sha256 configured for ${fileName} (set SRS_RSTUDIO_SHA256 to Posit's published value)`;
+    const reason = `no sha256 known for ${fileName} (set SRS_RSTUDIO_SHA256 to Posit's published value)`;
     onProgress({ kind: 'step', message: `RStudio Server: skipped, ${reason}` });
     return { present: false, reason };
   }
@@ -65,7 +75,7 @@ export async function fetchRStudioDeb(options: FetchRStudioOptions = {}): Promis
       await downloadFile(rstudioDebUrl(version), path, { signal: options.signal, connectTimeoutMs: 10_000, onProgress });
     } catch (error) {
       const reason = `Posit's download is unreachable (${(error as Error).message.split('\n')[0]})`;
-      onProgress({ kind: 'step', message: `RStudio Server: skipped, ${reason}` });
+      onProgress({ kind: 'step', message: `RStudio Server: skipped, ${reason}; building with JupyterLab only` });
       return { present: false, reason };
     }
   }

@@ -1,15 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import type { DockerClient } from '../docker/docker-cli.js';
+import { SrsError } from '../errors/srs-error.js';
 
 /** The label that ties a secret to its stack (secrets outlive `docker stack rm`, on purpose). */
 export const STACK_SECRET_LABEL = 'org.spark-rstudio-shiny.stack';
 
 /** The secrets a stack reads, by role. */
-export type StackSecretKind = 'sparkAuth' | 'rstudioPassword';
+export type StackSecretKind = 'sparkAuth' | 'idePassword';
 
 /** The Docker secret names of a stack, as the stack file's `secrets:` name them. */
 export function stackSecretNames(stackName: string): Record<StackSecretKind, string> {
-  return { sparkAuth: `${stackName}_spark_auth_secret`, rstudioPassword: `${stackName}_rstudio_password` };
+  return { sparkAuth: `${stackName}_spark_auth_secret`, idePassword: `${stackName}_ide_password` };
+}
+
+/** The name the IDE password had before JupyterLab joined RStudio (kept when a stack has it). */
+export function legacyIdePasswordName(stackName: string): string {
+  return `${stackName}_rstudio_password`;
+}
+
+/**
+ * The secret names a deploy of this stack uses: the current ones, except that a stack created
+ * when the IDE password was RStudio's keeps that secret (and so its password).
+ */
+export async function resolveStackSecretNames(docker: DockerClient, stackName: string, options: { signal?: AbortSignal | undefined } = {}): Promise<Record<StackSecretKind, string>> {
+  const names = stackSecretNames(stackName);
+  const existing = await existingSecrets(docker, options.signal);
+  if (!existing.has(names.idePassword) && existing.has(legacyIdePasswordName(stackName))) names.idePassword = legacyIdePasswordName(stackName);
+  return names;
 }
 
 /** A fresh value: 256 random bits in hex for Spark, 120 bits in URL-safe base64 (20 characters) for a password. */
@@ -25,8 +42,8 @@ async function existingSecrets(docker: DockerClient, signal: AbortSignal | undef
 /**
  * Creates the stack's secrets that do not exist yet, each with a fresh random value handed to
  * `docker secret create` on stdin (never on a command line, in the environment or on disk).
- * Existing secrets are kept, so a redeploy keeps its Spark secret and RStudio password. Returns
- * the names it created.
+ * Existing secrets are kept, so a redeploy keeps its Spark secret and IDE password. Returns the
+ * names it created.
  */
 export async function ensureStackSecrets(
   docker: DockerClient,
@@ -34,18 +51,23 @@ export async function ensureStackSecrets(
   kinds: readonly StackSecretKind[],
   options: { signal?: AbortSignal | undefined } = {},
 ): Promise<string[]> {
-  const names = stackSecretNames(stackName);
+  const names = await resolveStackSecretNames(docker, stackName, options);
   const existing = await existingSecrets(docker, options.signal);
   const created: string[] = [];
   for (const kind of kinds) {
     const name = names[kind];
     if (existing.has(name)) continue;
-    await docker.run(['secret', 'create', '--label', `${STACK_SECRET_LABEL}=${stackName}`, name, '-'], {
-      timeoutMs: 30_000,
-      input: generateSecretValue(kind),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
-    created.push(name);
+    try {
+      await docker.run(['secret', 'create', '--label', `${STACK_SECRET_LABEL}=${stackName}`, name, '-'], {
+        timeoutMs: 30_000,
+        input: generateSecretValue(kind),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      created.push(name);
+    } catch (error) {
+      // A deploy running at the same time created it first: that one is kept, as any existing secret is.
+      if (!(error instanceof SrsError && /already exists/i.test(`${error.stderr ?? ''} ${error.message}`))) throw error;
+    }
   }
   return created;
 }

@@ -11,7 +11,7 @@ interface Rendered {
 
 describe('renderStackFile', () => {
   it('should render the shipped stack file from validated options', async () => {
-    const config = clusterConfigSchema.parse({ stackName: 'demo', image: 'my/img:1', workers: 3, worker: { cores: 2, memory: '3g' }, ports: { rstudio: null } });
+    const config = clusterConfigSchema.parse({ stackName: 'demo', image: 'my/img:1', workers: 3, worker: { cores: 2, memory: '3g' }, ports: { rstudio: null, jupyter: 18888 } });
     const text = await renderStackFile(config);
     expect(text).not.toMatch(/\$\{/);
     const stack = parse(text) as Rendered;
@@ -23,9 +23,13 @@ describe('renderStackFile', () => {
     expect(stack.services.master?.ports).toEqual([
       { target: 8080, published: 8080, protocol: 'tcp', mode: 'host' },
       { target: 3838, published: 3838, protocol: 'tcp', mode: 'host' },
+      { target: 8888, published: 18888, protocol: 'tcp', mode: 'host' },
     ]);
     expect(stack.networks.spark).toEqual({ driver: 'overlay', attachable: true });
-    expect(Object.keys(stack.volumes).sort()).toEqual(['master-work', 'rstudio-home', 'shiny-apps', 'spark-work']);
+    expect(Object.keys(stack.volumes).sort()).toEqual(['data', 'home', 'master-work', 'shiny-apps', 'spark-work']);
+    // The data volume is the same /data in the head and in every worker.
+    expect((stack.services.master as unknown as { volumes: string[] }).volumes).toContain('data:/data');
+    expect((stack.services.worker as unknown as { volumes: string[] }).volumes).toContain('data:/data');
   });
 
   it('should publish neither Spark RPC (7077) nor the REST server (6066) by default', async () => {
@@ -36,30 +40,35 @@ describe('renderStackFile', () => {
     expect(published).not.toContain(6066);
   });
 
-  it("should give both services the stack's Spark secret and the master the RStudio password, readable by root only", async () => {
+  it("should give both services the stack's Spark secret and the master the IDE password, readable by root only", async () => {
     const stack = parse(await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' }))) as Rendered & {
       services: Record<string, { secrets: { source: string; target: string; mode: number }[] }>;
       secrets: Record<string, { external: boolean; name: string }>;
     };
     expect(stack.services.master?.secrets).toEqual([
       { source: 'spark_auth_secret', target: 'spark_auth_secret', mode: 0o400 },
-      { source: 'rstudio_password', target: 'rstudio_password', mode: 0o400 },
+      { source: 'ide_password', target: 'ide_password', mode: 0o400 },
     ]);
     expect(stack.services.worker?.secrets).toEqual([{ source: 'spark_auth_secret', target: 'spark_auth_secret', mode: 0o400 }]);
     expect(stack.secrets).toEqual({
       spark_auth_secret: { external: true, name: 'demo_spark_auth_secret' },
-      rstudio_password: { external: true, name: 'demo_rstudio_password' },
+      ide_password: { external: true, name: 'demo_ide_password' },
     });
     expect(stack.services.worker?.environment).toMatchObject({ SPARK_AUTHENTICATE: 'true', SPARK_NETWORK_CRYPTO: 'false' });
-    expect(stack.services.master?.environment).toMatchObject({ SPARK_AUTHENTICATE: 'true', RSTUDIO_USER: 'rstudio' });
+    expect(stack.services.master?.environment).toMatchObject({ SPARK_AUTHENTICATE: 'true', IDE_USER: 'analyst' });
+  });
+
+  it("should keep a stack's RStudio-era password secret when the deploy names it", async () => {
+    const stack = parse(await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' }), undefined, { sparkAuth: 'demo_spark_auth_secret', idePassword: 'demo_rstudio_password' })) as { secrets: Record<string, { name: string }> };
+    expect(stack.secrets['ide_password']).toEqual({ external: true, name: 'demo_rstudio_password' });
   });
 
   it('should drop the Spark secret when authentication is off, and publish 7077 only when asked', async () => {
     const config = clusterConfigSchema.parse({ ports: { sparkMaster: 17077 }, security: { sparkAuthentication: false, dangerouslyPublishUnauthenticatedMaster: true } });
     const stack = parse(await renderStackFile(config)) as Rendered & { services: Record<string, { secrets: { source: string }[] }>; secrets: Record<string, unknown> };
     expect(stack.services.worker?.secrets).toEqual([]);
-    expect(stack.services.master?.secrets.map((secret) => secret.source)).toEqual(['rstudio_password']);
-    expect(Object.keys(stack.secrets)).toEqual(['rstudio_password']);
+    expect(stack.services.master?.secrets.map((secret) => secret.source)).toEqual(['ide_password']);
+    expect(Object.keys(stack.secrets)).toEqual(['ide_password']);
     expect(stack.services.worker?.environment).toMatchObject({ SPARK_AUTHENTICATE: 'false' });
     expect(stack.services.master?.ports?.find((port) => port.target === 7077)).toEqual({ target: 7077, published: 17077, protocol: 'tcp', mode: 'host' });
   });

@@ -3,14 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import type { ClusterConfig } from '../config/cluster-config.js';
 import { memoryBytes } from '../config/cluster-config.js';
+import { configLabelValue, CONFIG_LABEL } from '../cluster/deployed-config.js';
 import { SrsError } from '../errors/srs-error.js';
-import { stackSecretNames } from '../secrets/stack-secrets.js';
+import { stackSecretNames, type StackSecretKind } from '../secrets/stack-secrets.js';
 
 /** The stack file shipped with the project. */
 export const DEFAULT_STACK_FILE = fileURLToPath(new URL('../../../../stack/spark-rstudio-shiny.yml', import.meta.url));
 
-/** The variables of the stack file, from validated options. */
-export function stackVariables(config: ClusterConfig): Record<string, string> {
+/** The variables of the stack file, from validated options (and the secret names the stack uses). */
+export function stackVariables(config: ClusterConfig, secretNames: Record<StackSecretKind, string> = stackSecretNames(config.stackName)): Record<string, string> {
   // Spark gets the container's memory minus 1 GiB for the worker daemon, as on a bare machine, but never under 512 MiB.
   const sparkMemoryMb = Math.max(512, Math.floor(memoryBytes(config.worker.memory) / 1024 ** 2) - 1024);
   return {
@@ -24,12 +25,13 @@ export function stackVariables(config: ClusterConfig): Record<string, string> {
     SRS_MASTER_MEMORY: config.master.memory,
     SRS_SPARK_UI_PORT: String(config.ports.sparkUi),
     SRS_SHINY_PORT: String(config.ports.shiny ?? 0),
+    SRS_JUPYTER_PORT: String(config.ports.jupyter ?? 0),
     SRS_RSTUDIO_PORT: String(config.ports.rstudio ?? 0),
     SRS_SPARK_AUTHENTICATE: String(config.security.sparkAuthentication),
     SRS_SPARK_NETWORK_CRYPTO: String(config.security.networkEncryption),
-    SRS_RSTUDIO_USER: config.security.rstudioUser,
-    SRS_SPARK_SECRET_NAME: stackSecretNames(config.stackName).sparkAuth,
-    SRS_RSTUDIO_SECRET_NAME: stackSecretNames(config.stackName).rstudioPassword,
+    SRS_IDE_USER: config.security.ideUser,
+    SRS_SPARK_SECRET_NAME: secretNames.sparkAuth,
+    SRS_IDE_SECRET_NAME: secretNames.idePassword,
   };
 }
 
@@ -70,10 +72,10 @@ interface ComposeSecretRef {
  * Renders the stack file for `docker stack deploy`: variables substituted, then the ports the
  * options leave unpublished (null) removed. Returns YAML text.
  */
-export async function renderStackFile(config: ClusterConfig, templatePath: string = DEFAULT_STACK_FILE): Promise<string> {
+export async function renderStackFile(config: ClusterConfig, templatePath: string = DEFAULT_STACK_FILE, secretNames?: Record<StackSecretKind, string>): Promise<string> {
   const template = await readFile(templatePath, 'utf8');
-  const document = parse(substituteVariables(template, stackVariables(config))) as {
-    services: Record<string, { ports?: ComposePort[]; secrets?: ComposeSecretRef[]; deploy?: { replicas?: string | number } }>;
+  const document = parse(substituteVariables(template, stackVariables(config, secretNames))) as {
+    services: Record<string, { ports?: ComposePort[]; secrets?: ComposeSecretRef[]; deploy?: { replicas?: string | number; labels?: Record<string, string> } }>;
     secrets?: Record<string, unknown>;
   };
   // Spark RPC only when asked (the file itself never publishes it: a by-hand deploy stays closed).
@@ -84,6 +86,11 @@ export async function renderStackFile(config: ClusterConfig, templatePath: strin
   if (!config.security.sparkAuthentication) {
     for (const service of Object.values(document.services)) service.secrets = service.secrets?.filter((secret) => secret.source !== 'spark_auth_secret');
     delete document.secrets?.['spark_auth_secret'];
+  }
+  // The options, so that any process can attach to the stack later (set in the parsed document:
+  // nothing in a value can change the file's structure).
+  for (const service of Object.values(document.services)) {
+    service.deploy = { ...service.deploy, labels: { ...service.deploy?.labels, [CONFIG_LABEL]: configLabelValue(config) } };
   }
   // The file quotes substituted numbers so it parses before substitution; the CLI casts them back
   // only when it substituted them itself, so cast them here.

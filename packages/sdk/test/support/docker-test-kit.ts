@@ -1,7 +1,7 @@
 // Helpers for tests against the real engine: unique names, cleanup that always runs, container
 // logs kept under .artifacts/ so a failure can be read after the containers are gone.
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,29 +35,36 @@ export function ensureTestImage(): Promise<string> {
 /** Secret files for containers started with `docker run` (no swarm secrets there), and the `-v` flags that mount them. */
 export interface TestSecrets {
   sparkSecret: string;
-  rstudioPassword: string;
+  idePassword: string;
   dir: string;
   /** Mounts of the Spark secret (both roles). */
   spark: string[];
-  /** Mounts of the RStudio password (master). */
-  rstudio: string[];
+  /** Mounts of the IDE password (master). */
+  ide: string[];
 }
 
-/** Writes fresh secrets into a private temporary folder, as Docker would mount them under /run/secrets. */
-export async function makeTestSecrets(values: { sparkSecret?: string; rstudioPassword?: string } = {}): Promise<TestSecrets> {
+const secretDirs: string[] = [];
+
+/** Writes fresh secrets into a private temporary folder (removed after the test file), as Docker would mount them under /run/secrets. */
+export async function makeTestSecrets(values: { sparkSecret?: string; idePassword?: string } = {}): Promise<TestSecrets> {
   const dir = await mkdtemp(join(tmpdir(), 'srs-secrets-'));
+  secretDirs.push(dir);
   const sparkSecret = values.sparkSecret ?? randomBytes(32).toString('hex');
-  const rstudioPassword = values.rstudioPassword ?? randomBytes(15).toString('base64url');
+  const idePassword = values.idePassword ?? randomBytes(15).toString('base64url');
   await writeFile(join(dir, 'spark_auth_secret'), `${sparkSecret}\n`, { mode: 0o600 });
-  await writeFile(join(dir, 'rstudio_password'), rstudioPassword, { mode: 0o600 });
+  await writeFile(join(dir, 'ide_password'), idePassword, { mode: 0o600 });
   return {
     sparkSecret,
-    rstudioPassword,
+    idePassword,
     dir,
     spark: ['-v', `${join(dir, 'spark_auth_secret')}:/run/secrets/spark_auth_secret:ro`],
-    rstudio: ['-v', `${join(dir, 'rstudio_password')}:/run/secrets/rstudio_password:ro`],
+    ide: ['-v', `${join(dir, 'ide_password')}:/run/secrets/ide_password:ro`],
   };
 }
+
+afterAll(async () => {
+  for (const dir of secretDirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
 
 /** Containers and networks a test made; removes them all, saving each container's log first. */
 export class TestResources {

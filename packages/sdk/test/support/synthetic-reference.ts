@@ -47,13 +47,13 @@ export function aggregate(rows: SyntheticRow[], by: 'segment' | 'x_decile', minX
 
 /**
  * Least squares of y ~ x + segment (intercept, x, one column per segment but the first), as R's
- * lm() parametrizes it, by the normal equations. Returns estimates by term name: "(Intercept)",
- * "x", "segment_B"…
+ * lm() parametrizes and names it, by the normal equations. Returns estimates by term name:
+ * "(Intercept)", "x", "segmentB"…
  */
 export function leastSquares(rows: SyntheticRow[], minX: number): Map<string, number> {
   const kept = rows.filter((row) => row.x >= minX);
   const segments = [...new Set(kept.map((row) => row.segment))].sort().slice(1);
-  const terms = ['(Intercept)', 'x', ...segments.map((segment) => `segment_${segment}`)];
+  const terms = ['(Intercept)', 'x', ...segments.map((segment) => `segment${segment}`)];
   const size = terms.length;
   const xtx = Array.from({ length: size }, () => new Array<number>(size).fill(0));
   const xty = new Array<number>(size).fill(0);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Entrypoint of the spark-rstudio-shiny image.
-#   SPARK_ROLE=master  runs the Spark master, Shiny Server and (when installed) RStudio Server
-#                      under supervisord.
+#   SPARK_ROLE=master  runs the Spark master, Shiny Server, JupyterLab and (when installed)
+#                      RStudio Server under supervisord.
 #   SPARK_ROLE=worker  waits for the master, then runs one Spark worker in the foreground.
 # Any other command given to the container is run as it is (e.g. `spark-submit ...`, `bash`).
 set -Eeuo pipefail
@@ -144,6 +144,38 @@ is_true() {
 	esac
 }
 
+# require_port NAME
+#   The variable NAME must hold a TCP port number.
+require_port() {
+	local value=${!1}
+	if ! [[ "$value" =~ ^[0-9]{1,5}$ ]] || [ "$value" -lt 1 ] || [ "$value" -gt 65535 ]; then
+		echo "error: $1 must be a port number from 1 to 65535, got \"$value\"." | fail "$EX_USAGE"
+	fi
+}
+
+# require_address NAME
+#   The variable NAME, when set, must be an IPv4 address or a host name: it is written into
+#   spark-env.sh, which every spark-submit sources.
+require_address() {
+	local value=${!1:-}
+	[ -z "$value" ] && return 0
+	if ! [[ "$value" =~ ^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$ ]]; then
+		echo "error: $1 must be an IPv4 address or a host name, got \"$value\"." | fail "$EX_USAGE"
+	fi
+}
+
+# write_file PATH MODE OWNER
+#   Writes stdin to PATH through a temporary file in the same folder and a rename, so a reader
+#   never sees half a file and a link planted at PATH is replaced, never followed.
+write_file() {
+	local target=$1 mode=$2 owner=$3 temporary
+	temporary=$(mktemp "$(dirname "$target")/.srs-XXXXXX")
+	cat >"$temporary"
+	chown "$owner" "$temporary"
+	chmod "$mode" "$temporary"
+	mv -f "$temporary" "$target"
+}
+
 # read_secret_file PATH
 #   The file's content without trailing newlines. Secrets are read from files (Docker secrets)
 #   only: a value in the environment would show in `docker inspect`.
@@ -191,63 +223,97 @@ configure_auth() {
 	log "Spark RPC authentication on (secret from $SPARK_AUTH_SECRET_FILE)$(is_true "$SPARK_NETWORK_CRYPTO" && echo ', RPC encryption on')"
 }
 
-# configure_rstudio_user
-#   The RStudio login: user RSTUDIO_USER (default rstudio) with the password from the file
-#   RSTUDIO_PASSWORD_FILE (a Docker secret). An empty password is refused; with RStudio
-#   installed, a missing one too. The user may use the cluster (group spark) and publish Shiny
-#   apps (group-writable /srv/shiny-server).
-configure_rstudio_user() {
-	if [ -n "${RSTUDIO_PASSWORD:-}" ] || [ -n "${PASSWORD:-}" ]; then
+# configure_ide_user
+#   The IDE login (JupyterLab, and RStudio Server when installed): user IDE_USER (default
+#   analyst) with the password from the file IDE_PASSWORD_FILE (a Docker secret). A missing,
+#   empty, short or multi-line password is refused. The user may use the cluster (group spark),
+#   publish Shiny apps (group shiny-authors) and keeps its files in /home (a volume).
+configure_ide_user() {
+	if [ -n "${IDE_PASSWORD:-}" ] || [ -n "${RSTUDIO_PASSWORD:-}" ] || [ -n "${PASSWORD:-}" ]; then
 		fail "$EX_CONFIG" <<-EOM
-			error: an RStudio password is set in the environment, where \`docker inspect\` shows it to anyone.
-			Put it in a Docker secret and point RSTUDIO_PASSWORD_FILE at it (default /run/secrets/rstudio_password).
+			error: an IDE password is set in the environment, where \`docker inspect\` shows it to anyone.
+			Put it in a Docker secret and point IDE_PASSWORD_FILE at it (default /run/secrets/ide_password).
 		EOM
 	fi
-	: "${RSTUDIO_USER:=rstudio}" "${RSTUDIO_PASSWORD_FILE:=/run/secrets/rstudio_password}"
-	if ! [[ "$RSTUDIO_USER" =~ ^[a-z_][a-z0-9_-]{0,31}$ ]] || [ "$RSTUDIO_USER" = root ] || [ "$RSTUDIO_USER" = spark ] || [ "$RSTUDIO_USER" = shiny ]; then
-		echo "error: RSTUDIO_USER must be a plain user name (not root, spark or shiny), got \"$RSTUDIO_USER\"." | fail "$EX_USAGE"
+	: "${IDE_USER:=analyst}" "${IDE_PASSWORD_FILE:=/run/secrets/ide_password}"
+	if ! [[ "$IDE_USER" =~ ^[a-z_][a-z0-9_-]{0,31}$ ]]; then
+		echo "error: IDE_USER must be a plain user name (lower-case letters, digits, _ or -), got \"$IDE_USER\"." | fail "$EX_USAGE"
 	fi
-	if [ ! -e "$RSTUDIO_PASSWORD_FILE" ]; then
-		if rstudio_installed; then
-			fail "$EX_CONFIG" <<-EOM
-				error: RStudio Server is installed and no password was given at $RSTUDIO_PASSWORD_FILE.
-				Give a Docker secret (srs up creates one) or set RSTUDIO_PASSWORD_FILE; RStudio never runs without a login.
-			EOM
-		fi
-		return 0
+	# An account of the image itself (root, spark, shiny, daemon, www-data…) is never the login.
+	if id "$IDE_USER" >/dev/null 2>&1 && [ "$(id -u "$IDE_USER")" -lt 1000 ]; then
+		echo "error: IDE_USER \"$IDE_USER\" names a system account of the image; choose another name." | fail "$EX_USAGE"
 	fi
-	local password
-	password=$(read_secret_file "$RSTUDIO_PASSWORD_FILE")
-	if [ -z "$password" ]; then
+	if [ ! -r "$IDE_PASSWORD_FILE" ]; then
 		fail "$EX_CONFIG" <<-EOM
-			error: the RStudio password in $RSTUDIO_PASSWORD_FILE is empty; refusing to start.
+			error: no IDE password at $IDE_PASSWORD_FILE; JupyterLab (and RStudio) never run without a login.
+			Give a Docker secret (srs up creates one) or set IDE_PASSWORD_FILE.
 		EOM
 	fi
-	if [ "${#password}" -lt 8 ]; then
-		fail "$EX_CONFIG" <<-EOM
-			error: the RStudio password in $RSTUDIO_PASSWORD_FILE is shorter than 8 characters; refusing to start.
-		EOM
+	IDE_PASSWORD_VALUE=$(read_secret_file "$IDE_PASSWORD_FILE")
+	if [ -z "$IDE_PASSWORD_VALUE" ]; then
+		echo "error: the IDE password in $IDE_PASSWORD_FILE is empty; refusing to start." | fail "$EX_CONFIG"
 	fi
-	if ! id "$RSTUDIO_USER" >/dev/null 2>&1; then
-		useradd --create-home --home-dir "/home/$RSTUDIO_USER" --shell /bin/bash --groups spark "$RSTUDIO_USER"
+	if [ "${#IDE_PASSWORD_VALUE}" -lt 8 ]; then
+		echo "error: the IDE password in $IDE_PASSWORD_FILE is shorter than 8 characters; refusing to start." | fail "$EX_CONFIG"
+	fi
+	if [[ "$IDE_PASSWORD_VALUE" == *$'\n'* ]] || [[ "$IDE_PASSWORD_VALUE" =~ [[:cntrl:]] ]]; then
+		echo "error: the IDE password in $IDE_PASSWORD_FILE holds a line break or a control character; refusing to start." | fail "$EX_CONFIG"
+	fi
+	if ! id "$IDE_USER" >/dev/null 2>&1; then
+		# uid 1000 when free: the home volume keeps its owner across images.
+		local uid=()
+		getent passwd 1000 >/dev/null || uid=(--uid 1000)
+		useradd "${uid[@]}" --no-create-home --home-dir "/home/$IDE_USER" --shell /bin/bash --groups spark,shiny-authors "$IDE_USER"
 	else
-		usermod --append --groups spark "$RSTUDIO_USER"
+		usermod --append --groups spark,shiny-authors "$IDE_USER"
 	fi
-	# The home is a volume: keep it the user's after an image change (uids are stable: useradd's first).
-	chown "$RSTUDIO_USER:" "/home/$RSTUDIO_USER"
-	# chpasswd reads the pair on stdin: the password is never on a command line.
-	printf '%s:%s\n' "$RSTUDIO_USER" "$password" | chpasswd
-	log "RStudio login: user $RSTUDIO_USER, password from $RSTUDIO_PASSWORD_FILE"
+	if [ ! -d "/home/$IDE_USER" ]; then
+		install -d -o "$IDE_USER" -g "$IDE_USER" -m 0750 "/home/$IDE_USER"
+		cp -rT /etc/skel "/home/$IDE_USER"
+		chown -R "$IDE_USER:" "/home/$IDE_USER"
+	fi
+	if rstudio_installed; then
+		# RStudio logs in through PAM; chpasswd reads the pair on stdin, never a command line.
+		printf '%s:%s\n' "$IDE_USER" "$IDE_PASSWORD_VALUE" | chpasswd
+	fi
+	log "IDE login: user $IDE_USER, password from $IDE_PASSWORD_FILE"
+}
+
+# configure_jupyterlab
+#   JupyterLab's settings, with the IDE password only as an argon2 hash, in a file the IDE user
+#   alone may read (the server runs as that user): no token, XSRF checks on, the home as root.
+configure_jupyterlab() {
+	require_port JUPYTER_PORT
+	local hashed
+	# The password reaches Python on stdin: never in an argument or the environment.
+	hashed=$(printf '%s' "$IDE_PASSWORD_VALUE" | /opt/jupyter/bin/python -c 'import sys; from jupyter_server.auth import passwd; print(passwd(sys.stdin.read()))')
+	install -d -o root -g root -m 0755 /etc/srs/jupyter
+	write_file /etc/srs/jupyter/jupyter_server_config.json 0640 "root:$IDE_USER" <<-EOM
+		{
+		  "ServerApp": {
+		    "ip": "0.0.0.0",
+		    "port": $JUPYTER_PORT,
+		    "open_browser": false,
+		    "allow_remote_access": true,
+		    "root_dir": "/home/$IDE_USER",
+		    "disable_check_xsrf": false,
+		    "terminado_settings": { "shell_command": ["/bin/bash", "-l"] }
+		  },
+		  "IdentityProvider": { "token": "" },
+		  "PasswordIdentityProvider": { "hashed_password": "$hashed", "password_required": true, "allow_password_change": false },
+		  "LabApp": { "check_for_updates_class": "jupyterlab.NeverCheckForUpdate" }
+		}
+	EOM
 }
 
 # prepare_shiny_apps
-#   /srv/shiny-server is a volume: the shiny user reads it, cluster users (group spark) may
-#   publish apps in it; Shiny's bookmarks are the shiny user's. The image's own apps (the Spark
+#   /srv/shiny-server is a volume: app authors (group shiny-authors: the IDE user) write apps
+#   in it, the shiny user only reads and runs them; Shiny's bookmarks are the shiny user's. The image's own apps (the Spark
 #   demo) are copied in at every start, so a new image brings its new version, unless the user
 #   took one over by deleting its .srs-bundled marker.
 prepare_shiny_apps() {
 	mkdir -p /srv/shiny-server /var/lib/shiny-server/bookmarks /var/log/shiny-server
-	chown root:spark /srv/shiny-server
+	chown root:shiny-authors /srv/shiny-server
 	chmod 2775 /srv/shiny-server
 	local app name target
 	for app in /usr/local/share/srs/apps/*/; do
@@ -261,76 +327,98 @@ prepare_shiny_apps() {
 		rm -rf "$target"
 		cp -R "$app" "$target"
 		echo "Copied from the image at every start; delete this file to keep your changes." >"$target/.srs-bundled"
-		chown -R root:spark "$target"
-		chmod -R g+w "$target"
+		chown -R root:shiny-authors "$target"
+		chmod -R g+w,o-w "$target"
 	done
 	chown -R shiny:shiny /var/lib/shiny-server /var/log/shiny-server
+}
+
+# configure_shiny
+#   Shiny Server listens on SHINY_PORT.
+configure_shiny() {
+	require_port SHINY_PORT
+	sed "s/^\(  listen \)[0-9]*\( .*\)$/\1$SHINY_PORT\2/" /etc/shiny-server/shiny-server.conf | write_file /etc/shiny-server/shiny-server.conf 0644 root:root
 }
 
 # configure_spark
 #   Writes the settings every Spark process in this container reads: spark-env.sh (sourced by
 #   spark-class and spark-submit, so drivers started from R get it too) and spark-defaults.conf.
 configure_spark() {
-	cat >"$SPARK_HOME/conf/spark-env.sh" <<-EOM
+	write_file "$SPARK_HOME/conf/spark-env.sh" 0644 root:root <<-EOM
 		# Written by docker-entrypoint.sh at container start. SPARK_LOCAL_IP is left unset on
 		# purpose: Spark binds its web UIs to it, and they must answer on every interface (health
 		# checks on loopback, host-mode published ports). RPC addresses are set explicitly instead.
 		export SPARK_MASTER_HOST=$SPARK_MASTER_HOST
 	EOM
-	local defaults="$SPARK_HOME/conf/spark-defaults.conf"
-	# Readable by the spark group only (Spark daemons, Shiny's and RStudio's R sessions): it holds the secret.
-	install -m 0640 -o root -g spark /dev/null "$defaults"
-	cat >"$defaults" <<-EOM
-		# Written by docker-entrypoint.sh at container start.
-		spark.master                     $SPARK_MASTER_URL
-		spark.driver.host                $ADVERTISE_IP
-		spark.driver.bindAddress         $ADVERTISE_IP
-		# REST submission (port 6066) is unauthenticated (CVE-2018-11770): always off.
-		spark.master.rest.enabled        false
-		spark.worker.cleanup.enabled     true
-		# Drivers in the head (the Shiny apps, RStudio sessions, scripts) share the workers: each
-		# takes executors while it has work and gives them back when idle, so an open Shiny app
-		# never leaves an RStudio user's job waiting for resources. Shuffle tracking stands in for
-		# an external shuffle service.
-		spark.dynamicAllocation.enabled                   true
-		spark.dynamicAllocation.shuffleTracking.enabled   true
-		spark.dynamicAllocation.shuffleTracking.timeout   60s
-		spark.dynamicAllocation.executorIdleTimeout       30s
-		spark.dynamicAllocation.minExecutors              0
-	EOM
-	if [ -n "${SPARK_EXECUTOR_MEMORY:-}" ]; then
-		if ! [[ "$SPARK_EXECUTOR_MEMORY" =~ ^[0-9]+[kmgKMG]?$ ]]; then
-			echo "error: SPARK_EXECUTOR_MEMORY must be a size like 512m or 1g, got \"$SPARK_EXECUTOR_MEMORY\"." | fail "$EX_USAGE"
-		fi
-		echo "spark.executor.memory            $SPARK_EXECUTOR_MEMORY" >>"$defaults"
+	if [ -n "${SPARK_EXECUTOR_MEMORY:-}" ] && ! [[ "$SPARK_EXECUTOR_MEMORY" =~ ^[0-9]+[kmgKMG]?$ ]]; then
+		echo "error: SPARK_EXECUTOR_MEMORY must be a size like 512m or 1g, got \"$SPARK_EXECUTOR_MEMORY\"." | fail "$EX_USAGE"
 	fi
-	if [ -n "$SPARK_AUTH_SECRET" ]; then
-		cat >>"$defaults" <<-EOM
-			spark.authenticate               true
-			spark.authenticate.secret        $SPARK_AUTH_SECRET
-			spark.network.crypto.enabled     $(is_true "$SPARK_NETWORK_CRYPTO" && echo true || echo false)
+	# Readable by the spark group only (Spark daemons, Shiny's R sessions, the IDE user): it holds the secret.
+	{
+		cat <<-EOM
+			# Written by docker-entrypoint.sh at container start.
+			spark.master                     $SPARK_MASTER_URL
+			spark.driver.host                $ADVERTISE_IP
+			spark.driver.bindAddress         $ADVERTISE_IP
+			# REST submission (port 6066) is unauthenticated (CVE-2018-11770): always off.
+			spark.master.rest.enabled        false
+			spark.worker.cleanup.enabled     true
+			# Dates and times mean the same in R, Python and Spark whatever the machine's zone.
+			spark.sql.session.timeZone       UTC
+			# Files in /data are written by executors (user spark) and committed by drivers (the IDE
+			# user, shiny): both in group spark, so both must leave them group-writable.
+			spark.hadoop.fs.permissions.umask-mode   002
+			# Drivers in the head (the Shiny apps, notebooks, scripts) share the workers: each
+			# takes executors while it has work and gives them back when idle, so an open Shiny app
+			# never leaves a notebook's job waiting for resources. Shuffle tracking stands in for
+			# an external shuffle service.
+			spark.dynamicAllocation.enabled                   true
+			spark.dynamicAllocation.shuffleTracking.enabled   true
+			spark.dynamicAllocation.shuffleTracking.timeout   60s
+			spark.dynamicAllocation.executorIdleTimeout       30s
+			spark.dynamicAllocation.minExecutors              0
 		EOM
-	fi
-	chown spark:spark "$SPARK_HOME/conf/spark-env.sh"
+		if [ -n "${SPARK_EXECUTOR_MEMORY:-}" ]; then
+			echo "spark.executor.memory            $SPARK_EXECUTOR_MEMORY"
+		fi
+		if [ -n "$SPARK_AUTH_SECRET" ]; then
+			echo "spark.authenticate               true"
+			echo "spark.authenticate.secret        $SPARK_AUTH_SECRET"
+			echo "spark.network.crypto.enabled     $(is_true "$SPARK_NETWORK_CRYPTO" && echo true || echo false)"
+		fi
+	} | write_file "$SPARK_HOME/conf/spark-defaults.conf" 0640 root:spark
+}
+
+# prepare_data_dir
+#   /data (the stack's data volume, shared by the head and every worker) is written by Spark's
+#   executors (spark) and drivers (group spark): group spark, setgid, group-writable.
+prepare_data_dir() {
+	[ -d /data ] || return 0
+	chown root:spark /data
+	chmod 2775 /data
 }
 
 # configure_r
-#   R started by Shiny Server or RStudio does not inherit the container's environment; give
+#   R started by Shiny Server, JupyterLab or RStudio does not inherit the container's environment; give
 #   every R session what it needs to open a Spark session against this cluster.
 configure_r() {
 	local site=/etc/R/Renviron.site
 	[ -d /etc/R ] || return 0
-	sed -i '/^# BEGIN spark-rstudio-shiny/,/^# END spark-rstudio-shiny/d' "$site" 2>/dev/null || true
-	cat >>"$site" <<-EOM
-		# BEGIN spark-rstudio-shiny (written by docker-entrypoint.sh)
-		SPARK_HOME=$SPARK_HOME
-		SPARK_MASTER_URL=$SPARK_MASTER_URL
-		JAVA_HOME=$JAVA_HOME
-		RETICULATE_PYTHON=$RETICULATE_PYTHON
-		PYSPARK_PYTHON=/usr/bin/python3
-		PYTHONPATH=$PYTHONPATH
-		# END spark-rstudio-shiny
-	EOM
+	{
+		sed '/^# BEGIN spark-rstudio-shiny/,/^# END spark-rstudio-shiny/d' "$site" 2>/dev/null || true
+		cat <<-EOM
+			# BEGIN spark-rstudio-shiny (written by docker-entrypoint.sh)
+			SPARK_HOME=$SPARK_HOME
+			SPARK_MASTER_URL=$SPARK_MASTER_URL
+			SPARK_MASTER_WEBUI_PORT=$SPARK_MASTER_WEBUI_PORT
+			JAVA_HOME=$JAVA_HOME
+			RETICULATE_PYTHON=$RETICULATE_PYTHON
+			PYSPARK_PYTHON=/usr/bin/python3
+			PYTHONPATH=$PYTHONPATH
+			LANG=C.UTF-8
+			# END spark-rstudio-shiny
+		EOM
+	} | write_file "$site" 0644 root:root
 }
 
 # wait_for_master
@@ -362,13 +450,14 @@ start_master() {
 	local enabled=/etc/srs/supervisor/enabled
 	mkdir -p "$enabled"
 	rm -f "$enabled"/*.conf
-	ln -s ../available/spark-master.conf ../available/shiny-server.conf "$enabled/"
+	ln -s ../available/spark-master.conf ../available/shiny-server.conf ../available/jupyterlab.conf "$enabled/"
 	if rstudio_installed; then
 		ln -s ../available/rstudio-server.conf "$enabled/"
 	else
-		log "RStudio Server is not installed in this image (see the label org.spark-rstudio-shiny.rstudio); skipping it"
+		log "RStudio Server is not installed in this image (see the label org.spark-rstudio-shiny.rstudio); JupyterLab is the IDE"
 	fi
-	log "starting the head: Spark master on $SPARK_MASTER_HOST:$SPARK_MASTER_PORT (UI :$SPARK_MASTER_WEBUI_PORT), Shiny Server :$SHINY_PORT$(rstudio_installed && echo ", RStudio Server :$RSTUDIO_PORT")"
+	export IDE_USER
+	log "starting the head: Spark master on $SPARK_MASTER_HOST:$SPARK_MASTER_PORT (UI :$SPARK_MASTER_WEBUI_PORT), Shiny Server :$SHINY_PORT, JupyterLab :$JUPYTER_PORT$(rstudio_installed && echo ", RStudio Server :$RSTUDIO_PORT")"
 	exec supervisord --nodaemon --configuration /etc/srs/supervisord.conf
 }
 
@@ -396,8 +485,11 @@ _main() {
 	validate_role
 	: "${SPARK_HOME:=/opt/spark}" "${SPARK_MASTER_URL:=spark://master:7077}"
 	: "${SPARK_MASTER_PORT:=7077}" "${SPARK_MASTER_WEBUI_PORT:=8080}" "${SPARK_WORKER_WEBUI_PORT:=8081}"
-	: "${SHINY_PORT:=3838}" "${RSTUDIO_PORT:=8787}" "${SPARK_MASTER_WAIT_SECONDS:=120}"
-	export SPARK_MASTER_PORT SPARK_MASTER_WEBUI_PORT SPARK_WORKER_WEBUI_PORT SHINY_PORT RSTUDIO_PORT
+	: "${SHINY_PORT:=3838}" "${RSTUDIO_PORT:=8787}" "${JUPYTER_PORT:=8888}" "${SPARK_MASTER_WAIT_SECONDS:=120}"
+	export SPARK_MASTER_PORT SPARK_MASTER_WEBUI_PORT SPARK_WORKER_WEBUI_PORT SHINY_PORT RSTUDIO_PORT JUPYTER_PORT
+	for port in SPARK_MASTER_PORT SPARK_MASTER_WEBUI_PORT SPARK_WORKER_WEBUI_PORT RSTUDIO_PORT; do require_port "$port"; done
+	require_address SPARK_LOCAL_IP
+	require_address SPARK_MASTER_HOST
 	if ! [[ "$SPARK_MASTER_WAIT_SECONDS" =~ ^[0-9]+$ ]]; then
 		echo "error: SPARK_MASTER_WAIT_SECONDS must be a whole number of seconds, got \"$SPARK_MASTER_WAIT_SECONDS\"." | fail "$EX_USAGE"
 	fi
@@ -420,10 +512,14 @@ _main() {
 	configure_spark
 	unset SPARK_AUTH_SECRET
 	if [ "$SPARK_ROLE" = master ]; then
-		configure_rstudio_user
+		configure_ide_user
+		configure_jupyterlab
+		unset IDE_PASSWORD_VALUE
+		configure_shiny
 		prepare_shiny_apps
 	fi
 	configure_r
+	prepare_data_dir
 	"start_$SPARK_ROLE"
 }
 

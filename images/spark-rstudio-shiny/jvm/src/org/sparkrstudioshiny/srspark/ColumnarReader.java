@@ -1,0 +1,194 @@
+package org.sparkrstudioshiny.srspark;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.BinaryType;
+import org.apache.spark.sql.types.BooleanType;
+import org.apache.spark.sql.types.ByteType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DateType;
+import org.apache.spark.sql.types.DecimalType;
+import org.apache.spark.sql.types.DoubleType;
+import org.apache.spark.sql.types.FloatType;
+import org.apache.spark.sql.types.IntegerType;
+import org.apache.spark.sql.types.LongType;
+import org.apache.spark.sql.types.MapType;
+import org.apache.spark.sql.types.NullType;
+import org.apache.spark.sql.types.ShortType;
+import org.apache.spark.sql.types.StringType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.types.TimestampNTZType;
+import org.apache.spark.sql.types.TimestampType;
+
+/**
+ * Reads a DataFrame column by column for R (see {@link ColumnChunk} for the layout). Executors
+ * encode their partitions; the driver hands the chunks over, all at once ({@code fetch(-1)}) or
+ * {@code n} rows at a time, one partition's job after another, as DBI's dbFetch asks.
+ *
+ * <p>Types R has no match for become the closest one: decimals and floats doubles, bytes and
+ * shorts integers, 64-bit integers doubles (exact up to 2^53), timestamps without a time zone
+ * instants in the session's time zone, arrays, maps and structs JSON text, binary base64 text, anything else its text.
+ */
+public final class ColumnarReader {
+  private final String[] names;
+  private final String[] codes;
+  private final JavaRDD<ColumnChunk> encoded;
+  private Iterator<ColumnChunk> pending;
+  private ColumnChunk current;
+  private int offset;
+  private long fetched;
+  private boolean completed;
+
+  public ColumnarReader(Dataset<Row> frame) {
+    StructField[] fields = frame.schema().fields();
+    names = new String[fields.length];
+    codes = new String[fields.length];
+    Column[] projection = new Column[fields.length];
+    List<String> positional = new ArrayList<>();
+    for (int c = 0; c < fields.length; c++) {
+      positional.add("c" + c);
+    }
+    // Positional names: a join may leave two columns with the same name.
+    Dataset<Row> renamed = frame.toDF(positional.toArray(new String[0]));
+    for (int c = 0; c < fields.length; c++) {
+      names[c] = fields[c].name();
+      DataType type = fields[c].dataType();
+      String raw = "c" + c;
+      Column column = functions.col(raw);
+      if (type instanceof DoubleType) {
+        codes[c] = "double";
+      } else if (type instanceof FloatType || type instanceof DecimalType) {
+        codes[c] = "double";
+        column = column.cast("double");
+      } else if (type instanceof LongType) {
+        codes[c] = "long";
+      } else if (type instanceof IntegerType) {
+        codes[c] = "integer";
+      } else if (type instanceof ShortType || type instanceof ByteType) {
+        codes[c] = "integer";
+        column = column.cast("int");
+      } else if (type instanceof BooleanType || type instanceof NullType) {
+        codes[c] = "logical";
+        column = column.cast("boolean");
+      } else if (type instanceof DateType) {
+        codes[c] = "date";
+        column = functions.expr("unix_date(" + raw + ")");
+      } else if (type instanceof TimestampType) {
+        codes[c] = "timestamp";
+        column = functions.expr("unix_micros(" + raw + ")");
+      } else if (type instanceof TimestampNTZType) {
+        codes[c] = "timestamp";
+        // Wall-clock time read in the session's time zone (UTC, as srspark sets it).
+        column = functions.expr("unix_micros(CAST(" + raw + " AS TIMESTAMP))");
+      } else if (type instanceof StringType) {
+        codes[c] = "string";
+      } else if (type instanceof ArrayType || type instanceof MapType || type instanceof StructType) {
+        codes[c] = "string";
+        column = functions.to_json(column);
+      } else if (type instanceof BinaryType) {
+        codes[c] = "string";
+        column = functions.base64(column);
+      } else {
+        codes[c] = "string";
+        column = column.cast("string");
+      }
+      projection[c] = column.as(raw);
+    }
+    String[] codeArray = codes;
+    encoded = renamed.select(projection).javaRDD().mapPartitions(rows -> Collections.singletonList(ColumnChunk.encode(rows, codeArray)).iterator());
+  }
+
+  /** The number of columns. */
+  public int columns() {
+    return names.length;
+  }
+
+  /** The column names, each ended by a NUL byte (R: readBin(x, "character", n)). */
+  public byte[] names() {
+    return nulTerminated(names);
+  }
+
+  /** The column codes, each ended by a NUL byte. */
+  public byte[] codes() {
+    return nulTerminated(codes);
+  }
+
+  /** Rows handed over so far. */
+  public long rowsFetched() {
+    return fetched;
+  }
+
+  /** True when every row has been handed over. */
+  public boolean hasCompleted() {
+    if (completed) {
+      return true;
+    }
+    if (pending != null && (current == null || offset == current.rows())) {
+      completed = !advance();
+    }
+    return completed;
+  }
+
+  /** The next {@code n} rows, or all the rows left when {@code n} is negative. */
+  public ColumnChunk fetch(int n) {
+    if (n < 0 && pending == null && !completed) {
+      // Everything at once: one job over every partition, in parallel.
+      ColumnChunk all = ColumnChunk.concat(codes, encoded.collect());
+      completed = true;
+      fetched += all.rows();
+      return all;
+    }
+    if (pending == null && !completed) {
+      pending = encoded.toLocalIterator();
+    }
+    List<ColumnChunk> parts = new ArrayList<>();
+    int wanted = n < 0 ? Integer.MAX_VALUE : n;
+    int taken = 0;
+    while (taken < wanted && !completed) {
+      if (current == null || offset == current.rows()) {
+        if (!advance()) {
+          completed = true;
+          break;
+        }
+        continue;
+      }
+      int take = Math.min(wanted - taken, current.rows() - offset);
+      parts.add(current.slice(offset, offset + take));
+      offset += take;
+      taken += take;
+    }
+    ColumnChunk chunk = ColumnChunk.concat(codes, parts);
+    fetched += chunk.rows();
+    return chunk;
+  }
+
+  private boolean advance() {
+    if (pending == null || !pending.hasNext()) {
+      return false;
+    }
+    current = pending.next();
+    offset = 0;
+    return true;
+  }
+
+  private static byte[] nulTerminated(String[] values) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (String value : values) {
+      byte[] bytes = value.replace('\0', '\uFFFD').getBytes(StandardCharsets.UTF_8);
+      out.write(bytes, 0, bytes.length);
+      out.write(0);
+    }
+    return out.toByteArray();
+  }
+}

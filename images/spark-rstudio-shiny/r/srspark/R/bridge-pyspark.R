@@ -1,0 +1,35 @@
+# The PySpark bridge: the JVM reached through reticulate and py4j, for images built from the
+# PyPI artifact (no SparkR). Everything above the bridge talks to Spark's JVM classes directly,
+# so the two bridges differ only in how a call crosses into the JVM.
+
+bridge_pyspark <- function() {
+  to_r <- reticulate::py_to_r
+  builtins <- reticulate::import_builtins(convert = FALSE)
+  session_of <- function(handle) handle$`_jsparkSession`
+
+  java_class <- function(handle, name) {
+    node <- handle$`_jvm`
+    for (part in strsplit(name, ".", fixed = TRUE)[[1]]) node <- reticulate::py_get_attr(node, part)
+    node
+  }
+
+  list(
+    name = "pyspark",
+    open = function(app_name, master, conf) {
+      sql <- reticulate::import("pyspark.sql", convert = FALSE)
+      builder <- sql$SparkSession$builder$master(master)$appName(app_name)
+      for (key in names(conf)) builder <- builder$config(key, conf[[key]])
+      builder$getOrCreate()
+    },
+    stop = function(handle) invisible(handle$stop()),
+    alive = function(handle) !isTRUE(to_r(handle$sparkContext$`_jsc`$sc()$isStopped())),
+    jsession = session_of,
+    jnew = function(handle, class, ...) java_class(handle, class)(...),
+    jstatic = function(handle, class, method, ...) reticulate::py_get_attr(java_class(handle, class), method)(...),
+    jcall = function(object, method, ...) reticulate::py_get_attr(object, method)(...),
+    raw_in = function(bytes) reticulate::r_to_py(bytes),
+    raw_out = function(value) as.raw(value),
+    scalar = function(value) to_r(value),
+    strings = function(value) as.character(unlist(to_r(builtins$list(value))))
+  )
+}

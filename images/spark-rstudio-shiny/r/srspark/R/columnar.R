@@ -1,0 +1,127 @@
+# Data frames in and out of Spark, column by column: each column crosses the bridge as one byte
+# array written with writeBin (and read with readBin), never row by row and never as text. The
+# JVM side is org.sparkrstudioshiny.srspark.ColumnarWriter / ColumnarReader (jvm/ in the image
+# sources), which both bridges reach the same way.
+
+# Rows per partition when a frame is copied in: enough for Spark to spread the rows over the
+# workers, few enough that each task stays small.
+ROWS_PER_PARTITION <- 50000L
+
+little <- function(x, size) writeBin(x, raw(), size = size, endian = "little")
+
+missing_mask <- function(missing) if (any(missing)) as.raw(missing) else raw(0)
+
+# One R column as list(code, bytes, mask). Factors go as their labels; POSIXct as seconds (UTC);
+# Dates as whole days.
+encode_column <- function(x, name) {
+  if (is.factor(x)) x <- as.character(x)
+  if (inherits(x, "POSIXct")) {
+    return(list(code = "timestamp", bytes = little(as.double(x), 8L), mask = missing_mask(is.na(x))))
+  }
+  if (inherits(x, "Date")) {
+    days <- as.integer(floor(unclass(x)))
+    return(list(code = "date", bytes = little(ifelse(is.na(days), 0L, days), 4L), mask = missing_mask(is.na(days))))
+  }
+  if (is.logical(x)) {
+    return(list(code = "logical", bytes = as.raw(ifelse(is.na(x), 0L, as.integer(x))), mask = missing_mask(is.na(x))))
+  }
+  if (is.integer(x) && is.null(attr(x, "class"))) {
+    return(list(code = "integer", bytes = little(x, 4L), mask = missing_mask(is.na(x))))
+  }
+  if (is.double(x) && is.null(attr(x, "class"))) {
+    # NaN stays NaN in Spark; only NA becomes null.
+    return(list(code = "double", bytes = little(x, 8L), mask = missing_mask(is.na(x) & !is.nan(x))))
+  }
+  if (is.character(x)) {
+    text <- enc2utf8(x)
+    missing <- is.na(text)
+    text[missing] <- ""
+    return(list(code = "string", bytes = writeBin(text, raw()), mask = missing_mask(missing)))
+  }
+  stop("column ", name, " is of class ", paste(class(x), collapse = "/"), ", which Spark cannot take; ",
+    "use numbers, integers, text, factors, logicals, Dates or POSIXct", call. = FALSE)
+}
+
+decode_column <- function(code, bytes, mask, rows) {
+  value <- switch(code,
+    double = ,
+    long = readBin(bytes, "double", rows, size = 8L, endian = "little"),
+    integer = readBin(bytes, "integer", rows, size = 4L, endian = "little"),
+    logical = as.logical(as.integer(bytes)),
+    string = {
+      text <- readBin(bytes, "character", rows)
+      Encoding(text) <- "UTF-8"
+      text
+    },
+    date = structure(as.double(readBin(bytes, "integer", rows, size = 4L, endian = "little")), class = "Date"),
+    timestamp = structure(readBin(bytes, "double", rows, size = 8L, endian = "little"), class = c("POSIXct", "POSIXt"), tzone = "UTC"),
+    stop("unknown column code from Spark: ", code, call. = FALSE)
+  )
+  if (length(value) != rows) value <- value[seq_len(rows)]
+  if (length(mask) > 0L) value[mask != as.raw(0L)] <- NA
+  value
+}
+
+SPARK_TYPE <- "^[A-Za-z]+( *\\( *[0-9]+( *, *[0-9]+)? *\\))?$"
+
+# A JVM DataFrame holding `frame`, in partitions of about ROWS_PER_PARTITION rows; `types`
+# (named Spark SQL types, e.g. c(id = "BIGINT")) casts those columns.
+frame_to_spark <- function(frame, types = NULL) {
+  s <- spark()
+  b <- s$bridge
+  names <- names(frame)
+  if (is.null(names) || anyNA(names) || any(names == "") || anyDuplicated(names) > 0L) {
+    stop("every column needs a name, and a name only once; got ", paste(deparse(names), collapse = ""), call. = FALSE)
+  }
+  if (!is.null(types)) {
+    if (is.null(names(types)) || !all(names(types) %in% names)) {
+      stop("field.types must be named after columns of the data, got ", paste(deparse(names(types)), collapse = ""), call. = FALSE)
+    }
+    bad <- types[!grepl(SPARK_TYPE, types)]
+    if (length(bad) > 0L) stop("not a Spark SQL type: ", paste(bad, collapse = ", "), call. = FALSE)
+  }
+  writer <- b$jnew(s$handle, "org.sparkrstudioshiny.srspark.ColumnarWriter", s$session)
+  for (name in names) {
+    column <- encode_column(frame[[name]], name)
+    cast <- if (name %in% names(types)) types[[name]] else ""
+    b$jcall(writer, "addColumn", enc2utf8(name), column$code, b$raw_in(column$bytes), b$raw_in(column$mask), cast)
+  }
+  rows <- nrow(frame)
+  partitions <- if (rows <= ROWS_PER_PARTITION) 1L else cluster_partitions(ceiling(rows / ROWS_PER_PARTITION))
+  tryCatch(b$jcall(writer, "build", as.integer(rows), partitions), error = function(e) stop(spark_error_message(e), call. = FALSE))
+}
+
+# A reader over a JVM DataFrame: its column names and codes, and fetch(n) giving data frames.
+spark_reader <- function(jdf) {
+  s <- spark()
+  b <- s$bridge
+  reader <- tryCatch(
+    b$jnew(s$handle, "org.sparkrstudioshiny.srspark.ColumnarReader", jdf),
+    error = function(e) stop(spark_error_message(e), call. = FALSE)
+  )
+  columns <- b$scalar(b$jcall(reader, "columns"))
+  names <- readBin(b$raw_out(b$jcall(reader, "names")), "character", columns)
+  Encoding(names) <- "UTF-8"
+  codes <- readBin(b$raw_out(b$jcall(reader, "codes")), "character", columns)
+  list(
+    names = names,
+    codes = codes,
+    fetch = function(n = -1L) {
+      chunk <- tryCatch(b$jcall(reader, "fetch", as.integer(n)), error = function(e) stop(spark_error_message(e), call. = FALSE))
+      rows <- b$scalar(b$jcall(chunk, "rows"))
+      out <- lapply(seq_along(codes), function(i) {
+        decode_column(codes[[i]], b$raw_out(b$jcall(chunk, "data", i - 1L)), b$raw_out(b$jcall(chunk, "nulls", i - 1L)), rows)
+      })
+      names(out) <- names
+      structure(out, class = "data.frame", row.names = .set_row_names(rows))
+    },
+    completed = function() isTRUE(b$scalar(b$jcall(reader, "hasCompleted"))),
+    fetched = function() b$scalar(b$jcall(reader, "rowsFetched"))
+  )
+}
+
+# The names and codes of a query's columns, without running it.
+query_schema <- function(query) {
+  reader <- spark_reader(spark_sql(query))
+  stats::setNames(reader$codes, reader$names)
+}

@@ -1,0 +1,46 @@
+# The demo's synthetic dataset: generated inside Spark, deterministic by seed, and reproducible
+# exactly in plain R (srs_reference_synthetic) for checks.
+
+check_whole <- function(value, what, from, to) {
+  if (!is.numeric(value) || length(value) != 1L || is.na(value) || value < from || value > to || value != round(value)) {
+    stop(what, " must be a whole number from ", format(from, scientific = FALSE), " to ", format(to, scientific = FALSE), ", got ", paste(deparse(value), collapse = ""), call. = FALSE)
+  }
+  value
+}
+
+#' A synthetic dataset generated inside Spark as the temporary view `name`, returned as a lazy
+#' table: columns id, x in [0, 1), segment (A, B, ...), grp (0-based segment number) and
+#' y = 1.5 + 2 x + 0.25 grp + noise, noise in [-0.5, 0.5). Pure integer arithmetic on the row id,
+#' so srs_reference_synthetic() reproduces it exactly in plain R. Its partitions are a multiple
+#' of the cluster's cores.
+srs_synthetic <- function(con, rows, seed = 42L, groups = 8L, name = "synthetic") {
+  check_connection(con)
+  check_whole(rows, "rows", 1, 1e9)
+  check_whole(seed, "seed", 0, 1e6)
+  check_whole(groups, "groups", 1, 26)
+  name <- table_name(name)
+  partitions <- cluster_partitions(max(1L, as.integer(ceiling(rows / 2e6))))
+  query <- sprintf(
+    paste(
+      "SELECT id, x, char(65 + grp) AS segment, grp, 1.5D + 2.0D * x + 0.25D * grp + noise AS y FROM (",
+      "SELECT id,",
+      # BIGINT literals (L): seed * 32452843 overflows INT for seeds above 66, and ANSI mode fails then.
+      "CAST((id * 7919L + %1$.0fL * 104729L) %% 10007L AS DOUBLE) / 10007.0D AS x,",
+      "CAST((id * 31L + %1$.0fL * 17L) %% %2$dL AS INT) AS grp,",
+      "CAST((id * 15485863L + %1$.0fL * 32452843L) %% 1000L AS DOUBLE) / 1000.0D - 0.5D AS noise",
+      "FROM range(0, %3$.0f, 1, %4$d))"
+    ),
+    seed, as.integer(groups), rows, partitions
+  )
+  dbExecute(con, sprintf("CREATE OR REPLACE TEMPORARY VIEW %s AS %s", quote_identifier(name), query))
+  dplyr::tbl(con, name)
+}
+
+#' The same dataset as srs_synthetic(), computed in plain R (for checks on small sizes).
+srs_reference_synthetic <- function(rows, seed = 42L, groups = 8L) {
+  id <- as.numeric(seq_len(rows) - 1)
+  x <- ((id * 7919 + seed * 104729) %% 10007) / 10007
+  grp <- as.integer((id * 31 + seed * 17) %% groups)
+  noise <- ((id * 15485863 + seed * 32452843) %% 1000) / 1000 - 0.5
+  data.frame(id = id, x = x, segment = LETTERS[grp + 1L], grp = grp, y = 1.5 + 2 * x + 0.25 * grp + noise, stringsAsFactors = FALSE)
+}

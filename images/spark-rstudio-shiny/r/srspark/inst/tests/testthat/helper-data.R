@@ -1,0 +1,50 @@
+# Shared by the tests: one connection, unique view names, and local frames to compare with.
+
+con <- srs_connect()
+
+# Names never come from R's random numbers: a test's set.seed() would repeat them across runs.
+unique_name <- local({
+  count <- 0L
+  stamp <- format(Sys.time(), "%H%M%OS3")
+  function(prefix) {
+    count <<- count + 1L
+    paste0(prefix, "_", Sys.getpid(), "_", gsub("[^0-9]", "", stamp), "_", count)
+  }
+})
+
+# Rows in a stable order, row names dropped: SQL gives no order unless asked.
+sorted <- function(frame, by = names(frame)) {
+  frame <- as.data.frame(frame)
+  out <- frame[do.call(order, unname(as.list(frame[by]))), , drop = FALSE]
+  rownames(out) <- NULL
+  out
+}
+
+# Factors come back from Spark as their labels.
+unfactor <- function(frame) {
+  frame[] <- lapply(frame, function(column) if (is.factor(column)) as.character(column) else column)
+  frame
+}
+
+# Every type the columnar transfer knows, with a missing value in each column.
+all_types <- function() {
+  data.frame(
+    key = 1:6,
+    number = c(1.5, -2.25, NA, 1e300, .Machine$double.eps, pi),
+    whole = c(1L, NA, -3L, .Machine$integer.max, -.Machine$integer.max, 0L),
+    text = c("a", "é ü 中文", NA, "quote ' and \" and \\ backslash", "", "line\nbreak"),
+    factor = factor(c("b", "a", NA, "c", "a", "b")),
+    flag = c(TRUE, FALSE, NA, TRUE, TRUE, FALSE),
+    day = as.Date(c("2024-02-29", "1970-01-01", NA, "1900-03-01", "2100-12-31", "1969-12-31")),
+    moment = as.POSIXct(c(1.7e9, 0, NA, -86400.5, 4102444800, 1.25), origin = "1970-01-01", tz = "UTC"),
+    stringsAsFactors = FALSE
+  )
+}
+
+# Built-in datasets: one with NAs, one with factors, one with dates.
+airquality_dated <- function() {
+  data <- datasets::airquality
+  data$date <- as.Date(sprintf("1973-%02d-%02d", data$Month, data$Day))
+  data$key <- seq_len(nrow(data))
+  data
+}

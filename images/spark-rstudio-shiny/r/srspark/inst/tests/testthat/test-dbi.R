@@ -1,0 +1,89 @@
+test_that("dbGetQuery returns R's types: integers, doubles, text, logicals, dates and times, with NA", {
+  got <- dbGetQuery(con, paste(
+    "SELECT CAST(1 AS INT) AS i, 2.5D AS d, 'x' AS s, true AS b, DATE'2024-02-29' AS day,",
+    "TIMESTAMP'2024-02-29 12:30:45.5' AS t, CAST(NULL AS INT) AS ni, CAST(NULL AS STRING) AS ns,",
+    "CAST(3 AS BIGINT) AS big, CAST(1.25 AS DECIMAL(10, 2)) AS dec, array(1, 2) AS arr"
+  ))
+  expect_identical(got$i, 1L)
+  expect_identical(got$d, 2.5)
+  expect_identical(got$s, "x")
+  expect_identical(got$b, TRUE)
+  expect_identical(got$day, as.Date("2024-02-29"))
+  expect_identical(got$t, as.POSIXct("2024-02-29 12:30:45.5", tz = "UTC"))
+  expect_identical(got$ni, NA_integer_)
+  expect_identical(got$ns, NA_character_)
+  # 64-bit integers and decimals arrive as doubles (exact up to 2^53); arrays as JSON text.
+  expect_identical(got$big, 3)
+  expect_identical(got$dec, 1.25)
+  expect_identical(got$arr, "[1,2]")
+})
+
+test_that("dbSendQuery and dbFetch hand rows over n at a time, then say they are done", {
+  res <- dbSendQuery(con, "SELECT id FROM range(0, 2500, 1, 3) ORDER BY id")
+  expect_identical(dbGetStatement(res), "SELECT id FROM range(0, 2500, 1, 3) ORDER BY id")
+  expect_identical(dbColumnInfo(res)$name, "id")
+  first <- dbFetch(res, n = 1000)
+  expect_identical(first$id, as.numeric(0:999))
+  expect_false(dbHasCompleted(res))
+  rest <- dbFetch(res, n = -1)
+  expect_identical(rest$id, as.numeric(1000:2499))
+  expect_true(dbHasCompleted(res))
+  expect_identical(dbGetRowCount(res), 2500)
+  expect_identical(nrow(dbFetch(res)), 0L)
+  dbClearResult(res)
+  expect_false(dbIsValid(res))
+  expect_error(dbFetch(res), "cleared")
+})
+
+test_that("dbWriteTable, dbReadTable, dbListTables, dbExistsTable, dbListFields and dbRemoveTable work on temporary views", {
+  name <- unique_name("t_dbi")
+  frame <- all_types()
+  expect_false(dbExistsTable(con, name))
+  dbWriteTable(con, name, frame)
+  expect_true(dbExistsTable(con, name))
+  expect_true(name %in% dbListTables(con))
+  expect_identical(dbListFields(con, name), names(frame))
+  expect_identical(sorted(dbReadTable(con, name), "key"), unfactor(frame))
+
+  expect_error(dbWriteTable(con, name, frame), "exists; use overwrite = TRUE")
+  dbWriteTable(con, name, frame[1:2, ], overwrite = TRUE)
+  expect_identical(nrow(dbReadTable(con, name)), 2L)
+  dbWriteTable(con, name, frame[3:6, ], append = TRUE)
+  expect_identical(sorted(dbReadTable(con, name), "key"), unfactor(frame))
+  expect_error(dbWriteTable(con, name, data.frame(other = 1), append = TRUE), "append needs the columns")
+  expect_error(dbWriteTable(con, name, frame, overwrite = TRUE, append = TRUE), "cannot both be TRUE")
+  expect_error(dbWriteTable(con, name, frame, temporary = FALSE, overwrite = TRUE), "temporary views only")
+
+  dbRemoveTable(con, name)
+  expect_false(dbExistsTable(con, name))
+  expect_error(dbRemoveTable(con, name), "no table named")
+  expect_silent(dbRemoveTable(con, name, fail_if_missing = FALSE))
+})
+
+test_that("field.types casts columns, and bad names and types are refused before anything runs", {
+  name <- unique_name("t_types")
+  dbWriteTable(con, name, data.frame(id = c(1, 2), v = c("1", "2")), field.types = c(id = "BIGINT", v = "INT"))
+  expect_identical(dbGetQuery(con, sprintf("SELECT typeof(id) AS a, typeof(v) AS b FROM %s LIMIT 1", name)), data.frame(a = "bigint", b = "int"))
+  expect_error(dbWriteTable(con, name, data.frame(id = 1), overwrite = TRUE, field.types = c(id = "INT; DROP")), "not a Spark SQL type")
+  expect_error(dbWriteTable(con, "bad name", data.frame(id = 1)), "a table name must be")
+  expect_error(dbWriteTable(con, name, data.frame(l = I(list(1, 2))), overwrite = TRUE), "column l is of class AsIs, which Spark cannot take")
+})
+
+test_that("identifiers and strings are quoted so that any text round-trips", {
+  tricky <- c("it's", "back\\slash", "quote \" and `tick`", "é", "new\nline")
+  literals <- paste(dbQuoteString(con, tricky), "AS", dbQuoteIdentifier(con, paste0("col `", seq_along(tricky))), collapse = ", ")
+  got <- dbGetQuery(con, paste("SELECT", literals))
+  expect_identical(unname(unlist(got[1, ])), tricky)
+  expect_identical(names(got), paste0("col `", seq_along(tricky)))
+  expect_identical(as.character(dbQuoteString(con, NA_character_)), "NULL")
+  expect_identical(as.character(dbQuoteIdentifier(con, "a`b")), "`a``b`")
+})
+
+test_that("dbExecute runs statements and Spark's errors come back as one R error", {
+  name <- unique_name("t_exec")
+  expect_identical(dbExecute(con, sprintf("CREATE TEMPORARY VIEW %s AS SELECT 1 AS one", name)), 0L)
+  expect_identical(dbGetQuery(con, paste("SELECT * FROM", name))$one, 1L)
+  expect_error(dbGetQuery(con, "SELECT no_such_column FROM range(1)"), "UNRESOLVED_COLUMN")
+  expect_error(dbExecute(con, "NOT SQL AT ALL"), "PARSE_SYNTAX_ERROR")
+  expect_error(dbBegin(con), "no transactions")
+})

@@ -1,0 +1,100 @@
+# srs_glm() against stats::glm() on the same rows: same names, same order, same numbers.
+library(dplyr, warn.conflicts = FALSE)
+
+expect_same_fit <- function(fit, reference, relative = 1e-6, absolute = 1e-8, deviance = 1e-7) {
+  expected <- stats::coef(reference)
+  expect_identical(names(stats::coef(fit)), names(expected))
+  got <- stats::coef(fit)
+  expect_identical(is.na(got), is.na(expected))
+  keep <- !is.na(expected)
+  expect_true(all(abs(got[keep] - expected[keep]) <= pmax(relative * abs(expected[keep]), absolute)),
+    info = paste(capture.output(print(rbind(spark = got, glm = expected))), collapse = "\n"))
+  se <- summary(reference)$coefficients[, "Std. Error"]
+  expect_true(all(abs(fit$std_errors[names(se)] - se) <= pmax(1e-5 * se, absolute)),
+    info = paste(capture.output(print(rbind(spark = fit$std_errors[names(se)], glm = se))), collapse = "\n"))
+  expect_equal(fit$deviance, stats::deviance(reference), tolerance = deviance)
+  expect_equal(fit$null_deviance, reference$null.deviance, tolerance = 1e-7)
+  expect_identical(fit$df_residual, as.numeric(reference$df.residual))
+}
+
+mtcars_local <- transform(datasets::mtcars, cyl_s = as.character(cyl), gear_s = as.character(gear), manual = am == 1)
+mtcars_remote <- copy_to(con, mtcars_local, unique_name("t_mtcars_glm"))
+
+test_that("gaussian with a factor and an interaction equals glm()", {
+  formula <- mpg ~ wt * cyl_s + hp
+  expect_same_fit(srs_glm(formula, mtcars_remote), stats::glm(formula, data = mtcars_local), relative = 1e-8)
+  tooth <- transform(datasets::ToothGrowth, supp = as.character(supp))
+  expect_same_fit(srs_glm(len ~ supp * dose, copy_to(con, tooth, unique_name("t_tooth"))), stats::glm(len ~ supp * dose, data = tooth), relative = 1e-8)
+})
+
+test_that("gaussian with weights, no intercept, I() and log() equals glm()", {
+  formula <- mpg ~ log(hp) + I(wt^2) + gear_s - 1
+  expect_same_fit(srs_glm(formula, mtcars_remote, weights = "qsec"), stats::glm(formula, data = mtcars_local, weights = qsec))
+})
+
+test_that("a deliberately ill-conditioned polynomial design still matches lm() within 1e-6", {
+  x <- seq(1, 3, length.out = 2000)
+  poly_local <- data.frame(x = x, y = 1 + 2 * x - 3 * x^2 + 0.5 * x^3 + sin(37 * x) / 10)
+  poly_remote <- copy_to(con, poly_local, unique_name("t_poly"))
+  formula <- y ~ x + I(x^2) + I(x^3) + I(x^4)
+  fit <- srs_glm(formula, poly_remote)
+  expect_gt(fit$condition, 1e6)
+  # The residual sum of squares comes from the normal equations too: about 6 digits here.
+  expect_same_fit(fit, stats::glm(formula, data = poly_local), deviance = 1e-5)
+})
+
+test_that("binomial with a factor and a logical response equals glm()", {
+  infert_local <- transform(datasets::infert, education = as.character(education), case = case == 1)
+  infert_remote <- copy_to(con, infert_local, unique_name("t_infert"))
+  formula <- case ~ spontaneous + induced + education + age
+  fit <- srs_glm(formula, infert_remote, family = binomial)
+  expect_same_fit(fit, stats::glm(formula, data = infert_local, family = binomial))
+  expect_true(fit$converged)
+  expect_gt(fit$passes, 2L)
+})
+
+test_that("poisson with two factors and their interaction equals glm()", {
+  breaks_local <- transform(datasets::warpbreaks, wool = as.character(wool), tension = as.character(tension))
+  breaks_remote <- copy_to(con, breaks_local, unique_name("t_breaks"))
+  formula <- breaks ~ wool * tension
+  expect_same_fit(srs_glm(formula, breaks_remote, family = "poisson"), stats::glm(formula, data = breaks_local, family = poisson))
+})
+
+test_that("rows with a missing value are left out, and an aliased column is NA, as in glm()", {
+  air <- airquality_dated()
+  air$twice_wind <- 2 * air$Wind
+  air_remote <- copy_to(con, air, unique_name("t_air_glm"))
+  formula <- Ozone ~ Solar.R + Wind + twice_wind + Temp
+  expect_same_fit(srs_glm(formula, air_remote), stats::glm(formula, data = air))
+})
+
+test_that("a view name works as data, and predict() scores a table like predict.glm()", {
+  name <- unique_name("t_by_name")
+  copy_to(con, mtcars_local, name)
+  fit <- srs_glm(manual ~ hp + wt, name, family = binomial)
+  reference <- stats::glm(manual ~ hp + wt, data = mtcars_local, family = binomial)
+  expect_same_fit(fit, reference)
+  scored <- predict(fit, mtcars_remote, type = "response") |> select(mpg, hp, wt, .fitted) |> collect()
+  expected <- transform(mtcars_local, .fitted = stats::predict(reference, mtcars_local, type = "response"))
+  scored <- sorted(scored, c("hp", "wt", "mpg"))
+  expected <- sorted(expected[c("mpg", "hp", "wt", ".fitted")], c("hp", "wt", "mpg"))
+  expect_equal(scored$.fitted, expected$.fitted, tolerance = 1e-7)
+})
+
+test_that("bad models are refused before anything runs, naming what is wrong", {
+  expect_error(srs_glm(mpg ~ wt + nosuch, mtcars_remote), "unknown column\\(s\\) nosuch in the formula")
+  expect_error(srs_glm("mpg ~ wt; system('id')", mtcars_remote), "bad formula")
+  expect_error(srs_glm(mpg ~ poly(wt, 2), mtcars_remote), "poly\\(wt, 2\\) is not supported")
+  expect_error(srs_glm(mpg ~ wt + offset(hp), mtcars_remote), "not supported")
+  expect_error(srs_glm(cyl_s ~ wt, mtcars_remote), "must be numeric")
+  expect_error(srs_glm(mpg ~ wt, mtcars_remote, family = "gamma"), "family must be one of")
+  expect_error(srs_glm(mpg ~ wt, mtcars_remote, family = binomial), "needs a response from 0 to 1")
+  expect_error(srs_glm(mpg ~ wt, mtcars_remote, weights = "nosuch"), "weights must name a numeric column")
+  expect_error(srs_glm(mpg ~ wt, data.frame(mpg = 1, wt = 2)), "lazy table of a srs_connect")
+})
+
+test_that("the MLlib fallback fits the same model", {
+  fit <- srs_glm(mpg ~ wt + hp + cyl_s, mtcars_remote, method = "mllib")
+  expect_identical(fit$method, "mllib")
+  expect_same_fit(fit, stats::glm(mpg ~ wt + hp + cyl_s, data = mtcars_local), relative = 1e-6)
+})

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# install_jupyterlab.sh WHEELS_DIR LOCK_FILE [PREFIX]
+#   Installs JupyterLab and the Python kernel into a virtual environment at PREFIX (default
+#   /opt/jupyter) from the wheels the host fetched, offline, each checked by pip against the
+#   sha256 in LOCK_FILE. The environment sees Debian's Python packages (NumPy, pandas), and
+#   PySpark through PYTHONPATH. The R kernel comes from Debian's r-cran-irkernel.
+set -Eeuo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+wheels=${1:?usage: install_jupyterlab.sh WHEELS_DIR LOCK_FILE [PREFIX]}
+lock=${2:?usage: install_jupyterlab.sh WHEELS_DIR LOCK_FILE [PREFIX]}
+prefix=${3:-/opt/jupyter}
+
+locked_python=$(sed -n 's/^# Generated .* for CPython \([0-9.]*\) .*/\1/p' "$lock")
+actual_python=$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+if [ -n "$locked_python" ] && [ "$locked_python" != "$actual_python" ]; then
+	die "$lock is for CPython $locked_python and this base has $actual_python; regenerate it with PYTHON_VERSION=$actual_python bash scripts/lock-jupyterlab.sh"
+fi
+apt_install python3-venv
+python3 -m venv --system-site-packages "$prefix"
+"$prefix/bin/pip" install --no-cache-dir --no-index --no-deps --require-hashes --find-links "$wheels" -r "$lock"
+# Not `pip check`: it would judge Debian's own packages too (the environment sees them).
+"$prefix/bin/python" -c 'import jupyterlab, jupyter_server, ipykernel, terminado, argon2'
+"$prefix/bin/jupyter" lab --version
+"$prefix/bin/jupyter" kernelspec list
+apt_cleanup
+rm -rf "$wheels"

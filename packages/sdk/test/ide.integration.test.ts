@@ -1,0 +1,165 @@
+// JupyterLab in the head of a real stack: the login in a real browser, the REST API refusing
+// anonymous callers, R and Python kernels working on the cluster (numbers checked against a
+// computation here, executors on the worker tasks), a Shiny app published from the IDE, and a
+// notebook that survives a redeploy.
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { SparkCluster, waitUntil, type ClusterCredentials } from '../src/index.js';
+import { launchBrowser, type TestBrowser } from './support/browser.js';
+import { ARTIFACTS_DIR, ensureTestImage, uniqueName } from './support/docker-test-kit.js';
+import { JupyterSession, type Kernel } from './support/jupyter-client.js';
+import { aggregate, syntheticRows } from './support/synthetic-reference.js';
+
+describe('JupyterLab in the head of a real stack', () => {
+  const stackName = uniqueName('srs-ide');
+  const base = randomInt(30_000, 35_000);
+  const ports = { sparkUi: base, shiny: base + 1, jupyter: base + 2, rstudio: null };
+  let cluster: SparkCluster;
+  let login: ClusterCredentials['ide'];
+  let browser: TestBrowser;
+  let jupyter: JupyterSession;
+
+  /** The hosts of the ALIVE workers, as the master's /json/ lists them. */
+  const workerHosts = async (): Promise<string[]> => {
+    const status = await cluster.status();
+    return status.spark.reachable ? status.spark.workers.filter((worker) => worker.state === 'ALIVE').map((worker) => worker.host).sort() : [];
+  };
+
+  beforeAll(async () => {
+    cluster = new SparkCluster({ stackName, image: await ensureTestImage(), workers: 2, ports });
+    await cluster.deploy({ timeoutMs: 300_000 });
+    login = (await cluster.credentials()).ide;
+    browser = await launchBrowser();
+    // The server answers a little after the container is healthy.
+    jupyter = await waitUntil(() => JupyterSession.login(login.jupyter as string, login.password), { description: 'JupyterLab to accept the login', timeoutMs: 120_000, intervalMs: 2000 });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
+  });
+
+  it('should give the IDE login from credentials(): user analyst, a random password, JupyterLab published', () => {
+    expect(login).toEqual({ user: 'analyst', password: expect.stringMatching(/^[A-Za-z0-9_-]{20}$/), jupyter: `http://127.0.0.1:${ports.jupyter}`, rstudio: null, rstudioInstalled: false });
+  });
+
+  it('should log in to JupyterLab in a browser with that password, and refuse a wrong one', async () => {
+    const page: Page = await browser.context.newPage();
+    await page.goto(`${login.jupyter}/lab`, { timeout: 60_000 });
+    await page.fill('#password_input', 'not-the-password');
+    await page.click('#login_submit');
+    await page.waitForSelector('text=Invalid credentials', { timeout: 30_000 });
+    await page.fill('#password_input', login.password);
+    await page.click('#login_submit');
+    await page.waitForSelector('#jp-main-dock-panel', { timeout: 120_000 });
+    await page.waitForSelector('.jp-Launcher', { timeout: 120_000 });
+    await mkdir(join(ARTIFACTS_DIR, 'screenshots'), { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'screenshots', 'jupyterlab.png') });
+    await page.close();
+  });
+
+  it('should refuse the REST API to a caller without a session, and a write without the XSRF token', async () => {
+    const anonymous = await fetch(`${login.jupyter}/api/contents`, { signal: AbortSignal.timeout(10_000) });
+    expect([401, 403]).toContain(anonymous.status);
+    const noXsrf = await fetch(`${login.jupyter}/api/contents/forged.txt`, {
+      method: 'PUT',
+      headers: { cookie: jupyter.cookieHeader, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'file', format: 'text', content: 'forged' }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(noXsrf.status).toBe(403);
+  });
+
+  it('should run srs_connect() and dplyr in an R kernel, on executors on the worker tasks, with the right numbers', async () => {
+    const kernel: Kernel = await jupyter.startKernel('ir');
+    try {
+      const run = await kernel.execute(
+        [
+          'library(srspark); library(dplyr, warn.conflicts = FALSE)',
+          'con <- srs_connect()',
+          'by_segment <- srs_synthetic(con, 50000, seed = 5) |> group_by(segment) |> summarise(n = n(), mean_x = mean(x, na.rm = TRUE), mean_y = mean(y, na.rm = TRUE)) |> arrange(segment) |> collect()',
+          'info <- srs_cluster_info()',
+          'cat(jsonlite::toJSON(list(rows = by_segment, hosts = info$executor_hosts, driver = info$driver_host), digits = I(17), auto_unbox = TRUE))',
+        ].join('\n'),
+      );
+      expect(run.error).toBeUndefined();
+      const answer = JSON.parse(run.stdout) as { rows: { segment: string; n: number; mean_x: number; mean_y: number }[]; hosts: string[] | string; driver: string };
+      const expected = aggregate(syntheticRows(50_000, 5), 'segment', 0);
+      expect(answer.rows.map((row) => [row.segment, row.n])).toEqual(expected.map((row) => [row.group, row.n]));
+      for (const [i, row] of answer.rows.entries()) {
+        expect(Math.abs(row.mean_x - (expected[i]?.meanX as number))).toBeLessThan(1e-12);
+        expect(Math.abs(row.mean_y - (expected[i]?.meanY as number))).toBeLessThan(1e-12);
+      }
+      const hosts = ([] as string[]).concat(answer.hosts);
+      expect(hosts.length).toBeGreaterThanOrEqual(1);
+      const workers = await workerHosts();
+      for (const host of hosts) expect(workers).toContain(host);
+      expect(workers).not.toContain(answer.driver);
+    } finally {
+      await kernel.close();
+    }
+  });
+
+  it('should run PySpark in a Python kernel with the image defaults, on executors on the worker tasks, exactly', async () => {
+    const kernel = await jupyter.startKernel('python3');
+    try {
+      const run = await kernel.execute(
+        [
+          'from pyspark.sql import SparkSession',
+          'spark = SparkSession.builder.appName("notebook-test").getOrCreate()',
+          'total = spark.range(0, 1000000, numPartitions=4).selectExpr("sum(id * id) AS s").first()["s"]',
+          'driver = spark.sparkContext.getConf().get("spark.driver.host")',
+          'hosts = sorted({e.host() for e in spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()} - {driver})',
+          'print(f"RESULT {total} {\',\'.join(hosts)}")',
+        ].join('\n'),
+      );
+      expect(run.error).toBeUndefined();
+      const match = /RESULT (\d+) (\S+)/.exec(run.stdout);
+      // The sum of the squares 0..999999, computed here exactly.
+      let expected = 0n;
+      for (let i = 0n; i < 1_000_000n; i += 1n) expected += i * i;
+      expect(BigInt(match?.[1] ?? '0')).toBe(expected);
+      const workers = await workerHosts();
+      for (const host of (match?.[2] ?? '').split(',')) expect(workers).toContain(host);
+    } finally {
+      await kernel.close();
+    }
+  });
+
+  it('should serve a Shiny app the IDE user writes into /srv/shiny-server from a notebook', async () => {
+    const name = `ide-app-${randomBytes(3).toString('hex')}`;
+    const kernel = await jupyter.startKernel('ir');
+    try {
+      const run = await kernel.execute(
+        [
+          `dir.create("/srv/shiny-server/${name}")`,
+          `writeLines(c("library(shiny)", "shinyApp(fluidPage(h1('Published from JupyterLab ${name}')), function(input, output) {})"), "/srv/shiny-server/${name}/app.R")`,
+          'cat(Sys.info()[["user"]])',
+        ].join('\n'),
+      );
+      expect(run.error).toBeUndefined();
+      expect(run.stdout).toBe('analyst');
+    } finally {
+      await kernel.close();
+    }
+    const page = await browser.context.newPage();
+    await page.goto(`http://127.0.0.1:${ports.shiny}/${name}/`, { timeout: 60_000 });
+    await page.waitForSelector(`h1:has-text("Published from JupyterLab ${name}")`, { timeout: 120_000 });
+    await page.close();
+  });
+
+  it('should keep a notebook saved in JupyterLab across a redeploy', async () => {
+    const notebook = {
+      type: 'notebook',
+      content: { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: 'markdown', id: 'kept', metadata: {}, source: `kept ${stackName}` }] },
+    };
+    await jupyter.api('PUT', '/api/contents/kept.ipynb', notebook);
+    await cluster.remove({ timeoutMs: 120_000 });
+    await cluster.deploy({ timeoutMs: 300_000 });
+    const again = await waitUntil(() => JupyterSession.login(login.jupyter as string, login.password), { description: 'JupyterLab after the redeploy', timeoutMs: 120_000, intervalMs: 2000 });
+    const saved = await again.api<{ content: { cells: { source: string }[] } }>('GET', '/api/contents/kept.ipynb?content=1');
+    expect(saved.content.cells[0]?.source).toBe(`kept ${stackName}`);
+  });
+});
