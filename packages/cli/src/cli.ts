@@ -58,9 +58,12 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .description('install/start what is missing, build the image, deploy, wait until the workers are ALIVE (a stack that runs keeps its options unless flags change them)')
     .option('-w, --workers <n>', 'number of Spark workers', wholeNumber)
     .option('--image <tag>', 'image to deploy (built when it is the default one)')
+    .option('--distribute-to <engines>', 'copy the image to the engines of the other nodes first (comma-separated, e.g. ssh://me@node2,ssh://me@node3)', (value: string) => value.split(',').map((engine) => engine.trim()).filter(Boolean))
     .addOption(timeout());
   for (const flag of sdkOptionFlags()) upCommand.addOption(flag);
-  upCommand.action(async (options: Omit<ClusterFlags, 'stack'> & { timeout: number }) => {
+  upCommand.action(async (options: Omit<ClusterFlags, 'stack'> & { timeout: number; distributeTo?: string[] }) => {
+    // --no-demo makes commander default demo to true: only a flag given changes a deployed stack.
+    if (upCommand.getOptionValueSource('demo') === 'default') delete options.demo;
     await up({ ...globals(), ...options }, reporter);
   });
   program

@@ -4,7 +4,7 @@
 // session warm), median of 3:
 //   - copy_to() of 10^6 rows x 10 mixed columns, and collect() of the same, next to the plain
 //     PySpark path a reticulate user would write (spark$createDataFrame(r_to_py(df)) and
-//     df$toPandas()), as ratios.
+//     df$toPandas(); one run each, it takes minutes), as ratios.
 import { execa } from 'execa';
 import { DEFAULT_IMAGE_TAG, SparkCluster } from '../src/index.js';
 
@@ -32,9 +32,10 @@ copy_to(con, frame[1:1000, ], "warm", overwrite = TRUE); invisible(collect(tbl(c
 copy_in <- replicate(3, timed({ copy_to(con, frame, "bench", overwrite = TRUE); stopifnot(count_rows("bench") == rows) }))
 collect_out <- replicate(3, timed({ back <- collect(tbl(con, "bench")); stopifnot(nrow(back) == rows) }))
 # The plain path: reticulate converts the frame to pandas, PySpark makes rows of it; toPandas() back.
+# It takes minutes at this size: one run each.
 spark <- srs_session()
-plain_in <- replicate(3, timed({ pdf <- reticulate::r_to_py(frame); sdf <- spark$createDataFrame(pdf); sdf$createOrReplaceTempView("plain"); stopifnot(count_rows("plain") == rows) }))
-plain_out <- replicate(3, timed({ back <- reticulate::py_to_r(spark$table("plain")$toPandas()); stopifnot(nrow(back) == rows) }))
+plain_in <- replicate(1, timed({ pdf <- reticulate::r_to_py(frame); sdf <- spark$createDataFrame(pdf); sdf$createOrReplaceTempView("plain"); stopifnot(count_rows("plain") == rows) }))
+plain_out <- replicate(1, timed({ back <- reticulate::py_to_r(spark$table("plain")$toPandas()); stopifnot(nrow(back) == rows) }))
 cat(jsonlite::toJSON(list(
   rows = rows, columns = ncol(frame),
   copyTo = list(seconds = median_of(copy_in), rowsPerSecond = round(rows / median_of(copy_in)), runs = copy_in),

@@ -19,6 +19,8 @@ export {
 } from './image/build-image.js';
 export type { BuildImageOptions, BuildImageResult } from './image/build-image.js';
 export { ensureBaseImage } from './image/base-image.js';
+export { distributeImage } from './image/distribute-image.js';
+export type { DistributeImageOptions, DistributedImage } from './image/distribute-image.js';
 export type { BaseImageOrigin, EnsureBaseImageOptions } from './image/base-image.js';
 export { fetchSparkArtifact } from './image/fetch-spark-artifact.js';
 export type { FetchSparkArtifactOptions, SparkArtifact } from './image/fetch-spark-artifact.js';
@@ -31,7 +33,7 @@ export type { Checksum, ChecksumAlgorithm } from './image/checksum.js';
 export type { ImageProgressEvent, ImageProgressListener } from './image/image-progress.js';
 
 export { SparkCluster } from './cluster/spark-cluster.js';
-export type { ClusterCredentials, ClusterStatus, ClusterUrls, LogsOptions, ServiceStatus, SparkView, TaskStatus, WaitOptions } from './cluster/spark-cluster.js';
+export type { ClusterCredentials, ClusterStatus, ClusterUrls, LogsOptions, NodeStatus, Readiness, ReadinessState, ServiceStatus, SparkView, TaskStatus, WaitOptions } from './cluster/spark-cluster.js';
 export { clusterConfigSchema, memoryBytes } from './config/cluster-config.js';
 export { CONFIG_LABEL } from './cluster/deployed-config.js';
 export { ensureStackSecrets, removeStackSecrets, stackSecretNames, STACK_SECRET_LABEL } from './secrets/stack-secrets.js';

@@ -144,6 +144,26 @@ describe('the image as master and workers on a plain Docker network', () => {
     expect(anonymous).toBe(403);
   });
 
+  it('should let the IDE user publish Shiny apps and the shiny user only read them', async () => {
+    await docker.run(['exec', '--user', 'analyst', master, 'sh', '-c', 'mkdir /srv/shiny-server/mine && echo ok > /srv/shiny-server/mine/app.R']);
+    for (const target of ['/srv/shiny-server/evil', '/srv/shiny-server/mine/app.R', '/srv/shiny-server/spark-demo/app.R']) {
+      const attempt = await docker.run(['exec', '--user', 'shiny', master, 'sh', '-c', `echo x >> ${target} || mkdir ${target}`]).then(
+        () => 'written',
+        () => 'refused',
+      );
+      expect([target, attempt]).toEqual([target, 'refused']);
+    }
+    expect((await docker.run(['exec', '--user', 'shiny', master, 'cat', '/srv/shiny-server/mine/app.R'])).stdout).toBe('ok');
+    expect((await docker.run(['exec', master, 'id', '-nG', 'shiny'])).stdout.split(' ')).not.toContain('shiny-authors');
+  });
+
+  it('should keep Spark\'s configuration root\'s, so the spark user cannot change what other users\' spark-submit reads', async () => {
+    const { stdout } = await docker.run(['exec', master, 'stat', '-c', '%n %a %U:%G', '/opt/spark/conf', '/opt/spark/conf/spark-env.sh']);
+    expect(stdout.split('\n')).toEqual(['/opt/spark/conf 755 root:root', '/opt/spark/conf/spark-env.sh 644 root:root']);
+    const attempt = await docker.run(['exec', '--user', 'spark', master, 'sh', '-c', 'echo "export X=1" >> /opt/spark/conf/spark-env.sh']).then(() => 'written', () => 'refused');
+    expect(attempt).toBe('refused');
+  });
+
   it('should keep the Spark secret readable by the spark group only, and out of the logs and the environment', async () => {
     expect((await docker.run(['exec', master, 'stat', '-c', '%a %U:%G', '/opt/spark/conf/spark-defaults.conf'])).stdout).toBe('640 root:spark');
     expect((await docker.run(['exec', master, 'id', '-nG', 'shiny'])).stdout.split(' ')).toContain('spark');

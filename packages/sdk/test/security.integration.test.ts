@@ -152,3 +152,20 @@ describe('a stack with the default security settings', () => {
     expect((await cluster.credentials()).ide.password).toBe(idePassword);
   });
 });
+
+describe('two deploys of one stack at once', () => {
+  const stackName = uniqueName('srs-twice');
+  afterAll(async () => {
+    await new SparkCluster({ stackName }).remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
+  });
+
+  it('should both succeed, with one secret of each kind', async () => {
+    const image = await ensureTestImage();
+    const port = randomInt(45_000, 46_000);
+    const make = (): SparkCluster => new SparkCluster({ stackName, image, workers: 1, worker: { memory: '1g' }, ports: { sparkUi: port, shiny: null, jupyter: null, rstudio: null } });
+    const results = await Promise.allSettled([make().deploy({ timeoutMs: 300_000 }), make().deploy({ timeoutMs: 300_000 })]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled']);
+    const names = (await docker.run(['secret', 'ls', '--filter', `label=org.spark-rstudio-shiny.stack=${stackName}`, '--format', '{{.Name}}'])).stdout.split('\n').sort();
+    expect(names).toEqual([`${stackName}_ide_password`, `${stackName}_spark_auth_secret`]);
+  });
+});

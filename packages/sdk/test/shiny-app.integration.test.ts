@@ -194,6 +194,39 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     await expectRLayerTestsToPass(stackName, 'pyspark');
   });
 
+  it('should refuse a size the page does not offer, sent by a crafted client, and compute at most once a second', async () => {
+    // What a crafted websocket message does: set the input to anything.
+    await page.evaluate(() => (globalThis as unknown as { Shiny: { setInputValue: (name: string, value: unknown) => void } }).Shiny.setInputValue('rows', '1000000000'));
+    await page.waitForSelector('#problem:has-text("rows must be one of 100,000, 1,000,000, 10,000,000, 100,000,000")', { timeout: 60_000 });
+    await page.evaluate(() => (globalThis as unknown as { Shiny: { setInputValue: (name: string, value: unknown) => void } }).Shiny.setInputValue('rows', '1e+05'));
+    await page.waitForSelector('#problem', { state: 'detached', timeout: 120_000 });
+    const jobs = async (): Promise<number> => {
+      const [head = ''] = await serviceContainers(stackName, 'master');
+      const app = /app (app-\d+-\d+)/.exec((await page.textContent('#status')) ?? '')?.[1] as string;
+      const { stdout } = await docker.run(['exec', head, 'curl', '-fsS', `http://127.0.0.1:4040/api/v1/applications/${app}/jobs`]);
+      return (JSON.parse(stdout) as unknown[]).length;
+    };
+    const settle = async (seed: number): Promise<void> => {
+      await page.waitForSelector(`#status:has-text("seed ${seed}")`, { timeout: 240_000 });
+    };
+    let before = await jobs();
+    await page.fill('#seed', '21');
+    await settle(21);
+    const perComputation = (await jobs()) - before;
+    expect(perComputation).toBeGreaterThan(0);
+    // Thirty changes in three seconds: throttled to about one computation a second.
+    before = await jobs();
+    for (let seed = 30; seed < 60; seed += 1) {
+      await page.evaluate((value) => (globalThis as unknown as { Shiny: { setInputValue: (name: string, value: unknown) => void } }).Shiny.setInputValue('seed', value), seed);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await page.fill('#seed', '59');
+    await settle(59);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const computations = ((await jobs()) - before) / perComputation;
+    expect(computations).toBeLessThanOrEqual(8);
+  });
+
   it('should summarise and model an uploaded CSV in "Your data", equal to a computation here', async () => {
     const rows = uploadRows(600);
     const file = join(profile, 'sales.csv');

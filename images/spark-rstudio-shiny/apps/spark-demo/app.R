@@ -90,18 +90,22 @@ server <- function(input, output, session) {
 
   # --- Synthetic data: one computation per input change; errors are returned, not thrown ---
   formula <- debounce(reactive(input$formula), 600)
+  # At most one computation a second per browser session, however fast the inputs change (a
+  # crafted client can send changes as fast as it likes; they all share this R process).
+  inputs <- throttle(reactive(list(rows = as.numeric(input$rows), seed = input$seed, min_x = input$min_x, by = input$by)), 1000)
 
   result <- reactive({
-    rows <- as.numeric(input$rows)
-    seed <- input$seed
-    min_x <- input$min_x
-    by <- input$by
+    current <- inputs()
+    rows <- current$rows
+    seed <- current$seed
+    min_x <- current$min_x
+    by <- current$by
     tryCatch(
       {
-        if (length(rows) != 1L || !rows %in% ROWS) stop("rows must be one of ", paste(names(ROWS), collapse = ", "), call. = FALSE)
-        if (is.null(seed) || is.na(seed)) stop("give a seed (a whole number from 0 to 1e6)", call. = FALSE)
-        if (is.null(min_x) || is.na(min_x) || min_x < 0 || min_x >= 1) stop("give the filter a number in [0, 1)", call. = FALSE)
-        if (!by %in% c("segment", "x_decile")) stop("group by segment or x_decile", call. = FALSE)
+        if (length(rows) != 1L || is.na(rows) || !rows %in% ROWS) stop("rows must be one of ", paste(names(ROWS), collapse = ", "), call. = FALSE)
+        if (!is.numeric(seed) || length(seed) != 1L || is.na(seed)) stop("give a seed (a whole number from 0 to 1e6)", call. = FALSE)
+        if (!is.numeric(min_x) || length(min_x) != 1L || is.na(min_x) || min_x < 0 || min_x >= 1) stop("give the filter a number in [0, 1)", call. = FALSE)
+        if (!is.character(by) || length(by) != 1L || !by %in% c("segment", "x_decile")) stop("group by segment or x_decile", call. = FALSE)
         if (srs_alive_workers() == 0L) stop("the cluster has no ALIVE Spark worker; add some (srs scale 2). Checking again every 10 s.", call. = FALSE)
         started <- Sys.time()
         data <- srs_synthetic(con, rows, seed = seed, name = synthetic_view) |> filter(x >= !!min_x)
@@ -166,7 +170,7 @@ server <- function(input, output, session) {
         frame <- utils::read.csv(file$datapath, stringsAsFactors = FALSE)
         if (ncol(frame) == 0L || nrow(frame) == 0L) stop("the file has no rows", call. = FALSE)
         copy_to(con, frame, upload_view, overwrite = TRUE)
-        list(ok = TRUE, name = file$name, rows = nrow(frame), numeric = names(frame)[vapply(frame, is.numeric, logical(1))], columns = names(frame))
+        list(ok = TRUE, frame = frame, name = file$name, rows = nrow(frame), numeric = names(frame)[vapply(frame, is.numeric, logical(1))], columns = names(frame))
       },
       error = function(e) list(ok = FALSE, message = conditionMessage(e))
     )
@@ -193,6 +197,8 @@ server <- function(input, output, session) {
         # Only the file's own columns reach the query, whatever the browser sends.
         if (!group %in% u$columns) stop("no column named ", group, call. = FALSE)
         if (!measure %in% u$numeric) stop(measure, " is not a numeric column", call. = FALSE)
+        # A Spark session reopened after the master was replaced has lost the view: copy it again.
+        if (!dbExistsTable(con, upload_view)) copy_to(con, u$frame, upload_view, overwrite = TRUE)
         data <- tbl(con, upload_view)
         summary <- data |>
           group_by(.data[[group]]) |>

@@ -1,4 +1,4 @@
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { SparkCluster, isSrsError, type ClusterConfig, type ClusterConfigInput } from '@spark-rstudio-shiny/sdk';
 
 /** Options every cluster command shares, and the SDK options `up` takes as flags. */
@@ -10,25 +10,29 @@ export interface ClusterFlags {
   workerMemory?: string | undefined;
   masterCpus?: number | undefined;
   masterMemory?: string | undefined;
-  portSparkUi?: number | null | undefined;
-  portShiny?: number | null | undefined;
-  portJupyter?: number | null | undefined;
-  portRstudio?: number | null | undefined;
-  portSparkMaster?: number | null | undefined;
+  portSparkUi?: PortFlag | undefined;
+  portShiny?: PortFlag | undefined;
+  portJupyter?: PortFlag | undefined;
+  portRstudio?: PortFlag | undefined;
+  portSparkMaster?: PortFlag | undefined;
   host?: string | undefined;
   ideUser?: string | undefined;
   networkEncryption?: boolean | undefined;
+  demo?: boolean | undefined;
 }
 
+/** A port flag's value: a number, or "none" (unpublished). Commander keeps a parser's null as the raw text, so "none" stays a word until configFromFlags. */
+export type PortFlag = number | 'none';
+
 /** A port flag: a number, or "none" to leave the port unpublished. The SDK validates the range. */
-function portValue(value: string): number | null {
-  if (value === 'none') return null;
-  if (!/^\d+$/.test(value)) throw new Error(`must be a port number or "none", got "${value}"`);
+function portValue(value: string): PortFlag {
+  if (value === 'none') return 'none';
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`must be a port number or "none", got "${value}"`);
   return Number(value);
 }
 
 function positiveNumber(value: string): number {
-  if (!/^\d+(\.\d+)?$/.test(value)) throw new Error(`must be a number, got "${value}"`);
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new InvalidArgumentError(`must be a number, got "${value}"`);
   return Number(value);
 }
 
@@ -47,6 +51,7 @@ export function sdkOptionFlags(): Option[] {
     new Option('--host <name>', 'the host the published ports are reached at from here'),
     new Option('--ide-user <name>', 'the IDE login (JupyterLab, RStudio)'),
     new Option('--network-encryption', 'encrypt Spark RPC (AES)'),
+    new Option('--no-demo', 'do not publish the bundled Spark demo app'),
   ];
 }
 
@@ -61,10 +66,11 @@ export function configFromFlags(flags: ClusterFlags, base: ClusterConfigInput = 
   if (flags.masterCpus !== undefined || flags.masterMemory !== undefined) {
     config.master = { ...base.master, ...(flags.masterCpus === undefined ? {} : { cpus: flags.masterCpus }), ...(flags.masterMemory === undefined ? {} : { memory: flags.masterMemory }) };
   }
-  const ports: Record<string, number | null | undefined> = { sparkUi: flags.portSparkUi, shiny: flags.portShiny, jupyter: flags.portJupyter, rstudio: flags.portRstudio, sparkMaster: flags.portSparkMaster };
-  const given = Object.fromEntries(Object.entries(ports).filter(([, value]) => value !== undefined));
+  const ports: Record<string, PortFlag | undefined> = { sparkUi: flags.portSparkUi, shiny: flags.portShiny, jupyter: flags.portJupyter, rstudio: flags.portRstudio, sparkMaster: flags.portSparkMaster };
+  const given = Object.fromEntries(Object.entries(ports).flatMap(([name, value]) => (value === undefined ? [] : [[name, value === 'none' ? null : value]])));
   if (Object.keys(given).length > 0) config.ports = { ...base.ports, ...given } as ClusterConfigInput['ports'];
   if (flags.host !== undefined) config.host = flags.host;
+  if (flags.demo !== undefined) config.demo = flags.demo;
   if (flags.ideUser !== undefined || flags.networkEncryption !== undefined) {
     config.security = { ...base.security, ...(flags.ideUser === undefined ? {} : { ideUser: flags.ideUser }), ...(flags.networkEncryption === undefined ? {} : { networkEncryption: flags.networkEncryption }) };
   }

@@ -11,6 +11,6 @@ export async function status(flags: ClusterFlags, reporter: Reporter): Promise<C
     ? `Spark master ${current.spark.status}: ${current.spark.aliveWorkers} worker(s) ALIVE, ${current.spark.coresUsed}/${current.spark.cores} cores used, ${current.spark.activeApps.length} app(s) running`
     : `Spark master unreachable: ${current.spark.error}`;
   const errors = current.tasks.filter((task) => task.error !== undefined && task.desiredState === 'running').map((task) => `  ${task.service}.${task.slot ?? '?'}: ${task.error}`);
-  reporter.result(current, [`Stack ${current.stackName}: ${current.ready ? 'ready' : 'not ready'}`, services, spark, ...(errors.length === 0 ? [] : ['Task errors:', ...errors]), describeUrls(current.urls)].join('\n'));
+  reporter.result(current, [`Stack ${current.stackName}: ${current.ready ? 'ready' : `not ready (${current.readiness.detail})`}`, services, spark, ...(errors.length === 0 ? [] : ['Task errors:', ...errors]), describeUrls(current.urls)].join('\n'));
   return current;
 }

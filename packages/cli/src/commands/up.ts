@@ -1,4 +1,4 @@
-import { buildImage, ensureEngine, ensureSwarm, DockerCli, DEFAULT_IMAGE_TAG, SparkCluster, type ClusterStatus } from '@spark-rstudio-shiny/sdk';
+import { buildImage, distributeImage, ensureEngine, ensureSwarm, DockerCli, DEFAULT_IMAGE_TAG, SparkCluster, type ClusterStatus } from '@spark-rstudio-shiny/sdk';
 import type { Reporter } from '../reporter.js';
 import { clusterFor, configFromFlags, interruptSignal, type ClusterFlags } from './cluster-options.js';
 import { describeCredentials } from './credentials.js';
@@ -9,7 +9,7 @@ import { describeUrls } from './urls.js';
  * srs up: engine, swarm, base image, verified artifacts, image, deploy, and a wait until the
  * Spark workers are ALIVE. Idempotent: run it again and only what is missing is done.
  */
-export async function up(flags: ClusterFlags & { timeout: number }, reporter: Reporter): Promise<ClusterStatus> {
+export async function up(flags: ClusterFlags & { timeout: number; distributeTo?: string[] | undefined }, reporter: Reporter): Promise<ClusterStatus> {
   // Bad flags stop here, before anything is installed or started.
   new SparkCluster(configFromFlags(flags));
   const signal = interruptSignal();
@@ -26,6 +26,10 @@ export async function up(flags: ClusterFlags & { timeout: number }, reporter: Re
       onProgress: renderImageProgress(reporter, '  '),
     });
     reporter.endProgress();
+  }
+  if (flags.distributeTo !== undefined && flags.distributeTo.length > 0) {
+    reporter.step(`Copying ${cluster.config.image} to ${flags.distributeTo.length} other node(s)…`);
+    await distributeImage({ image: cluster.config.image, engines: flags.distributeTo, signal, onProgress: renderImageProgress(reporter, '  ') });
   }
   reporter.step(`Deploying stack ${cluster.config.stackName} with ${cluster.config.workers} worker(s)…`);
   const status = await cluster.deploy({

@@ -15,6 +15,7 @@ function recordedSrsStack(): RecordedDocker {
     { args: ['service', 'inspect'], stdout: JSON.stringify([master, services[0]]) },
     { args: ['service', 'ps', '-q'], stdout: fixture('service-ps.jsonl').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { ID: string }).ID).join('\n') },
     { args: ['inspect', '--type', 'task'], stdout: fixture('task-inspect.json') },
+    { args: ['node', 'ls'], stdout: fixture('node-ls.jsonl') },
   ]);
 }
 
@@ -38,6 +39,11 @@ describe('SparkCluster input validation', () => {
     [{ stackName: 'my stack' }, /stackName: must be 1–30 lower-case/],
     [{ stackName: 'srs;rm -rf /' }, /stackName/],
     [{ worker: { memory: 'lots' } }, /worker\.memory: must be a size like 512m or 2g/],
+    [{ worker: { memory: '512m' } }, /worker\.memory: must be at least 1g \(the worker daemon needs memory besides the executors\)/],
+    [{ worker: { cores: 0.5 } }, /worker\.cores: must be a whole number of cores/],
+    [{ worker: { cores: 1.5 } }, /worker\.cores: must be a whole number of cores/],
+    [{ image: 'spark:1\n    command: ["sh"]' }, /image: must be an image reference/],
+    [{ host: 'a b' }, /host: must be a host name/],
     [{ worker: { memory: '100m' } }, /worker\.memory: must be at least 512m/],
     [{ ports: { sparkUi: 70000 } }, /ports\.sparkUi: must be 1–65535/],
     [{ colour: 'blue' }, /Unrecognized key/],
@@ -87,7 +93,10 @@ describe('SparkCluster status', () => {
     ]);
     expect(status.tasks[0]).toMatchObject({ id: 'm1vq11aqacb55eurc8mhxcu7h', service: 'master', slot: 1, state: 'running', desiredState: 'running', error: undefined });
     expect(status.spark.aliveWorkers).toBe(1);
+    expect(status.nodes).toEqual([{ id: expect.stringMatching(/^[a-z0-9]{25}$/), hostname: 'node-1', state: 'Ready', availability: 'Active', managerStatus: 'Leader' }]);
     expect(status.ready).toBe(false);
+    // Every task runs; Spark is what is behind.
+    expect(status.readiness).toEqual({ state: 'workers-not-registered', detail: 'every worker task runs, and 1 of 2 worker(s) are registered ALIVE with the master' });
     expect(status.urls).toEqual({ sparkUi: 'http://127.0.0.1:8080', shiny: 'http://127.0.0.1:3838', jupyter: 'http://127.0.0.1:8888', rstudio: 'http://127.0.0.1:8787' });
   });
 
@@ -95,6 +104,7 @@ describe('SparkCluster status', () => {
     const cluster = new SparkCluster({ stackName: 'srs' }, { docker: recordedSrsStack(), readSpark: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:8080')) });
     const status = await cluster.status();
     expect(status.spark).toEqual({ reachable: false, aliveWorkers: 0, error: 'connect ECONNREFUSED 127.0.0.1:8080' });
+    expect(status.readiness.state).toBe('master-unreachable');
   });
 
   it('should report STACK_NOT_FOUND when no service carries the stack label', async () => {
@@ -147,12 +157,33 @@ describe('SparkCluster readiness', () => {
       { args: ['service', 'inspect'], stdout: JSON.stringify([{ ID: 'svc-worker', Spec: { Name: 'srs_worker', Mode: { Replicated: { Replicas: 1 } }, TaskTemplate: { ContainerSpec: { Image: 'srs-no-such-image:0.0.0' } } } }]) },
       { args: ['service', 'ps', '-q'], stdout: 't1\nt2\nt3' },
       { args: ['inspect', '--type', 'task'], stdout: JSON.stringify([task('t1'), task('t2'), task('t3')]) },
+      { args: ['node', 'ls'], stdout: fixture('node-ls.jsonl') },
     ]);
     const cluster = new SparkCluster({ stackName: 'srs', workers: 1 }, { docker, readSpark: () => Promise.resolve(sparkWith(0)) });
     const error = await cluster.waitUntilReady({ timeoutMs: 10_000 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SrsError);
     expect(error).toMatchObject({ code: 'TASK_FAILED', message: 'srs_worker tasks keep failing (3 rejected): No such image: srs-no-such-image:0.0.0' });
     expect((error as SrsError).hint).toMatch(/build the image/);
+  });
+
+  it.each([
+    ['no suitable node (host-mode port already in use on 1 node)', 'PORT_IN_USE', /the stack publishes 8080 \(ports\.sparkUi\), 3838 \(ports\.shiny\)/],
+    ['no suitable node (insufficient resources on 1 node)', 'NO_SUITABLE_NODE', /cannot be placed: Swarm says "no suitable node \(insufficient resources on 1 node\)"/],
+  ])('should end the wait at once when a task stays pending with "%s"', async (swarmError, code, message) => {
+    // Recorded from Docker 20.10: the scheduler keeps such a task pending with this error.
+    const task = { ID: 'tp', ServiceID: 'svc-master', Slot: 1, DesiredState: 'running', Status: { Timestamp: new Date().toISOString(), State: 'pending', Err: swarmError } };
+    const docker = new RecordedDocker([
+      { args: ['service', 'ls', '-q'], stdout: 'svc-master' },
+      { args: ['service', 'inspect'], stdout: JSON.stringify([{ ID: 'svc-master', Spec: { Name: 'srs_master', Mode: { Replicated: { Replicas: 1 } }, TaskTemplate: { ContainerSpec: { Image: 'spark-rstudio-shiny:4.2.1' } } } }]) },
+      { args: ['service', 'ps', '-q'], stdout: 'tp' },
+      { args: ['inspect', '--type', 'task'], stdout: JSON.stringify([task]) },
+      { args: ['node', 'ls'], stdout: fixture('node-ls.jsonl') },
+    ]);
+    const cluster = new SparkCluster({ stackName: 'srs', workers: 0 }, { docker, readSpark: () => Promise.reject(new Error('connect ECONNREFUSED')), unplaceableGraceMs: 1500 });
+    const started = Date.now();
+    const error = await cluster.waitUntilReady({ timeoutMs: 30_000 }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code, message: expect.stringMatching(message) });
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('should time out with CONVERGENCE_TIMEOUT describing both views', async () => {

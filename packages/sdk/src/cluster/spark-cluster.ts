@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { clusterConfigSchema, serviceNameSchema, stackNameSchema, workerCountSchema, type ClusterConfig, type ClusterConfigInput, type ServiceName } from '../config/cluster-config.js';
 import { listDeployedConfigs, readDeployedConfig } from './deployed-config.js';
+import { ensureHeadNode, releaseHeadNode } from './head-node.js';
 import { DockerCli, type DockerClient } from '../docker/docker-cli.js';
 import { parseInput } from '../errors/parse-input.js';
 import { SrsError } from '../errors/srs-error.js';
@@ -13,8 +14,9 @@ import { retryTransient } from '../retry/retry-transient.js';
 import { fetchSparkStatus, type SparkStatus } from '../spark/spark-master-status.js';
 import { ensureStackSecrets, removeStackSecrets, resolveStackSecretNames, stackSecretNames, type StackSecretKind } from '../secrets/stack-secrets.js';
 import { renderStackFile } from '../stack/render-stack-file.js';
-import { ensureSwarm } from '../swarm/swarm.js';
-import { FAILED_TASK_STATES, parseJson, servicesSchema, tasksSchema, type SwarmService, type SwarmTask } from '../swarm/swarm-parsers.js';
+import { ensureSwarm, swarmInfo } from '../swarm/swarm.js';
+import { findPortConflicts, portInUseError, publishedPorts } from './port-conflicts.js';
+import { FAILED_TASK_STATES, nodeLsLineSchema, parseJson, parseJsonLines, servicesSchema, tasksSchema, type SwarmService, type SwarmTask } from '../swarm/swarm-parsers.js';
 import { waitUntil } from '../wait/wait-until.js';
 
 /** A service of the stack as Swarm sees it. */
@@ -49,6 +51,18 @@ export interface TaskStatus {
   timestamp: string;
 }
 
+/** A node of the swarm, as the manager sees it. */
+export interface NodeStatus {
+  id: string;
+  hostname: string;
+  /** Ready, Down, Unknown… */
+  state: string;
+  /** Active, Pause or Drain. */
+  availability: string;
+  /** Leader, Reachable or Unreachable for managers; undefined for workers. */
+  managerStatus: string | undefined;
+}
+
 /** The URLs of the head's web UIs, as reached from this machine (null: port not published). */
 export interface ClusterUrls {
   sparkUi: string;
@@ -75,15 +89,31 @@ export interface ClusterCredentials {
 /** Spark's view when the master answered, or why it did not. */
 export type SparkView = (SparkStatus & { reachable: true }) | { reachable: false; aliveWorkers: 0; error: string };
 
+/**
+ * What the cluster is waiting for, in the order it gets there: Swarm runs every task, the master
+ * answers, the master is ALIVE (not recovering), every worker task is registered with it.
+ */
+export type ReadinessState = 'ready' | 'tasks-not-running' | 'master-unreachable' | 'master-not-alive' | 'workers-not-registered';
+
+/** Whether the cluster is ready, and if not, what it waits for, in one sentence. */
+export interface Readiness {
+  state: ReadinessState;
+  detail: string;
+}
+
 /** One object merging Swarm's and Spark's view of the cluster. */
 export interface ClusterStatus {
   stackName: string;
   services: ServiceStatus[];
   tasks: TaskStatus[];
+  /** The swarm's nodes: a node that went down shows here. */
+  nodes: NodeStatus[];
   spark: SparkView;
   urls: ClusterUrls;
   /** Swarm converged and Spark has as many ALIVE workers as the worker service wants. */
   ready: boolean;
+  /** What it waits for when not ready: tasks not running, or workers not registered with Spark. */
+  readiness: Readiness;
 }
 
 /** Options of calls that wait. */
@@ -122,6 +152,15 @@ const removeOptionsSchema = z
   .refine((options) => !(options.purge === true && options.wait === false), { message: 'purge needs wait: volumes and secrets can go only after the containers', path: ['purge'] });
 
 const DEFAULT_TIMEOUT_MS = 5 * 60 * 1000;
+// How long a task may stay unplaceable before the wait ends: a rolling update frees a host port
+// within seconds (stop-first), a port held by something else stays taken.
+const UNPLACEABLE_GRACE_MS = 8000;
+
+/** Whether the docker CLI talks to this machine's engine (so its host ports are ours to check). */
+function isLocalEngine(env: NodeJS.ProcessEnv = process.env): boolean {
+  const host = env.DOCKER_HOST ?? '';
+  return host === '' || host.startsWith('unix://');
+}
 const ROLLBACK_STATES = new Set(['rollback_started', 'rollback_paused', 'rollback_completed', 'paused']);
 
 /**
@@ -133,11 +172,16 @@ export class SparkCluster {
   readonly config: ClusterConfig;
   readonly #docker: DockerClient;
   readonly #readSpark: (url: string, signal?: AbortSignal) => Promise<SparkStatus>;
+  readonly #unplaceableGraceMs: number;
 
-  constructor(config: ClusterConfigInput = {}, options: { docker?: DockerClient; readSpark?: (url: string, signal?: AbortSignal) => Promise<SparkStatus> } = {}) {
+  constructor(
+    config: ClusterConfigInput = {},
+    options: { docker?: DockerClient; readSpark?: (url: string, signal?: AbortSignal) => Promise<SparkStatus>; unplaceableGraceMs?: number } = {},
+  ) {
     this.config = parseInput(clusterConfigSchema, config, 'cluster configuration');
     this.#docker = options.docker ?? new DockerCli();
     this.#readSpark = options.readSpark ?? ((url, signal) => fetchSparkStatus(url, { signal }));
+    this.#unplaceableGraceMs = options.unplaceableGraceMs ?? UNPLACEABLE_GRACE_MS;
   }
 
   /**
@@ -178,16 +222,22 @@ export class SparkCluster {
   async deploy(options: WaitOptions & { wait?: boolean } = {}): Promise<ClusterStatus> {
     const signalOption = options.signal === undefined ? {} : { signal: options.signal };
     await ensureSwarm(this.#docker, signalOption);
+    // A taken host port would leave the master pending for ever: refuse before deploying.
+    const swarm = await swarmInfo(this.#docker, options.signal);
+    const localEngine = (swarm.Nodes ?? 1) === 1 && isLocalEngine();
+    const conflicts = await findPortConflicts(this.#docker, this.config, { localEngine, signal: options.signal });
+    if (conflicts.length > 0) throw portInUseError(conflicts);
     // Secrets first: the stack file names them as external, and existing ones are kept.
     const kinds: StackSecretKind[] = this.config.security.sparkAuthentication ? ['sparkAuth', 'idePassword'] : ['idePassword'];
     await ensureStackSecrets(this.#docker, this.config.stackName, kinds, signalOption);
     const secretNames = await resolveStackSecretNames(this.#docker, this.config.stackName, signalOption);
+    await ensureHeadNode(this.#docker, this.config.stackName, options.signal);
     const before = await this.#updateMarks(options.signal);
     // A file of this call's own: two deploys at once must not read each other's half-written file.
     const dir = await mkdtemp(join(tmpdir(), 'srs-stack-'));
     const file = join(dir, `${this.config.stackName}.yml`);
     try {
-      await writeFile(file, await renderStackFile(this.config, undefined, secretNames), { mode: 0o600 });
+      await writeFile(file, await renderStackFile(this.config, undefined, secretNames, { nodes: swarm.Nodes ?? 1 }), { mode: 0o600 });
       await this.#docker.run(['stack', 'deploy', '--resolve-image', 'never', '--prune', '-c', file, this.config.stackName], { timeoutMs: 120_000, ...signalOption });
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -218,23 +268,26 @@ export class SparkCluster {
   async status(options: { signal?: AbortSignal | undefined } = {}): Promise<ClusterStatus> {
     const services = await this.#services(options.signal);
     if (services.length === 0) throw this.#stackNotFound();
-    const tasks = await this.#tasks(services, options.signal);
+    // Swarm's tasks and nodes and Spark's view are independent reads: at the same time.
+    const [tasks, nodes, spark] = await Promise.all([
+      this.#tasks(services, options.signal),
+      this.#nodes(options.signal),
+      this.#readSpark(this.urls.sparkUi, options.signal).then(
+        (view): SparkView => ({ reachable: true, ...view }),
+        (error: unknown): SparkView => ({ reachable: false, aliveWorkers: 0, error: error instanceof Error ? error.message : String(error) }),
+      ),
+    ]);
     const serviceStatuses = services.map((service) => toServiceStatus(service, tasks, this.config.stackName));
-    let spark: SparkView;
-    try {
-      spark = { reachable: true, ...(await this.#readSpark(this.urls.sparkUi, options.signal)) };
-    } catch (error) {
-      spark = { reachable: false, aliveWorkers: 0, error: error instanceof Error ? error.message : String(error) };
-    }
-    const worker = serviceStatuses.find((service) => service.name === 'worker');
-    const converged = serviceStatuses.every((service) => service.running === service.desired);
+    const readiness = readinessOf(serviceStatuses, spark);
     return {
       stackName: this.config.stackName,
       services: serviceStatuses,
       tasks: tasks.map((task) => toTaskStatus(task, services, this.config.stackName)),
+      nodes,
       spark,
       urls: this.urls,
-      ready: converged && spark.reachable && spark.status === 'ALIVE' && spark.aliveWorkers === (worker?.desired ?? 0),
+      ready: readiness.state === 'ready',
+      readiness,
     };
   }
 
@@ -267,13 +320,20 @@ export class SparkCluster {
   async submitPython(script: string, options: WaitOptions & { args?: readonly string[] } = {}): Promise<{ stdout: string; stderr: string }> {
     const signalOption = options.signal === undefined ? {} : { signal: options.signal };
     const container = await this.#masterContainer(options.signal);
-    const path = `/tmp/srs-job-${Date.now()}.py`;
-    await this.#docker.run(['exec', '-i', '--user', 'spark', container, 'sh', '-c', `cat > ${path}`], { ...signalOption, input: script });
-    const result = await this.#docker.run(['exec', '--user', 'spark', container, 'spark-submit', path, ...(options.args ?? [])], {
+    // A private file with an unpredictable name (mktemp, mode 0600), removed afterwards.
+    const { stdout: path } = await this.#docker.run(['exec', '-i', '--user', 'spark', container, 'sh', '-c', 'umask 077; file=$(mktemp --suffix=.py /tmp/srs-job-XXXXXXXXXX) && cat > "$file" && echo "$file"'], {
       ...signalOption,
-      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      input: script,
     });
-    return { stdout: result.stdout, stderr: result.stderr };
+    try {
+      const result = await this.#docker.run(['exec', '--user', 'spark', container, 'spark-submit', path, ...(options.args ?? [])], {
+        ...signalOption,
+        timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      });
+      return { stdout: result.stdout, stderr: result.stderr };
+    } finally {
+      await this.#docker.run(['exec', '--user', 'spark', container, 'rm', '-f', path], { timeoutMs: 30_000 }).catch(() => undefined);
+    }
   }
 
   /**
@@ -339,11 +399,13 @@ export class SparkCluster {
     const volumes = (await this.#docker.run(['volume', 'ls', '-q', '--filter', label], signalOption)).stdout;
     if (volumes !== '') await this.#docker.run(['volume', 'rm', ...volumes.split('\n')], signalOption);
     const secrets = await removeStackSecrets(this.#docker, this.config.stackName, signalOption);
+    await releaseHeadNode(this.#docker, this.config.stackName, options.signal);
     if (missing && volumes === '' && secrets.length === 0) throw this.#stackNotFound();
   }
 
   async #waitFor(workers: number, options: WaitOptions & { updateMarks: Map<string, string> }): Promise<ClusterStatus> {
     const since = Date.now() - 1000;
+    const stuckSince = new Map<string, number>();
     let last: ClusterStatus | undefined;
     try {
       return await waitUntil(
@@ -351,7 +413,7 @@ export class SparkCluster {
           const status = await this.status({ signal });
           last = status;
           options.onStatus?.(status);
-          this.#failFast(status, since);
+          this.#failFast(status, since, stuckSince);
           await this.#checkRollback(options.updateMarks, signal);
           const worker = status.services.find((service) => service.name === 'worker');
           const swarmDone = status.services.every((service) => service.running === service.desired) && worker?.desired === workers;
@@ -366,7 +428,10 @@ export class SparkCluster {
         throw new SrsError({
           code: 'CONVERGENCE_TIMEOUT',
           message: `stack ${this.config.stackName} did not reach ${workers} ALIVE worker(s) in ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms: ${describe(last)}${errors.length === 0 ? '' : `\nlast task errors:\n  ${errors.join('\n  ')}`}`,
-          hint: 'look at `srs logs master` and `srs logs worker`; on a small machine give workers less memory or wait longer',
+          hint:
+            last?.readiness.state === 'workers-not-registered' && (last.nodes.length ?? 0) > 1
+              ? 'workers run but do not reach the master: on several nodes, the overlay network needs UDP 4789 between them, and IP protocol 50 (ESP) when it is encrypted (security.encryptOverlay); see `srs logs worker`'
+              : 'look at `srs logs master` and `srs logs worker`; on a small machine give workers less memory or wait longer',
           cause: error,
         });
       }
@@ -374,8 +439,36 @@ export class SparkCluster {
     }
   }
 
-  /** Tasks failing again and again will not converge: report the task's own error now. */
-  #failFast(status: ClusterStatus, since: number): void {
+  /**
+   * States waiting cannot fix end the wait now: tasks failing again and again (the task's own
+   * error), and tasks Swarm cannot place (a host port taken, no node with the resources or
+   * constraints) for longer than a rolling update would explain.
+   */
+  #failFast(status: ClusterStatus, since: number, stuckSince: Map<string, number>): void {
+    const now = Date.now();
+    for (const task of status.tasks) {
+      const stuck = task.desiredState === 'running' && task.state === 'pending' && task.error !== undefined && /no suitable node|insufficient resources|port already in use/i.test(task.error);
+      if (!stuck) {
+        stuckSince.delete(task.id);
+        continue;
+      }
+      const first = stuckSince.get(task.id) ?? now;
+      stuckSince.set(task.id, first);
+      if (now - first < this.#unplaceableGraceMs) continue;
+      if (/port already in use/i.test(task.error ?? '')) {
+        const ports = publishedPorts(this.config).map((entry) => `${entry.port} (${entry.option})`).join(', ');
+        throw new SrsError({
+          code: 'PORT_IN_USE',
+          message: `${this.serviceName(task.service)} cannot start: Swarm says "${task.error}"; the stack publishes ${ports}`,
+          hint: 'choose free ports (srs up --port-spark-ui …, or ports: { … } in the SDK), or stop what holds them; srs doctor lists taken ports',
+        });
+      }
+      throw new SrsError({
+        code: 'NO_SUITABLE_NODE',
+        message: `${this.serviceName(task.service)} cannot be placed: Swarm says "${task.error}"`,
+        hint: 'give the swarm a node that fits (resources: worker.cores/worker.memory, master.cpus/master.memory; constraints: a manager for the head), or ask for less',
+      });
+    }
     for (const service of ['master', 'worker'] as const) {
       const failures = status.tasks.filter((task) => task.service === service && FAILED_TASK_STATES.has(task.state) && Date.parse(task.timestamp) >= since);
       if (failures.length >= 3) {
@@ -432,6 +525,17 @@ export class SparkCluster {
       },
       { signal },
     );
+  }
+
+  async #nodes(signal: AbortSignal | undefined): Promise<NodeStatus[]> {
+    const { stdout } = await this.#docker.run(['node', 'ls', '--format', '{{json .}}'], { timeoutMs: 30_000, ...(signal === undefined ? {} : { signal }) });
+    return parseJsonLines(stdout, nodeLsLineSchema, 'docker node ls').map((node) => ({
+      id: node.ID,
+      hostname: node.Hostname,
+      state: node.Status,
+      availability: node.Availability,
+      managerStatus: node.ManagerStatus === undefined || node.ManagerStatus === '' ? undefined : node.ManagerStatus,
+    }));
   }
 
   /** The running master container on this engine's node. */
@@ -501,9 +605,24 @@ function toTaskStatus(task: SwarmTask, services: SwarmService[], stackName: stri
   };
 }
 
+/** What the cluster waits for, from Swarm's and Spark's views. */
+export function readinessOf(services: ServiceStatus[], spark: SparkView): Readiness {
+  const behind = services.filter((service) => service.running !== service.desired);
+  if (behind.length > 0) {
+    return { state: 'tasks-not-running', detail: `Swarm runs ${behind.map((service) => `${service.running}/${service.desired} ${service.name} task(s)`).join(' and ')}` };
+  }
+  if (!spark.reachable) return { state: 'master-unreachable', detail: `the Spark master does not answer: ${spark.error}` };
+  if (spark.status !== 'ALIVE') return { state: 'master-not-alive', detail: `the Spark master is ${spark.status}` };
+  const wanted = services.find((service) => service.name === 'worker')?.desired ?? 0;
+  if (spark.aliveWorkers !== wanted) {
+    return { state: 'workers-not-registered', detail: `every worker task runs, and ${spark.aliveWorkers} of ${wanted} worker(s) are registered ALIVE with the master` };
+  }
+  return { state: 'ready', detail: `${wanted} worker(s) ALIVE` };
+}
+
 function describe(status: ClusterStatus | undefined): string {
   if (status === undefined) return 'no status could be read';
   const swarm = status.services.map((service) => `${service.name} ${service.running}/${service.desired}`).join(', ');
   const spark = status.spark.reachable ? `${status.spark.aliveWorkers} ALIVE` : `master unreachable (${status.spark.error})`;
-  return `swarm: ${swarm}; spark: ${spark}`;
+  return `swarm: ${swarm}; spark: ${spark}; waiting for: ${status.readiness.detail}`;
 }

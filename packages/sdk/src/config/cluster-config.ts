@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_IMAGE_TAG } from '../image/build-image.js';
+import { DEFAULT_IMAGE_TAG, imageReferenceSchema } from '../image/build-image.js';
 
 /** Stack names become service, network and volume name prefixes: keep them to safe characters. */
 export const stackNameSchema = z
@@ -43,11 +43,18 @@ export const clusterConfigSchema = z.strictObject({
   /** Stack name. */
   stackName: stackNameSchema.default('srs'),
   /** Image of both roles. */
-  image: z.string().min(1).default(DEFAULT_IMAGE_TAG),
+  image: imageReferenceSchema.default(DEFAULT_IMAGE_TAG),
   /** Spark workers to run. */
   workers: workerCountSchema.default(2),
   /** Each worker container's limits; Spark is offered the cores and the memory minus 1 GiB for the worker daemon. */
-  worker: z.strictObject({ cores: cpusSchema.default(1), memory: memorySchema.default('2g') }).prefault({}),
+  worker: z
+    .strictObject({
+      /** Spark workers offer whole cores: 0.5 or 1.5 would never start. */
+      cores: z.number().int('must be a whole number of cores (Spark workers offer whole cores)').min(1, 'must be at least 1').max(256).default(1),
+      /** The worker daemon needs memory besides its executors: at least 1g. */
+      memory: memorySchema.refine((value) => memoryBytes(value) >= 1024 ** 3, 'must be at least 1g (the worker daemon needs memory besides the executors)').default('2g'),
+    })
+    .prefault({}),
   /** The head's container limits (Spark master, Shiny Server, the IDEs and the R and Python sessions). */
   master: z.strictObject({ cpus: cpusSchema.default(2), memory: memorySchema.default('4g') }).prefault({}),
   /** Host ports of the head's web UIs (published in host mode on the master's node); null leaves one unpublished. */
@@ -68,14 +75,21 @@ export const clusterConfigSchema = z.strictObject({
       sparkAuthentication: z.boolean().default(true),
       /** AES encryption of Spark RPC (needs sparkAuthentication). */
       networkEncryption: z.boolean().default(false),
+      /** IPsec encryption of the stack's overlay network between nodes: "auto" turns it on when the swarm has more than one node. */
+      encryptOverlay: z.union([z.literal('auto'), z.boolean()]).default('auto'),
       /** The IDE login (JupyterLab, RStudio Server); its password is a Docker secret the SDK creates (see credentials()). */
       ideUser: loginNameSchema.default('analyst'),
       /** Allows publishing port 7077 with authentication off: anyone who reaches it runs code on the cluster. */
       dangerouslyPublishUnauthenticatedMaster: z.boolean().default(false),
     })
     .prefault({}),
+  /** Publish the bundled Spark demo app (public to whoever reaches the Shiny port, like every Shiny app). */
+  demo: z.boolean().default(true),
   /** Host the published ports are reached at from here. */
-  host: z.string().min(1).default('127.0.0.1'),
+  host: z
+    .string()
+    .regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^\[[0-9A-Fa-f:.]+\]$/, 'must be a host name, an IPv4 address or an [IPv6] address')
+    .default('127.0.0.1'),
 }).superRefine((config, context) => {
   if (config.security.networkEncryption && !config.security.sparkAuthentication) {
     context.addIssue({ code: 'custom', path: ['security', 'networkEncryption'], message: 'needs security.sparkAuthentication (encryption keys come from the shared secret)' });

@@ -39,9 +39,36 @@ export interface DockerClient {
 /** The real {@link DockerClient}: the `docker` binary through execa. */
 export class DockerCli implements DockerClient {
   readonly #binary: string;
+  /** The engine this client talks to (DOCKER_HOST), or undefined for the CLI's own default. */
+  readonly host: string | undefined;
 
-  constructor(options: { binary?: string } = {}) {
+  /**
+   * @param options.binary the docker CLI (default `docker` on PATH)
+   * @param options.host the engine, as DOCKER_HOST takes it: `unix:///var/run/docker.sock`,
+   *   `tcp://10.0.0.2:2375`, `ssh://user@node2` (default: the CLI's own, DOCKER_HOST or the context)
+   */
+  constructor(options: { binary?: string; host?: string } = {}) {
     this.#binary = options.binary ?? 'docker';
+    this.host = options.host;
+  }
+
+  #env(extra: Record<string, string> = {}): Record<string, string> {
+    return { DOCKER_CLI_HINTS: 'false', ...(this.host === undefined ? {} : { DOCKER_HOST: this.host }), ...extra };
+  }
+
+  /**
+   * Runs `docker ...args` here with its stdout fed to `docker ...targetArgs` of another client,
+   * without holding the bytes in memory (`docker save` into another engine's `docker load`).
+   */
+  async pipeTo(args: readonly string[], target: DockerCli, targetArgs: readonly string[], options: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined } = {}): Promise<DockerResult> {
+    const command = `${[this.#binary, ...args].join(' ')} | ${[target.#binary, ...targetArgs].join(' ')}`;
+    const shared = { ...(options.signal === undefined ? {} : { cancelSignal: options.signal }), ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }) };
+    try {
+      const result = await execa(this.#binary, args, { ...shared, env: this.#env(), buffer: { stdout: false } }).pipe(target.#binary, targetArgs, { ...shared, env: target.#env() });
+      return { command, stdout: String(result.stdout).trim(), stderr: String(result.stderr).trim() };
+    } catch (error) {
+      throw mapDockerFailure(error as ExecaError, command);
+    }
   }
 
   async run(args: readonly string[], options: DockerRunOptions = {}): Promise<DockerResult> {
@@ -50,7 +77,7 @@ export class DockerCli implements DockerClient {
       ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
       ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
       ...(options.input === undefined ? {} : { input: options.input }),
-      env: { DOCKER_CLI_HINTS: 'false', ...options.env },
+      env: this.#env(options.env),
       stripFinalNewline: true,
       reject: true,
     });
@@ -71,7 +98,7 @@ export class DockerCli implements DockerClient {
     const command = [this.#binary, ...args].join(' ');
     const subprocess = execa(this.#binary, args, {
       ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
-      env: { DOCKER_CLI_HINTS: 'false' },
+      env: this.#env(),
       all: true,
       buffer: false,
     });

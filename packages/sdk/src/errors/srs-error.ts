@@ -33,7 +33,11 @@ export type SrsErrorCode =
   /** Tasks of a service keep failing (bad image, crash at start); the message has the task's own error. */
   | 'TASK_FAILED'
   /** Swarm rolled a service update back (or paused it): the new configuration did not come up. */
-  | 'ROLLBACK_HAPPENED';
+  | 'ROLLBACK_HAPPENED'
+  /** A host port the stack publishes is taken (by another stack, a container or a program); the message names it. */
+  | 'PORT_IN_USE'
+  /** Swarm finds no node for a task (placement, resources, platform); waiting will not change it. The message has Swarm's reason. */
+  | 'NO_SUITABLE_NODE';
 
 /** Options of {@link SrsError}. */
 export interface SrsErrorOptions {

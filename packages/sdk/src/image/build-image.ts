@@ -25,16 +25,26 @@ export const LABEL_PREFIX = 'org.spark-rstudio-shiny';
 /** The build context shipped with the project. */
 export const DEFAULT_CONTEXT_DIR = fileURLToPath(new URL('../../../../images/spark-rstudio-shiny/', import.meta.url));
 
-const imageReference = z
+/**
+ * An image reference as Docker's reference grammar defines it: an optional registry (host, or
+ * host:port) and path, a lower-case name of components joined by ".", "_", "__" or "-", an
+ * optional tag and an optional sha256 digest. Nothing else: a reference reaches the stack file
+ * and the docker CLI.
+ */
+export const imageReferenceSchema = z
   .string()
-  .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/, 'must be an image reference like name:tag (lower-case name)');
+  .max(255, 'must be at most 255 characters')
+  .regex(
+    /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/,
+    'must be an image reference like name:tag or registry:5000/name:tag',
+  );
 
 /** Validated options of {@link buildImage}. */
 export const buildImageOptionsSchema = z.strictObject({
-  tag: imageReference.default(DEFAULT_IMAGE_TAG),
+  tag: imageReferenceSchema.default(DEFAULT_IMAGE_TAG),
   sparkVersion: z.string().regex(/^4\.\d+\.\d+$/, 'must be a Spark 4.x release like 4.2.1').default(DEFAULT_SPARK_VERSION),
   sparkSources: z.array(z.enum(['apache', 'pypi'])).min(1).default([...DEFAULT_SPARK_SOURCES]),
-  baseImage: imageReference.default(DEFAULT_BASE_IMAGE),
+  baseImage: imageReferenceSchema.default(DEFAULT_BASE_IMAGE),
   javaVersion: z.union([z.literal(17), z.literal(21)]).default(21),
   /** false builds without RStudio Server even when a verified .deb is at hand. */
   rstudio: z.union([z.literal(false), z.strictObject({ version: z.string().optional(), sha256: z.string().optional() })]).default({}),

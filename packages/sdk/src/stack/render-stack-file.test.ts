@@ -58,6 +58,17 @@ describe('renderStackFile', () => {
     expect(stack.services.master?.environment).toMatchObject({ SPARK_AUTHENTICATE: 'true', IDE_USER: 'analyst' });
   });
 
+  it('should pin the head to its labelled node, and encrypt the overlay network on a swarm of more than one node', async () => {
+    type Placed = { services: Record<string, { deploy: { placement?: { constraints: string[] } } }>; networks: Record<string, { driver_opts?: Record<string, string> }> };
+    const single = parse(await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' }))) as Placed;
+    expect(single.services['master']?.deploy.placement?.constraints).toEqual(['node.role == manager', 'node.labels.org.spark-rstudio-shiny.head.demo == true']);
+    expect(single.networks['spark']?.driver_opts).toBeUndefined();
+    const three = parse(await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' }), undefined, undefined, { nodes: 3 })) as Placed;
+    expect(three.networks['spark']?.driver_opts).toEqual({ encrypted: 'true' });
+    const off = parse(await renderStackFile(clusterConfigSchema.parse({ security: { encryptOverlay: false } }), undefined, undefined, { nodes: 3 })) as Placed;
+    expect(off.networks['spark']?.driver_opts).toBeUndefined();
+  });
+
   it("should keep a stack's RStudio-era password secret when the deploy names it", async () => {
     const stack = parse(await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' }), undefined, { sparkAuth: 'demo_spark_auth_secret', idePassword: 'demo_rstudio_password' })) as { secrets: Record<string, { name: string }> };
     expect(stack.secrets['ide_password']).toEqual({ external: true, name: 'demo_rstudio_password' });
@@ -83,11 +94,15 @@ describe('renderStackFile', () => {
 });
 
 describe('substituteVariables', () => {
-  it('should use the given value, then the default, and leave comments alone', () => {
-    expect(substituteVariables('a: ${A}\nb: ${B:-two}\n# ${NOT_A_VARIABLE}', { A: 'one' })).toBe('a: one\nb: two\n# ${NOT_A_VARIABLE}');
+  it('should use the given value, then the default', () => {
+    expect(substituteVariables('a-${A}-${B:-two}', { A: 'one' })).toBe('a-one-two');
+  });
+
+  it("should write a value's $ as $$, so that docker stack deploy does not expand it again", () => {
+    expect(substituteVariables('${A}', { A: 'x$HOME${PATH}' })).toBe('x$$HOME$${PATH}');
   });
 
   it('should fail on a variable with neither value nor default', () => {
-    expect(() => substituteVariables('x: ${MISSING}', {})).toThrow(SrsError);
+    expect(() => substituteVariables('${MISSING}', {})).toThrow(SrsError);
   });
 });

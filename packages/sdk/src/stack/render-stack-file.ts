@@ -4,6 +4,7 @@ import { parse, stringify } from 'yaml';
 import type { ClusterConfig } from '../config/cluster-config.js';
 import { memoryBytes } from '../config/cluster-config.js';
 import { configLabelValue, CONFIG_LABEL } from '../cluster/deployed-config.js';
+import { headNodeLabel } from '../cluster/head-node.js';
 import { SrsError } from '../errors/srs-error.js';
 import { stackSecretNames, type StackSecretKind } from '../secrets/stack-secrets.js';
 
@@ -30,31 +31,38 @@ export function stackVariables(config: ClusterConfig, secretNames: Record<StackS
     SRS_SPARK_AUTHENTICATE: String(config.security.sparkAuthentication),
     SRS_SPARK_NETWORK_CRYPTO: String(config.security.networkEncryption),
     SRS_IDE_USER: config.security.ideUser,
+    SRS_SHINY_DEMO: String(config.demo),
     SRS_SPARK_SECRET_NAME: secretNames.sparkAuth,
     SRS_IDE_SECRET_NAME: secretNames.idePassword,
   };
 }
 
+const PLACEHOLDER = /\$\{([A-Z0-9_]+)(?::-([^}]*))?\}/g;
+
 /**
  * Substitutes `${NAME}` and `${NAME:-default}` as `docker stack deploy` would, but from the
  * given variables only (never from this process's environment), and fails on a name it lacks.
+ * A value's `$` is written `$$`, which the CLI reads back as one `$` instead of expanding it.
+ * Works on one string value of the parsed file: a value can never add keys or lines.
  */
-export function substituteVariables(template: string, variables: Record<string, string>): string {
-  // Comments are left alone, as YAML (and so the CLI) never reads them.
-  return template
-    .split('\n')
-    .map((line) => (/^\s*#/.test(line) ? line : substituteLine(line, variables)))
-    .join('\n');
-}
-
-function substituteLine(line: string, variables: Record<string, string>): string {
-  return line.replace(/\$\{([A-Z0-9_]+)(?::-([^}]*))?\}/g, (_match, name: string, fallback: string | undefined) => {
+export function substituteVariables(text: string, variables: Record<string, string>): string {
+  return text.replace(PLACEHOLDER, (_match, name: string, fallback: string | undefined) => {
     const value = variables[name] ?? fallback;
     if (value === undefined) {
       throw new SrsError({ code: 'INVALID_CONFIGURATION', message: `the stack file uses \${${name}} and no value was given`, hint: 'give the value, or a default in the file as ${NAME:-default}' });
     }
-    return value;
+    return value.replaceAll('$', '$$$$');
   });
+}
+
+/** The parsed file with every string value substituted (keys are left alone). */
+function substituteDocument(node: unknown, variables: Record<string, string>): unknown {
+  if (typeof node === 'string') return substituteVariables(node, variables);
+  if (Array.isArray(node)) return node.map((item) => substituteDocument(item, variables));
+  if (node !== null && typeof node === 'object') {
+    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, substituteDocument(value, variables)]));
+  }
+  return node;
 }
 
 interface ComposePort {
@@ -72,11 +80,19 @@ interface ComposeSecretRef {
  * Renders the stack file for `docker stack deploy`: variables substituted, then the ports the
  * options leave unpublished (null) removed. Returns YAML text.
  */
-export async function renderStackFile(config: ClusterConfig, templatePath: string = DEFAULT_STACK_FILE, secretNames?: Record<StackSecretKind, string>): Promise<string> {
-  const template = await readFile(templatePath, 'utf8');
-  const document = parse(substituteVariables(template, stackVariables(config, secretNames))) as {
-    services: Record<string, { ports?: ComposePort[]; secrets?: ComposeSecretRef[]; deploy?: { replicas?: string | number; labels?: Record<string, string> } }>;
+/** What a deploy knows about the swarm that the options alone do not say. */
+export interface SwarmFacts {
+  /** Nodes in the swarm ("auto" overlay encryption is on above one). */
+  nodes: number;
+}
+
+export async function renderStackFile(config: ClusterConfig, templatePath: string = DEFAULT_STACK_FILE, secretNames?: Record<StackSecretKind, string>, swarm: SwarmFacts = { nodes: 1 }): Promise<string> {
+  // Parsed first, substituted second: values go into the document's fields, never into its text.
+  const template = parse(await readFile(templatePath, 'utf8')) as unknown;
+  const document = substituteDocument(template, stackVariables(config, secretNames)) as {
+    services: Record<string, { ports?: ComposePort[]; secrets?: ComposeSecretRef[]; deploy?: { replicas?: string | number; labels?: Record<string, string>; placement?: { constraints?: string[] } } }>;
     secrets?: Record<string, unknown>;
+    networks?: Record<string, { driver?: string; attachable?: boolean; driver_opts?: Record<string, string> }>;
   };
   // Spark RPC only when asked (the file itself never publishes it: a by-hand deploy stays closed).
   if (config.ports.sparkMaster !== null) {
@@ -87,6 +103,15 @@ export async function renderStackFile(config: ClusterConfig, templatePath: strin
     for (const service of Object.values(document.services)) service.secrets = service.secrets?.filter((secret) => secret.source !== 'spark_auth_secret');
     delete document.secrets?.['spark_auth_secret'];
   }
+  // The head stays on the node that holds its volumes (ensureHeadNode labels it).
+  const head = document.services['master'];
+  if (head?.deploy !== undefined) {
+    head.deploy.placement = { ...head.deploy.placement, constraints: [...(head.deploy.placement?.constraints ?? []), `node.labels.${headNodeLabel(config.stackName)} == true`] };
+  }
+  // Between nodes, the overlay carries Spark's traffic over networks the swarm does not own.
+  const encrypt = config.security.encryptOverlay === 'auto' ? swarm.nodes > 1 : config.security.encryptOverlay;
+  const network = document.networks?.['spark'];
+  if (encrypt && network !== undefined) network.driver_opts = { ...network.driver_opts, encrypted: 'true' };
   // The options, so that any process can attach to the stack later (set in the parsed document:
   // nothing in a value can change the file's structure).
   for (const service of Object.values(document.services)) {

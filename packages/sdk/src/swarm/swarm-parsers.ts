@@ -33,6 +33,7 @@ export const swarmInfoSchema = z.looseObject({
   LocalNodeState: z.string(),
   ControlAvailable: z.boolean().optional(),
   NodeID: z.string().optional(),
+  Nodes: z.number().optional(),
   Error: z.string().optional(),
 });
 export type SwarmInfo = z.infer<typeof swarmInfoSchema>;
@@ -72,6 +73,10 @@ export const servicesSchema = z.array(serviceSchema);
 
 /** One line of `docker service ls --format '{{json .}}'`. */
 export const serviceLsLineSchema = z.looseObject({ ID: z.string(), Name: z.string(), Replicas: z.string(), Image: z.string() });
+
+/** One line of `docker node ls --format '{{json .}}'`. */
+export const nodeLsLineSchema = z.looseObject({ ID: z.string(), Hostname: z.string(), Status: z.string(), Availability: z.string(), ManagerStatus: z.string().optional() });
+export type SwarmNodeLine = z.infer<typeof nodeLsLineSchema>;
 
 /** One line of `docker stack ls --format '{{json .}}'`. */
 export const stackLsLineSchema = z.looseObject({ Name: z.string(), Services: z.string() });

@@ -62,9 +62,12 @@ export async function makeTestSecrets(values: { sparkSecret?: string; idePasswor
   };
 }
 
-afterAll(async () => {
-  for (const dir of secretDirs.splice(0)) await rm(dir, { recursive: true, force: true });
-});
+// In a test file, the secrets go after its tests (benchmarks import this module too, outside jest).
+if (typeof afterAll === 'function') {
+  afterAll(async () => {
+    for (const dir of secretDirs.splice(0)) await rm(dir, { recursive: true, force: true });
+  });
+}
 
 /** Containers and networks a test made; removes them all, saving each container's log first. */
 export class TestResources {

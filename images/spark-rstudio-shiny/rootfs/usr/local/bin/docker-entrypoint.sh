@@ -308,14 +308,16 @@ configure_jupyterlab() {
 
 # prepare_shiny_apps
 #   /srv/shiny-server is a volume: app authors (group shiny-authors: the IDE user) write apps
-#   in it, the shiny user only reads and runs them; Shiny's bookmarks are the shiny user's. The image's own apps (the Spark
-#   demo) are copied in at every start, so a new image brings its new version, unless the user
-#   took one over by deleting its .srs-bundled marker.
+#   in it, the shiny user only reads and runs them; Shiny's bookmarks are the shiny user's. The
+#   image's own apps (the Spark demo) are copied in at every start, so a new image brings its new
+#   version, unless the user took one over by deleting its .srs-bundled marker. SHINY_DEMO=false
+#   publishes none of them (and removes the copies an earlier start made).
 prepare_shiny_apps() {
 	mkdir -p /srv/shiny-server /var/lib/shiny-server/bookmarks /var/log/shiny-server
 	chown root:shiny-authors /srv/shiny-server
 	chmod 2775 /srv/shiny-server
-	local app name target
+	local app name target demo=true
+	is_true "${SHINY_DEMO:-true}" || demo=false
 	for app in /usr/local/share/srs/apps/*/; do
 		[ -d "$app" ] || continue
 		name=$(basename "$app")
@@ -325,6 +327,10 @@ prepare_shiny_apps() {
 			continue
 		fi
 		rm -rf "$target"
+		if [ "$demo" = false ]; then
+			log "not publishing the bundled Shiny app $name (SHINY_DEMO=false)"
+			continue
+		fi
 		cp -R "$app" "$target"
 		echo "Copied from the image at every start; delete this file to keep your changes." >"$target/.srs-bundled"
 		chown -R root:shiny-authors "$target"
@@ -349,6 +355,9 @@ configure_spark() {
 		# purpose: Spark binds its web UIs to it, and they must answer on every interface (health
 		# checks on loopback, host-mode published ports). RPC addresses are set explicitly instead.
 		export SPARK_MASTER_HOST=$SPARK_MASTER_HOST
+		# A replaced master keeps its service name and changes address: the daemons must not keep
+		# an address the JVM's DNS cache holds for 30 s.
+		export SPARK_DAEMON_JAVA_OPTS="-Dsun.net.inetaddr.ttl=5 -Dsun.net.inetaddr.negative.ttl=1"
 	EOM
 	if [ -n "${SPARK_EXECUTOR_MEMORY:-}" ] && ! [[ "$SPARK_EXECUTOR_MEMORY" =~ ^[0-9]+[kmgKMG]?$ ]]; then
 		echo "error: SPARK_EXECUTOR_MEMORY must be a size like 512m or 1g, got \"$SPARK_EXECUTOR_MEMORY\"." | fail "$EX_USAGE"
@@ -363,18 +372,38 @@ configure_spark() {
 			# REST submission (port 6066) is unauthenticated (CVE-2018-11770): always off.
 			spark.master.rest.enabled        false
 			spark.worker.cleanup.enabled     true
+			# A replaced master comes back at another address: workers reconnect by the name in the
+			# master URL (the service name), not by the address the old master gave them.
+			spark.worker.preferConfiguredMasterAddress   true
+			# ... and keep asking every 5 to 15 s for 10 minutes (Spark's default slows to every
+			# minute after 6 tries, which left workers a minute behind a master that was back).
+			spark.worker.initialRegistrationRetries      60
+			spark.worker.maxRegistrationRetries          100
+			# The master keeps its workers and applications in the master-work volume and recovers
+			# them when it restarts; drivers and workers it cannot reach are dropped after the
+			# worker timeout (30 s, so a recovery does not wait Spark's default minute).
+			spark.deploy.recoveryMode        FILESYSTEM
+			spark.deploy.recoveryDirectory   $SPARK_HOME/work/recovery
+			spark.worker.timeout             30
+			# A worker that is stopped (scale-down, node drained: Swarm sends SIGPWR, see the stack)
+			# decommissions: its executors hand their shuffle and cached blocks to the others first.
+			spark.decommission.enabled                        true
+			spark.storage.decommission.enabled                true
+			spark.storage.decommission.shuffleBlocks.enabled  true
+			spark.storage.decommission.rddBlocks.enabled      true
 			# Dates and times mean the same in R, Python and Spark whatever the machine's zone.
 			spark.sql.session.timeZone       UTC
 			# Files in /data are written by executors (user spark) and committed by drivers (the IDE
 			# user, shiny): both in group spark, so both must leave them group-writable.
 			spark.hadoop.fs.permissions.umask-mode   002
 			# Drivers in the head (the Shiny apps, notebooks, scripts) share the workers: each
-			# takes executors while it has work and gives them back when idle, so an open Shiny app
-			# never leaves a notebook's job waiting for resources. Shuffle tracking stands in for
-			# an external shuffle service.
+			# takes executors while it has work and gives them back after 30 s idle, so an open
+			# Shiny app never leaves a notebook's job waiting for resources. An executor given back
+			# is decommissioned: its shuffle blocks move to the app's other executors first (this
+			# stands in for an external shuffle service; shuffle tracking is off, since Spark keeps
+			# idle executors when both are on).
 			spark.dynamicAllocation.enabled                   true
-			spark.dynamicAllocation.shuffleTracking.enabled   true
-			spark.dynamicAllocation.shuffleTracking.timeout   60s
+			spark.dynamicAllocation.shuffleTracking.enabled   false
 			spark.dynamicAllocation.executorIdleTimeout       30s
 			spark.dynamicAllocation.minExecutors              0
 		EOM
@@ -444,6 +473,22 @@ rstudio_installed() {
 	[ -x /usr/lib/rstudio-server/bin/rserver ]
 }
 
+# prepare_recovery_dir
+#   Where the master keeps its state for recovery (in the master-work volume), the spark user's.
+#   A new head container forgets the applications the previous one recorded: their drivers ran
+#   in that container and are gone, and a recovering master would wait the worker timeout for
+#   each before serving anyone. The workers are kept: they come back and are recovered. (A master
+#   that supervisord restarts inside this container keeps everything: its drivers live on.)
+prepare_recovery_dir() {
+	local dir="$SPARK_HOME/work/recovery" stale
+	install -d -o spark -g spark -m 0750 "$dir"
+	stale=$(find "$dir" -maxdepth 1 -type f \( -name 'app_*' -o -name 'driver_*' \) | wc -l)
+	if [ "$stale" -gt 0 ]; then
+		find "$dir" -maxdepth 1 -type f \( -name 'app_*' -o -name 'driver_*' \) -delete
+		log "forgot $stale application(s) of the previous head container (their drivers ran in it)"
+	fi
+}
+
 # start_master
 #   Enables the supervised programs this image has, then hands over to supervisord.
 start_master() {
@@ -462,11 +507,16 @@ start_master() {
 }
 
 # start_worker
-#   Runs one Spark worker as the spark user, in the foreground.
+#   Runs one Spark worker as the spark user, and stops it gently: on SIGTERM (docker stop, a
+#   scale-down, a node drained) the worker is first decommissioned (SIGPWR: its executors hand
+#   their shuffle and cached blocks to the other workers and leave), then stopped once it has no
+#   executors left, or after SPARK_WORKER_DECOMMISSION_SECONDS. An idle worker stops at once.
 start_worker() {
 	wait_for_master
 	log "starting a Spark worker with $SPARK_WORKER_CORES cores and $SPARK_WORKER_MEMORY on $ADVERTISE_IP"
-	exec setpriv --reuid=spark --regid=spark --init-groups \
+	# A session of its own: tini passes signals to the entrypoint's process group, and the worker
+	# must get SIGPWR from decommission_worker first, not SIGTERM from tini.
+	setsid setpriv --reuid=spark --regid=spark --init-groups \
 		env HOME="$SPARK_HOME" \
 		srs-log-prefix spark-worker \
 		"$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.worker.Worker \
@@ -475,7 +525,39 @@ start_worker() {
 		--memory "$SPARK_WORKER_MEMORY" \
 		--webui-port "$SPARK_WORKER_WEBUI_PORT" \
 		--work-dir "$SPARK_HOME/work" \
-		"$SPARK_MASTER_URL"
+		"$SPARK_MASTER_URL" &
+	WORKER_PID=$!
+	trap decommission_worker TERM INT
+	local status=0
+	# wait returns early when a trapped signal arrives; the trap then stops the worker.
+	while kill -0 "$WORKER_PID" 2>/dev/null; do
+		wait "$WORKER_PID" || status=$?
+	done
+	exit "$status"
+}
+
+# worker_executors
+#   How many executors the worker runs now, from its own /json/ (0 when it does not answer).
+worker_executors() {
+	curl -fsS --max-time 2 "http://127.0.0.1:$SPARK_WORKER_WEBUI_PORT/json/" 2>/dev/null |
+		python3 -c 'import json, sys; print(len(json.load(sys.stdin).get("executors", [])))' 2>/dev/null || echo 0
+}
+
+# decommission_worker
+#   SIGTERM handler of the worker role (see start_worker).
+decommission_worker() {
+	trap - TERM INT
+	local deadline=$((SECONDS + SPARK_WORKER_DECOMMISSION_SECONDS)) executors
+	executors=$(worker_executors)
+	if [ "$executors" -gt 0 ]; then
+		log "stopping: decommissioning the worker first ($executors executor(s) hand over their blocks, at most ${SPARK_WORKER_DECOMMISSION_SECONDS}s)"
+		kill -PWR "$WORKER_PID" 2>/dev/null || true
+		while [ "$SECONDS" -lt "$deadline" ] && [ "$(worker_executors)" -gt 0 ]; do
+			sleep 1
+		done
+	fi
+	log "stopping the worker"
+	kill -TERM "$WORKER_PID" 2>/dev/null || true
 }
 
 _main() {
@@ -486,13 +568,16 @@ _main() {
 	: "${SPARK_HOME:=/opt/spark}" "${SPARK_MASTER_URL:=spark://master:7077}"
 	: "${SPARK_MASTER_PORT:=7077}" "${SPARK_MASTER_WEBUI_PORT:=8080}" "${SPARK_WORKER_WEBUI_PORT:=8081}"
 	: "${SHINY_PORT:=3838}" "${RSTUDIO_PORT:=8787}" "${JUPYTER_PORT:=8888}" "${SPARK_MASTER_WAIT_SECONDS:=120}"
+	: "${SPARK_WORKER_DECOMMISSION_SECONDS:=50}"
 	export SPARK_MASTER_PORT SPARK_MASTER_WEBUI_PORT SPARK_WORKER_WEBUI_PORT SHINY_PORT RSTUDIO_PORT JUPYTER_PORT
 	for port in SPARK_MASTER_PORT SPARK_MASTER_WEBUI_PORT SPARK_WORKER_WEBUI_PORT RSTUDIO_PORT; do require_port "$port"; done
 	require_address SPARK_LOCAL_IP
 	require_address SPARK_MASTER_HOST
-	if ! [[ "$SPARK_MASTER_WAIT_SECONDS" =~ ^[0-9]+$ ]]; then
-		echo "error: SPARK_MASTER_WAIT_SECONDS must be a whole number of seconds, got \"$SPARK_MASTER_WAIT_SECONDS\"." | fail "$EX_USAGE"
-	fi
+	for setting in SPARK_MASTER_WAIT_SECONDS SPARK_WORKER_DECOMMISSION_SECONDS; do
+		if ! [[ "${!setting}" =~ ^[0-9]+$ ]]; then
+			echo "error: $setting must be a whole number of seconds, got \"${!setting}\"." | fail "$EX_USAGE"
+		fi
+	done
 	parse_master_url
 	ADVERTISE_IP=$(detect_local_ip)
 	unset SPARK_LOCAL_IP
@@ -512,6 +597,7 @@ _main() {
 	configure_spark
 	unset SPARK_AUTH_SECRET
 	if [ "$SPARK_ROLE" = master ]; then
+		prepare_recovery_dir
 		configure_ide_user
 		configure_jupyterlab
 		unset IDE_PASSWORD_VALUE

@@ -1,0 +1,33 @@
+import type { DockerClient } from '../docker/docker-cli.js';
+import { LABEL_PREFIX } from '../image/build-image.js';
+import { nodeLsLineSchema, parseJsonLines } from '../swarm/swarm-parsers.js';
+
+/** The node label that pins a stack's head (and so its volumes) to one node. */
+export function headNodeLabel(stackName: string): string {
+  return `${LABEL_PREFIX}.head.${stackName}`;
+}
+
+/**
+ * The node the stack's head runs on: the one that already carries the stack's head label, or
+ * (first deploy) the node of the engine the SDK talks to, which gets the label. The head's
+ * volumes (apps, homes, the master's recovery state) are local to a node, so the head must not
+ * move to another node, where they would look empty.
+ */
+export async function ensureHeadNode(docker: DockerClient, stackName: string, signal?: AbortSignal): Promise<string> {
+  const signalOption = signal === undefined ? {} : { signal };
+  const label = headNodeLabel(stackName);
+  const { stdout } = await docker.run(['node', 'ls', '--filter', `node.label=${label}=true`, '--format', '{{json .}}'], { timeoutMs: 30_000, ...signalOption });
+  const [labelled] = parseJsonLines(stdout, nodeLsLineSchema, 'docker node ls');
+  if (labelled !== undefined) return labelled.ID;
+  const self = (await docker.run(['info', '--format', '{{.Swarm.NodeID}}'], { timeoutMs: 30_000, ...signalOption })).stdout;
+  await docker.run(['node', 'update', '--label-add', `${label}=true`, self], { timeoutMs: 30_000, ...signalOption });
+  return self;
+}
+
+/** Takes the stack's head label off its node (a purge: the volumes are gone too). */
+export async function releaseHeadNode(docker: DockerClient, stackName: string, signal?: AbortSignal): Promise<void> {
+  const signalOption = signal === undefined ? {} : { signal };
+  const label = headNodeLabel(stackName);
+  const { stdout } = await docker.run(['node', 'ls', '-q', '--filter', `node.label=${label}=true`], { timeoutMs: 30_000, ...signalOption });
+  for (const id of stdout.split('\n').filter(Boolean)) await docker.run(['node', 'update', '--label-rm', label, id], { timeoutMs: 30_000, ...signalOption });
+}

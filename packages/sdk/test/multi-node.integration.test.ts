@@ -1,0 +1,135 @@
+// The stack on a real three-node swarm: Docker-in-Docker nodes (Debian's engine on the project's
+// base image) joined with real join tokens, the image given to every node without a registry
+// (distributeImage: docker save | docker load), workers spread over the nodes, a job whose
+// executors ran on two nodes, the demo on the master's node, and a whole node stopped mid-job.
+import { SparkCluster, distributeImage, waitUntil, type DistributedImage } from '../src/index.js';
+import { docker, ensureTestImage, TestResources, uniqueName } from './support/docker-test-kit.js';
+import { jobResult, secondsSince, slowSumJob } from './support/spark-jobs.js';
+import { startTestSwarm, type SwarmNode, type TestSwarm } from './support/swarm-nodes.js';
+
+describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
+  const resources = new TestResources();
+  const stackName = uniqueName('srs-multi');
+  let swarm: TestSwarm;
+  let cluster: SparkCluster;
+  let image: string;
+  let copies: DistributedImage[];
+
+  /** Which node runs each worker task, by the worker's address on the stack network. */
+  const workerNodes = async (): Promise<Map<string, SwarmNode>> => {
+    const byAddress = new Map<string, SwarmNode>();
+    for (const node of swarm.nodes) {
+      const ids = (await node.docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_worker`]).catch(() => ({ stdout: '' }))).stdout.split('\n').filter(Boolean);
+      for (const id of ids) {
+        const address = (await node.docker.run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${stackName}_spark").IPAddress}}`, id])).stdout;
+        byAddress.set(address, node);
+      }
+    }
+    return byAddress;
+  };
+
+  beforeAll(async () => {
+    image = await ensureTestImage();
+    swarm = await startTestSwarm(3, resources);
+    copies = await distributeImage({ image, engines: swarm.nodes.map((node) => node.engine), onProgress: () => undefined });
+    cluster = new SparkCluster(
+      {
+        stackName, image, workers: 4, worker: { cores: 1, memory: '1g' }, master: { cpus: 1, memory: '2g' }, ports: { jupyter: null, rstudio: null }, host: swarm.manager.ip,
+        // This machine's kernel has no IPsec (ESP): an encrypted overlay (the default on several
+        // nodes) carries nothing between these nodes. The rendering of that default is unit tested.
+        security: { encryptOverlay: false },
+      },
+      { docker: swarm.manager.docker },
+    );
+    await cluster.deploy({ timeoutMs: 600_000 });
+  }, 1_800_000);
+
+  afterAll(async () => {
+    await cluster?.remove({ timeoutMs: 120_000 }).catch(() => undefined);
+    await swarm?.cleanup();
+  });
+
+  it('should have given every node the image with distributeImage, and copy nothing the second time', async () => {
+    expect(copies.map((copy) => copy.copied)).toEqual([true, true, true]);
+    const again = await distributeImage({ image, engines: swarm.nodes.map((node) => node.engine), onProgress: () => undefined });
+    expect(again.map((copy) => copy.copied)).toEqual([false, false, false]);
+    const localId = (await docker.run(['image', 'inspect', '--format', '{{.Id}}', image])).stdout;
+    expect(new Set(again.map((copy) => copy.imageId))).toEqual(new Set([localId]));
+  });
+
+  it('should see three Ready nodes and spread the four workers over at least two of them', async () => {
+    const status = await cluster.status();
+    expect(status.nodes.map((node) => node.state)).toEqual(['Ready', 'Ready', 'Ready']);
+    const workerTaskNodes = new Set(status.tasks.filter((task) => task.service === 'worker' && task.state === 'running').map((task) => task.nodeId));
+    expect(workerTaskNodes.size).toBeGreaterThanOrEqual(2);
+    expect(status.spark.aliveWorkers).toBe(4);
+    // The head is on the manager.
+    expect(status.tasks.find((task) => task.service === 'master' && task.state === 'running')?.nodeId).toBe(swarm.manager.nodeId);
+  });
+
+  it('should run a job whose executors ran on two different nodes, with the exact result', async () => {
+    const job = [
+      'from pyspark.sql import SparkSession',
+      'spark = SparkSession.builder.appName("srs-multi-node").getOrCreate()',
+      'total = spark.range(0, 4000000, numPartitions=8).selectExpr("sum(id) AS s").first()["s"]',
+      'driver = spark.sparkContext.getConf().get("spark.driver.host")',
+      'hosts = sorted({e.host() for e in spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()} - {driver})',
+      'print(f"RESULT {total}")',
+      'print(f"HOSTS {\',\'.join(hosts)}")',
+      'spark.stop()',
+    ].join('\n');
+    const { stdout } = await cluster.submitPython(job, { timeoutMs: 600_000 });
+    expect(jobResult(stdout)).toBe(7_999_998_000_000n);
+    const hosts = (/^HOSTS (\S+)$/m.exec(stdout)?.[1] ?? '').split(',');
+    const nodes = await workerNodes();
+    const executorNodes = new Set(hosts.map((host) => nodes.get(host)?.hostname));
+    expect(executorNodes.has(undefined)).toBe(false);
+    expect(executorNodes.size).toBeGreaterThanOrEqual(2);
+  });
+
+  it("should serve the Shiny demo on the master's node", async () => {
+    const response = await waitUntil(
+      async () => {
+        const answer = await fetch(`http://${swarm.manager.ip}:3838/spark-demo/`, { signal: AbortSignal.timeout(10_000) });
+        return answer.status === 200 ? answer : undefined;
+      },
+      { description: "the demo on the master's node", timeoutMs: 120_000 },
+    );
+    expect(await response.text()).toContain('Spark from R');
+  });
+
+  it('should reschedule the workers of a stopped node, show it down, and finish the running job', async () => {
+    const nodes = await workerNodes();
+    const victim = swarm.nodes.find((node) => node !== swarm.manager && [...nodes.values()].includes(node));
+    if (victim === undefined) throw new Error('no worker-only node runs a worker');
+    const job = slowSumJob({ rows: 1_000_000, partitions: 32, secondsPerPartition: 2, name: 'srs-node-down' });
+    const running = cluster.submitPython(job.script, { timeoutMs: 900_000 });
+    // Mid-job: the application holds executors on the workers.
+    await waitUntil(
+      async () => {
+        const status = await cluster.status();
+        return status.spark.reachable && status.spark.coresUsed >= 3 ? true : undefined;
+      },
+      { description: 'the job to hold executors', timeoutMs: 300_000, intervalMs: 1000 },
+    );
+    const stopped = Date.now();
+    await docker.run(['kill', victim.container]);
+    const down = await waitUntil(
+      async () => {
+        const status = await cluster.status();
+        return status.nodes.find((node) => node.id === victim.nodeId)?.state === 'Down' ? status : undefined;
+      },
+      { description: `${victim.hostname} to show Down`, timeoutMs: 300_000, intervalMs: 1000 },
+    );
+    const shownDown = secondsSince(stopped);
+    expect(down.nodes.filter((node) => node.state === 'Ready')).toHaveLength(2);
+    const { stdout } = await running;
+    const finished = secondsSince(stopped);
+    expect(jobResult(stdout)).toBe(job.expected);
+    const ready = await cluster.waitUntilReady({ timeoutMs: 600_000 });
+    expect(ready.spark.aliveWorkers).toBe(4);
+    const workerTaskNodes = new Set(ready.tasks.filter((task) => task.service === 'worker' && task.state === 'running').map((task) => task.nodeId));
+    expect(workerTaskNodes.has(victim.nodeId)).toBe(false);
+    console.log(`RECOVERY ${JSON.stringify({ fault: 'node stopped mid-job', nodeShownDownSeconds: shownDown, jobFinishedSeconds: finished, fourAliveAgainSeconds: secondsSince(stopped) })}`);
+  });
+});
