@@ -1,14 +1,32 @@
 // One root config runs every package's tests, in two projects:
 //   unit         *.test.ts next to the code; recorded CLI output, no engine.
 //   integration  *.integration.test.ts; a real Docker engine, long timeouts, run in band.
+// The workspace packages are mapped to their sources, so tests need no build (the CLI's
+// integration test runs the built `srs`).
+const packageSources = {
+  core: 'packages/core/src/index.ts',
+  image: 'images/spark-rstudio-shiny/src/index.ts',
+  stack: 'stack/src/index.ts',
+  sdk: 'packages/sdk/src/index.ts',
+  cli: 'packages/cli/src/index.ts',
+  'test-support': 'packages/test-support/src/index.ts',
+};
+
 const shared = {
   extensionsToTreatAsEsm: ['.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    ...Object.fromEntries(Object.entries(packageSources).map(([name, path]) => [`^@spark-rstudio-shiny/${name}$`, `<rootDir>/${path}`])),
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }],
   },
   testEnvironment: 'node',
 };
+
+// Where tests live: next to the code (src), in a package's test folder, and in the examples.
+const roots = ['packages/*', 'images/*', 'stack'];
+const under = (pattern) => roots.flatMap((root) => [`<rootDir>/${root}/src/**/${pattern}`, `<rootDir>/${root}/test/**/${pattern}`]);
 
 /** @type {import('jest').Config} */
 export default {
@@ -16,13 +34,14 @@ export default {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['<rootDir>/packages/*/src/**/*.test.ts', '<rootDir>/packages/*/test/**/*.test.ts'],
-      testPathIgnorePatterns: ['\\.integration\\.test\\.ts$'],
+      testMatch: under('*.test.ts'),
+      testPathIgnorePatterns: ['\\.integration\\.test\\.ts$', '/node_modules/', '/dist/'],
     },
     {
       ...shared,
       displayName: 'integration',
-      testMatch: ['<rootDir>/packages/*/src/**/*.integration.test.ts', '<rootDir>/packages/*/test/**/*.integration.test.ts', '<rootDir>/examples/**/*.integration.test.ts'],
+      testMatch: [...under('*.integration.test.ts'), '<rootDir>/examples/**/*.integration.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/dist/'],
     },
   ],
 };

@@ -8,5 +8,5 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [ ! -d node_modules/.pnpm ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ]; then
 	bash scripts/pnpm.sh install --frozen-lockfile --reporter=silent >&2
 fi
-node_modules/.bin/tsc -b packages/sdk packages/cli >&2
+node_modules/.bin/tsc -b packages/cli >&2
 exec node packages/cli/dist/bin/srs.js "$@"

@@ -14,9 +14,8 @@ step "workspace dependencies (pinned pnpm, frozen lockfile)"
 bash scripts/pnpm.sh install --frozen-lockfile --reporter=append-only
 
 step "type check (sources, tests, scripts)"
-npx tsc -b packages/sdk packages/cli
-npx tsc -p packages/sdk/tsconfig.test.json
-npx tsc -p packages/cli/tsconfig.test.json
+npx tsc -b packages/cli
+npx tsc -p tsconfig.test.json
 npx tsc -p examples/tsconfig.json
 
 step "shell lint"
@@ -26,7 +25,10 @@ step "unit tests"
 node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects unit
 
 step "Docker engine"
-bash scripts/ensure-docker-engine.sh
+bash packages/core/scripts/ensure-docker-engine.sh
+
+step "Docker Compose (for the stack's Compose mode)"
+bash packages/core/scripts/ensure-compose.sh
 
 step "headless browser (Debian's chromium, for the Shiny app's end-to-end test)"
 SRS_CHROMIUM=$(bash scripts/ensure-chromium.sh)

@@ -10,9 +10,7 @@
 //                     started again before the next run
 import { randomInt } from 'node:crypto';
 import { distributeImage, DockerCli, DEFAULT_IMAGE_TAG, SparkCluster, waitUntil } from '../src/index.js';
-import { TestResources, uniqueName } from '../test/support/docker-test-kit.js';
-import { jobResult, slowSumJob } from '../test/support/spark-jobs.js';
-import { startTestSwarm } from '../test/support/swarm-nodes.js';
+import { jobResult, slowSumJob, startTestSwarm, TestResources, uniqueName } from '@spark-rstudio-shiny/test-support';
 
 const image = process.env.SRS_IMAGE ?? DEFAULT_IMAGE_TAG;
 const RUNS = 3;

@@ -7,10 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { SparkCluster, waitUntil, type ClusterCredentials } from '../src/index.js';
-import { launchBrowser, type TestBrowser } from './support/browser.js';
-import { ARTIFACTS_DIR, ensureTestImage, uniqueName } from './support/docker-test-kit.js';
-import { JupyterSession, type Kernel } from './support/jupyter-client.js';
-import { aggregate, syntheticRows } from './support/synthetic-reference.js';
+import { aggregate, ARTIFACTS_DIR, ensureTestImage, JupyterSession, keepStackLogs, type Kernel, launchBrowser, syntheticRows, type TestBrowser, uniqueName } from '@spark-rstudio-shiny/test-support';
 
 describe('JupyterLab in the head of a real stack', () => {
   const stackName = uniqueName('srs-ide');
@@ -37,6 +34,7 @@ describe('JupyterLab in the head of a real stack', () => {
   });
 
   afterAll(async () => {
+    await keepStackLogs(cluster.config.stackName);
     await browser?.close();
     await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
   });

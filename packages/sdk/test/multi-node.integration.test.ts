@@ -3,9 +3,7 @@
 // (distributeImage: docker save | docker load), workers spread over the nodes, a job whose
 // executors ran on two nodes, the demo on the master's node, and a whole node stopped mid-job.
 import { SparkCluster, distributeImage, waitUntil, type DistributedImage } from '../src/index.js';
-import { docker, ensureTestImage, TestResources, uniqueName } from './support/docker-test-kit.js';
-import { jobResult, secondsSince, slowSumJob } from './support/spark-jobs.js';
-import { startTestSwarm, type SwarmNode, type TestSwarm } from './support/swarm-nodes.js';
+import { docker, ensureTestImage, jobResult, secondsSince, slowSumJob, startTestSwarm, type SwarmNode, TestResources, type TestSwarm, uniqueName } from '@spark-rstudio-shiny/test-support';
 
 describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
   const resources = new TestResources();
@@ -60,11 +58,11 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
   it('should see three Ready nodes and spread the four workers over at least two of them', async () => {
     const status = await cluster.status();
     expect(status.nodes.map((node) => node.state)).toEqual(['Ready', 'Ready', 'Ready']);
-    const workerTaskNodes = new Set(status.tasks.filter((task) => task.service === 'worker' && task.state === 'running').map((task) => task.nodeId));
+    const workerTaskNodes = new Set(status.tasks.filter((task) => task.service === 'worker' && task.desiredState === 'running' && task.state === 'running').map((task) => task.nodeId));
     expect(workerTaskNodes.size).toBeGreaterThanOrEqual(2);
     expect(status.spark.aliveWorkers).toBe(4);
     // The head is on the manager.
-    expect(status.tasks.find((task) => task.service === 'master' && task.state === 'running')?.nodeId).toBe(swarm.manager.nodeId);
+    expect(status.tasks.find((task) => task.service === 'master' && task.desiredState === 'running' && task.state === 'running')?.nodeId).toBe(swarm.manager.nodeId);
   });
 
   it('should run a job whose executors ran on two different nodes, with the exact result', async () => {
@@ -128,7 +126,7 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
     expect(jobResult(stdout)).toBe(job.expected);
     const ready = await cluster.waitUntilReady({ timeoutMs: 600_000 });
     expect(ready.spark.aliveWorkers).toBe(4);
-    const workerTaskNodes = new Set(ready.tasks.filter((task) => task.service === 'worker' && task.state === 'running').map((task) => task.nodeId));
+    const workerTaskNodes = new Set(ready.tasks.filter((task) => task.service === 'worker' && task.desiredState === 'running' && task.state === 'running').map((task) => task.nodeId));
     expect(workerTaskNodes.has(victim.nodeId)).toBe(false);
     console.log(`RECOVERY ${JSON.stringify({ fault: 'node stopped mid-job', nodeShownDownSeconds: shownDown, jobFinishedSeconds: finished, fourAliveAgainSeconds: secondsSince(stopped) })}`);
   });

@@ -3,9 +3,7 @@
 // printed (RECOVERY lines); nothing here asserts on time.
 import { randomInt } from 'node:crypto';
 import { SparkCluster, waitUntil } from '../src/index.js';
-import { launchBrowser, type TestBrowser } from './support/browser.js';
-import { docker, ensureTestImage, serviceContainers, TestResources, uniqueName } from './support/docker-test-kit.js';
-import { jobResult, readMasterJson, secondsSince, slowSumJob } from './support/spark-jobs.js';
+import { docker, ensureTestImage, jobResult, keepStackLogs, launchBrowser, readMasterJson, secondsSince, serviceContainers, slowSumJob, type TestBrowser, TestResources, uniqueName } from '@spark-rstudio-shiny/test-support';
 
 function report(fault: string, seconds: Record<string, number>): void {
   console.log(`RECOVERY ${JSON.stringify({ fault, ...seconds })}`);
@@ -41,6 +39,7 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
   });
 
   afterAll(async () => {
+    await keepStackLogs(cluster.config.stackName);
     await browser?.close();
     await cluster.remove({ purge: true, timeoutMs: 180_000 }).catch(() => undefined);
   });

@@ -4,7 +4,7 @@
 import { connect } from 'node:net';
 import { randomInt } from 'node:crypto';
 import { SparkCluster, waitUntil } from '../src/index.js';
-import { docker, ensureTestImage, makeTestSecrets, serviceContainers, TestResources, uniqueName } from './support/docker-test-kit.js';
+import { docker, ensureTestImage, keepStackLogs, makeTestSecrets, serviceContainers, TestResources, uniqueName } from '@spark-rstudio-shiny/test-support';
 
 /** Whether something accepts TCP connections at host:port. */
 function tcpOpen(host: string, port: number): Promise<boolean> {
@@ -56,6 +56,7 @@ describe('a stack with the default security settings', () => {
   });
 
   afterAll(async () => {
+    await keepStackLogs(cluster.config.stackName);
     await resources.cleanup();
     await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
   });

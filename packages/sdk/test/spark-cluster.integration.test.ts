@@ -2,7 +2,7 @@
 // Spark's view, scaling both ways, a real job, logs, remove and an immediate redeploy.
 import { randomInt } from 'node:crypto';
 import { SparkCluster, SrsError, type ServiceLogLine } from '../src/index.js';
-import { docker, ensureTestImage, serviceContainers, uniqueName } from './support/docker-test-kit.js';
+import { docker, ensureTestImage, serviceContainers, uniqueName } from '@spark-rstudio-shiny/test-support';
 
 
 async function removeStackLeftovers(stackName: string): Promise<void> {

@@ -93,6 +93,8 @@ server <- function(input, output, session) {
   # At most one computation a second per browser session, however fast the inputs change (a
   # crafted client can send changes as fast as it likes; they all share this R process).
   inputs <- throttle(reactive(list(rows = as.numeric(input$rows), seed = input$seed, min_x = input$min_x, by = input$by)), 1000)
+  # Computations started in this session, shown in the status line (the throttle made visible).
+  computations <- 0L
 
   result <- reactive({
     current <- inputs()
@@ -107,6 +109,7 @@ server <- function(input, output, session) {
         if (!is.numeric(min_x) || length(min_x) != 1L || is.na(min_x) || min_x < 0 || min_x >= 1) stop("give the filter a number in [0, 1)", call. = FALSE)
         if (!is.character(by) || length(by) != 1L || !by %in% c("segment", "x_decile")) stop("group by segment or x_decile", call. = FALSE)
         if (srs_alive_workers() == 0L) stop("the cluster has no ALIVE Spark worker; add some (srs scale 2). Checking again every 10 s.", call. = FALSE)
+        computations <<- computations + 1L
         started <- Sys.time()
         data <- srs_synthetic(con, rows, seed = seed, name = synthetic_view) |> filter(x >= !!min_x)
         grouped <- if (by == "segment") group_by(data, segment) else group_by(mutate(data, x_decile = as.integer(floor(x * 10))), x_decile)
@@ -120,7 +123,7 @@ server <- function(input, output, session) {
         seconds <- as.numeric(difftime(Sys.time(), started, units = "secs"))
         info <- srs_cluster_info()
         if (info$executors == 0L) stop("the cluster has no executors: no Spark worker is registered", call. = FALSE)
-        list(ok = TRUE, aggregate = as.data.frame(aggregate), coefficients = coefficient_table(fit), seconds = seconds, info = info, rows = rows, seed = seed)
+        list(ok = TRUE, aggregate = as.data.frame(aggregate), coefficients = coefficient_table(fit), seconds = seconds, info = info, rows = rows, seed = seed, computation = computations)
       },
       error = function(e) {
         # A cluster that is down or has no workers may come back: look again by itself.
@@ -139,8 +142,8 @@ server <- function(input, output, session) {
     r <- result()
     if (!r$ok) return("")
     sprintf(
-      "computed by Spark on %d executors in %.2f s (%s backend, Spark %s, app %s) for %s rows, seed %d",
-      r$info$executors, r$seconds, r$info$backend, r$info$spark_version, r$info$app_id, format(r$rows, big.mark = ",", scientific = FALSE), as.integer(r$seed)
+      "computed by Spark on %d executors in %.2f s (%s backend, Spark %s, app %s) for %s rows, seed %d; computation %d of this session",
+      r$info$executors, r$seconds, r$info$backend, r$info$spark_version, r$info$app_id, format(r$rows, big.mark = ",", scientific = FALSE), as.integer(r$seed), r$computation
     )
   })
 

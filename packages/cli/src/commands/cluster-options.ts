@@ -4,6 +4,7 @@ import { SparkCluster, isSrsError, type ClusterConfig, type ClusterConfigInput }
 /** Options every cluster command shares, and the SDK options `up` takes as flags. */
 export interface ClusterFlags {
   stack: string;
+  orchestrator?: string | undefined;
   image?: string | undefined;
   workers?: number | undefined;
   workerCores?: number | undefined;
@@ -39,6 +40,7 @@ function positiveNumber(value: string): number {
 /** The flags of `srs up` for every SDK option (validated by the SDK, which says what is wrong). */
 export function sdkOptionFlags(): Option[] {
   return [
+    new Option('--orchestrator <name>', 'what runs the stack: swarm (default; one or many nodes) or compose (Docker Compose on this host)'),
     new Option('--worker-cores <n>', 'CPUs of each worker (whole cores)').argParser(positiveNumber),
     new Option('--worker-memory <size>', 'memory of each worker container, e.g. 2g (Spark gets it minus 1g)'),
     new Option('--master-cpus <n>', 'CPUs of the head').argParser(positiveNumber),
@@ -58,6 +60,7 @@ export function sdkOptionFlags(): Option[] {
 /** The SDK options the flags set (only those given), over `base`. */
 export function configFromFlags(flags: ClusterFlags, base: ClusterConfigInput = {}): ClusterConfigInput {
   const config: ClusterConfigInput = { ...base, stackName: flags.stack };
+  if (flags.orchestrator !== undefined) config.orchestrator = flags.orchestrator as ClusterConfigInput['orchestrator'];
   if (flags.image !== undefined) config.image = flags.image;
   if (flags.workers !== undefined) config.workers = flags.workers;
   if (flags.workerCores !== undefined || flags.workerMemory !== undefined) {

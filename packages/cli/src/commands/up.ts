@@ -15,10 +15,14 @@ export async function up(flags: ClusterFlags & { timeout: number; distributeTo?:
   const signal = interruptSignal();
   reporter.step('Checking the Docker engine…');
   await ensureEngine({ onLine: (line) => reporter.step(`  ${line}`), signal });
-  const swarm = await ensureSwarm(new DockerCli(), { signal });
   // The stack as deployed before (its ports, sizes, login), with the flags given on top.
   const cluster = await clusterFor(flags);
-  reporter.step(swarm === 'initialized' ? 'Initialized a single-node swarm (advertise address 127.0.0.1)' : 'Swarm: this engine is a manager');
+  if (cluster.config.orchestrator === 'swarm') {
+    const swarm = await ensureSwarm(new DockerCli(), { signal });
+    reporter.step(swarm === 'initialized' ? 'Initialized a single-node swarm (advertise address 127.0.0.1)' : 'Swarm: this engine is a manager');
+  } else {
+    reporter.step('Compose: the stack runs on this engine with Docker Compose');
+  }
   if (cluster.config.image === DEFAULT_IMAGE_TAG) {
     reporter.step(`Building ${DEFAULT_IMAGE_TAG} (cached layers and artifacts are reused)…`);
     await buildImage({

@@ -1,63 +1,58 @@
-import type { DockerClient } from '../docker/docker-cli.js';
-import { SrsError } from '../errors/srs-error.js';
-import { LABEL_PREFIX } from '../image/build-image.js';
-import { clusterConfigSchema, type ClusterConfig } from '../config/cluster-config.js';
+// The options a stack was deployed with, read back from the label deploy() puts on its Swarm
+// services or its Compose containers, so that any process can attach to a running stack.
+import { CONFIG_LABEL, isSrsError, STACK_NAMESPACE_LABEL, stackServiceName, type DockerClient } from '@spark-rstudio-shiny/core';
+import { clusterConfigSchema, parseConfigLabel, type ClusterConfig } from '@spark-rstudio-shiny/stack';
+import { z } from 'zod';
+import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from '../compose/compose-state.js';
 import { parseJson, servicesSchema } from '../swarm/swarm-parsers.js';
 
-/**
- * The service label that records the validated options a stack was deployed with, so that any
- * process can attach to it (status, scale, logs, URLs) without being told its ports and host again.
- */
-export const CONFIG_LABEL = `${LABEL_PREFIX}.config`;
-
-/** The label's value for a configuration. */
-export function configLabelValue(config: ClusterConfig): string {
-  return JSON.stringify(config);
-}
-
-/** The configuration in a label's value, validated like any input. */
-export function parseConfigLabel(value: string, service: string): ClusterConfig {
-  let raw: unknown;
+/** Swarm services' labels, or none when this engine is not a swarm manager (Compose only). */
+async function swarmServices(docker: DockerClient, filters: string[], signal: AbortSignal | undefined): Promise<{ name: string; labels: Record<string, string> }[]> {
+  const signalOption = signal === undefined ? {} : { signal };
+  let ids: string;
   try {
-    raw = JSON.parse(value);
+    ids = (await docker.run(['service', 'ls', '-q', ...filters.flatMap((filter) => ['--filter', filter])], { timeoutMs: 30_000, ...signalOption })).stdout;
   } catch (error) {
-    throw new SrsError({ code: 'INVALID_CONFIGURATION', message: `the ${CONFIG_LABEL} label of ${service} is not JSON`, hint: 'deploy the stack again with srs up', cause: error });
+    if (isSrsError(error, 'DOCKER_COMMAND_FAILED') && /not a swarm manager/i.test(`${error.message}\n${error.stderr ?? ''}`)) return [];
+    throw error;
   }
-  const parsed = clusterConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new SrsError({
-      code: 'INVALID_CONFIGURATION',
-      message: `the ${CONFIG_LABEL} label of ${service} does not hold valid options: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
-      hint: 'deploy the stack again with srs up (it rewrites the label)',
-    });
-  }
-  return parsed.data;
+  if (ids === '') return [];
+  const services = parseJson((await docker.run(['service', 'inspect', ...ids.split('\n')], { timeoutMs: 30_000, ...signalOption })).stdout, servicesSchema, 'docker service inspect');
+  return services.map((service) => ({ name: service.Spec.Name, labels: service.Spec.Labels ?? {} }));
+}
+
+/** The labels of Compose head containers (one per project, the newest first). */
+async function composeHeads(docker: DockerClient, filters: string[], signal: AbortSignal | undefined): Promise<{ name: string; labels: Record<string, string> }[]> {
+  const signalOption = signal === undefined ? {} : { signal };
+  const all = [`label=${COMPOSE_SERVICE_LABEL}=master`, `label=${CONFIG_LABEL}`, ...filters];
+  const ids = (await docker.run(['ps', '-aq', ...all.flatMap((filter) => ['--filter', filter])], { timeoutMs: 30_000, ...signalOption })).stdout;
+  if (ids === '') return [];
+  const schema = z.array(z.looseObject({ Name: z.string(), Config: z.looseObject({ Labels: z.record(z.string(), z.string()).nullable().optional() }) }));
+  const containers = parseJson((await docker.run(['inspect', '--type', 'container', ...ids.split('\n')], { timeoutMs: 30_000, ...signalOption })).stdout, schema, 'docker inspect (containers)');
+  return containers.map((container) => ({ name: container.Name.replace(/^\//, ''), labels: container.Config.Labels ?? {} }));
 }
 
 /**
- * The options the stack was deployed with, read from its master service; undefined when no such
- * stack runs. A stack deployed without the label (by hand, or by an older SDK) gives the
+ * The options the stack was deployed with, read from its head; undefined when no such stack
+ * runs. A Swarm stack deployed without the label (by hand, or by an older SDK) gives the
  * defaults under its name.
  */
 export async function readDeployedConfig(docker: DockerClient, stackName: string, signal?: AbortSignal): Promise<ClusterConfig | undefined> {
-  const signalOption = signal === undefined ? {} : { signal };
-  const ids = await docker.run(['service', 'ls', '-q', '--filter', `name=${stackName}_master`, '--filter', `label=com.docker.stack.namespace=${stackName}`], { timeoutMs: 30_000, ...signalOption });
-  if (ids.stdout === '') return undefined;
-  const [service] = parseJson((await docker.run(['service', 'inspect', ...ids.stdout.split('\n')], { timeoutMs: 30_000, ...signalOption })).stdout, servicesSchema, 'docker service inspect');
-  const value = service?.Spec.Labels?.[CONFIG_LABEL];
-  return value === undefined ? clusterConfigSchema.parse({ stackName }) : parseConfigLabel(value, `${stackName}_master`);
+  const [service] = await swarmServices(docker, [`name=${stackServiceName(stackName, 'master')}`, `label=${STACK_NAMESPACE_LABEL}=${stackName}`], signal);
+  if (service !== undefined) {
+    const value = service.labels[CONFIG_LABEL];
+    return value === undefined ? clusterConfigSchema.parse({ stackName }) : parseConfigLabel(value, service.name);
+  }
+  const [head] = await composeHeads(docker, [`label=${COMPOSE_PROJECT_LABEL}=${stackName}`], signal);
+  return head === undefined ? undefined : parseConfigLabel(head.labels[CONFIG_LABEL] as string, head.name);
 }
 
-/** The options of every stack deployed by this SDK on this swarm, by stack name. */
+/** The options of every stack deployed by this SDK on this engine (Swarm stacks and Compose projects), by name. */
 export async function listDeployedConfigs(docker: DockerClient, signal?: AbortSignal): Promise<ClusterConfig[]> {
-  const signalOption = signal === undefined ? {} : { signal };
-  const ids = await docker.run(['service', 'ls', '-q', '--filter', `label=${CONFIG_LABEL}`], { timeoutMs: 30_000, ...signalOption });
-  if (ids.stdout === '') return [];
-  const services = parseJson((await docker.run(['service', 'inspect', ...ids.stdout.split('\n')], { timeoutMs: 30_000, ...signalOption })).stdout, servicesSchema, 'docker service inspect');
+  const heads = [...(await swarmServices(docker, [`label=${CONFIG_LABEL}`], signal)).filter((service) => service.name.endsWith('_master')), ...(await composeHeads(docker, [], signal))];
   const configs = new Map<string, ClusterConfig>();
-  for (const service of services) {
-    if (!service.Spec.Name.endsWith('_master')) continue;
-    const config = parseConfigLabel(service.Spec.Labels?.[CONFIG_LABEL] as string, service.Spec.Name);
+  for (const head of heads) {
+    const config = parseConfigLabel(head.labels[CONFIG_LABEL] as string, head.name);
     configs.set(config.stackName, config);
   }
   return [...configs.values()].sort((a, b) => a.stackName.localeCompare(b.stackName));

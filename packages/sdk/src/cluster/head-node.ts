@@ -1,11 +1,5 @@
-import type { DockerClient } from '../docker/docker-cli.js';
-import { LABEL_PREFIX } from '../image/build-image.js';
+import { headNodeLabel, type DockerClient } from '@spark-rstudio-shiny/core';
 import { nodeLsLineSchema, parseJsonLines } from '../swarm/swarm-parsers.js';
-
-/** The node label that pins a stack's head (and so its volumes) to one node. */
-export function headNodeLabel(stackName: string): string {
-  return `${LABEL_PREFIX}.head.${stackName}`;
-}
 
 /**
  * The node the stack's head runs on: the one that already carries the stack's head label, or

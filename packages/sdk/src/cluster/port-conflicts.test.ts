@@ -1,5 +1,5 @@
-import { RecordedDocker } from '../docker/recorded-docker.js';
-import { clusterConfigSchema } from '../config/cluster-config.js';
+import { RecordedDocker } from '@spark-rstudio-shiny/test-support';
+import { clusterConfigSchema } from '@spark-rstudio-shiny/stack';
 import { findPortConflicts, portInUseError, publishedPorts } from './port-conflicts.js';
 
 /** Two services as `docker service inspect` shows them (Docker 20.10), trimmed to what is read. */

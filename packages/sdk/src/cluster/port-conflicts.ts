@@ -1,7 +1,6 @@
 import { createServer } from 'node:net';
-import type { ClusterConfig } from '../config/cluster-config.js';
-import type { DockerClient } from '../docker/docker-cli.js';
-import { SrsError } from '../errors/srs-error.js';
+import type { ClusterConfig } from '@spark-rstudio-shiny/stack';
+import { isSrsError, SrsError, type DockerClient } from '@spark-rstudio-shiny/core';
 import { parseJson } from '../swarm/swarm-parsers.js';
 import { z } from 'zod';
 
@@ -44,7 +43,14 @@ function portTaken(port: number): Promise<boolean> {
 async function swarmPublishers(docker: DockerClient, signal: AbortSignal | undefined): Promise<Map<number, { service: string; stack: string | undefined }>> {
   const signalOption = signal === undefined ? {} : { signal };
   const found = new Map<number, { service: string; stack: string | undefined }>();
-  const ids = (await docker.run(['service', 'ls', '-q'], { timeoutMs: 30_000, ...signalOption })).stdout;
+  let ids: string;
+  try {
+    ids = (await docker.run(['service', 'ls', '-q'], { timeoutMs: 30_000, ...signalOption })).stdout;
+  } catch (error) {
+    // An engine outside a swarm (Compose mode) has no services to ask.
+    if (isSrsError(error, 'DOCKER_COMMAND_FAILED') && /not a swarm manager/i.test(`${error.message}\n${error.stderr ?? ''}`)) return found;
+    throw error;
+  }
   if (ids === '') return found;
   const services = parseJson((await docker.run(['service', 'inspect', ...ids.split('\n')], { timeoutMs: 30_000, ...signalOption })).stdout, publishedServiceSchema, 'docker service inspect');
   for (const service of services) {
@@ -70,8 +76,11 @@ export async function findPortConflicts(docker: DockerClient, config: ClusterCon
       continue;
     }
     if (!options.localEngine || !(await portTaken(port))) continue;
-    const container = (await docker.run(['ps', '--filter', `publish=${port}`, '--format', '{{.Names}}'], { timeoutMs: 30_000, ...(options.signal === undefined ? {} : { signal: options.signal }) })).stdout.split('\n')[0];
-    conflicts.push({ option, port, holder: container ? `container ${container}` : 'a program on this host' });
+    const line = (await docker.run(['ps', '--filter', `publish=${port}`, '--format', '{{.Names}}\t{{.Label "com.docker.compose.project"}}'], { timeoutMs: 30_000, ...(options.signal === undefined ? {} : { signal: options.signal }) })).stdout.split('\n')[0] ?? '';
+    const [container = '', project = ''] = line.split('\t');
+    // The stack's own Compose containers hold its ports between deploys.
+    if (config.orchestrator === 'compose' && project === config.stackName) continue;
+    conflicts.push({ option, port, holder: container === '' ? 'a program on this host' : project === '' ? `container ${container}` : `container ${container} (Compose project ${project})` });
   }
   return conflicts;
 }

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { RecordedDocker } from '../docker/recorded-docker.js';
-import { SrsError } from '../errors/srs-error.js';
+import { RecordedDocker } from '@spark-rstudio-shiny/test-support';
+import { SrsError } from '@spark-rstudio-shiny/core';
 import type { SparkStatus } from '../spark/spark-master-status.js';
 import { SparkCluster } from './spark-cluster.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`../swarm/fixtures/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8');
 
 /** Recorded from `docker stack deploy` of the stack named "srs" with 2 workers on Docker 20.10. */
 function recordedSrsStack(): RecordedDocker {
@@ -88,8 +88,8 @@ describe('SparkCluster status', () => {
     const cluster = new SparkCluster({ stackName: 'srs' }, { docker: recordedSrsStack(), readSpark: () => Promise.resolve(sparkWith(1, 2)) });
     const status = await cluster.status();
     expect(status.services).toEqual([
-      { name: 'master', fullName: 'srs_master', image: 'spark-rstudio-shiny:4.2.1', running: 1, desired: 1, updateState: undefined },
-      { name: 'worker', fullName: 'srs_worker', image: 'spark-rstudio-shiny:4.2.1', running: 2, desired: 2, updateState: undefined },
+      { name: 'master', fullName: 'srs_master', image: 'spark-rstudio-shiny:4.2.1', running: 1, upToDate: 1, desired: 1, updateState: undefined },
+      { name: 'worker', fullName: 'srs_worker', image: 'spark-rstudio-shiny:4.2.1', running: 2, upToDate: 2, desired: 2, updateState: undefined },
     ]);
     expect(status.tasks[0]).toMatchObject({ id: 'm1vq11aqacb55eurc8mhxcu7h', service: 'master', slot: 1, state: 'running', desiredState: 'running', error: undefined });
     expect(status.spark.aliveWorkers).toBe(1);

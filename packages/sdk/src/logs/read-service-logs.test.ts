@@ -1,5 +1,5 @@
-import { RecordedDocker } from '../docker/recorded-docker.js';
-import { SrsError } from '../errors/srs-error.js';
+import { RecordedDocker } from '@spark-rstudio-shiny/test-support';
+import { SrsError } from '@spark-rstudio-shiny/core';
 import { readServiceLogs } from './read-service-logs.js';
 
 // The error the engine answered in a real run, right after scaling the workers from 3 to 1.

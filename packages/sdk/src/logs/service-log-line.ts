@@ -1,4 +1,4 @@
-import type { ServiceName } from '../config/cluster-config.js';
+import type { ServiceName } from '@spark-rstudio-shiny/stack';
 
 /** One line of a service's log, parsed from `docker service logs --timestamps --no-trunc`. */
 export interface ServiceLogLine {
@@ -21,6 +21,12 @@ export interface ServiceLogLine {
 const LINE = /^(\S+)\s+(\S+?)\.(\d+)\.([a-z0-9]+)@(\S+?)\s+\|\s?(.*)$/;
 const PROCESS = /^\[([a-z0-9-]+)\] (.*)$/;
 
+/** The image's "[name] " prefix (the process inside the container) and the text after it. */
+export function splitProcess(text: string): { process: string | undefined; message: string } {
+  const match = PROCESS.exec(text);
+  return { process: match?.[1], message: match?.[2] ?? text };
+}
+
 /**
  * Parses one output line, e.g.
  * `2026-11-24T15:39:41.827Z srs_master.1.m1vq11aq@vm    | [entrypoint] role master, …`.
@@ -32,14 +38,5 @@ export function parseServiceLogLine(line: string, service: ServiceName): Service
   const [, timestamp, , slot, taskId, node, rest] = match as unknown as [string, string, string, string, string, string, string];
   const date = new Date(timestamp);
   if (Number.isNaN(date.getTime())) return undefined;
-  const processMatch = PROCESS.exec(rest);
-  return {
-    service,
-    timestamp: date,
-    slot: Number(slot),
-    taskId,
-    node,
-    process: processMatch?.[1],
-    message: processMatch?.[2] ?? rest,
-  };
+  return { service, timestamp: date, slot: Number(slot), taskId, node, ...splitProcess(rest) };
 }

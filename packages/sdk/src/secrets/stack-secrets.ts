@@ -1,22 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { DockerClient } from '../docker/docker-cli.js';
-import { SrsError } from '../errors/srs-error.js';
-
-/** The label that ties a secret to its stack (secrets outlive `docker stack rm`, on purpose). */
-export const STACK_SECRET_LABEL = 'org.spark-rstudio-shiny.stack';
-
-/** The secrets a stack reads, by role. */
-export type StackSecretKind = 'sparkAuth' | 'idePassword';
-
-/** The Docker secret names of a stack, as the stack file's `secrets:` name them. */
-export function stackSecretNames(stackName: string): Record<StackSecretKind, string> {
-  return { sparkAuth: `${stackName}_spark_auth_secret`, idePassword: `${stackName}_ide_password` };
-}
-
-/** The name the IDE password had before JupyterLab joined RStudio (kept when a stack has it). */
-export function legacyIdePasswordName(stackName: string): string {
-  return `${stackName}_rstudio_password`;
-}
+import { legacyIdePasswordName, SrsError, STACK_SECRET_LABEL, stackSecretNames, type DockerClient, type StackSecretKind } from '@spark-rstudio-shiny/core';
 
 /**
  * The secret names a deploy of this stack uses: the current ones, except that a stack created

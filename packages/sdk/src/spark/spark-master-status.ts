@@ -1,3 +1,4 @@
+import { SrsError } from '@spark-rstudio-shiny/core';
 import { z } from 'zod';
 
 /** The Spark master's `/json/` document (only the fields used; the rest passes through). */
@@ -60,7 +61,19 @@ export function toSparkStatus(json: SparkMasterJson): SparkStatus {
 export async function fetchSparkStatus(uiUrl: string, options: { signal?: AbortSignal | undefined; timeoutMs?: number } = {}): Promise<SparkStatus> {
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 5000);
   const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
-  const response = await fetch(`${uiUrl.replace(/\/+$/, '')}/json/`, { signal });
-  if (!response.ok) throw new Error(`Spark master UI answered HTTP ${response.status}`);
-  return toSparkStatus(sparkMasterJsonSchema.parse(await response.json()));
+  const url = `${uiUrl.replace(/\/+$/, '')}/json/`;
+  const unreachable = (detail: string, cause?: unknown): SrsError =>
+    new SrsError({ code: 'SPARK_MASTER_UNREACHABLE', message: `the Spark master's UI at ${url} ${detail}`, hint: 'the master may still be starting; see `srs logs master`', cause, retryable: true });
+  let response: Response;
+  try {
+    response = await fetch(url, { signal });
+  } catch (error) {
+    if (options.signal?.aborted === true) throw new SrsError({ code: 'ABORTED', message: `aborted: GET ${url}`, cause: error });
+    const reason = error instanceof Error ? ((error.cause as { code?: string } | undefined)?.code ?? error.message) : String(error);
+    throw unreachable(`does not answer (${reason})`, error);
+  }
+  if (!response.ok) throw unreachable(`answered HTTP ${response.status}`);
+  const parsed = sparkMasterJsonSchema.safeParse(await response.json().catch(() => undefined));
+  if (!parsed.success) throw unreachable('answered something that is not the master\'s status document', parsed.error);
+  return toSparkStatus(parsed.data);
 }

@@ -1,7 +1,7 @@
 // Parsers of the docker CLI's structured output (JSON Lines from --format '{{json .}}', and
 // inspect). Never humanized columns. Objects are loose: fields newer engines add pass through.
 import { z } from 'zod';
-import { SrsError } from '../errors/srs-error.js';
+import { SrsError } from '@spark-rstudio-shiny/core';
 
 /** Parses JSON Lines output, one schema per line. */
 export function parseJsonLines<Schema extends z.ZodType>(text: string, schema: Schema, what: string): z.output<Schema>[] {
@@ -53,6 +53,7 @@ export const taskSchema = z.looseObject({
     Err: z.string().optional(),
     ContainerStatus: z.looseObject({ ContainerID: z.string().optional(), ExitCode: z.number().optional() }).optional(),
   }),
+  Spec: z.looseObject({ ContainerSpec: z.looseObject({ Image: z.string().optional() }).optional() }).optional(),
 });
 export type SwarmTask = z.infer<typeof taskSchema>;
 export const tasksSchema = z.array(taskSchema);
@@ -66,20 +67,13 @@ export const serviceSchema = z.looseObject({
     Mode: z.looseObject({ Replicated: z.looseObject({ Replicas: z.number() }).optional() }),
     TaskTemplate: z.looseObject({ ContainerSpec: z.looseObject({ Image: z.string() }) }),
   }),
-  UpdateStatus: z.looseObject({ State: z.string(), Message: z.string().optional() }).optional(),
+  UpdateStatus: z.looseObject({ State: z.string(), Message: z.string().optional(), StartedAt: z.string().optional(), CompletedAt: z.string().optional() }).optional(),
 });
 export type SwarmService = z.infer<typeof serviceSchema>;
 export const servicesSchema = z.array(serviceSchema);
 
-/** One line of `docker service ls --format '{{json .}}'`. */
-export const serviceLsLineSchema = z.looseObject({ ID: z.string(), Name: z.string(), Replicas: z.string(), Image: z.string() });
-
 /** One line of `docker node ls --format '{{json .}}'`. */
 export const nodeLsLineSchema = z.looseObject({ ID: z.string(), Hostname: z.string(), Status: z.string(), Availability: z.string(), ManagerStatus: z.string().optional() });
-export type SwarmNodeLine = z.infer<typeof nodeLsLineSchema>;
-
-/** One line of `docker stack ls --format '{{json .}}'`. */
-export const stackLsLineSchema = z.looseObject({ Name: z.string(), Services: z.string() });
 
 /** Task states that will not turn into running any more. */
 export const FAILED_TASK_STATES: ReadonlySet<string> = new Set(['failed', 'rejected']);

@@ -1,4 +1,4 @@
-import { RecordedDocker } from '../docker/recorded-docker.js';
+import { RecordedDocker } from '@spark-rstudio-shiny/test-support';
 import { ensureSwarm } from './swarm.js';
 
 describe('ensureSwarm', () => {

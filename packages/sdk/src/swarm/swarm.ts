@@ -1,5 +1,4 @@
-import type { DockerClient } from '../docker/docker-cli.js';
-import { SrsError } from '../errors/srs-error.js';
+import { type DockerClient, SrsError } from '@spark-rstudio-shiny/core';
 import { parseJson, swarmInfoSchema, type SwarmInfo } from './swarm-parsers.js';
 
 /** Options of {@link ensureSwarm}. */

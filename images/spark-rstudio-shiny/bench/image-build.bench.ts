@@ -1,0 +1,64 @@
+// Image build benchmark: prints one JSON object.
+//   pnpm bench            warm builds (layer cache and artifact cache hot) and cold builds (--no-cache)
+//   pnpm bench -- --warm  warm builds only
+// Each build is done twice: through the SDK (base image check, artifact verification, build,
+// labels) and with the plain docker CLI on the same staged context, so the SDK's overhead is a ratio.
+import { link, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { DEFAULT_IMAGE_TAG, DockerCli } from '@spark-rstudio-shiny/core';
+import { buildImage, DEFAULT_CONTEXT_DIR, fetchPythonWheels, fetchSparkArtifact, formatChecksum } from '../src/index.js';
+
+const docker = new DockerCli();
+const quiet = (): void => undefined;
+
+async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = performance.now();
+  const value = await run();
+  return { ms: Math.round(performance.now() - started), value };
+}
+
+async function plainDockerBuild(noCache: boolean): Promise<number> {
+  const spark = await fetchSparkArtifact({ version: '4.2.1', onProgress: quiet });
+  const staged = join(DEFAULT_CONTEXT_DIR, 'artifacts');
+  await rm(staged, { recursive: true, force: true });
+  await mkdir(join(staged, 'spark'), { recursive: true });
+  await mkdir(join(staged, 'rstudio'), { recursive: true });
+  await mkdir(join(staged, 'python-wheels'), { recursive: true });
+  await link(spark.path, join(staged, 'spark', spark.fileName));
+  const wheels = await fetchPythonWheels({ lockFile: join(DEFAULT_CONTEXT_DIR, 'python', 'jupyterlab.lock'), onProgress: quiet });
+  for (const file of wheels.files) await link(join(wheels.dir, file), join(staged, 'python-wheels', file));
+  try {
+    const { ms } = await timed(() =>
+      execa('docker', [
+        'build', ...(noCache ? ['--no-cache'] : []), '-q', '-t', 'spark-rstudio-shiny:bench-plain',
+        '--build-arg', `SPARK_VERSION=${spark.version}`,
+        '--build-arg', `SPARK_ARTIFACT=${spark.fileName}`,
+        '--build-arg', `SPARK_ARTIFACT_CHECKSUM=${formatChecksum(spark.checksum)}`,
+        '--build-arg', `SPARK_ARTIFACT_SOURCE=${spark.source}`,
+        DEFAULT_CONTEXT_DIR,
+      ]),
+    );
+    return ms;
+  } finally {
+    await rm(staged, { recursive: true, force: true });
+  }
+}
+
+const warmOnly = process.argv.includes('--warm');
+await buildImage({ onProgress: quiet }); // make sure everything is cached before measuring "warm"
+const sdkWarm = await timed(() => buildImage({ onProgress: quiet }));
+const plainWarm = await plainDockerBuild(false);
+const result: Record<string, unknown> = {
+  image: DEFAULT_IMAGE_TAG,
+  imageSizeBytes: Number((await docker.run(['image', 'inspect', '--format', '{{.Size}}', DEFAULT_IMAGE_TAG])).stdout),
+  sparkSource: sdkWarm.value.spark.source,
+  warm: { sdkMs: sdkWarm.ms, plainDockerMs: plainWarm, ratio: Number((sdkWarm.ms / plainWarm).toFixed(2)) },
+};
+if (!warmOnly) {
+  const sdkCold = await timed(() => buildImage({ noCache: true, onProgress: quiet }));
+  const plainCold = await plainDockerBuild(true);
+  result.cold = { sdkMs: sdkCold.ms, plainDockerMs: plainCold, ratio: Number((sdkCold.ms / plainCold).toFixed(2)) };
+}
+await docker.run(['image', 'rm', 'spark-rstudio-shiny:bench-plain']).catch(() => undefined);
+process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

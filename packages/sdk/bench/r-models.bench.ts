@@ -1,0 +1,116 @@
+// Model fits benchmark: prints one JSON object.
+//   npm run bench:models                      # 10^6 and 10^7 rows
+//   npm run bench:models -- --rows 1e6,1e7,1e8 --runs 3
+// Deploys a stack with 2 workers (1 core each) and, in one R process in the head (the session
+// warm), for each size of srspark's synthetic data (y ~ x + segment, 8 segments), median of
+// --runs:
+//   - the aggregate a dashboard computes (count and mean of y per segment): the floor;
+//   - srs_glm(family = gaussian) (one SQL pass of sufficient statistics, after one for the
+//     levels), next to pyspark.ml's RFormula + GeneralizedLinearRegression in the same session;
+//   - binomial and poisson by srs_glm's IRLS in SQL and by its MLlib path, next to pyspark.ml.
+// Ratios are ours over the baseline named in each field. The coefficients of the SQL fits and of
+// pyspark.ml are compared on the intercept and the slope of x (RFormula orders the segment
+// levels its own way), as a check that both fitted the same model.
+import { execa } from 'execa';
+import { DEFAULT_IMAGE_TAG, SparkCluster } from '../src/index.js';
+
+function option(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 && process.argv[at + 1] !== undefined ? (process.argv[at + 1] as string) : fallback;
+}
+
+const sizes = option('rows', '1e6,1e7').split(',').map(Number);
+const runs = Number(option('runs', '3'));
+if (sizes.some((rows) => !Number.isInteger(rows) || rows < 1000 || rows > 1e9) || !Number.isInteger(runs) || runs < 1 || runs > 10) {
+  process.stderr.write('usage: bench:models [--rows 1e6,1e7,1e8] [--runs 3]   (rows from 1e3 to 1e9, runs from 1 to 10)\n');
+  process.exit(2);
+}
+
+const image = process.env.SRS_IMAGE ?? DEFAULT_IMAGE_TAG;
+const stackName = 'srs-bench-models';
+const ports = { sparkUi: 29_181, shiny: null, jupyter: null, rstudio: null };
+
+const R_BENCH = String.raw`
+suppressPackageStartupMessages({ library(srspark); library(dplyr) })
+con <- srs_connect()
+spark <- srs_session()
+feature <- reticulate::import("pyspark.ml.feature")
+regression <- reticulate::import("pyspark.ml.regression")
+ml <- reticulate::import("pyspark.ml")
+sizes <- as.numeric(strsplit(Sys.getenv("BENCH_ROWS"), ",")[[1]])
+runs <- as.integer(Sys.getenv("BENCH_RUNS"))
+timed <- function(expr) { started <- proc.time()[["elapsed"]]; force(expr); proc.time()[["elapsed"]] - started }
+median_of <- function(times) as.numeric(stats::median(times))
+# pyspark.ml as a Python user writes it: RFormula (string levels one-hot encoded) then the GLM.
+pyspark_glm <- function(formula, family, link, table) {
+  stages <- list(
+    feature$RFormula(formula = formula, featuresCol = "features", labelCol = "label", stringIndexerOrderType = "alphabetDesc"),
+    regression$GeneralizedLinearRegression(family = family, link = link, featuresCol = "features", labelCol = "label", maxIter = 25L, tol = 1e-8)
+  )
+  model <- ml$Pipeline(stages = stages)$fit(spark$table(table))
+  glm <- model$stages[[2]]
+  c(intercept = glm$intercept, x = reticulate::py_to_r(glm$coefficients$toArray())[[1]])
+}
+measure <- function(expr_fn) {
+  value <- NULL
+  times <- replicate(runs, timed(value <<- expr_fn()))
+  list(seconds = median_of(times), runs = times, value = value)
+}
+ratio <- function(a, b) round(a$seconds / b$seconds, 3)
+difference <- function(ours, theirs) signif(max(abs(ours - theirs)), 3)
+results <- list()
+# Warm the session, the JVM helper and MLlib once on a small table.
+srs_synthetic(con, 1e4, seed = 7L, name = "bench_warm")
+invisible(srs_glm(y ~ x + segment, "bench_warm")); invisible(pyspark_glm("y ~ x + segment", "gaussian", "identity", "bench_warm"))
+for (rows in sizes) {
+  srs_synthetic(con, rows, seed = 7L, name = "bench_rows")
+  dbExecute(con, "CREATE OR REPLACE TEMPORARY VIEW bench_counts AS SELECT *, CAST(y > 2.75D AS INT) AS hit, CAST(FLOOR(y) AS INT) AS k FROM bench_rows")
+  aggregate <- measure(function() dbGetQuery(con, "SELECT segment, COUNT(*) AS n, AVG(y) AS mean_y FROM bench_rows GROUP BY segment"))
+  gaussian <- measure(function() coef(srs_glm(y ~ x + segment, "bench_rows", method = "sql"))[c(1, 2)])
+  gaussian_ml <- measure(function() pyspark_glm("y ~ x + segment", "gaussian", "identity", "bench_rows"))
+  binomial <- measure(function() coef(srs_glm(hit ~ x + segment, "bench_counts", family = binomial(), method = "sql"))[c(1, 2)])
+  binomial_mllib <- measure(function() coef(srs_glm(hit ~ x + segment, "bench_counts", family = binomial(), method = "mllib"))[c(1, 2)])
+  binomial_ml <- measure(function() pyspark_glm("hit ~ x + segment", "binomial", "logit", "bench_counts"))
+  poisson <- measure(function() coef(srs_glm(k ~ x + segment, "bench_counts", family = poisson(), method = "sql"))[c(1, 2)])
+  poisson_mllib <- measure(function() coef(srs_glm(k ~ x + segment, "bench_counts", family = poisson(), method = "mllib"))[c(1, 2)])
+  poisson_ml <- measure(function() pyspark_glm("k ~ x + segment", "poisson", "log", "bench_counts"))
+  results[[length(results) + 1L]] <- list(
+    rows = rows,
+    aggregate = list(seconds = aggregate$seconds, runs = aggregate$runs),
+    gaussian = list(
+      srsGlmSql = list(seconds = gaussian$seconds, runs = gaussian$runs, overAggregate = ratio(gaussian, aggregate), overPysparkMl = ratio(gaussian, gaussian_ml)),
+      pysparkMl = list(seconds = gaussian_ml$seconds, runs = gaussian_ml$runs),
+      maxCoefficientDifference = difference(gaussian$value, gaussian_ml$value)
+    ),
+    binomial = list(
+      srsGlmSql = list(seconds = binomial$seconds, runs = binomial$runs, overAggregate = ratio(binomial, aggregate), overPysparkMl = ratio(binomial, binomial_ml)),
+      srsGlmMllib = list(seconds = binomial_mllib$seconds, runs = binomial_mllib$runs, overPysparkMl = ratio(binomial_mllib, binomial_ml)),
+      pysparkMl = list(seconds = binomial_ml$seconds, runs = binomial_ml$runs),
+      maxCoefficientDifference = difference(binomial$value, binomial_ml$value)
+    ),
+    poisson = list(
+      srsGlmSql = list(seconds = poisson$seconds, runs = poisson$runs, overAggregate = ratio(poisson, aggregate), overPysparkMl = ratio(poisson, poisson_ml)),
+      srsGlmMllib = list(seconds = poisson_mllib$seconds, runs = poisson_mllib$runs, overPysparkMl = ratio(poisson_mllib, poisson_ml)),
+      pysparkMl = list(seconds = poisson_ml$seconds, runs = poisson_ml$runs),
+      maxCoefficientDifference = difference(poisson$value, poisson_ml$value)
+    )
+  )
+}
+cat(jsonlite::toJSON(list(runsPerMeasure = runs, sizes = results), auto_unbox = TRUE, digits = 4))
+`;
+
+const cluster = new SparkCluster({ stackName, image, workers: 2, worker: { cores: 1, memory: '2g' }, ports });
+await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
+await cluster.deploy({ timeoutMs: 300_000 });
+try {
+  const master = (await execa('docker', ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_master`])).stdout.split('\n')[0] as string;
+  const { stdout } = await execa(
+    'docker',
+    ['exec', '-i', '--user', 'analyst', '--workdir', '/home/analyst', '--env', `BENCH_ROWS=${sizes.join(',')}`, '--env', `BENCH_RUNS=${runs}`, master, 'Rscript', '-'],
+    { input: R_BENCH, timeout: 7_200_000 },
+  );
+  const result = JSON.parse(stdout.slice(stdout.indexOf('{'))) as Record<string, unknown>;
+  process.stdout.write(`${JSON.stringify({ workers: 2, coresPerWorker: 1, bridge: 'pyspark', model: 'y ~ x + segment (8 levels)', ...result }, null, 2)}\n`);
+} finally {
+  await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
+}

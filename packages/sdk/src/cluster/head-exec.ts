@@ -1,0 +1,58 @@
+// What the SDK does inside the head's container (the master task on this engine's node): run a
+// PySpark job with spark-submit, and read the IDE password Docker holds as a secret (Docker
+// never hands a secret's value back through its API).
+import { SrsError, stackServiceName, type DockerClient } from '@spark-rstudio-shiny/core';
+
+/** How the head's container is found: Swarm's service label, or Compose's project and service labels. */
+export function headLabels(orchestrator: 'swarm' | 'compose', stackName: string): string[] {
+  return orchestrator === 'swarm'
+    ? [`com.docker.swarm.service.name=${stackServiceName(stackName, 'master')}`]
+    : [`com.docker.compose.project=${stackName}`, 'com.docker.compose.service=master'];
+}
+
+/** The running master container of a stack on this engine's node. */
+export async function headContainer(docker: DockerClient, stackName: string, options: { orchestrator?: 'swarm' | 'compose'; signal?: AbortSignal | undefined } = {}): Promise<string> {
+  const labels = headLabels(options.orchestrator ?? 'swarm', stackName);
+  const { stdout: ids } = await docker.run(['ps', '-q', ...labels.flatMap((label) => ['--filter', `label=${label}`]), '--filter', 'status=running'], {
+    timeoutMs: 30_000,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  const container = ids.split('\n').find((id) => id !== '');
+  if (container === undefined) {
+    throw new SrsError({
+      code: 'STACK_NOT_FOUND',
+      message: `no running head (master) container of stack ${stackName} on this engine's node`,
+      hint: 'run this against the node that runs the master (DOCKER_HOST), or wait until the stack is ready',
+    });
+  }
+  return container;
+}
+
+/**
+ * Runs a PySpark script with spark-submit in the head container: the script goes to a private
+ * file with an unpredictable name (mktemp, mode 0600), removed afterwards.
+ */
+export async function submitPythonIn(docker: DockerClient, container: string, script: string, options: { args?: readonly string[]; timeoutMs: number; signal?: AbortSignal | undefined }): Promise<{ stdout: string; stderr: string }> {
+  const signalOption = options.signal === undefined ? {} : { signal: options.signal };
+  const { stdout: path } = await docker.run(['exec', '-i', '--user', 'spark', container, 'sh', '-c', 'umask 077; file=$(mktemp --suffix=.py /tmp/srs-job-XXXXXXXXXX) && cat > "$file" && echo "$file"'], {
+    ...signalOption,
+    input: script,
+  });
+  try {
+    const result = await docker.run(['exec', '--user', 'spark', container, 'spark-submit', path, ...(options.args ?? [])], { ...signalOption, timeoutMs: options.timeoutMs });
+    return { stdout: result.stdout, stderr: result.stderr };
+  } finally {
+    await docker.run(['exec', '--user', 'spark', container, 'rm', '-f', path], { timeoutMs: 30_000 }).catch(() => undefined);
+  }
+}
+
+/** The IDE password (the stack's secret, as the head reads it) and whether RStudio Server is installed. */
+export async function readIdeLogin(docker: DockerClient, container: string, signal?: AbortSignal): Promise<{ password: string; rstudioInstalled: boolean }> {
+  const signalOption = signal === undefined ? {} : { signal };
+  const { stdout: password } = await docker.run(['exec', container, 'cat', '/run/secrets/ide_password'], { timeoutMs: 30_000, ...signalOption });
+  const rstudioInstalled = await docker.run(['exec', container, 'test', '-x', '/usr/lib/rstudio-server/bin/rserver'], { timeoutMs: 30_000, ...signalOption }).then(
+    () => true,
+    () => false,
+  );
+  return { password, rstudioInstalled };
+}

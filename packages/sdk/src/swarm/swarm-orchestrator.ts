@@ -1,0 +1,69 @@
+// The stack on Docker Swarm: `docker stack deploy` of the rendered stack file, the secrets in
+// Swarm's store, the head pinned to its node, services read from the Engine API.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stackServiceName, type DockerClient, type ServiceName } from '@spark-rstudio-shiny/core';
+import { renderStackFile, type ClusterConfig } from '@spark-rstudio-shiny/stack';
+import { resolveDeployImage } from '../cluster/deploy-image.js';
+import { headContainer } from '../cluster/head-exec.js';
+import { ensureHeadNode } from '../cluster/head-node.js';
+import type { Orchestrator } from '../cluster/orchestrator.js';
+import { findPortConflicts, portInUseError } from '../cluster/port-conflicts.js';
+import { removeStack, type RemoveStackOptions } from '../cluster/remove-stack.js';
+import { readServiceLogs, type ReadServiceLogsOptions } from '../logs/read-service-logs.js';
+import type { ServiceLogLine } from '../logs/service-log-line.js';
+import { ensureStackSecrets, resolveStackSecretNames } from '../secrets/stack-secrets.js';
+import type { StackReader } from './stack-state.js';
+import { ensureSwarm, swarmInfo } from './swarm.js';
+
+export class SwarmOrchestrator implements Orchestrator {
+  readonly reader: StackReader;
+  readonly #docker: DockerClient;
+  readonly #localEngine: boolean;
+
+  constructor(docker: DockerClient, reader: StackReader, options: { localEngine: boolean }) {
+    this.#docker = docker;
+    this.reader = reader;
+    this.#localEngine = options.localEngine;
+  }
+
+  async apply(config: ClusterConfig, signal?: AbortSignal): Promise<void> {
+    const signalOption = signal === undefined ? {} : { signal };
+    await ensureSwarm(this.#docker, signalOption);
+    // A taken host port would leave the master pending for ever: refuse before deploying.
+    const swarm = await swarmInfo(this.#docker, signal);
+    const conflicts = await findPortConflicts(this.#docker, config, { localEngine: (swarm.Nodes ?? 1) === 1 && this.#localEngine, signal });
+    if (conflicts.length > 0) throw portInUseError(conflicts);
+    // Secrets first: the stack file names them as external, and existing ones are kept.
+    await ensureStackSecrets(this.#docker, config.stackName, config.security.sparkAuthentication ? ['sparkAuth', 'idePassword'] : ['idePassword'], signalOption);
+    const secretNames = await resolveStackSecretNames(this.#docker, config.stackName, signalOption);
+    await ensureHeadNode(this.#docker, config.stackName, signal);
+    const image = await resolveDeployImage(this.#docker, config.image, signal);
+    // A file of this call's own: two deploys at once must not read each other's half-written file.
+    const dir = await mkdtemp(join(tmpdir(), 'srs-stack-'));
+    const file = join(dir, `${config.stackName}.yml`);
+    try {
+      await writeFile(file, await renderStackFile(config, undefined, secretNames, { nodes: swarm.Nodes ?? 1, image: { reference: image.reference, labels: image.labels } }), { mode: 0o600 });
+      await this.#docker.run(['stack', 'deploy', '--resolve-image', image.resolve, '--prune', '-c', file, config.stackName], { timeoutMs: 120_000, ...signalOption });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async scaleWorkers(config: ClusterConfig, workers: number, signal?: AbortSignal): Promise<void> {
+    await this.#docker.run(['service', 'scale', '--detach', `${stackServiceName(config.stackName, 'worker')}=${workers}`], { timeoutMs: 60_000, ...(signal === undefined ? {} : { signal }) });
+  }
+
+  remove(config: ClusterConfig, options: RemoveStackOptions): Promise<void> {
+    return removeStack(this.#docker, config.stackName, options);
+  }
+
+  logs(config: ClusterConfig, service: ServiceName, options: ReadServiceLogsOptions): AsyncIterable<ServiceLogLine> {
+    return readServiceLogs(this.#docker, stackServiceName(config.stackName, service), service, options);
+  }
+
+  headContainer(stackName: string, signal?: AbortSignal): Promise<string> {
+    return headContainer(this.#docker, stackName, { orchestrator: 'swarm', signal });
+  }
+}

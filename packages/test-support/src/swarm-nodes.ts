@@ -1,0 +1,76 @@
+// A real multi-node swarm for tests: Docker-in-Docker node containers (Debian's docker.io on the
+// project's base image) on a network of their own, joined with real join tokens. The SDK drives
+// the manager's engine over TCP, as it would drive a remote manager.
+import { fileURLToPath } from 'node:url';
+import { DockerCli, waitUntil } from '@spark-rstudio-shiny/core';
+import { docker, TestResources, uniqueName } from './docker-test-kit.js';
+
+const NODE_IMAGE = 'srs-test-swarm-node:trixie';
+const NODE_CONTEXT = fileURLToPath(new URL('./swarm-node/', import.meta.url));
+// What a node container needs to run its own engine here (see shared/ENVIRONMENT.md: privileged
+// containers fail on this kernel, these capabilities and mounts work).
+const NODE_FLAGS = [
+  '--cap-add', 'ALL', '--cap-drop', 'SYS_MODULE', '--cap-drop', 'SYS_RESOURCE',
+  '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined', '--security-opt', 'systempaths=unconfined',
+  '--tmpfs', '/run', '-v', '/sys/fs/cgroup:/sys/fs/cgroup:rw',
+];
+
+/** One node: its container, address, engine and swarm node id. */
+export interface SwarmNode {
+  container: string;
+  hostname: string;
+  ip: string;
+  /** DOCKER_HOST of its engine. */
+  engine: string;
+  docker: DockerCli;
+  nodeId: string;
+}
+
+/** A swarm of node containers; the first is the manager. */
+export interface TestSwarm {
+  nodes: SwarmNode[];
+  manager: SwarmNode;
+  network: string;
+  cleanup(): Promise<void>;
+}
+
+/** Starts `count` node containers, makes the first a swarm manager and joins the others as workers. */
+export async function startTestSwarm(count: number, resources: TestResources): Promise<TestSwarm> {
+  await docker.run(['build', '--force-rm', '-q', '-t', NODE_IMAGE, NODE_CONTEXT], { timeoutMs: 600_000 });
+  const network = await resources.network(uniqueName('srs-nodes'));
+  const nodes: SwarmNode[] = [];
+  for (let index = 1; index <= count; index += 1) {
+    const hostname = `node-${index}`;
+    const container = await resources.container(uniqueName(`srs-node${index}`), ['--network', network, '--hostname', hostname, ...NODE_FLAGS, NODE_IMAGE]);
+    const ip = (await docker.run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container])).stdout;
+    const engine = `tcp://${ip}:2375`;
+    const nodeDocker = new DockerCli({ host: engine });
+    await waitUntil(async () => (await nodeDocker.run(['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 10_000 }).catch(() => undefined))?.stdout || undefined, {
+      description: `the engine of ${hostname}`,
+      timeoutMs: 120_000,
+      intervalMs: 1000,
+    });
+    nodes.push({ container, hostname, ip, engine, docker: nodeDocker, nodeId: '' });
+  }
+  const [manager, ...workers] = nodes as [SwarmNode, ...SwarmNode[]];
+  await manager.docker.run(['swarm', 'init', '--advertise-addr', manager.ip], { timeoutMs: 60_000 });
+  const token = (await manager.docker.run(['swarm', 'join-token', '-q', 'worker'])).stdout;
+  for (const node of workers) await node.docker.run(['swarm', 'join', '--token', token, `${manager.ip}:2377`], { timeoutMs: 60_000 });
+  for (const node of nodes) node.nodeId = (await node.docker.run(['info', '--format', '{{.Swarm.NodeID}}'])).stdout;
+  await waitUntil(
+    async () => {
+      const ready = (await manager.docker.run(['node', 'ls', '--format', '{{.Status}}'])).stdout.split('\n').filter((status) => status === 'Ready');
+      return ready.length === count ? true : undefined;
+    },
+    { description: `${count} Ready swarm nodes`, timeoutMs: 120_000 },
+  );
+  return {
+    nodes,
+    manager,
+    network,
+    cleanup: async () => {
+      // The nodes' own volumes (their engines' images and containers) go with them.
+      await resources.cleanup();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { parse } from 'yaml';
+import { clusterConfigSchema } from './cluster-config.js';
+import { renderComposeFile } from './render-compose-file.js';
+
+interface ComposeDocument {
+  version: string;
+  services: Record<string, { image: string; ports?: string[]; volumes: string[]; cpus?: number; mem_limit?: string; scale?: number; restart: string; labels: Record<string, string>; deploy?: unknown; secrets?: unknown; environment: Record<string, string> }>;
+  networks: Record<string, { driver: string }>;
+  volumes: Record<string, unknown>;
+  secrets?: unknown;
+}
+
+const secretFiles = { sparkAuth: '/state/demo/secrets/spark_auth_secret', idePassword: '/state/demo/secrets/ide_password' };
+
+describe('renderComposeFile', () => {
+  it("should map Swarm's notions to Compose's: limits, worker count, secret files, a bridge network, short port syntax", async () => {
+    const config = clusterConfigSchema.parse({ orchestrator: 'compose', stackName: 'demo', workers: 3, worker: { cores: 2, memory: '3g' }, ports: { rstudio: null, jupyter: 18888 } });
+    const document = parse(await renderComposeFile(config, { secretFiles, image: { reference: `sha256:${'ab'.repeat(32)}`, labels: { 'org.spark-rstudio-shiny.image-tag': 'spark-rstudio-shiny:4.2.1' } } })) as ComposeDocument;
+    expect(document.version).toBe('2.4');
+    const { master, worker } = document.services;
+    expect(master?.deploy).toBeUndefined();
+    expect(master?.secrets).toBeUndefined();
+    expect(document.secrets).toBeUndefined();
+    expect(master?.image).toBe(`sha256:${'ab'.repeat(32)}`);
+    expect(master?.ports).toEqual(['8080:8080', '3838:3838', '18888:8888']);
+    expect(master?.volumes).toEqual(expect.arrayContaining(['data:/data', `${secretFiles.sparkAuth}:/run/secrets/spark_auth_secret:ro`, `${secretFiles.idePassword}:/run/secrets/ide_password:ro`]));
+    expect(worker?.volumes).toEqual(expect.arrayContaining([`${secretFiles.sparkAuth}:/run/secrets/spark_auth_secret:ro`]));
+    expect(worker?.volumes.some((volume) => volume.includes('ide_password'))).toBe(false);
+    expect(worker).toMatchObject({ cpus: 2, mem_limit: '3g', scale: 3, restart: 'unless-stopped' });
+    expect(master).toMatchObject({ cpus: 2, mem_limit: '4g', restart: 'unless-stopped' });
+    expect(master?.scale).toBeUndefined();
+    expect(worker?.environment).toMatchObject({ SPARK_ROLE: 'worker', SPARK_MASTER_URL: 'spark://master:7077', SPARK_WORKER_CORES: '2' });
+    expect(document.networks).toEqual({ spark: { driver: 'bridge' } });
+    expect(Object.keys(document.volumes).sort()).toEqual(['data', 'home', 'master-work', 'shiny-apps', 'spark-work']);
+    expect(JSON.parse(master?.labels['org.spark-rstudio-shiny.config'] ?? '{}')).toMatchObject({ orchestrator: 'compose', stackName: 'demo', workers: 3 });
+    expect(worker?.labels['org.spark-rstudio-shiny.image-tag']).toBe('spark-rstudio-shiny:4.2.1');
+  });
+
+  it('should leave the Spark secret out without authentication, and publish 7077 only when asked', async () => {
+    const open = clusterConfigSchema.parse({ orchestrator: 'compose', security: { sparkAuthentication: false } });
+    const document = parse(await renderComposeFile(open, { secretFiles: { idePassword: secretFiles.idePassword } })) as ComposeDocument;
+    expect(document.services.worker?.volumes.some((volume) => volume.includes('spark_auth_secret'))).toBe(false);
+    expect(document.services.master?.ports).not.toContain('7077:7077');
+    const published = clusterConfigSchema.parse({ orchestrator: 'compose', ports: { sparkMaster: 17077 } });
+    expect((parse(await renderComposeFile(published, { secretFiles })) as ComposeDocument).services.master?.ports).toContain('17077:7077');
+  });
+
+  it('should refuse to render a service without the file of a secret it reads', async () => {
+    await expect(renderComposeFile(clusterConfigSchema.parse({ orchestrator: 'compose' }), { secretFiles: { idePassword: secretFiles.idePassword } })).rejects.toMatchObject({
+      code: 'INVALID_CONFIGURATION',
+      message: expect.stringMatching(/spark_auth_secret/),
+    });
+  });
+});

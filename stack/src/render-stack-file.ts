@@ -1,0 +1,158 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+import { CONFIG_LABEL, headNodeLabel, SrsError, stackSecretNames, type StackSecretKind } from '@spark-rstudio-shiny/core';
+import { memoryBytes, type ClusterConfig } from './cluster-config.js';
+import { configLabelValue } from './config-label.js';
+
+/** The stack file this package ships. */
+export const DEFAULT_STACK_FILE = fileURLToPath(new URL('../spark-rstudio-shiny.yml', import.meta.url));
+
+/** The variables of the stack file, from validated options (and the secret names the stack uses). */
+export function stackVariables(config: ClusterConfig, secretNames: Record<StackSecretKind, string> = stackSecretNames(config.stackName)): Record<string, string> {
+  // Spark gets the container's memory minus 1 GiB for the worker daemon, as on a bare machine, but never under 512 MiB.
+  const sparkMemoryMb = Math.max(512, Math.floor(memoryBytes(config.worker.memory) / 1024 ** 2) - 1024);
+  return {
+    SRS_IMAGE: config.image,
+    SRS_WORKERS: String(config.workers),
+    SRS_WORKER_CORES: String(config.worker.cores),
+    SRS_WORKER_MEMORY: config.worker.memory,
+    SRS_WORKER_SPARK_MEMORY: `${sparkMemoryMb}m`,
+    SRS_EXECUTOR_MEMORY: `${Math.min(1024, sparkMemoryMb)}m`,
+    SRS_MASTER_CPUS: String(config.master.cpus),
+    SRS_MASTER_MEMORY: config.master.memory,
+    SRS_SPARK_UI_PORT: String(config.ports.sparkUi),
+    SRS_SHINY_PORT: String(config.ports.shiny ?? 0),
+    SRS_JUPYTER_PORT: String(config.ports.jupyter ?? 0),
+    SRS_RSTUDIO_PORT: String(config.ports.rstudio ?? 0),
+    SRS_SPARK_AUTHENTICATE: String(config.security.sparkAuthentication),
+    SRS_SPARK_NETWORK_CRYPTO: String(config.security.networkEncryption),
+    SRS_IDE_USER: config.security.ideUser,
+    SRS_SHINY_DEMO: String(config.demo),
+    SRS_SPARK_SECRET_NAME: secretNames.sparkAuth,
+    SRS_IDE_SECRET_NAME: secretNames.idePassword,
+  };
+}
+
+const PLACEHOLDER = /\$\{([A-Z0-9_]+)(?::-([^}]*))?\}/g;
+
+/**
+ * Substitutes `${NAME}` and `${NAME:-default}` as `docker stack deploy` would, but from the
+ * given variables only (never from this process's environment), and fails on a name it lacks.
+ * A value's `$` is written `$$`, which the CLI reads back as one `$` instead of expanding it.
+ * Works on one string value of the parsed file: a value can never add keys or lines.
+ */
+export function substituteVariables(text: string, variables: Record<string, string>): string {
+  return text.replace(PLACEHOLDER, (_match, name: string, fallback: string | undefined) => {
+    const value = variables[name] ?? fallback;
+    if (value === undefined) {
+      throw new SrsError({ code: 'INVALID_CONFIGURATION', message: `the stack file uses \${${name}} and no value was given`, hint: 'give the value, or a default in the file as ${NAME:-default}' });
+    }
+    return value.replaceAll('$', '$$$$');
+  });
+}
+
+/** The parsed file with every string value substituted (keys are left alone). */
+function substituteDocument(node: unknown, variables: Record<string, string>): unknown {
+  if (typeof node === 'string') return substituteVariables(node, variables);
+  if (Array.isArray(node)) return node.map((item) => substituteDocument(item, variables));
+  if (node !== null && typeof node === 'object') {
+    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, substituteDocument(value, variables)]));
+  }
+  return node;
+}
+
+export interface ComposePort {
+  target: number;
+  published: string | number;
+  protocol?: string;
+  mode?: string;
+}
+
+export interface ComposeSecretRef {
+  source: string;
+}
+
+/** What a deploy knows about the swarm that the options alone do not say. */
+export interface SwarmFacts {
+  /** Nodes in the swarm ("auto" overlay encryption is on above one). */
+  nodes: number;
+  /**
+   * The image reference the services run when it is not the configured name (an image ID, so
+   * that a rebuilt tag rolls the services), with labels for the services (the name it was).
+   */
+  image?: { reference: string; labels: Record<string, string> } | undefined;
+}
+
+/** The template's document as the renderers change it. */
+export interface StackDocument {
+  version?: string;
+  services: Record<string, ComposeService>;
+  secrets?: Record<string, unknown>;
+  networks?: Record<string, { driver?: string; attachable?: boolean; driver_opts?: Record<string, string> }>;
+  volumes?: Record<string, unknown>;
+}
+
+/** One service of the template (the keys the renderers touch; the rest passes through). */
+export interface ComposeService {
+  image?: string;
+  ports?: ComposePort[];
+  secrets?: ComposeSecretRef[];
+  volumes?: string[];
+  labels?: Record<string, string>;
+  deploy?: {
+    replicas?: string | number;
+    labels?: Record<string, string>;
+    placement?: { constraints?: string[] };
+    resources?: { limits?: { cpus?: string; memory?: string } };
+  };
+  [key: string]: unknown;
+}
+
+/** The template parsed, then its variables substituted value by value (never in its text). */
+export async function substitutedTemplate(config: ClusterConfig, templatePath: string = DEFAULT_STACK_FILE, secretNames?: Record<StackSecretKind, string>): Promise<StackDocument> {
+  const template = parse(await readFile(templatePath, 'utf8')) as unknown;
+  return substituteDocument(template, stackVariables(config, secretNames)) as StackDocument;
+}
+
+/**
+ * Renders the stack file for `docker stack deploy`: variables substituted in the parsed file,
+ * then what the options decide (ports left unpublished removed, Spark's secret, the head's node,
+ * overlay encryption, the options label). Returns YAML text.
+ */
+export async function renderStackFile(config: ClusterConfig, templatePath: string = DEFAULT_STACK_FILE, secretNames?: Record<StackSecretKind, string>, swarm: SwarmFacts = { nodes: 1 }): Promise<string> {
+  const document = await substitutedTemplate(config, templatePath, secretNames);
+  // Spark RPC only when asked (the file itself never publishes it: a by-hand deploy stays closed).
+  if (config.ports.sparkMaster !== null) {
+    document.services['master']?.ports?.push({ target: 7077, published: config.ports.sparkMaster, protocol: 'tcp', mode: 'host' });
+  }
+  // Without authentication no service gets (or needs) the Spark secret.
+  if (!config.security.sparkAuthentication) {
+    for (const service of Object.values(document.services)) service.secrets = service.secrets?.filter((secret) => secret.source !== 'spark_auth_secret');
+    delete document.secrets?.['spark_auth_secret'];
+  }
+  // The head stays on the node that holds its volumes (ensureHeadNode labels it).
+  const head = document.services['master'];
+  if (head?.deploy !== undefined) {
+    head.deploy.placement = { ...head.deploy.placement, constraints: [...(head.deploy.placement?.constraints ?? []), `node.labels.${headNodeLabel(config.stackName)} == true`] };
+  }
+  // Between nodes, the overlay carries Spark's traffic over networks the swarm does not own.
+  const encrypt = config.security.encryptOverlay === 'auto' ? swarm.nodes > 1 : config.security.encryptOverlay;
+  const network = document.networks?.['spark'];
+  if (encrypt && network !== undefined) network.driver_opts = { ...network.driver_opts, encrypted: 'true' };
+  // The options, so that any process can attach to the stack later (set in the parsed document:
+  // nothing in a value can change the file's structure).
+  for (const service of Object.values(document.services)) {
+    service.deploy = { ...service.deploy, labels: { ...service.deploy?.labels, ...swarm.image?.labels, [CONFIG_LABEL]: configLabelValue(config) } };
+    if (swarm.image !== undefined) service.image = swarm.image.reference;
+  }
+  // The file quotes substituted numbers so it parses before substitution; the CLI casts them back
+  // only when it substituted them itself, so cast them here.
+  for (const service of Object.values(document.services)) {
+    if (service.deploy?.replicas !== undefined) service.deploy.replicas = Number(service.deploy.replicas);
+    if (service.ports !== undefined) {
+      service.ports = service.ports.map((port) => ({ ...port, published: Number(port.published) })).filter((port) => port.published !== 0);
+    }
+  }
+  return `# Rendered by @spark-rstudio-shiny/stack from ${templatePath}\n${stringify(document)}`;
+}
