@@ -90,10 +90,12 @@ server <- function(input, output, session) {
 
   # --- Synthetic data: one computation per input change; errors are returned, not thrown ---
   formula <- debounce(reactive(input$formula), 600)
-  # At most one computation a second per browser session, however fast the inputs change (a
-  # crafted client can send changes as fast as it likes; they all share this R process).
-  inputs <- throttle(reactive(list(rows = as.numeric(input$rows), seed = input$seed, min_x = input$min_x, by = input$by)), 1000)
-  # Computations started in this session, shown in the status line (the throttle made visible).
+  # One computation per pause in the inputs, at most one a second per browser session, however
+  # fast the inputs change (a crafted client can send changes as fast as it likes; they all share
+  # this R process). The debounce merges the changes that queued up while a computation ran: a
+  # throttle alone lets each of them through, since every computation takes longer than its period.
+  inputs <- throttle(debounce(reactive(list(rows = as.numeric(input$rows), seed = input$seed, min_x = input$min_x, by = input$by)), 250), 1000)
+  # Computations started in this session, shown in the status line (the limit made visible).
   computations <- 0L
 
   result <- reactive({

@@ -107,32 +107,74 @@ symmetric <- function(values, p) {
   m
 }
 
-# One pass of unweighted least squares: counts, means and population covariances (Spark merges
-# them with a numerically stable one-pass algorithm), or plain cross-products without intercept.
-gaussian_moments <- function(design) {
+# Unweighted least squares in one Spark pass: the complete rows grouped by the values of the
+# model's categorical variables, each group's count, means and population covariances of the
+# terms' numeric parts and of the response (Spark merges them with a numerically stable one-pass
+# algorithm). The groups' keys are the levels; a model column is its term's numeric part in the
+# groups of its levels and zero elsewhere, so its moments follow in R, and the groups combine
+# around the overall means (parallel axes). Returns the design and its moments.
+grouped_gaussian <- function(terms) {
+  parts <- term_numeric_parts(terms)
+  numeric_parts <- unique(parts[parts != "1.0D"])
+  q <- length(numeric_parts)
+  categorical <- terms$info[terms$categorical]
+  keys <- sprintf("g%d", seq_along(categorical))
+  ij <- pairs_of(q)
+  inner <- c(
+    sprintf("CAST(%s AS STRING) AS %s", vapply(categorical, `[[`, character(1), "sql"), keys),
+    sprintf("%s AS u%d", numeric_parts, seq_len(q)),
+    sprintf("CAST(%s AS DOUBLE) AS srs_y", terms$response$sql)
+  )
+  select <- c(
+    keys, "COUNT(*) AS n", sprintf("AVG(u%d) AS m%d", seq_len(q), seq_len(q)), "AVG(srs_y) AS m_y",
+    sprintf("COVAR_POP(u%d, u%d) AS v%d_%d", ij[, 1], ij[, 2], ij[, 1], ij[, 2]),
+    sprintf("COVAR_POP(u%d, srs_y) AS vy%d", seq_len(q), seq_len(q)), "VAR_POP(srs_y) AS yy"
+  )
+  query <- sprintf(
+    "SELECT %s FROM (SELECT %s FROM (%s) srs_model_data WHERE %s) srs_rows%s",
+    paste(select, collapse = ", "), paste(inner, collapse = ", "), terms$source, terms$where,
+    if (length(keys) > 0L) paste(" GROUP BY", paste(keys, collapse = ", ")) else ""
+  )
+  groups <- spark_reader(spark_sql(query))$fetch()
+  groups <- groups[!is.na(groups$n) & groups$n > 0, , drop = FALSE]
+  if (nrow(groups) == 0L) stop("no complete rows: every row has a missing value in a column the model uses", call. = FALSE)
+  key_values <- lapply(seq_along(categorical), function(k) {
+    values <- as.character(groups[[keys[[k]]]])
+    if (categorical[[k]]$kind == "logical") toupper(values) else values
+  })
+  names(key_values) <- names(categorical)
+  levels <- lapply(key_values, function(values) sort(unique(values), method = "radix"))
+  n <- as.numeric(groups$n)
+  design <- design_with_levels(terms, list(levels = levels, rows = sum(n)))
+
+  # Per group: which columns are on (their levels match the group's), and the columns' means and
+  # covariances there.
   p <- nrow(design$columns)
-  ij <- pairs_of(p)
-  columns <- sprintf("c%d", seq_len(p))
-  if (design$intercept) {
-    select <- c(
-      "COUNT(*) AS n", sprintf("AVG(%s) AS m_%s", c(columns, "srs_y"), c(columns, "y")),
-      sprintf("COVAR_POP(c%d, c%d) AS x_%d_%d", ij[, 1], ij[, 2], ij[, 1], ij[, 2]),
-      sprintf("COVAR_POP(%s, srs_y) AS xy_%s", columns, columns), "VAR_POP(srs_y) AS yy"
-    )
-    row <- run_aggregates(select, design_sql(design))
-    n <- row[["n"]]
-    list(
-      sw = n, n_ok = n, mean = row[sprintf("m_c%d", seq_len(p))], mean_z = row[["m_y"]],
-      xx = n * symmetric(row[sprintf("x_%d_%d", ij[, 1], ij[, 2])], p), xz = n * row[sprintf("xy_c%d", seq_len(p))], zz = n * row[["yy"]]
-    )
-  } else {
-    select <- c(
-      "COUNT(*) AS n", sprintf("SUM(c%d * c%d) AS x_%d_%d", ij[, 1], ij[, 2], ij[, 1], ij[, 2]),
-      sprintf("SUM(%s * srs_y) AS xy_%s", columns, columns), "SUM(srs_y * srs_y) AS yy"
-    )
-    row <- run_aggregates(select, design_sql(design))
-    list(sw = row[["n"]], n_ok = row[["n"]], mean = rep(0, p), mean_z = 0, xx = symmetric(row[sprintf("x_%d_%d", ij[, 1], ij[, 2])], p), xz = row[sprintf("xy_c%d", seq_len(p))], zz = row[["yy"]])
+  part <- match(parts[design$columns$term], numeric_parts, nomatch = 0L)
+  on <- matrix(TRUE, nrow(groups), p)
+  for (j in seq_len(p)) {
+    for (variable in names(design$cells[[j]])) on[, j] <- on[, j] & key_values[[variable]] == design$cells[[j]][[variable]]
   }
+  part_means <- cbind(1, as.matrix(groups[, sprintf("m%d", seq_len(q)), drop = FALSE]))
+  means <- on * part_means[, part + 1L, drop = FALSE]
+  mean_y <- groups$m_y
+  sw <- sum(n)
+  intercept <- attr(terms$tt, "intercept") == 1L
+  centre <- if (intercept) colSums(n * means) / sw else rep(0, p)
+  centre_y <- if (intercept) sum(n * mean_y) / sw else 0
+  xx <- matrix(0, p, p)
+  xz <- numeric(p)
+  part_cov <- matrix(0, q + 1L, q + 1L)
+  for (g in seq_len(nrow(groups))) {
+    part_cov[-1, -1] <- symmetric(as.numeric(groups[g, sprintf("v%d_%d", ij[, 1], ij[, 2])]), q)
+    part_cov_y <- c(0, as.numeric(groups[g, sprintf("vy%d", seq_len(q))]))
+    s <- on[g, ]
+    d <- means[g, ] - centre
+    xx <- xx + n[[g]] * ((outer(s, s) * part_cov[part + 1L, part + 1L, drop = FALSE]) + outer(d, d))
+    xz <- xz + n[[g]] * (s * part_cov_y[part + 1L] + d * (mean_y[[g]] - centre_y))
+  }
+  zz <- sum(n * (groups$yy + (mean_y - centre_y)^2))
+  list(design = design, moments = list(sw = sw, n_ok = sw, mean = centre, mean_z = centre_y, xx = xx, xz = xz, zz = zz))
 }
 
 # One pass of weighted least squares on the working response srs_z with weights srs_w, the
@@ -222,8 +264,15 @@ srs_glm <- function(formula, data, family = stats::gaussian(), weights = NULL, m
   family <- check_family(family)
   method <- match.arg(method)
   kind <- switch(family$family, gaussian = "numeric", binomial = "binary", poisson = "count")
-  design <- model_design(formula, data, weights = weights, response_kind = kind)
-  fit <- if (method == "mllib") fit_mllib(design, family) else fit_sql(design, family, epsilon, maxit)
+  if (family$family == "gaussian" && is.null(weights) && method != "mllib") {
+    # Least squares at the speed of an aggregate: one pass finds the levels and the moments.
+    grouped <- grouped_gaussian(model_design(formula, data, response_kind = kind, defer_levels = TRUE))
+    design <- grouped$design
+    fit <- finish_gaussian(grouped$moments, design, passes = 1L)
+  } else {
+    design <- model_design(formula, data, weights = weights, response_kind = kind)
+    fit <- if (method == "mllib") fit_mllib(design, family) else fit_sql(design, family, epsilon, maxit)
+  }
   if (method == "auto" && isTRUE(fit$condition > MAX_CONDITION)) {
     message(sprintf("srspark: the design's condition number is %.3g; fitting with Spark MLlib instead of the normal equations", fit$condition))
     fit <- fit_mllib(design, family)
@@ -239,10 +288,6 @@ srs_glm <- function(formula, data, family = stats::gaussian(), weights = NULL, m
 }
 
 fit_sql <- function(design, family, epsilon, maxit) {
-  if (family$family == "gaussian" && is.null(design$weights)) {
-    moments <- gaussian_moments(design)
-    return(finish_gaussian(moments, design, passes = 1L))
-  }
   sql <- family_sql(family$family)
   p <- nrow(design$columns)
   base <- design_sql(design)

@@ -81,7 +81,7 @@ prototype_frame <- function(schema) {
 #' @noRd
 #' The design of a model: the data's SQL, the response, the model matrix columns (name, SQL),
 #' whether there is an intercept, the complete-case condition, and the factor levels.
-model_design <- function(formula, data, weights = NULL, response_kind = c("numeric", "binary", "count")) {
+model_design <- function(formula, data, weights = NULL, response_kind = c("numeric", "binary", "count"), defer_levels = FALSE) {
   response_kind <- match.arg(response_kind)
   formula <- as_model_formula(formula)
   source <- model_source(data)
@@ -130,7 +130,36 @@ model_design <- function(formula, data, weights = NULL, response_kind = c("numer
   where <- paste(conditions, collapse = " AND ")
 
   categorical <- labels[vapply(info, function(v) v$kind != "numeric", logical(1))]
-  levels <- model_levels(source, where, info[categorical])
+  terms <- list(
+    formula = formula, source = source, where = where, tt = tt, factors = factors, info = info, labels = labels,
+    response = response, categorical = categorical, weights = weights
+  )
+  if (isTRUE(defer_levels)) return(structure(terms, class = "srs_model_terms"))
+  design_with_levels(terms, model_levels(source, where, info[categorical]))
+}
+
+# The numeric part of every term (the product of its numeric variables, "1.0D" for a term of
+# categorical variables only): within one combination of the categorical variables' values,
+# each model column is its term's numeric part or zero.
+term_numeric_parts <- function(terms) {
+  factors <- terms$factors
+  if (length(factors) == 0L) return(character())
+  vapply(colnames(factors), function(term) {
+    numeric <- Filter(function(variable) terms$info[[variable]]$kind == "numeric", rownames(factors)[factors[, term] > 0])
+    if (length(numeric) == 0L) "1.0D" else sprintf("CAST(%s AS DOUBLE)", paste(vapply(numeric, function(v) terms$info[[v]]$sql, character(1)), collapse = " * "))
+  }, character(1))
+}
+
+# The design of model_design(), from its terms and the levels found among the complete rows.
+design_with_levels <- function(terms, levels) {
+  formula <- terms$formula
+  tt <- terms$tt
+  factors <- terms$factors
+  info <- terms$info
+  labels <- terms$labels
+  response <- terms$response
+  categorical <- terms$categorical
+  weights <- terms$weights
 
   response_sql <- response$sql
   if (response$kind == "logical") {
@@ -153,17 +182,19 @@ model_design <- function(formula, data, weights = NULL, response_kind = c("numer
       }
     }
   }
-  columns <- design_columns(factors, info, levels$levels)
+  made <- design_columns(factors, info, levels$levels)
+  columns <- made$columns
   if (nrow(columns) == 0L && attr(tt, "intercept") == 0L) stop("bad formula: the model has no terms and no intercept", call. = FALSE)
   list(
     formula = formula,
-    source = source,
-    where = where,
+    source = terms$source,
+    where = terms$where,
     response = response_sql,
     response_label = labels[[attr(tt, "response")]],
     weights = if (is.null(weights)) NULL else sprintf("CAST(%s AS DOUBLE)", quote_identifier(weights)),
     intercept = attr(tt, "intercept") == 1L,
     columns = columns,
+    cells = made$cells,
     categorical = lapply(stats::setNames(categorical, categorical), function(label) list(label = label, sql = info[[label]]$sql, kind = info[[label]]$kind, levels = levels$levels[[label]])),
     rows = levels$rows
   )
@@ -192,14 +223,17 @@ model_levels <- function(source, where, categorical) {
 # The model matrix columns (name and SQL) without the intercept, term by term; within a term the
 # first variable varies fastest, as model.matrix() orders them.
 design_columns <- function(factors, info, levels) {
-  columns <- data.frame(name = character(), sql = character(), stringsAsFactors = FALSE)
-  if (length(factors) == 0L) return(columns)
+  columns <- data.frame(name = character(), sql = character(), term = character(), stringsAsFactors = FALSE)
+  # For each column, the categorical values it is non-zero for (variable = level): a column is
+  # its term's numeric part on the rows with those values, and zero elsewhere.
+  cells <- list()
+  if (length(factors) == 0L) return(list(columns = columns, cells = cells))
   for (term in colnames(factors)) {
     pieces <- list()
     for (variable in rownames(factors)[factors[, term] > 0]) {
       v <- info[[variable]]
       if (v$kind == "numeric") {
-        pieces[[length(pieces) + 1L]] <- data.frame(name = variable, sql = v$sql, stringsAsFactors = FALSE)
+        pieces[[length(pieces) + 1L]] <- list(name = variable, sql = v$sql, cells = list(character()))
         next
       }
       all_levels <- levels[[variable]]
@@ -210,19 +244,23 @@ design_columns <- function(factors, info, levels) {
       } else {
         sprintf("%s = %s", v$sql, quote_text(kept))
       }
-      pieces[[length(pieces) + 1L]] <- data.frame(name = paste0(variable, kept), sql = sprintf("CASE WHEN %s THEN 1.0D ELSE 0.0D END", test), stringsAsFactors = FALSE)
+      pieces[[length(pieces) + 1L]] <- list(
+        name = paste0(variable, kept), sql = sprintf("CASE WHEN %s THEN 1.0D ELSE 0.0D END", test),
+        cells = lapply(kept, function(level) stats::setNames(level, variable))
+      )
     }
     combined <- pieces[[1]]
     for (piece in pieces[-1]) {
-      grid <- expand.grid(first = seq_len(nrow(combined)), second = seq_len(nrow(piece)))
-      combined <- data.frame(
+      grid <- expand.grid(first = seq_along(combined$name), second = seq_along(piece$name))
+      combined <- list(
         name = paste(combined$name[grid$first], piece$name[grid$second], sep = ":"),
         sql = paste(combined$sql[grid$first], piece$sql[grid$second], sep = " * "),
-        stringsAsFactors = FALSE
+        cells = Map(c, combined$cells[grid$first], piece$cells[grid$second])
       )
     }
-    columns <- rbind(columns, combined)
+    columns <- rbind(columns, data.frame(name = combined$name, sql = combined$sql, term = term, stringsAsFactors = FALSE))
+    cells <- c(cells, combined$cells)
   }
   columns$sql <- sprintf("CAST(%s AS DOUBLE)", columns$sql)
-  columns
+  list(columns = columns, cells = cells)
 }

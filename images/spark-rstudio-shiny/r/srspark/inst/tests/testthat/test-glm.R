@@ -32,6 +32,23 @@ test_that("gaussian with weights, no intercept, I() and log() equals glm()", {
   expect_same_fit(srs_glm(formula, mtcars_remote, weights = "qsec"), stats::glm(formula, data = mtcars_local, weights = qsec))
 })
 
+test_that("gaussian is one Spark pass, also without intercept, with a factor coded by all its levels and a logical", {
+  formula <- mpg ~ cyl_s + manual + wt:gear_s - 1
+  fit <- srs_glm(formula, mtcars_remote)
+  expect_same_fit(fit, stats::glm(formula, data = mtcars_local), relative = 1e-8)
+  expect_identical(fit$passes, 1L)
+})
+
+test_that("gaussian takes its levels from the complete rows only, as glm() does", {
+  local <- data.frame(
+    y = c(1.5, 2.7, 3.25, 4.1, 5.5, 6.2, 7.9, 8.3, 2.2, 3.9, 9, 5.05),
+    x = c(1, 2, 3, 4, 5, 6.5, 7, 8, 2.5, 3.5, NA, 4.5),
+    g = c("b", "a", "b", "a", "c", "c", "a", "b", "c", "a", "d", "b")
+  )
+  remote <- copy_to(con, local, unique_name("t_levels"))
+  expect_same_fit(srs_glm(y ~ x * g, remote), stats::glm(y ~ x * g, data = local), relative = 1e-8)
+})
+
 test_that("a deliberately ill-conditioned polynomial design still matches lm() within 1e-6", {
   x <- seq(1, 3, length.out = 2000)
   poly_local <- data.frame(x = x, y = 1 + 2 * x - 3 * x^2 + 0.5 * x^3 + sin(37 * x) / 10)
