@@ -6,7 +6,13 @@ import { SparkCluster } from '@spark-rstudio-shiny/sdk';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // A stack name and ports of this test's own: it runs beside a stack `npm run up` made with the defaults.
-const env = { SRS_STACK: `srs-ex-${randomBytes(3).toString('hex')}`, SRS_SPARK_UI_PORT: String(randomInt(30_000, 40_000)), SRS_SHINY_PORT: 'none', SRS_JUPYTER_PORT: 'none', SRS_RSTUDIO_PORT: 'none' };
+const env = {
+  SRS_STACK: `srs-ex-${randomBytes(3).toString('hex')}`,
+  SRS_SPARK_UI_PORT: String(randomInt(30_000, 40_000)),
+  SRS_SHINY_PORT: 'none',
+  SRS_JUPYTER_PORT: 'none',
+  SRS_RSTUDIO_PORT: 'none',
+};
 
 function example(name: string, ...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   return execa(`${ROOT}node_modules/.bin/tsx`, [`${ROOT}examples/${name}.ts`, ...args], { env, reject: false, timeout: 600_000 }).then((result) => ({

@@ -21,6 +21,9 @@ npx tsc -p examples/tsconfig.json
 step "shell lint"
 bash scripts/lint-shell.sh
 
+step "format (prettier; npm run format fixes it)"
+npx prettier --check --log-level warn "**/*.{ts,mts}"
+
 step "unit tests"
 node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects unit
 

@@ -4,7 +4,22 @@ import { renderComposeFile } from './render-compose-file.js';
 
 interface ComposeDocument {
   version: string;
-  services: Record<string, { image: string; ports?: string[]; volumes: string[]; cpus?: number; mem_limit?: string; scale?: number; restart: string; labels: Record<string, string>; deploy?: unknown; secrets?: unknown; environment: Record<string, string> }>;
+  services: Record<
+    string,
+    {
+      image: string;
+      ports?: string[];
+      volumes: string[];
+      cpus?: number;
+      mem_limit?: string;
+      scale?: number;
+      restart: string;
+      labels: Record<string, string>;
+      deploy?: unknown;
+      secrets?: unknown;
+      environment: Record<string, string>;
+    }
+  >;
   networks: Record<string, { driver: string }>;
   volumes: Record<string, unknown>;
   secrets?: unknown;
@@ -14,8 +29,19 @@ const secretFiles = { sparkAuth: '/state/demo/secrets/spark_auth_secret', idePas
 
 describe('renderComposeFile', () => {
   it("should map Swarm's notions to Compose's: limits, worker count, secret files, a bridge network, short port syntax", async () => {
-    const config = clusterConfigSchema.parse({ orchestrator: 'compose', stackName: 'demo', workers: 3, worker: { cores: 2, memory: '3g' }, ports: { rstudio: null, jupyter: 18888 } });
-    const document = parse(await renderComposeFile(config, { secretFiles, image: { reference: `sha256:${'ab'.repeat(32)}`, labels: { 'org.spark-rstudio-shiny.image-tag': 'spark-rstudio-shiny:4.2.1' } } })) as ComposeDocument;
+    const config = clusterConfigSchema.parse({
+      orchestrator: 'compose',
+      stackName: 'demo',
+      workers: 3,
+      worker: { cores: 2, memory: '3g' },
+      ports: { rstudio: null, jupyter: 18888 },
+    });
+    const document = parse(
+      await renderComposeFile(config, {
+        secretFiles,
+        image: { reference: `sha256:${'ab'.repeat(32)}`, labels: { 'org.spark-rstudio-shiny.image-tag': 'spark-rstudio-shiny:4.2.1' } },
+      }),
+    ) as ComposeDocument;
     expect(document.version).toBe('2.4');
     const { master, worker } = document.services;
     expect(master?.deploy).toBeUndefined();
@@ -23,7 +49,9 @@ describe('renderComposeFile', () => {
     expect(document.secrets).toBeUndefined();
     expect(master?.image).toBe(`sha256:${'ab'.repeat(32)}`);
     expect(master?.ports).toEqual(['8080:8080', '3838:3838', '18888:8888']);
-    expect(master?.volumes).toEqual(expect.arrayContaining(['data:/data', `${secretFiles.sparkAuth}:/run/secrets/spark_auth_secret:ro`, `${secretFiles.idePassword}:/run/secrets/ide_password:ro`]));
+    expect(master?.volumes).toEqual(
+      expect.arrayContaining(['data:/data', `${secretFiles.sparkAuth}:/run/secrets/spark_auth_secret:ro`, `${secretFiles.idePassword}:/run/secrets/ide_password:ro`]),
+    );
     expect(worker?.volumes).toEqual(expect.arrayContaining([`${secretFiles.sparkAuth}:/run/secrets/spark_auth_secret:ro`]));
     expect(worker?.volumes.some((volume) => volume.includes('ide_password'))).toBe(false);
     expect(worker).toMatchObject({ cpus: 2, mem_limit: '3g', scale: 3, restart: 'unless-stopped' });

@@ -42,7 +42,12 @@ function composeService(name: string, service: ComposeService, config: ClusterCo
     const kind = SECRET_KIND[secret.source];
     const file = kind === undefined ? undefined : facts.secretFiles[kind];
     if (kind === 'sparkAuth' && !config.security.sparkAuthentication) return [];
-    if (file === undefined) throw new SrsError({ code: 'INVALID_CONFIGURATION', message: `no file holds the secret ${secret.source} the ${name} service reads`, hint: 'give renderComposeFile a secretFiles entry for it' });
+    if (file === undefined)
+      throw new SrsError({
+        code: 'INVALID_CONFIGURATION',
+        message: `no file holds the secret ${secret.source} the ${name} service reads`,
+        hint: 'give renderComposeFile a secretFiles entry for it',
+      });
     return [`${file}:/run/secrets/${secret.source}:ro`];
   });
   const published = (ports ?? []).map((port) => ({ target: port.target, published: Number(port.published) })).filter((port) => port.published !== 0);

@@ -44,7 +44,9 @@ const OPTIONS: StringOption[] = [
       for (const secret of Object.values(document['secrets'] as Record<string, Record<string, unknown>>)) secret['name'] = '<secret name>';
       // The head's node label is named after the stack.
       const placement = (services(document)['master']?.['deploy'] as Record<string, Record<string, string[]>>)['placement'] as Record<string, string[]>;
-      placement['constraints'] = (placement['constraints'] as string[]).map((constraint) => constraint.replace(/^node\.labels\.org\.spark-rstudio-shiny\.head\.\S+ == true$/, '<head label>'));
+      placement['constraints'] = (placement['constraints'] as string[]).map((constraint) =>
+        constraint.replace(/^node\.labels\.org\.spark-rstudio-shiny\.head\.\S+ == true$/, '<head label>'),
+      );
     },
   },
   {
@@ -106,21 +108,24 @@ describe.each(OPTIONS)('the $name option, whatever text it holds', (option) => {
 
   it('should be refused, or change only its own fields of the stack file', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), option.shaped, fc.constantFrom('x\n  command: [sh, -c, id]\n  cap_add: [ALL]', '$HOME', '${SRS_IMAGE}', 'a:1\n')), async (value) => {
-        let config: ClusterConfig;
-        try {
-          // What new SparkCluster() and srs do with options: one INVALID_CONFIGURATION error.
-          config = parseInput(clusterConfigSchema, option.set(value), 'cluster configuration');
-        } catch (error) {
-          expect(error).toBeInstanceOf(SrsError);
-          expect((error as SrsError).code).toBe('INVALID_CONFIGURATION');
-          return;
-        }
-        const rendered = await renderStackFile(config);
-        expect(normalized(rendered, option)).toEqual(plain);
-        // No value leaves a $ the CLI would expand.
-        expect(rendered).not.toMatch(/(?<!\\$)\\$(?!\\$)[A-Za-z{]/);
-      }),
+      fc.asyncProperty(
+        fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), option.shaped, fc.constantFrom('x\n  command: [sh, -c, id]\n  cap_add: [ALL]', '$HOME', '${SRS_IMAGE}', 'a:1\n')),
+        async (value) => {
+          let config: ClusterConfig;
+          try {
+            // What new SparkCluster() and srs do with options: one INVALID_CONFIGURATION error.
+            config = parseInput(clusterConfigSchema, option.set(value), 'cluster configuration');
+          } catch (error) {
+            expect(error).toBeInstanceOf(SrsError);
+            expect((error as SrsError).code).toBe('INVALID_CONFIGURATION');
+            return;
+          }
+          const rendered = await renderStackFile(config);
+          expect(normalized(rendered, option)).toEqual(plain);
+          // No value leaves a $ the CLI would expand.
+          expect(rendered).not.toMatch(/(?<!\\$)\\$(?!\\$)[A-Za-z{]/);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -4,7 +4,15 @@ import { SrsError } from '@spark-rstudio-shiny/core';
 import { renderStackFile, stackVariables, substituteVariables } from './render-stack-file.js';
 
 interface Rendered {
-  services: Record<string, { image: string; ports?: { target: number; published: number; mode: string }[]; environment: Record<string, string>; deploy: { replicas: number; endpoint_mode: string; resources: { limits: { cpus: string; memory: string } } } }>;
+  services: Record<
+    string,
+    {
+      image: string;
+      ports?: { target: number; published: number; mode: string }[];
+      environment: Record<string, string>;
+      deploy: { replicas: number; endpoint_mode: string; resources: { limits: { cpus: string; memory: string } } };
+    }
+  >;
   networks: Record<string, { driver: string; attachable: boolean }>;
   volumes: Record<string, unknown>;
 }
@@ -73,7 +81,10 @@ describe('renderStackFile', () => {
     type Labelled = { services: Record<string, { image: string; deploy: { labels: Record<string, string> } }> };
     const id = `sha256:${'ab'.repeat(32)}`;
     const stack = parse(
-      await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo', image: 'my/img:1' }), undefined, undefined, { nodes: 1, image: { reference: id, labels: { 'org.spark-rstudio-shiny.image-tag': 'my/img:1' } } }),
+      await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo', image: 'my/img:1' }), undefined, undefined, {
+        nodes: 1,
+        image: { reference: id, labels: { 'org.spark-rstudio-shiny.image-tag': 'my/img:1' } },
+      }),
     ) as Labelled;
     for (const service of ['master', 'worker']) {
       expect(stack.services[service]?.image).toBe(id);
@@ -83,7 +94,9 @@ describe('renderStackFile', () => {
   });
 
   it("should keep a stack's RStudio-era password secret when the deploy names it", async () => {
-    const stack = parse(await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' }), undefined, { sparkAuth: 'demo_spark_auth_secret', idePassword: 'demo_rstudio_password' })) as { secrets: Record<string, { name: string }> };
+    const stack = parse(
+      await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' }), undefined, { sparkAuth: 'demo_spark_auth_secret', idePassword: 'demo_rstudio_password' }),
+    ) as { secrets: Record<string, { name: string }> };
     expect(stack.secrets['ide_password']).toEqual({ external: true, name: 'demo_rstudio_password' });
   });
 

@@ -46,7 +46,11 @@ export function substituteVariables(text: string, variables: Record<string, stri
   return text.replace(PLACEHOLDER, (_match, name: string, fallback: string | undefined) => {
     const value = variables[name] ?? fallback;
     if (value === undefined) {
-      throw new SrsError({ code: 'INVALID_CONFIGURATION', message: `the stack file uses \${${name}} and no value was given`, hint: 'give the value, or a default in the file as ${NAME:-default}' });
+      throw new SrsError({
+        code: 'INVALID_CONFIGURATION',
+        message: `the stack file uses \${${name}} and no value was given`,
+        hint: 'give the value, or a default in the file as ${NAME:-default}',
+      });
     }
     return value.replaceAll('$', '$$$$');
   });
@@ -120,7 +124,12 @@ export async function substitutedTemplate(config: ClusterConfig, templatePath: s
  * then what the options decide (ports left unpublished removed, Spark's secret, the head's node,
  * overlay encryption, the options label). Returns YAML text.
  */
-export async function renderStackFile(config: ClusterConfig, templatePath: string = DEFAULT_STACK_FILE, secretNames?: Record<StackSecretKind, string>, swarm: SwarmFacts = { nodes: 1 }): Promise<string> {
+export async function renderStackFile(
+  config: ClusterConfig,
+  templatePath: string = DEFAULT_STACK_FILE,
+  secretNames?: Record<StackSecretKind, string>,
+  swarm: SwarmFacts = { nodes: 1 },
+): Promise<string> {
   const document = await substitutedTemplate(config, templatePath, secretNames);
   // Spark RPC only when asked (the file itself never publishes it: a by-hand deploy stays closed).
   if (config.ports.sparkMaster !== null) {

@@ -31,11 +31,19 @@ async function plainDockerBuild(noCache: boolean): Promise<number> {
   try {
     const { ms } = await timed(() =>
       execa('docker', [
-        'build', ...(noCache ? ['--no-cache'] : []), '-q', '-t', 'spark-rstudio-shiny:bench-plain',
-        '--build-arg', `SPARK_VERSION=${spark.version}`,
-        '--build-arg', `SPARK_ARTIFACT=${spark.fileName}`,
-        '--build-arg', `SPARK_ARTIFACT_CHECKSUM=${formatChecksum(spark.checksum)}`,
-        '--build-arg', `SPARK_ARTIFACT_SOURCE=${spark.source}`,
+        'build',
+        ...(noCache ? ['--no-cache'] : []),
+        '-q',
+        '-t',
+        'spark-rstudio-shiny:bench-plain',
+        '--build-arg',
+        `SPARK_VERSION=${spark.version}`,
+        '--build-arg',
+        `SPARK_ARTIFACT=${spark.fileName}`,
+        '--build-arg',
+        `SPARK_ARTIFACT_CHECKSUM=${formatChecksum(spark.checksum)}`,
+        '--build-arg',
+        `SPARK_ARTIFACT_SOURCE=${spark.source}`,
         DEFAULT_CONTEXT_DIR,
       ]),
     );

@@ -139,7 +139,9 @@ async function bootstrapDebianImage(options: EnsureBaseImageOptions & { docker: 
       message: missing
         ? `${options.image} could not be pulled and debootstrap is not installed`
         : `bootstrapping ${options.image} from ${mirror} failed: ${(error as Error).message.split('\n')[0]}`,
-      hint: missing ? 'install debootstrap (apt-get install debootstrap) and run as root, or make a registry reachable' : 'check that the Debian mirror answers (SRS_DEBIAN_MIRROR) and that this runs as root',
+      hint: missing
+        ? 'install debootstrap (apt-get install debootstrap) and run as root, or make a registry reachable'
+        : 'check that the Debian mirror answers (SRS_DEBIAN_MIRROR) and that this runs as root',
       cause: error,
     });
   } finally {
@@ -169,7 +171,15 @@ async function slimDown(rootfs: string): Promise<void> {
   await writeFile(join(rootfs, 'etc/apt/apt.conf.d/docker-no-languages'), 'Acquire::Languages "none";\n');
   await writeFile(
     join(rootfs, 'etc/dpkg/dpkg.cfg.d/docker-slim'),
-    ['path-exclude /usr/share/doc/*', 'path-include /usr/share/doc/*/copyright', 'path-exclude /usr/share/man/*', 'path-exclude /usr/share/info/*', 'path-exclude /usr/share/locale/*', 'path-include /usr/share/locale/locale.alias', ''].join('\n'),
+    [
+      'path-exclude /usr/share/doc/*',
+      'path-include /usr/share/doc/*/copyright',
+      'path-exclude /usr/share/man/*',
+      'path-exclude /usr/share/info/*',
+      'path-exclude /usr/share/locale/*',
+      'path-include /usr/share/locale/locale.alias',
+      '',
+    ].join('\n'),
   );
   for (const dir of ['var/cache/apt/archives', 'var/lib/apt/lists', 'usr/share/man', 'usr/share/info']) {
     for (const name of await readdir(join(rootfs, dir)).catch(() => [] as string[])) {

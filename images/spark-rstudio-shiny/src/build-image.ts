@@ -2,7 +2,17 @@ import { copyFile, cp, link, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { DEFAULT_BASE_IMAGE, DEFAULT_IMAGE_TAG, DEFAULT_SPARK_VERSION, DockerCli, imageReferenceSchema, LABEL_PREFIX, parseInput, SrsError, type DockerClient } from '@spark-rstudio-shiny/core';
+import {
+  DEFAULT_BASE_IMAGE,
+  DEFAULT_IMAGE_TAG,
+  DEFAULT_SPARK_VERSION,
+  DockerCli,
+  imageReferenceSchema,
+  LABEL_PREFIX,
+  parseInput,
+  SrsError,
+  type DockerClient,
+} from '@spark-rstudio-shiny/core';
 import { ensureBaseImage, type BaseImageOrigin } from './base-image.js';
 import { formatChecksum } from './checksum.js';
 import { defaultCacheDir } from './artifact-cache.js';
@@ -22,8 +32,14 @@ const CONTEXT_ENTRIES = ['Dockerfile', '.dockerignore', 'scripts', 'rootfs', 'r'
 /** Validated options of {@link buildImage}. */
 export const buildImageOptionsSchema = z.strictObject({
   tag: imageReferenceSchema.default(DEFAULT_IMAGE_TAG),
-  sparkVersion: z.string().regex(/^4\.\d+\.\d+$/, 'must be a Spark 4.x release like 4.2.1').default(DEFAULT_SPARK_VERSION),
-  sparkSources: z.array(z.enum(['apache', 'pypi'])).min(1).default([...DEFAULT_SPARK_SOURCES]),
+  sparkVersion: z
+    .string()
+    .regex(/^4\.\d+\.\d+$/, 'must be a Spark 4.x release like 4.2.1')
+    .default(DEFAULT_SPARK_VERSION),
+  sparkSources: z
+    .array(z.enum(['apache', 'pypi']))
+    .min(1)
+    .default([...DEFAULT_SPARK_SOURCES]),
   baseImage: imageReferenceSchema.default(DEFAULT_BASE_IMAGE),
   javaVersion: z.union([z.literal(17), z.literal(21)]).default(21),
   /** false builds without RStudio Server even when a verified .deb is at hand. */
@@ -117,12 +133,23 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
     RSTUDIO_SHA256: rstudio.present ? rstudio.sha256 : '',
   };
   const unlabelled = `${config.tag.includes(':') ? config.tag.slice(0, config.tag.lastIndexOf(':')) : config.tag}:unlabelled`;
-  onProgress({ kind: 'step', message: `Building ${config.tag} (Spark ${spark.version} from ${spark.source}, JupyterLab, RStudio ${rstudio.present ? rstudio.version : 'absent'})…` });
+  onProgress({
+    kind: 'step',
+    message: `Building ${config.tag} (Spark ${spark.version} from ${spark.source}, JupyterLab, RStudio ${rstudio.present ? rstudio.version : 'absent'})…`,
+  });
   // The legacy builder prints a failing step's own output on stdout: keep the tail for the error.
   const tail: string[] = [];
   try {
     await docker.run(
-      ['build', '--force-rm', ...(config.noCache ? ['--no-cache'] : []), ...Object.entries(buildArgs).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`]), '-t', unlabelled, context],
+      [
+        'build',
+        '--force-rm',
+        ...(config.noCache ? ['--no-cache'] : []),
+        ...Object.entries(buildArgs).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`]),
+        '-t',
+        unlabelled,
+        context,
+      ],
       {
         ...signalOption,
         onLine: (line) => {
@@ -154,7 +181,12 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
 
   const versions = await docker.run(['run', '--rm', '--entrypoint', 'cat', unlabelled, '/etc/srs/versions'], signalOption);
   const labels = imageLabels(parseVersions(versions.stdout));
-  const dockerfile = [`FROM ${unlabelled}`, `LABEL ${Object.entries(labels).map(([key, value]) => `${key}=${JSON.stringify(value)}`).join(' \\\n  ')}`].join('\n');
+  const dockerfile = [
+    `FROM ${unlabelled}`,
+    `LABEL ${Object.entries(labels)
+      .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
+      .join(' \\\n  ')}`,
+  ].join('\n');
   await docker.run(['build', '-t', config.tag, '-'], { ...signalOption, input: dockerfile });
   await docker.run(['image', 'rm', unlabelled], signalOption).catch(() => undefined);
   const imageId = (await docker.run(['image', 'inspect', '--format', '{{.Id}}', config.tag], signalOption)).stdout;
@@ -200,5 +232,11 @@ async function stage(from: string, to: string): Promise<void> {
 }
 
 function lastMeaningfulLine(text: string | undefined): string {
-  return (text ?? '').split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('DEPRECATED') && !/buildx|BuildKit|docs\.docker\.com/.test(line)).pop() ?? 'see the build output';
+  return (
+    (text ?? '')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('DEPRECATED') && !/buildx|BuildKit|docs\.docker\.com/.test(line))
+      .pop() ?? 'see the build output'
+  );
 }

@@ -44,10 +44,14 @@ export function formatChecksum(checksum: Checksum): string {
  * `<hex>  <file>` (sha512sum) and `<file>: 8883C67E 0A138069 …` (gpg --print-md, over several lines).
  */
 export function parseApacheSha512(text: string): Checksum {
-  const withoutName = text.includes(':') ? text.slice(text.indexOf(':') + 1) : text.trim().split(/\s+/)[0] ?? '';
+  const withoutName = text.includes(':') ? text.slice(text.indexOf(':') + 1) : (text.trim().split(/\s+/)[0] ?? '');
   const hex = withoutName.replace(/\s+/g, '').toLowerCase();
   if (!/^[0-9a-f]{128}$/.test(hex)) {
-    throw new SrsError({ code: 'ARTIFACT_UNAVAILABLE', message: `not a SHA-512 checksum file: ${JSON.stringify(text.slice(0, 80))}`, hint: 'the mirror answered with something else than a checksum; try another mirror (SRS_APACHE_MIRROR)' });
+    throw new SrsError({
+      code: 'ARTIFACT_UNAVAILABLE',
+      message: `not a SHA-512 checksum file: ${JSON.stringify(text.slice(0, 80))}`,
+      hint: 'the mirror answered with something else than a checksum; try another mirror (SRS_APACHE_MIRROR)',
+    });
   }
   return { algorithm: 'sha512', value: hex };
 }

@@ -12,7 +12,7 @@ describe('normalizeContextModes', () => {
         'scripts/install_r.sh': 0o600,
         'rootfs/etc/supervisor/conf.d/spark.conf': 0o775,
         'r/srspark/R/glm.R': 0o755,
-        'Dockerfile': 0o666,
+        Dockerfile: 0o666,
       };
       for (const [path, mode] of Object.entries(files)) {
         await mkdir(join(root, path, '..'), { recursive: true });

@@ -47,7 +47,11 @@ export async function distributeImage(options: DistributeImageOptions): Promise<
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
   const imageId = await idOn(from, image, options.signal);
   if (imageId === undefined) {
-    throw new SrsError({ code: 'IMAGE_BUILD_FAILED', message: `the image ${image} is not on the engine it should be copied from`, hint: 'build it first (srs build, or buildImage())' });
+    throw new SrsError({
+      code: 'IMAGE_BUILD_FAILED',
+      message: `the image ${image} is not on the engine it should be copied from`,
+      hint: 'build it first (srs build, or buildImage())',
+    });
   }
   const results: DistributedImage[] = [];
   for (const engine of engines) {
@@ -61,7 +65,11 @@ export async function distributeImage(options: DistributeImageOptions): Promise<
     await from.pipeTo(['save', image], target, ['load'], { ...signalOption, timeoutMs: 30 * 60_000 });
     const loaded = await idOn(target, image, options.signal);
     if (loaded !== imageId) {
-      throw new SrsError({ code: 'DOCKER_COMMAND_FAILED', message: `${engine} has ${loaded ?? 'no'} image ${image} after the copy, not ${imageId}`, hint: 'check the disk space and the docker version of that node' });
+      throw new SrsError({
+        code: 'DOCKER_COMMAND_FAILED',
+        message: `${engine} has ${loaded ?? 'no'} image ${image} after the copy, not ${imageId}`,
+        hint: 'check the disk space and the docker version of that node',
+      });
     }
     onProgress({ kind: 'step', message: `${engine}: loaded ${image} (${imageId.slice(0, 19)})` });
     results.push({ engine, imageId, copied: true });

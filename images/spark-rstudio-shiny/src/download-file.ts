@@ -34,7 +34,8 @@ async function get(url: string, options: DownloadOptions): Promise<Response> {
       redirect: 'follow',
       ...(options.accept === undefined ? {} : { headers: { accept: options.accept } }),
     });
-    if (!response.ok) throw new SrsError({ code: 'ARTIFACT_UNAVAILABLE', message: `GET ${url}: HTTP ${response.status}`, hint: 'the server does not have it; check the version and the mirror' });
+    if (!response.ok)
+      throw new SrsError({ code: 'ARTIFACT_UNAVAILABLE', message: `GET ${url}: HTTP ${response.status}`, hint: 'the server does not have it; check the version and the mirror' });
     return response;
   } finally {
     // Headers are in: from here on only the caller's signal may stop the body.

@@ -93,7 +93,12 @@ describe('fetchSparkArtifact', () => {
       download: (_version, destination) => writeFile(destination, pypiBytes),
     };
     const started = Date.now();
-    const artifact = await fetchSparkArtifact({ version: VERSION, cacheDir, onProgress: (event) => events.push(event), sourceImplementations: { apache: unreachableApache(), pypi } });
+    const artifact = await fetchSparkArtifact({
+      version: VERSION,
+      cacheDir,
+      onProgress: (event) => events.push(event),
+      sourceImplementations: { apache: unreachableApache(), pypi },
+    });
     expect(artifact.source).toBe('pypi');
     expect(Date.now() - started).toBeLessThan(10_000);
     const skipped = steps().filter((message) => message.startsWith('Spark source apache is unreachable'));
@@ -109,9 +114,7 @@ describe('fetchSparkArtifact', () => {
 
     const error = await fetchSparkArtifact({ version: VERSION, cacheDir, sourceImplementations: sources, onProgress: () => undefined }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ChecksumMismatchError);
-    expect((error as ChecksumMismatchError).message).toBe(
-      `checksum mismatch for spark-${VERSION}-bin-hadoop3.tgz\n  expected sha512: ${SHA512}\n  actual   sha512: ${actual}`,
-    );
+    expect((error as ChecksumMismatchError).message).toBe(`checksum mismatch for spark-${VERSION}-bin-hadoop3.tgz\n  expected sha512: ${SHA512}\n  actual   sha512: ${actual}`);
     expect(await readdir(join(cacheDir, 'artifacts', 'spark'))).toEqual([]);
   });
 
@@ -122,15 +125,19 @@ describe('fetchSparkArtifact', () => {
       publishedChecksum: () => Promise.resolve({ algorithm: 'sha256', value: 'f'.repeat(64) }),
       download: (_version, destination) => writeFile(destination, 'tampered'),
     };
-    await expect(
-      fetchSparkArtifact({ version: VERSION, cacheDir, sources: ['pypi'], sourceImplementations: { pypi: lying }, onProgress: () => undefined }),
-    ).rejects.toThrow(/checksum mismatch for pyspark-4\.2\.1\.tar\.gz/);
+    await expect(fetchSparkArtifact({ version: VERSION, cacheDir, sources: ['pypi'], sourceImplementations: { pypi: lying }, onProgress: () => undefined })).rejects.toThrow(
+      /checksum mismatch for pyspark-4\.2\.1\.tar\.gz/,
+    );
   });
 
   it('should fail with ARTIFACT_UNAVAILABLE and every reason when no source answers', async () => {
-    const error = await fetchSparkArtifact({ version: VERSION, cacheDir, sources: ['apache'], sourceImplementations: { apache: unreachableApache() }, onProgress: () => undefined }).catch(
-      (caught: unknown) => caught,
-    );
+    const error = await fetchSparkArtifact({
+      version: VERSION,
+      cacheDir,
+      sources: ['apache'],
+      sourceImplementations: { apache: unreachableApache() },
+      onProgress: () => undefined,
+    }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SrsError);
     expect((error as SrsError).code).toBe('ARTIFACT_UNAVAILABLE');
     expect((error as SrsError).message).toMatch(/^no source could provide Spark 4\.2\.1:\n {2}apache: /);

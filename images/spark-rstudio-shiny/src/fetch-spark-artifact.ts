@@ -41,7 +41,6 @@ export interface FetchSparkArtifactOptions {
   sourceImplementations?: Partial<Record<SparkSourceName, SparkArtifactSource>> | undefined;
 }
 
-
 function parseSidecar(text: string): Checksum | undefined {
   const match = /^(sha256|sha512):([0-9a-f]+)\s*$/.exec(text.trim());
   return match === null ? undefined : { algorithm: match[1] as Checksum['algorithm'], value: match[2] as string };

@@ -47,7 +47,12 @@ export class PypiSource implements SparkArtifactSource {
       connectTimeoutMs: this.#timeoutSeconds * 1000,
       accept: 'application/vnd.pypi.simple.v1+json, text/html;q=0.1',
     }).catch((error: unknown) => {
-      throw new SrsError({ code: 'ARTIFACT_UNAVAILABLE', message: `PyPI index ${this.#indexUrl} did not answer: ${String(error)}`, hint: 'check the network, or set PIP_INDEX_URL', cause: error });
+      throw new SrsError({
+        code: 'ARTIFACT_UNAVAILABLE',
+        message: `PyPI index ${this.#indexUrl} did not answer: ${String(error)}`,
+        hint: 'check the network, or set PIP_INDEX_URL',
+        cause: error,
+      });
     });
     // The JSON form of the simple API is asked for by content type; plain HTML answers are parsed too.
     const sha = findSha256(text, this.fileName(version));

@@ -118,9 +118,34 @@ async function pipDownload(missing: LockedWheel[], dir: string, options: FetchPy
   await writeFile(requirements, missing.map((wheel) => `${wheel.name}==${wheel.version} ${wheel.sha256.map((hash) => `--hash=sha256:${hash}`).join(' ')}`).join('\n'));
   const version = options.pythonVersion ?? '3.13';
   const args = [
-    '-m', 'pip', 'download', '--no-deps', '--require-hashes', '--only-binary=:all:', '--dest', dir, '--timeout', '15', '--retries', '1',
-    '--python-version', version, '--implementation', 'cp', '--abi', `cp${version.replace('.', '')}`, '--abi', 'abi3', '--abi', 'none',
-    '--platform', 'manylinux_2_41_x86_64', '--platform', 'manylinux2014_x86_64', '-r', requirements,
+    '-m',
+    'pip',
+    'download',
+    '--no-deps',
+    '--require-hashes',
+    '--only-binary=:all:',
+    '--dest',
+    dir,
+    '--timeout',
+    '15',
+    '--retries',
+    '1',
+    '--python-version',
+    version,
+    '--implementation',
+    'cp',
+    '--abi',
+    `cp${version.replace('.', '')}`,
+    '--abi',
+    'abi3',
+    '--abi',
+    'none',
+    '--platform',
+    'manylinux_2_41_x86_64',
+    '--platform',
+    'manylinux2014_x86_64',
+    '-r',
+    requirements,
   ];
   try {
     const pip = execa(options.python ?? 'python3', args, { ...(options.signal === undefined ? {} : { cancelSignal: options.signal }), all: true });
@@ -130,7 +155,11 @@ async function pipDownload(missing: LockedWheel[], dir: string, options: FetchPy
     await pip;
   } catch (error) {
     if (options.signal?.aborted) throw new SrsError({ code: 'ABORTED', message: 'fetching the JupyterLab wheels was aborted', cause: error });
-    const detail = String((error as { all?: string }).all ?? (error as Error).message).split('\n').filter((line) => /error|ERROR|HASH|Could not/i.test(line)).slice(-3).join(' / ');
+    const detail = String((error as { all?: string }).all ?? (error as Error).message)
+      .split('\n')
+      .filter((line) => /error|ERROR|HASH|Could not/i.test(line))
+      .slice(-3)
+      .join(' / ');
     throw new SrsError({
       code: 'ARTIFACT_UNAVAILABLE',
       message: `pip could not download the locked JupyterLab wheels: ${detail || (error as Error).message.split('\n')[0]}`,

@@ -32,9 +32,7 @@ export interface FetchRStudioOptions {
 }
 
 /** A verified RStudio Server .deb, or why there is none. */
-export type RStudioArtifact =
-  | { present: true; version: string; path: string; fileName: string; sha256: string }
-  | { present: false; reason: string };
+export type RStudioArtifact = { present: true; version: string; path: string; fileName: string; sha256: string } | { present: false; reason: string };
 
 /** Posit's .deb for Ubuntu 22.04 (jammy), which installs on current Debian too. */
 export function rstudioDebFileName(version: string): string {

@@ -89,14 +89,24 @@ describe('the build stopping on a corrupted artifact', () => {
       // The legacy builder prints a step's output on stdout, so read every line of both streams.
       const lines: string[] = [];
       const error = await docker
-        .run([
-          'build', '--force-rm', '--target', 'spark',
-          '--build-arg', 'SPARK_VERSION=4.2.1',
-          '--build-arg', 'SPARK_ARTIFACT=pyspark-4.2.1.tar.gz',
-          '--build-arg', `SPARK_ARTIFACT_CHECKSUM=sha256:${expected}`,
-          '--build-arg', 'SPARK_ARTIFACT_SOURCE=pypi',
-          context,
-        ], { onLine: (line) => lines.push(line) })
+        .run(
+          [
+            'build',
+            '--force-rm',
+            '--target',
+            'spark',
+            '--build-arg',
+            'SPARK_VERSION=4.2.1',
+            '--build-arg',
+            'SPARK_ARTIFACT=pyspark-4.2.1.tar.gz',
+            '--build-arg',
+            `SPARK_ARTIFACT_CHECKSUM=sha256:${expected}`,
+            '--build-arg',
+            'SPARK_ARTIFACT_SOURCE=pypi',
+            context,
+          ],
+          { onLine: (line) => lines.push(line) },
+        )
         .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(SrsError);
       const output = lines.join('\n');
@@ -130,7 +140,12 @@ describe('the base image when no registry answers', () => {
     // Asked again, it is found locally and nothing is rebuilt.
     await expect(ensureBaseImage({ image, onProgress: () => undefined })).resolves.toBe('present');
     // Slim like Docker's official image: no apt lists or caches, apt and dpkg told to keep it so.
-    const slim = await runToCompletion([image, 'bash', '-c', 'ls /var/lib/apt/lists | wc -l; ls /etc/apt/apt.conf.d/docker-clean /etc/dpkg/dpkg.cfg.d/docker-slim; du -sm /usr/share/doc | cut -f1']);
+    const slim = await runToCompletion([
+      image,
+      'bash',
+      '-c',
+      'ls /var/lib/apt/lists | wc -l; ls /etc/apt/apt.conf.d/docker-clean /etc/dpkg/dpkg.cfg.d/docker-slim; du -sm /usr/share/doc | cut -f1',
+    ]);
     const [lists, clean, dpkgConfig, docMb] = slim.stdout.split('\n');
     expect(Number(lists)).toBeLessThanOrEqual(2);
     expect([clean, dpkgConfig]).toEqual(['/etc/apt/apt.conf.d/docker-clean', '/etc/dpkg/dpkg.cfg.d/docker-slim']);

@@ -2,7 +2,17 @@
 // a real PySpark job, Shiny Server, JupyterLab as the IDE user, and the health checks.
 import { z } from 'zod';
 import { waitUntil } from '@spark-rstudio-shiny/core';
-import { docker, ensureTestImage, makeTestSecrets, publishedPort, runToCompletion, TestResources, uniqueName, waitUntilHealthy, type TestSecrets } from '@spark-rstudio-shiny/test-support';
+import {
+  docker,
+  ensureTestImage,
+  makeTestSecrets,
+  publishedPort,
+  runToCompletion,
+  TestResources,
+  uniqueName,
+  waitUntilHealthy,
+  type TestSecrets,
+} from '@spark-rstudio-shiny/test-support';
 
 const masterJson = z.looseObject({
   status: z.string(),
@@ -29,16 +39,37 @@ describe('the image as master and workers on a plain Docker network', () => {
     secrets = await makeTestSecrets();
     const network = await resources.network(uniqueName('srs-net'));
     master = await resources.container(uniqueName('srs-master'), [
-      '--network', network, '--network-alias', 'master',
-      ...secrets.spark, ...secrets.ide,
-      '-e', 'SPARK_ROLE=master',
-      '-p', '127.0.0.1::8080', '-p', '127.0.0.1::3838', '-p', '127.0.0.1::8888',
+      '--network',
+      network,
+      '--network-alias',
+      'master',
+      ...secrets.spark,
+      ...secrets.ide,
+      '-e',
+      'SPARK_ROLE=master',
+      '-p',
+      '127.0.0.1::8080',
+      '-p',
+      '127.0.0.1::3838',
+      '-p',
+      '127.0.0.1::8888',
       image,
     ]);
     workers = [];
     for (let index = 0; index < 2; index += 1) {
       workers.push(
-        await resources.container(uniqueName('srs-worker'), ['--network', network, ...secrets.spark, '-e', 'SPARK_ROLE=worker', '-e', 'SPARK_WORKER_CORES=1', '-e', 'SPARK_WORKER_MEMORY=1g', image]),
+        await resources.container(uniqueName('srs-worker'), [
+          '--network',
+          network,
+          ...secrets.spark,
+          '-e',
+          'SPARK_ROLE=worker',
+          '-e',
+          'SPARK_WORKER_CORES=1',
+          '-e',
+          'SPARK_WORKER_MEMORY=1g',
+          image,
+        ]),
       );
     }
     sparkUi = `http://127.0.0.1:${await publishedPort(master, 8080)}`;
@@ -106,7 +137,18 @@ describe('the image as master and workers on a plain Docker network', () => {
 
   it('should size a worker from its container limits when no cores or memory are given', async () => {
     const network = (await docker.run(['inspect', '--format', '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}', master])).stdout;
-    const sized = await resources.container(uniqueName('srs-worker-sized'), ['--network', network, ...secrets.spark, '--cpus', '1.5', '--memory', '2g', '-e', 'SPARK_ROLE=worker', image]);
+    const sized = await resources.container(uniqueName('srs-worker-sized'), [
+      '--network',
+      network,
+      ...secrets.spark,
+      '--cpus',
+      '1.5',
+      '--memory',
+      '2g',
+      '-e',
+      'SPARK_ROLE=worker',
+      image,
+    ]);
     const state = await waitUntil(
       async () => {
         const current = await readMaster();
@@ -121,7 +163,9 @@ describe('the image as master and workers on a plain Docker network', () => {
   });
 
   it('should create the IDE user (uid 1000, groups spark and shiny-authors) and run JupyterLab as that user, with a hashed password only it can read', async () => {
-    expect((await docker.run(['exec', master, 'id', 'analyst'])).stdout).toMatch(/^uid=1000\(analyst\) gid=1000\(analyst\) groups=1000\(analyst\),185\(spark\),186\(shiny-authors\)$/);
+    expect((await docker.run(['exec', master, 'id', 'analyst'])).stdout).toMatch(
+      /^uid=1000\(analyst\) gid=1000\(analyst\) groups=1000\(analyst\),185\(spark\),186\(shiny-authors\)$/,
+    );
     const jupyter = await waitUntil(
       async () => {
         const { stdout } = await docker.run(['exec', master, 'ps', '-eo', 'user:16,args']);
@@ -138,7 +182,11 @@ describe('the image as master and workers on a plain Docker network', () => {
     expect((await docker.run(['exec', master, 'sh', '-c', 'getent shadow analyst | cut -d: -f2'])).stdout).toMatch(/^[!*]/);
     const port = await publishedPort(master, 8888);
     const anonymous = await waitUntil(
-      async () => fetch(`http://127.0.0.1:${port}/api/contents`, { signal: AbortSignal.timeout(5000) }).then((response) => response.status, () => undefined),
+      async () =>
+        fetch(`http://127.0.0.1:${port}/api/contents`, { signal: AbortSignal.timeout(5000) }).then(
+          (response) => response.status,
+          () => undefined,
+        ),
       { description: 'JupyterLab to answer', timeoutMs: 60_000 },
     );
     expect(anonymous).toBe(403);
@@ -157,10 +205,13 @@ describe('the image as master and workers on a plain Docker network', () => {
     expect((await docker.run(['exec', master, 'id', '-nG', 'shiny'])).stdout.split(' ')).not.toContain('shiny-authors');
   });
 
-  it('should keep Spark\'s configuration root\'s, so the spark user cannot change what other users\' spark-submit reads', async () => {
+  it("should keep Spark's configuration root's, so the spark user cannot change what other users' spark-submit reads", async () => {
     const { stdout } = await docker.run(['exec', master, 'stat', '-c', '%n %a %U:%G', '/opt/spark/conf', '/opt/spark/conf/spark-env.sh']);
     expect(stdout.split('\n')).toEqual(['/opt/spark/conf 755 root:root', '/opt/spark/conf/spark-env.sh 644 root:root']);
-    const attempt = await docker.run(['exec', '--user', 'spark', master, 'sh', '-c', 'echo "export X=1" >> /opt/spark/conf/spark-env.sh']).then(() => 'written', () => 'refused');
+    const attempt = await docker.run(['exec', '--user', 'spark', master, 'sh', '-c', 'echo "export X=1" >> /opt/spark/conf/spark-env.sh']).then(
+      () => 'written',
+      () => 'refused',
+    );
     expect(attempt).toBe('refused');
   });
 
@@ -209,7 +260,17 @@ describe('the image refusing to half-start', () => {
 
   it('should make a worker give up after its bound when no master answers', async () => {
     const started = Date.now();
-    const result = await runToCompletion(['-e', 'SPARK_ROLE=worker', '-e', 'SPARK_AUTHENTICATE=false', '-e', 'SPARK_MASTER_URL=spark://no-such-master:7077', '-e', 'SPARK_MASTER_WAIT_SECONDS=3', image]);
+    const result = await runToCompletion([
+      '-e',
+      'SPARK_ROLE=worker',
+      '-e',
+      'SPARK_AUTHENTICATE=false',
+      '-e',
+      'SPARK_MASTER_URL=spark://no-such-master:7077',
+      '-e',
+      'SPARK_MASTER_WAIT_SECONDS=3',
+      image,
+    ]);
     expect(result.exitCode).toBe(69);
     expect(result.stderr).toContain('[entrypoint] error: the Spark master at spark://no-such-master:7077 did not answer within 3s.');
     expect(Date.now() - started).toBeLessThan(60_000);
@@ -233,7 +294,11 @@ describe('the image refusing to half-start', () => {
 
   it.each([
     ['an empty IDE password', { idePassword: '' }, 'the IDE password in /run/secrets/ide_password is empty; refusing to start.'],
-    ['an IDE password of two lines', { idePassword: 'first-line-pass\nroot:injected' }, 'the IDE password in /run/secrets/ide_password holds a line break or a control character; refusing to start.'],
+    [
+      'an IDE password of two lines',
+      { idePassword: 'first-line-pass\nroot:injected' },
+      'the IDE password in /run/secrets/ide_password holds a line break or a control character; refusing to start.',
+    ],
     ['a short IDE password', { idePassword: 'short' }, 'the IDE password in /run/secrets/ide_password is shorter than 8 characters; refusing to start.'],
   ])('should exit 78 for %s, before anything starts', async (_name, values, message) => {
     const bad = await makeTestSecrets(values);

@@ -58,7 +58,12 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .description('install/start what is missing, build the image, deploy, wait until the workers are ALIVE (a stack that runs keeps its options unless flags change them)')
     .option('-w, --workers <n>', 'number of Spark workers', wholeNumber)
     .option('--image <tag>', 'image to deploy (built when it is the default one)')
-    .option('--distribute-to <engines>', 'copy the image to the engines of the other nodes first (comma-separated, e.g. ssh://me@node2,ssh://me@node3)', (value: string) => value.split(',').map((engine) => engine.trim()).filter(Boolean))
+    .option('--distribute-to <engines>', 'copy the image to the engines of the other nodes first (comma-separated, e.g. ssh://me@node2,ssh://me@node3)', (value: string) =>
+      value
+        .split(',')
+        .map((engine) => engine.trim())
+        .filter(Boolean),
+    )
     .addOption(timeout());
   for (const flag of sdkOptionFlags()) upCommand.addOption(flag);
   upCommand.action(async (options: Omit<ClusterFlags, 'stack'> & { timeout: number; distributeTo?: string[] }) => {
@@ -98,7 +103,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .allowUnknownOption()
     .action(async (count: string, options: { timeout: number }, command: Command) => {
       const extra = command.args.slice(1);
-      if (extra.length > 0) throw new SrsError({ code: 'INVALID_CONFIGURATION', message: `unknown option or argument ${extra.join(' ')}`, hint: 'usage: srs scale <n> [--timeout <seconds>]' });
+      if (extra.length > 0)
+        throw new SrsError({ code: 'INVALID_CONFIGURATION', message: `unknown option or argument ${extra.join(' ')}`, hint: 'usage: srs scale <n> [--timeout <seconds>]' });
       await scale(count, { ...globals(), ...options }, reporter);
     });
   program

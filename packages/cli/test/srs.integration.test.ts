@@ -52,7 +52,9 @@ describe('srs against a real swarm', () => {
   it('should build the image with --json and report what it built', async () => {
     const result = await srs('build', '--json');
     expect(result.exitCode).toBe(0);
-    const built = z.looseObject({ tag: z.string(), imageId: z.string(), spark: z.looseObject({ version: z.string(), source: z.string() }), rstudio: z.string() }).parse(JSON.parse(result.stdout));
+    const built = z
+      .looseObject({ tag: z.string(), imageId: z.string(), spark: z.looseObject({ version: z.string(), source: z.string() }), rstudio: z.string() })
+      .parse(JSON.parse(result.stdout));
     expect(built.tag).toBe('spark-rstudio-shiny:4.2.1');
     expect(built.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(result.stderr).toBe('');
@@ -61,11 +63,30 @@ describe('srs against a real swarm', () => {
   it('should print the default URLs of a stack that does not run yet with urls --json', async () => {
     const result = await srs('urls', '--json', '--stack', stack);
     expect(result.exitCode).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ sparkUi: 'http://127.0.0.1:8080', shiny: 'http://127.0.0.1:3838', jupyter: 'http://127.0.0.1:8888', rstudio: 'http://127.0.0.1:8787' });
+    expect(JSON.parse(result.stdout)).toEqual({
+      sparkUi: 'http://127.0.0.1:8080',
+      shiny: 'http://127.0.0.1:3838',
+      jupyter: 'http://127.0.0.1:8888',
+      rstudio: 'http://127.0.0.1:8787',
+    });
   });
 
   it('should bring the stack up with `up --workers 1` and port flags, and print the URLs and the IDE login', async () => {
-    const result = await srs('up', '--workers', '1', '--stack', stack, '--port-spark-ui', String(uiPort), '--port-shiny', 'none', '--port-jupyter', String(jupyterPort), '--port-rstudio', 'none');
+    const result = await srs(
+      'up',
+      '--workers',
+      '1',
+      '--stack',
+      stack,
+      '--port-spark-ui',
+      String(uiPort),
+      '--port-shiny',
+      'none',
+      '--port-jupyter',
+      String(jupyterPort),
+      '--port-rstudio',
+      'none',
+    );
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('Ready: 1 Spark worker(s) ALIVE');
     expect(result.stdout).toContain(`Spark UI      http://127.0.0.1:${uiPort}`);
@@ -86,7 +107,15 @@ describe('srs against a real swarm', () => {
     const result = await srs('credentials', '--json', '--stack', stack);
     expect(result.exitCode).toBe(0);
     const found = z
-      .object({ ide: z.object({ user: z.literal('analyst'), password: z.string().regex(/^[A-Za-z0-9_-]{20}$/), jupyter: z.string().nullable(), rstudio: z.string().nullable(), rstudioInstalled: z.boolean() }) })
+      .object({
+        ide: z.object({
+          user: z.literal('analyst'),
+          password: z.string().regex(/^[A-Za-z0-9_-]{20}$/),
+          jupyter: z.string().nullable(),
+          rstudio: z.string().nullable(),
+          rstudioInstalled: z.boolean(),
+        }),
+      })
       .parse(JSON.parse(result.stdout));
     expect(found.ide.jupyter).toBe(`http://127.0.0.1:${jupyterPort}`);
   });

@@ -52,7 +52,16 @@ await removeStack(sdkStack);
 // The plain path needs the stack's secrets too (created outside the timing, as a user would once).
 await ensureStackSecrets(new DockerCli(), plainStack, ['sparkAuth', 'idePassword']);
 const secretNames = stackSecretNames(plainStack);
-const env = { ...process.env, SRS_SPARK_SECRET_NAME: secretNames.sparkAuth, SRS_IDE_SECRET_NAME: secretNames.idePassword, SRS_IMAGE: image, SRS_WORKERS: String(WORKERS), SRS_SPARK_UI_PORT: String(uiPort), SRS_SHINY_PORT: '28838', SRS_RSTUDIO_PORT: '28787' };
+const env = {
+  ...process.env,
+  SRS_SPARK_SECRET_NAME: secretNames.sparkAuth,
+  SRS_IDE_SECRET_NAME: secretNames.idePassword,
+  SRS_IMAGE: image,
+  SRS_WORKERS: String(WORKERS),
+  SRS_SPARK_UI_PORT: String(uiPort),
+  SRS_SHINY_PORT: '28838',
+  SRS_RSTUDIO_PORT: '28787',
+};
 const plain = {
   deployMs: await timed(async () => {
     await execa('docker', ['stack', 'deploy', '--resolve-image', 'never', '-c', DEFAULT_STACK_FILE, plainStack], { env });
@@ -75,7 +84,9 @@ process.stdout.write(
       image,
       workers: WORKERS,
       deploy: { sdkMs: sdk.deployMs, plainCliMs: plain.deployMs, ratio: ratio(sdk.deployMs, plain.deployMs) },
-      scale: Object.fromEntries([1, 2, 3, 4].map((n) => [n, { sdkMs: sdk.scaleMs[n], plainCliMs: plain.scaleMs[n], ratio: ratio(sdk.scaleMs[n] as number, plain.scaleMs[n] as number) }])),
+      scale: Object.fromEntries(
+        [1, 2, 3, 4].map((n) => [n, { sdkMs: sdk.scaleMs[n], plainCliMs: plain.scaleMs[n], ratio: ratio(sdk.scaleMs[n] as number, plain.scaleMs[n] as number) }]),
+      ),
     },
     null,
     2,

@@ -30,7 +30,12 @@ async function healthy(cluster: SparkCluster, workers: number): Promise<void> {
 }
 
 /** Times inject + recover, RUNS times; `after` (not timed) prepares the next run. */
-async function measure(fault: string, inject: () => Promise<void>, recover: () => Promise<void>, after?: () => Promise<void>): Promise<{ fault: string; seconds: number[]; medianSeconds: number }> {
+async function measure(
+  fault: string,
+  inject: () => Promise<void>,
+  recover: () => Promise<void>,
+  after?: () => Promise<void>,
+): Promise<{ fault: string; seconds: number[]; medianSeconds: number }> {
   const seconds: number[] = [];
   for (let run = 0; run < RUNS; run += 1) {
     const started = performance.now();
@@ -62,16 +67,42 @@ const results: unknown[] = [];
   await cluster.deploy({ timeoutMs: 300_000 });
   try {
     await healthy(cluster, 2);
-    results.push(await measure('worker-killed', async () => void (await docker.run(['kill', '--signal', 'KILL', await containerOf(stackName, 'worker')])), () => healthy(cluster, 2)));
-    results.push(await measure('master-replaced', async () => void (await docker.run(['service', 'update', '--force', '--detach', `${stackName}_master`])), async () => {
-      // The update is done when the service says so; then the cluster must be healthy again.
-      await waitUntil(async () => ((await cluster.status()).services.find((service) => service.name === 'master')?.updateState === 'completed' ? true : undefined), { description: 'the master update', timeoutMs: 600_000, intervalMs: 500 });
-      await healthy(cluster, 2);
-    }));
-    results.push(await measure('master-killed', async () => void (await docker.run(['kill', '--signal', 'KILL', await containerOf(stackName, 'master')])), async () => {
-      await waitUntil(async () => ((await docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_master`])).stdout === '' ? undefined : true), { description: 'a new master task', timeoutMs: 600_000, intervalMs: 500 });
-      await healthy(cluster, 2);
-    }));
+    results.push(
+      await measure(
+        'worker-killed',
+        async () => void (await docker.run(['kill', '--signal', 'KILL', await containerOf(stackName, 'worker')])),
+        () => healthy(cluster, 2),
+      ),
+    );
+    results.push(
+      await measure(
+        'master-replaced',
+        async () => void (await docker.run(['service', 'update', '--force', '--detach', `${stackName}_master`])),
+        async () => {
+          // The update is done when the service says so; then the cluster must be healthy again.
+          await waitUntil(async () => ((await cluster.status()).services.find((service) => service.name === 'master')?.updateState === 'completed' ? true : undefined), {
+            description: 'the master update',
+            timeoutMs: 600_000,
+            intervalMs: 500,
+          });
+          await healthy(cluster, 2);
+        },
+      ),
+    );
+    results.push(
+      await measure(
+        'master-killed',
+        async () => void (await docker.run(['kill', '--signal', 'KILL', await containerOf(stackName, 'master')])),
+        async () => {
+          await waitUntil(async () => ((await docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_master`])).stdout === '' ? undefined : true), {
+            description: 'a new master task',
+            timeoutMs: 600_000,
+            intervalMs: 500,
+          });
+          await healthy(cluster, 2);
+        },
+      ),
+    );
   } finally {
     await cluster.remove({ purge: true, timeoutMs: 180_000 }).catch(() => undefined);
   }
@@ -84,21 +115,43 @@ if (!process.argv.includes('--single-node')) {
   try {
     await distributeImage({ image, engines: swarm.nodes.map((node) => node.engine), onProgress: () => undefined });
     // No IPsec on this kernel: the overlay stays unencrypted here (see the multi-node test).
-    const cluster = new SparkCluster({ stackName: uniqueName('srs-bench-nodes'), image, workers: 4, worker: { cores: 1, memory: '1g' }, master: { cpus: 1, memory: '2g' }, ports: { jupyter: null, rstudio: null }, host: swarm.manager.ip, security: { encryptOverlay: false } }, { docker: swarm.manager.docker });
+    const cluster = new SparkCluster(
+      {
+        stackName: uniqueName('srs-bench-nodes'),
+        image,
+        workers: 4,
+        worker: { cores: 1, memory: '1g' },
+        master: { cpus: 1, memory: '2g' },
+        ports: { jupyter: null, rstudio: null },
+        host: swarm.manager.ip,
+        security: { encryptOverlay: false },
+      },
+      { docker: swarm.manager.docker },
+    );
     await cluster.deploy({ timeoutMs: 600_000 });
     await healthy(cluster, 4);
     const others = swarm.nodes.filter((node) => node !== swarm.manager);
     let victim = 0;
-    results.push(await measure('node-stopped', async () => {
-      const node = others[victim % others.length] as (typeof others)[number];
-      victim += 1;
-      await docker.run(['kill', node.container]);
-    }, () => healthy(cluster, 4), async () => {
-      // Bring the node back for the next run (it rejoins the swarm by itself).
-      const node = others[(victim - 1) % others.length] as (typeof others)[number];
-      await docker.run(['start', node.container]);
-      await waitUntil(async () => ((await cluster.status()).nodes.every((entry) => entry.state === 'Ready') ? true : undefined), { description: 'the node back Ready', timeoutMs: 300_000 });
-    }));
+    results.push(
+      await measure(
+        'node-stopped',
+        async () => {
+          const node = others[victim % others.length] as (typeof others)[number];
+          victim += 1;
+          await docker.run(['kill', node.container]);
+        },
+        () => healthy(cluster, 4),
+        async () => {
+          // Bring the node back for the next run (it rejoins the swarm by itself).
+          const node = others[(victim - 1) % others.length] as (typeof others)[number];
+          await docker.run(['start', node.container]);
+          await waitUntil(async () => ((await cluster.status()).nodes.every((entry) => entry.state === 'Ready') ? true : undefined), {
+            description: 'the node back Ready',
+            timeoutMs: 300_000,
+          });
+        },
+      ),
+    );
   } finally {
     await resources.cleanup();
   }

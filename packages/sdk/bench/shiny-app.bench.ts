@@ -51,7 +51,11 @@ for (const rows of SIZES) {
   plain.set(rows, runs);
 }
 const profile = await mkdtemp(join(tmpdir(), 'srs-bench-chromium-'));
-const context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
 const results: Record<string, unknown>[] = [];
 try {
   const page = await context.newPage();

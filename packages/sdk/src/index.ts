@@ -22,10 +22,30 @@ export {
   stackSecretNames,
   waitUntil,
 } from '@spark-rstudio-shiny/core';
-export type { ChecksumMismatchOptions, DockerClient, DockerResult, DockerRunOptions, ServiceName, SrsErrorCode, SrsErrorOptions, StackSecretKind, WaitUntilOptions } from '@spark-rstudio-shiny/core';
+export type {
+  ChecksumMismatchOptions,
+  DockerClient,
+  DockerResult,
+  DockerRunOptions,
+  ServiceName,
+  SrsErrorCode,
+  SrsErrorOptions,
+  StackSecretKind,
+  WaitUntilOptions,
+} from '@spark-rstudio-shiny/core';
 
 // image
-export { buildImage, buildImageOptionsSchema, defaultCacheDir, DEFAULT_RSTUDIO_VERSION, DEFAULT_SPARK_SOURCES, distributeImage, ensureBaseImage, fetchRStudioDeb, fetchSparkArtifact } from '@spark-rstudio-shiny/image';
+export {
+  buildImage,
+  buildImageOptionsSchema,
+  defaultCacheDir,
+  DEFAULT_RSTUDIO_VERSION,
+  DEFAULT_SPARK_SOURCES,
+  distributeImage,
+  ensureBaseImage,
+  fetchRStudioDeb,
+  fetchSparkArtifact,
+} from '@spark-rstudio-shiny/image';
 export type {
   BaseImageOrigin,
   BuildImageOptions,

@@ -76,7 +76,9 @@ describe('a SparkCluster run by Docker Compose on this host', () => {
   });
 
   it('should keep volumes and secrets across remove and deploy, and drop them on purge', async () => {
-    const [head = ''] = (await docker.run(['ps', '-q', '--filter', `label=com.docker.compose.project=${stackName}`, '--filter', 'label=com.docker.compose.service=master'])).stdout.split('\n');
+    const [head = ''] = (
+      await docker.run(['ps', '-q', '--filter', `label=com.docker.compose.project=${stackName}`, '--filter', 'label=com.docker.compose.service=master'])
+    ).stdout.split('\n');
     await docker.run(['exec', head, 'sh', '-c', 'echo kept > /data/compose-check']);
     const password = (await cluster.credentials()).ide.password;
     await cluster.remove();
@@ -85,7 +87,9 @@ describe('a SparkCluster run by Docker Compose on this host', () => {
 
     await cluster.deploy({ timeoutMs: 300_000 });
     expect((await cluster.credentials()).ide.password).toBe(password);
-    const [again = ''] = (await docker.run(['ps', '-q', '--filter', `label=com.docker.compose.project=${stackName}`, '--filter', 'label=com.docker.compose.service=master'])).stdout.split('\n');
+    const [again = ''] = (
+      await docker.run(['ps', '-q', '--filter', `label=com.docker.compose.project=${stackName}`, '--filter', 'label=com.docker.compose.service=master'])
+    ).stdout.split('\n');
     expect((await docker.run(['exec', again, 'cat', '/data/compose-check'])).stdout).toBe('kept');
 
     await cluster.remove({ purge: true });

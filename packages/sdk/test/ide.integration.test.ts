@@ -7,7 +7,18 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { SparkCluster, waitUntil, type ClusterCredentials } from '../src/index.js';
-import { aggregate, ARTIFACTS_DIR, ensureTestImage, JupyterSession, keepStackLogs, type Kernel, launchBrowser, syntheticRows, type TestBrowser, uniqueName } from '@spark-rstudio-shiny/test-support';
+import {
+  aggregate,
+  ARTIFACTS_DIR,
+  ensureTestImage,
+  JupyterSession,
+  keepStackLogs,
+  type Kernel,
+  launchBrowser,
+  syntheticRows,
+  type TestBrowser,
+  uniqueName,
+} from '@spark-rstudio-shiny/test-support';
 
 describe('JupyterLab in the head of a real stack', () => {
   const stackName = uniqueName('srs-ide');
@@ -21,7 +32,12 @@ describe('JupyterLab in the head of a real stack', () => {
   /** The hosts of the ALIVE workers, as the master's /json/ lists them. */
   const workerHosts = async (): Promise<string[]> => {
     const status = await cluster.status();
-    return status.spark.reachable ? status.spark.workers.filter((worker) => worker.state === 'ALIVE').map((worker) => worker.host).sort() : [];
+    return status.spark.reachable
+      ? status.spark.workers
+          .filter((worker) => worker.state === 'ALIVE')
+          .map((worker) => worker.host)
+          .sort()
+      : [];
   };
 
   beforeAll(async () => {
@@ -30,7 +46,11 @@ describe('JupyterLab in the head of a real stack', () => {
     login = (await cluster.credentials()).ide;
     browser = await launchBrowser();
     // The server answers a little after the container is healthy.
-    jupyter = await waitUntil(() => JupyterSession.login(login.jupyter as string, login.password), { description: 'JupyterLab to accept the login', timeoutMs: 120_000, intervalMs: 2000 });
+    jupyter = await waitUntil(() => JupyterSession.login(login.jupyter as string, login.password), {
+      description: 'JupyterLab to accept the login',
+      timeoutMs: 120_000,
+      intervalMs: 2000,
+    });
   });
 
   afterAll(async () => {
@@ -40,7 +60,13 @@ describe('JupyterLab in the head of a real stack', () => {
   });
 
   it('should give the IDE login from credentials(): user analyst, a random password, JupyterLab published', () => {
-    expect(login).toEqual({ user: 'analyst', password: expect.stringMatching(/^[A-Za-z0-9_-]{20}$/), jupyter: `http://127.0.0.1:${ports.jupyter}`, rstudio: null, rstudioInstalled: false });
+    expect(login).toEqual({
+      user: 'analyst',
+      password: expect.stringMatching(/^[A-Za-z0-9_-]{20}$/),
+      jupyter: `http://127.0.0.1:${ports.jupyter}`,
+      rstudio: null,
+      rstudioInstalled: false,
+    });
   });
 
   it('should log in to JupyterLab in a browser with that password, and refuse a wrong one', async () => {
@@ -156,7 +182,11 @@ describe('JupyterLab in the head of a real stack', () => {
     await jupyter.api('PUT', '/api/contents/kept.ipynb', notebook);
     await cluster.remove({ timeoutMs: 120_000 });
     await cluster.deploy({ timeoutMs: 300_000 });
-    const again = await waitUntil(() => JupyterSession.login(login.jupyter as string, login.password), { description: 'JupyterLab after the redeploy', timeoutMs: 120_000, intervalMs: 2000 });
+    const again = await waitUntil(() => JupyterSession.login(login.jupyter as string, login.password), {
+      description: 'JupyterLab after the redeploy',
+      timeoutMs: 120_000,
+      intervalMs: 2000,
+    });
     const saved = await again.api<{ content: { cells: { source: string }[] } }>('GET', '/api/contents/kept.ipynb?content=1');
     expect(saved.content.cells[0]?.source).toBe(`kept ${stackName}`);
   });

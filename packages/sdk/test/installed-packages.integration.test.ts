@@ -70,7 +70,13 @@ describe('the packages, installed from their tarballs outside the checkout', () 
     await mkdir(tarballs);
     for (const name of PACKAGES) await execa('bash', ['scripts/pnpm.sh', '--filter', name, 'pack', '--pack-destination', tarballs], { cwd: ROOT });
     const files = (await readdir(tarballs)).sort();
-    expect(files).toEqual(['spark-rstudio-shiny-cli-0.2.0.tgz', 'spark-rstudio-shiny-core-0.2.0.tgz', 'spark-rstudio-shiny-image-0.2.0.tgz', 'spark-rstudio-shiny-sdk-0.2.0.tgz', 'spark-rstudio-shiny-stack-0.2.0.tgz']);
+    expect(files).toEqual([
+      'spark-rstudio-shiny-cli-0.2.0.tgz',
+      'spark-rstudio-shiny-core-0.2.0.tgz',
+      'spark-rstudio-shiny-image-0.2.0.tgz',
+      'spark-rstudio-shiny-sdk-0.2.0.tgz',
+      'spark-rstudio-shiny-stack-0.2.0.tgz',
+    ]);
 
     // Install with plain npm, as a user would, into a project that has nothing else.
     const project = join(work, 'project');

@@ -3,7 +3,18 @@
 // (distributeImage: docker save | docker load), workers spread over the nodes, a job whose
 // executors ran on two nodes, the demo on the master's node, and a whole node stopped mid-job.
 import { SparkCluster, distributeImage, waitUntil, type DistributedImage } from '../src/index.js';
-import { docker, ensureTestImage, jobResult, secondsSince, slowSumJob, startTestSwarm, type SwarmNode, TestResources, type TestSwarm, uniqueName } from '@spark-rstudio-shiny/test-support';
+import {
+  docker,
+  ensureTestImage,
+  jobResult,
+  secondsSince,
+  slowSumJob,
+  startTestSwarm,
+  type SwarmNode,
+  TestResources,
+  type TestSwarm,
+  uniqueName,
+} from '@spark-rstudio-shiny/test-support';
 
 describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
   const resources = new TestResources();
@@ -17,7 +28,9 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
   const workerNodes = async (): Promise<Map<string, SwarmNode>> => {
     const byAddress = new Map<string, SwarmNode>();
     for (const node of swarm.nodes) {
-      const ids = (await node.docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_worker`]).catch(() => ({ stdout: '' }))).stdout.split('\n').filter(Boolean);
+      const ids = (await node.docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_worker`]).catch(() => ({ stdout: '' }))).stdout
+        .split('\n')
+        .filter(Boolean);
       for (const id of ids) {
         const address = (await node.docker.run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${stackName}_spark").IPAddress}}`, id])).stdout;
         byAddress.set(address, node);
@@ -32,7 +45,13 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
     copies = await distributeImage({ image, engines: swarm.nodes.map((node) => node.engine), onProgress: () => undefined });
     cluster = new SparkCluster(
       {
-        stackName, image, workers: 4, worker: { cores: 1, memory: '1g' }, master: { cpus: 1, memory: '2g' }, ports: { jupyter: null, rstudio: null }, host: swarm.manager.ip,
+        stackName,
+        image,
+        workers: 4,
+        worker: { cores: 1, memory: '1g' },
+        master: { cpus: 1, memory: '2g' },
+        ports: { jupyter: null, rstudio: null },
+        host: swarm.manager.ip,
         // This machine's kernel has no IPsec (ESP): an encrypted overlay (the default on several
         // nodes) carries nothing between these nodes. The rendering of that default is unit tested.
         security: { encryptOverlay: false },
@@ -58,7 +77,9 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
   it('should see three Ready nodes and spread the four workers over at least two of them', async () => {
     const status = await cluster.status();
     expect(status.nodes.map((node) => node.state)).toEqual(['Ready', 'Ready', 'Ready']);
-    const workerTaskNodes = new Set(status.tasks.filter((task) => task.service === 'worker' && task.desiredState === 'running' && task.state === 'running').map((task) => task.nodeId));
+    const workerTaskNodes = new Set(
+      status.tasks.filter((task) => task.service === 'worker' && task.desiredState === 'running' && task.state === 'running').map((task) => task.nodeId),
+    );
     expect(workerTaskNodes.size).toBeGreaterThanOrEqual(2);
     expect(status.spark.aliveWorkers).toBe(4);
     // The head is on the manager.
@@ -126,8 +147,12 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
     expect(jobResult(stdout)).toBe(job.expected);
     const ready = await cluster.waitUntilReady({ timeoutMs: 600_000 });
     expect(ready.spark.aliveWorkers).toBe(4);
-    const workerTaskNodes = new Set(ready.tasks.filter((task) => task.service === 'worker' && task.desiredState === 'running' && task.state === 'running').map((task) => task.nodeId));
+    const workerTaskNodes = new Set(
+      ready.tasks.filter((task) => task.service === 'worker' && task.desiredState === 'running' && task.state === 'running').map((task) => task.nodeId),
+    );
     expect(workerTaskNodes.has(victim.nodeId)).toBe(false);
-    console.log(`RECOVERY ${JSON.stringify({ fault: 'node stopped mid-job', nodeShownDownSeconds: shownDown, jobFinishedSeconds: finished, fourAliveAgainSeconds: secondsSince(stopped) })}`);
+    console.log(
+      `RECOVERY ${JSON.stringify({ fault: 'node stopped mid-job', nodeShownDownSeconds: shownDown, jobFinishedSeconds: finished, fourAliveAgainSeconds: secondsSince(stopped) })}`,
+    );
   });
 });

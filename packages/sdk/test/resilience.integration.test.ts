@@ -3,7 +3,20 @@
 // printed (RECOVERY lines); nothing here asserts on time.
 import { randomInt } from 'node:crypto';
 import { SparkCluster, waitUntil } from '../src/index.js';
-import { docker, ensureTestImage, jobResult, keepStackLogs, launchBrowser, readMasterJson, secondsSince, serviceContainers, slowSumJob, type TestBrowser, TestResources, uniqueName } from '@spark-rstudio-shiny/test-support';
+import {
+  docker,
+  ensureTestImage,
+  jobResult,
+  keepStackLogs,
+  launchBrowser,
+  readMasterJson,
+  secondsSince,
+  serviceContainers,
+  slowSumJob,
+  type TestBrowser,
+  TestResources,
+  uniqueName,
+} from '@spark-rstudio-shiny/test-support';
 
 function report(fault: string, seconds: Record<string, number>): void {
   console.log(`RECOVERY ${JSON.stringify({ fault, ...seconds })}`);
@@ -77,11 +90,17 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
   it('should have its workers re-register with a replaced master (service update --force), run a job afterwards, and serve the demo again', async () => {
     const replaced = Date.now();
     await docker.run(['service', 'update', '--force', '--detach', `${stackName}_master`]);
-    await waitUntil(async () => ((await serviceContainers(stackName, 'master')).length === 1 && (await cluster.status()).services.find((service) => service.name === 'master')?.updateState === 'completed' ? true : undefined), {
-      description: 'the master service update to complete',
-      timeoutMs: 300_000,
-      intervalMs: 2000,
-    });
+    await waitUntil(
+      async () =>
+        (await serviceContainers(stackName, 'master')).length === 1 && (await cluster.status()).services.find((service) => service.name === 'master')?.updateState === 'completed'
+          ? true
+          : undefined,
+      {
+        description: 'the master service update to complete',
+        timeoutMs: 300_000,
+        intervalMs: 2000,
+      },
+    );
     const status = await cluster.waitUntilReady({ timeoutMs: 300_000 });
     const registered = secondsSince(replaced);
     expect(status.spark.aliveWorkers).toBe(2);
@@ -164,7 +183,16 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
     let shuffledAt = 0;
     const output: string[] = [];
     const scaledDown = (async () => {
-      for await (const line of docker.stream(['exec', '--user', 'spark', head, 'spark-submit', '--conf', 'spark.dynamicAllocation.executorIdleTimeout=300s', '/tmp/srs-decommission.py'])) {
+      for await (const line of docker.stream([
+        'exec',
+        '--user',
+        'spark',
+        head,
+        'spark-submit',
+        '--conf',
+        'spark.dynamicAllocation.executorIdleTimeout=300s',
+        '/tmp/srs-decommission.py',
+      ])) {
         output.push(line);
         if (line === 'SHUFFLED' && shuffledAt === 0) {
           shuffledAt = Date.now();

@@ -78,7 +78,10 @@ describe('a stack with the default security settings', () => {
     expect(right.output).toContain('RESULT 499500');
     expect(right.ok).toBe(true);
     // Refused at the handshake, then Spark gives up on the master (recorded from Spark 4.2.1).
-    for (const [refused, reason] of [[none, /Expected SaslMessage/], [wrong, /SaslException: DIGEST-MD5/]] as const) {
+    for (const [refused, reason] of [
+      [none, /Expected SaslMessage/],
+      [wrong, /SaslException: DIGEST-MD5/],
+    ] as const) {
       expect(refused.ok).toBe(false);
       expect(refused.output).toMatch(reason);
       expect(refused.output).toContain('All masters are unresponsive! Giving up.');
@@ -92,8 +95,14 @@ describe('a stack with the default security settings', () => {
     const image = await ensureTestImage();
     // Each rogue, and the reason the master gives it (recorded from Spark 4.2.1's SASL handler).
     const rogues: [string, RegExp][] = [
-      [await resources.container(uniqueName('srs-rogue-noauth'), ['--network', network, '-e', 'SPARK_ROLE=worker', '-e', 'SPARK_AUTHENTICATE=false', image]), /Expected SaslMessage/],
-      [await resources.container(uniqueName('srs-rogue-wrong'), ['--network', network, ...wrongSecret.spark, '-e', 'SPARK_ROLE=worker', image]), /SaslException: DIGEST-MD5: digest response format violation/],
+      [
+        await resources.container(uniqueName('srs-rogue-noauth'), ['--network', network, '-e', 'SPARK_ROLE=worker', '-e', 'SPARK_AUTHENTICATE=false', image]),
+        /Expected SaslMessage/,
+      ],
+      [
+        await resources.container(uniqueName('srs-rogue-wrong'), ['--network', network, ...wrongSecret.spark, '-e', 'SPARK_ROLE=worker', image]),
+        /SaslException: DIGEST-MD5: digest response format violation/,
+      ],
     ];
     for (const [rogue, reason] of rogues) {
       await waitUntil(
@@ -107,7 +116,9 @@ describe('a stack with the default security settings', () => {
     }
     const status = await cluster.status();
     expect(status.spark.aliveWorkers).toBe(1);
-    const rogueHosts = await Promise.all(rogues.map(async ([rogue]) => (await docker.run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, rogue])).stdout));
+    const rogueHosts = await Promise.all(
+      rogues.map(async ([rogue]) => (await docker.run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, rogue])).stdout),
+    );
     const registered = status.spark.reachable ? status.spark.workers.map((worker) => worker.host) : [];
     for (const host of rogueHosts) expect(registered).not.toContain(host);
   });
@@ -163,7 +174,8 @@ describe('two deploys of one stack at once', () => {
   it('should both succeed, with one secret of each kind', async () => {
     const image = await ensureTestImage();
     const port = randomInt(45_000, 46_000);
-    const make = (): SparkCluster => new SparkCluster({ stackName, image, workers: 1, worker: { memory: '1g' }, ports: { sparkUi: port, shiny: null, jupyter: null, rstudio: null } });
+    const make = (): SparkCluster =>
+      new SparkCluster({ stackName, image, workers: 1, worker: { memory: '1g' }, ports: { sparkUi: port, shiny: null, jupyter: null, rstudio: null } });
     const results = await Promise.allSettled([make().deploy({ timeoutMs: 300_000 }), make().deploy({ timeoutMs: 300_000 })]);
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled']);
     const names = (await docker.run(['secret', 'ls', '--filter', `label=org.spark-rstudio-shiny.stack=${stackName}`, '--format', '{{.Name}}'])).stdout.split('\n').sort();

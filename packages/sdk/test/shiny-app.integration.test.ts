@@ -8,7 +8,20 @@ import { randomInt } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { z } from 'zod';
 import { SparkCluster, waitUntil } from '../src/index.js';
-import { aggregate, ARTIFACTS_DIR, docker, ensureTestImage, type GroupStats, keepStackLogs, launchBrowser, leastSquares, serviceContainers, syntheticRows, type TestBrowser, uniqueName } from '@spark-rstudio-shiny/test-support';
+import {
+  aggregate,
+  ARTIFACTS_DIR,
+  docker,
+  ensureTestImage,
+  type GroupStats,
+  keepStackLogs,
+  launchBrowser,
+  leastSquares,
+  serviceContainers,
+  syntheticRows,
+  type TestBrowser,
+  uniqueName,
+} from '@spark-rstudio-shiny/test-support';
 
 interface UploadRow {
   region: string;
@@ -77,7 +90,10 @@ async function expectRLayerTestsToPass(stackName: string, backend: 'pyspark' | '
   const script = (await docker.run(['exec', master, 'Rscript', '-e', 'cat(system.file("tests/run-tests.R", package = "srspark"))'])).stdout;
   const result = await docker
     .run(['exec', '--user', 'analyst', '--workdir', '/home/analyst', '-e', `SRS_R_BACKEND=${backend}`, master, 'Rscript', script], { timeoutMs: 600_000 })
-    .then((ran) => ({ ok: true, output: ran.stdout }), (error: unknown) => ({ ok: false, output: `${String((error as { stdout?: string }).stdout ?? '')}\n${String(error)}` }));
+    .then(
+      (ran) => ({ ok: true, output: ran.stdout }),
+      (error: unknown) => ({ ok: false, output: `${String((error as { stdout?: string }).stdout ?? '')}\n${String(error)}` }),
+    );
   await mkdir(join(ARTIFACTS_DIR, 'logs'), { recursive: true });
   await writeFile(join(ARTIFACTS_DIR, 'logs', `srspark-tests-${backend}.tap`), result.output);
   expect(result.output).not.toMatch(/^not ok/m);
@@ -114,7 +130,9 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     await page.goto(`http://127.0.0.1:${shinyPort}/spark-demo/`, { timeout: 60_000 });
     await page.waitForSelector('#status:has-text("computed by Spark on")', { timeout: 240_000 });
     // Executors come and go with the work (dynamic allocation): at least one, at most one per worker.
-    expect(await page.textContent('#status')).toMatch(/computed by Spark on [12] executors in [\d.]+ s \(pyspark backend, Spark 4\.2\.1, app app-\d+-\d+\) for 100,000 rows, seed 42/);
+    expect(await page.textContent('#status')).toMatch(
+      /computed by Spark on [12] executors in [\d.]+ s \(pyspark backend, Spark 4\.2\.1, app app-\d+-\d+\) for 100,000 rows, seed 42/,
+    );
     await expectAggregate(page, aggregate(syntheticRows(ROWS, 42), 'segment', 0));
   });
 
@@ -133,7 +151,9 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     const expected = leastSquares(rows, 0.5);
     const coefficients = await waitUntil(
       async () => {
-        const cells = await page.$$eval('#coefficients table tbody tr', (lines) => lines.map((line) => [...line.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? '')));
+        const cells = await page.$$eval('#coefficients table tbody tr', (lines) =>
+          lines.map((line) => [...line.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? '')),
+        );
         const shown = new Map(cells.map(([term, estimate]) => [term ?? '', Number(estimate)]));
         return Math.abs((shown.get('x') ?? 0) - (expected.get('x') ?? 0)) < 1e-5 ? shown : undefined;
       },
@@ -231,7 +251,9 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     const expected = summariseUpload(rows);
     const shown = await waitUntil(
       async () => {
-        const cells = await page.$$eval('#upload_summary table tbody tr', (lines) => lines.map((line) => [...line.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? '')));
+        const cells = await page.$$eval('#upload_summary table tbody tr', (lines) =>
+          lines.map((line) => [...line.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? '')),
+        );
         return cells.length === expected.length ? cells : undefined;
       },
       { description: 'the per-region summary', timeoutMs: 120_000, intervalMs: 500 },
@@ -243,7 +265,11 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
       expect([Number(min), Number(max)]).toEqual([want.min, want.max]);
     }
     // amount ~ region: the intercept is the first region's mean, each other coefficient its difference.
-    const coefficients = new Map((await page.$$eval('#upload_coefficients table tbody tr', (lines) => lines.map((line) => [...line.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? '')))).map(([term, estimate]) => [term ?? '', Number(estimate)]));
+    const coefficients = new Map(
+      (
+        await page.$$eval('#upload_coefficients table tbody tr', (lines) => lines.map((line) => [...line.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? '')))
+      ).map(([term, estimate]) => [term ?? '', Number(estimate)]),
+    );
     const [first, ...others] = expected;
     expect(Math.abs((coefficients.get('(Intercept)') as number) - (first as RegionStats).mean)).toBeLessThan(1e-5);
     for (const other of others) expect(Math.abs((coefficients.get(`region${other.region}`) as number) - (other.mean - (first as RegionStats).mean))).toBeLessThan(1e-5);
@@ -291,7 +317,12 @@ describe('the R layer on the SparkR backend', () => {
       : "should pass the R layer's tests on SparkR — skipped: this image has no SparkR (built from the PyPI artifact, which does not ship it)",
     async () => {
       const stackName = uniqueName('srs-sparkr');
-      const cluster = new SparkCluster({ stackName, image: await ensureTestImage(), workers: 1, ports: { sparkUi: randomInt(50_000, 55_000), shiny: null, jupyter: null, rstudio: null } });
+      const cluster = new SparkCluster({
+        stackName,
+        image: await ensureTestImage(),
+        workers: 1,
+        ports: { sparkUi: randomInt(50_000, 55_000), shiny: null, jupyter: null, rstudio: null },
+      });
       try {
         await cluster.deploy({ timeoutMs: 300_000 });
         await expectRLayerTestsToPass(stackName, 'sparkr');

@@ -4,7 +4,6 @@ import { randomInt } from 'node:crypto';
 import { SparkCluster, SrsError, type ServiceLogLine } from '../src/index.js';
 import { docker, ensureTestImage, serviceContainers, uniqueName } from '@spark-rstudio-shiny/test-support';
 
-
 async function removeStackLeftovers(stackName: string): Promise<void> {
   // Everything the stack made, volumes and secrets included.
   await new SparkCluster({ stackName }).remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
@@ -65,7 +64,12 @@ describe('a SparkCluster on a real single-node swarm', () => {
     const match = /RESULT sum=(\d+) hosts=(\S*)/.exec(stdout);
     expect(match?.[1]).toBe('4499998500000');
     const status = await cluster.status();
-    const workerHosts = status.spark.reachable ? status.spark.workers.filter((worker) => worker.state === 'ALIVE').map((worker) => worker.host).sort() : [];
+    const workerHosts = status.spark.reachable
+      ? status.spark.workers
+          .filter((worker) => worker.state === 'ALIVE')
+          .map((worker) => worker.host)
+          .sort()
+      : [];
     expect(workerHosts).toHaveLength(3);
     expect(match?.[2]?.split(',')).toEqual(workerHosts);
   });
@@ -103,7 +107,11 @@ describe('a SparkCluster on a real single-node swarm', () => {
   it('should remove everything and allow an immediate second deploy', async () => {
     await cluster.remove({ timeoutMs: 120_000 });
     const label = `label=com.docker.stack.namespace=${stackName}`;
-    for (const args of [['service', 'ls', '-q'], ['ps', '-aq'], ['network', 'ls', '-q']]) {
+    for (const args of [
+      ['service', 'ls', '-q'],
+      ['ps', '-aq'],
+      ['network', 'ls', '-q'],
+    ]) {
       expect((await docker.run([...args, '--filter', label])).stdout).toBe('');
     }
     const again = await cluster.deploy({ timeoutMs: 300_000 });

@@ -110,10 +110,12 @@ export async function keepStackLogs(stackName: string): Promise<void> {
   const sections: string[] = [];
   for (const service of ['master', 'worker']) {
     const name = `${stackName}_${service}`;
-    const tasks = await docker.run(['service', 'ps', '--no-trunc', '--format', '{{.Name}} {{.Image}} {{.Node}} desired={{.DesiredState}} current={{.CurrentState}} {{.Error}}', name]).then(
-      (result) => result.stdout,
-      (error: unknown) => String(error),
-    );
+    const tasks = await docker
+      .run(['service', 'ps', '--no-trunc', '--format', '{{.Name}} {{.Image}} {{.Node}} desired={{.DesiredState}} current={{.CurrentState}} {{.Error}}', name])
+      .then(
+        (result) => result.stdout,
+        (error: unknown) => String(error),
+      );
     const logs = await docker.run(['service', 'logs', '--timestamps', '--no-trunc', '--raw', name], { timeoutMs: 60_000 }).then(
       (result) => `${result.stdout}\n${result.stderr}`,
       (error: unknown) => String(error),

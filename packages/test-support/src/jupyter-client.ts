@@ -23,7 +23,12 @@ export class JupyterSession {
   static async login(base: string, password: string): Promise<JupyterSession> {
     const session = new JupyterSession(base);
     await session.#request('GET', '/login');
-    const response = await session.#request('POST', '/login', new URLSearchParams({ password, _xsrf: session.#cookies.get('_xsrf') ?? '' }).toString(), 'application/x-www-form-urlencoded');
+    const response = await session.#request(
+      'POST',
+      '/login',
+      new URLSearchParams({ password, _xsrf: session.#cookies.get('_xsrf') ?? '' }).toString(),
+      'application/x-www-form-urlencoded',
+    );
     // A successful login redirects away from /login and sets the login cookie.
     if (response.status !== 302 || (response.headers.get('location') ?? '').includes('/login')) {
       throw new Error(`login refused: HTTP ${response.status}`);

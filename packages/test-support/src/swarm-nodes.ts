@@ -10,9 +10,22 @@ const NODE_CONTEXT = fileURLToPath(new URL('./swarm-node/', import.meta.url));
 // What a node container needs to run its own engine here (see shared/ENVIRONMENT.md: privileged
 // containers fail on this kernel, these capabilities and mounts work).
 const NODE_FLAGS = [
-  '--cap-add', 'ALL', '--cap-drop', 'SYS_MODULE', '--cap-drop', 'SYS_RESOURCE',
-  '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined', '--security-opt', 'systempaths=unconfined',
-  '--tmpfs', '/run', '-v', '/sys/fs/cgroup:/sys/fs/cgroup:rw',
+  '--cap-add',
+  'ALL',
+  '--cap-drop',
+  'SYS_MODULE',
+  '--cap-drop',
+  'SYS_RESOURCE',
+  '--security-opt',
+  'seccomp=unconfined',
+  '--security-opt',
+  'apparmor=unconfined',
+  '--security-opt',
+  'systempaths=unconfined',
+  '--tmpfs',
+  '/run',
+  '-v',
+  '/sys/fs/cgroup:/sys/fs/cgroup:rw',
 ];
 
 /** One node: its container, address, engine and swarm node id. */

@@ -68,7 +68,8 @@ export function leastSquares(rows: SyntheticRow[], minX: number): Map<string, nu
   const matrix = xtx.map((line, i) => [...line, xty[i] as number]);
   for (let column = 0; column < size; column += 1) {
     let pivot = column;
-    for (let line = column + 1; line < size; line += 1) if (Math.abs((matrix[line] as number[])[column] as number) > Math.abs((matrix[pivot] as number[])[column] as number)) pivot = line;
+    for (let line = column + 1; line < size; line += 1)
+      if (Math.abs((matrix[line] as number[])[column] as number) > Math.abs((matrix[pivot] as number[])[column] as number)) pivot = line;
     [matrix[column], matrix[pivot]] = [matrix[pivot] as number[], matrix[column] as number[]];
     const top = matrix[column] as number[];
     for (let line = 0; line < size; line += 1) {

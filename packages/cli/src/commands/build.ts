@@ -12,6 +12,9 @@ export async function build(flags: { image?: string; noCache?: boolean }, report
     onProgress: renderImageProgress(reporter),
   });
   reporter.endProgress();
-  reporter.result(result, `Built ${result.tag}: Spark ${result.spark.version} (${result.spark.source}), JupyterLab ${result.labels['org.spark-rstudio-shiny.jupyterlab'] ?? 'absent'}, RStudio Server ${result.rstudio}`);
+  reporter.result(
+    result,
+    `Built ${result.tag}: Spark ${result.spark.version} (${result.spark.source}), JupyterLab ${result.labels['org.spark-rstudio-shiny.jupyterlab'] ?? 'absent'}, RStudio Server ${result.rstudio}`,
+  );
   return result;
 }

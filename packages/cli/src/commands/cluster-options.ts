@@ -64,18 +64,36 @@ export function configFromFlags(flags: ClusterFlags, base: ClusterConfigInput = 
   if (flags.image !== undefined) config.image = flags.image;
   if (flags.workers !== undefined) config.workers = flags.workers;
   if (flags.workerCores !== undefined || flags.workerMemory !== undefined) {
-    config.worker = { ...base.worker, ...(flags.workerCores === undefined ? {} : { cores: flags.workerCores }), ...(flags.workerMemory === undefined ? {} : { memory: flags.workerMemory }) };
+    config.worker = {
+      ...base.worker,
+      ...(flags.workerCores === undefined ? {} : { cores: flags.workerCores }),
+      ...(flags.workerMemory === undefined ? {} : { memory: flags.workerMemory }),
+    };
   }
   if (flags.masterCpus !== undefined || flags.masterMemory !== undefined) {
-    config.master = { ...base.master, ...(flags.masterCpus === undefined ? {} : { cpus: flags.masterCpus }), ...(flags.masterMemory === undefined ? {} : { memory: flags.masterMemory }) };
+    config.master = {
+      ...base.master,
+      ...(flags.masterCpus === undefined ? {} : { cpus: flags.masterCpus }),
+      ...(flags.masterMemory === undefined ? {} : { memory: flags.masterMemory }),
+    };
   }
-  const ports: Record<string, PortFlag | undefined> = { sparkUi: flags.portSparkUi, shiny: flags.portShiny, jupyter: flags.portJupyter, rstudio: flags.portRstudio, sparkMaster: flags.portSparkMaster };
+  const ports: Record<string, PortFlag | undefined> = {
+    sparkUi: flags.portSparkUi,
+    shiny: flags.portShiny,
+    jupyter: flags.portJupyter,
+    rstudio: flags.portRstudio,
+    sparkMaster: flags.portSparkMaster,
+  };
   const given = Object.fromEntries(Object.entries(ports).flatMap(([name, value]) => (value === undefined ? [] : [[name, value === 'none' ? null : value]])));
   if (Object.keys(given).length > 0) config.ports = { ...base.ports, ...given } as ClusterConfigInput['ports'];
   if (flags.host !== undefined) config.host = flags.host;
   if (flags.demo !== undefined) config.demo = flags.demo;
   if (flags.ideUser !== undefined || flags.networkEncryption !== undefined) {
-    config.security = { ...base.security, ...(flags.ideUser === undefined ? {} : { ideUser: flags.ideUser }), ...(flags.networkEncryption === undefined ? {} : { networkEncryption: flags.networkEncryption }) };
+    config.security = {
+      ...base.security,
+      ...(flags.ideUser === undefined ? {} : { ideUser: flags.ideUser }),
+      ...(flags.networkEncryption === undefined ? {} : { networkEncryption: flags.networkEncryption }),
+    };
   }
   return config;
 }

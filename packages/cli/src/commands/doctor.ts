@@ -31,9 +31,17 @@ async function portFree(port: number): Promise<boolean> {
 export async function doctor(reporter: Reporter): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const client = await docker(['version', '--format', '{{.Client.Version}}']).catch(() => undefined);
-  checks.push(client === undefined ? { check: 'docker CLI', status: 'fail', detail: 'not found', fix: 'srs up installs Debian\'s docker.io when run as root; elsewhere install Docker Engine' } : { check: 'docker CLI', status: 'ok', detail: client });
+  checks.push(
+    client === undefined
+      ? { check: 'docker CLI', status: 'fail', detail: 'not found', fix: "srs up installs Debian's docker.io when run as root; elsewhere install Docker Engine" }
+      : { check: 'docker CLI', status: 'ok', detail: client },
+  );
   const server = client === undefined ? undefined : await docker(['version', '--format', '{{.Server.Version}}']).catch(() => undefined);
-  checks.push(server === undefined ? { check: 'Docker engine', status: 'fail', detail: 'no engine answers', fix: 'srs up starts it when run as root; or systemctl start docker' } : { check: 'Docker engine', status: 'ok', detail: server });
+  checks.push(
+    server === undefined
+      ? { check: 'Docker engine', status: 'fail', detail: 'no engine answers', fix: 'srs up starts it when run as root; or systemctl start docker' }
+      : { check: 'Docker engine', status: 'ok', detail: server },
+  );
   if (server !== undefined) {
     const swarm = await docker(['info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}']).catch(() => 'unknown');
     checks.push(
@@ -44,26 +52,67 @@ export async function doctor(reporter: Reporter): Promise<DoctorCheck[]> {
           : { check: 'swarm', status: 'fail', detail: swarm, fix: 'run against a manager node' },
     );
     const image = await docker(['image', 'inspect', '--format', '{{.Id}}', DEFAULT_IMAGE_TAG]).catch(() => undefined);
-    checks.push(image === undefined ? { check: 'image', status: 'warn', detail: `${DEFAULT_IMAGE_TAG} not built yet`, fix: 'srs build (srs up does it)' } : { check: 'image', status: 'ok', detail: `${DEFAULT_IMAGE_TAG} ${image.slice(7, 19)}` });
+    checks.push(
+      image === undefined
+        ? { check: 'image', status: 'warn', detail: `${DEFAULT_IMAGE_TAG} not built yet`, fix: 'srs build (srs up does it)' }
+        : { check: 'image', status: 'ok', detail: `${DEFAULT_IMAGE_TAG} ${image.slice(7, 19)}` },
+    );
   }
   const dockerRoot = existsSync('/var/lib/docker') ? '/var/lib/docker' : '/';
   const disk = await statfs(dockerRoot);
   const freeGb = (disk.bavail * disk.bsize) / 1024 ** 3;
-  checks.push(freeGb >= 10 ? { check: 'free disk', status: 'ok', detail: `${freeGb.toFixed(0)} GB free under ${dockerRoot}` } : { check: 'free disk', status: 'fail', detail: `${freeGb.toFixed(1)} GB free under ${dockerRoot}`, fix: 'the image needs about 2.5 GB and its build about 5 GB: free some space (docker system prune)' });
-  for (const [name, port] of [['Spark UI', 8080], ['Shiny', 3838], ['JupyterLab', 8888], ['RStudio', 8787]] as const) {
+  checks.push(
+    freeGb >= 10
+      ? { check: 'free disk', status: 'ok', detail: `${freeGb.toFixed(0)} GB free under ${dockerRoot}` }
+      : {
+          check: 'free disk',
+          status: 'fail',
+          detail: `${freeGb.toFixed(1)} GB free under ${dockerRoot}`,
+          fix: 'the image needs about 2.5 GB and its build about 5 GB: free some space (docker system prune)',
+        },
+  );
+  for (const [name, port] of [
+    ['Spark UI', 8080],
+    ['Shiny', 3838],
+    ['JupyterLab', 8888],
+    ['RStudio', 8787],
+  ] as const) {
     const free = await portFree(port);
-    checks.push(free ? { check: `port ${port} (${name})`, status: 'ok', detail: 'free' } : { check: `port ${port} (${name})`, status: 'warn', detail: 'in use (by a running stack, or another program)', fix: 'if it is not this cluster, publish the UI on another port' });
+    checks.push(
+      free
+        ? { check: `port ${port} (${name})`, status: 'ok', detail: 'free' }
+        : {
+            check: `port ${port} (${name})`,
+            status: 'warn',
+            detail: 'in use (by a running stack, or another program)',
+            fix: 'if it is not this cluster, publish the UI on another port',
+          },
+    );
   }
   checks.push(
     existsSync('/proc/net/ip_vs')
       ? { check: 'kernel IPVS', status: 'ok', detail: 'present' }
-      : { check: 'kernel IPVS', status: 'warn', detail: 'absent: Swarm virtual IPs and the ingress routing mesh do not work here', fix: 'nothing to do: the stack uses dnsrr and host-mode ports, which work without IPVS' },
+      : {
+          check: 'kernel IPVS',
+          status: 'warn',
+          detail: 'absent: Swarm virtual IPs and the ingress routing mesh do not work here',
+          fix: 'nothing to do: the stack uses dnsrr and host-mode ports, which work without IPVS',
+        },
   );
   const sparkCache = join(defaultCacheDir(), 'artifacts', 'spark');
   const verified = (await readdir(sparkCache).catch(() => [] as string[])).filter((name) => name.endsWith('.checksum')).map((name) => name.slice(0, -'.checksum'.length));
-  checks.push(verified.length > 0 ? { check: 'artifact cache', status: 'ok', detail: `${verified.join(', ')} verified in ${sparkCache}` } : { check: 'artifact cache', status: 'warn', detail: `empty (${sparkCache})`, fix: 'the first build downloads Spark (about 450 MB)' });
+  checks.push(
+    verified.length > 0
+      ? { check: 'artifact cache', status: 'ok', detail: `${verified.join(', ')} verified in ${sparkCache}` }
+      : { check: 'artifact cache', status: 'warn', detail: `empty (${sparkCache})`, fix: 'the first build downloads Spark (about 450 MB)' },
+  );
 
   const mark = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;
-  reporter.result(checks, checks.map((check) => `${mark[check.status]}  ${check.check}: ${check.detail}${check.fix === undefined || check.status === 'ok' ? '' : `\n      fix: ${check.fix}`}`).join('\n'));
+  reporter.result(
+    checks,
+    checks
+      .map((check) => `${mark[check.status]}  ${check.check}: ${check.detail}${check.fix === undefined || check.status === 'ok' ? '' : `\n      fix: ${check.fix}`}`)
+      .join('\n'),
+  );
   return checks;
 }

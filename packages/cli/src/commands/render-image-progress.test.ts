@@ -17,7 +17,9 @@ describe('renderImageProgress', () => {
     render({ kind: 'download', file: 'spark.tgz', receivedBytes: 10 * 1024 * 1024, totalBytes: 400 * 1024 * 1024 });
     render({ kind: 'output', line: 'Step 3/34 : COPY artifacts/spark/ /tmp/artifacts/spark/' });
     render({ kind: 'output', line: ' ---> Using cache' });
-    const lines = text().split('\n').filter((line) => line !== '');
+    const lines = text()
+      .split('\n')
+      .filter((line) => line !== '');
     expect(lines[0]).toBe('  Spark 4.2.1: fetching pyspark-4.2.1.tar.gz from pypi…');
     expect(lines[1]).toMatch(/^ {2}spark\.tgz: 10\.0 MB of 400\.0 MB at \d+(\.\d)? MB\/s$/);
     expect(lines[2]).toBe('  Step 3/34 : COPY artifacts/spark/ /tmp/artifacts/spark/');

@@ -13,7 +13,7 @@ export function parseWorkerCount(text: string): number {
 /** srs scale N: sets the worker count and waits until N are ALIVE in Spark. */
 export async function scale(count: string, flags: ClusterFlags & { timeout: number }, reporter: Reporter): Promise<void> {
   const workers = parseWorkerCount(count);
-  const cluster = (await clusterFor(flags));
+  const cluster = await clusterFor(flags);
   reporter.step(`Scaling ${cluster.serviceName('worker')} to ${workers}…`);
   const status = await cluster.scaleWorkers(workers, {
     timeoutMs: flags.timeout * 1000,

@@ -43,7 +43,9 @@ export async function up(flags: ClusterFlags & { timeout: number; distributeTo?:
   });
   reporter.endProgress();
   // The login is for people: it goes in the human output only, never in --json (which ends up in logs).
-  const login = await cluster.credentials({ signal }).then(describeCredentials, (error: unknown) => `IDE login: unavailable here (${error instanceof Error ? error.message : String(error)}); try srs credentials`);
+  const login = await cluster
+    .credentials({ signal })
+    .then(describeCredentials, (error: unknown) => `IDE login: unavailable here (${error instanceof Error ? error.message : String(error)}); try srs credentials`);
   reporter.result(status, `Ready: ${status.spark.aliveWorkers} Spark worker(s) ALIVE\n${describeUrls(status.urls)}\n${login}`);
   return status;
 }

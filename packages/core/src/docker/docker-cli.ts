@@ -60,11 +60,19 @@ export class DockerCli implements DockerClient {
    * Runs `docker ...args` here with its stdout fed to `docker ...targetArgs` of another client,
    * without holding the bytes in memory (`docker save` into another engine's `docker load`).
    */
-  async pipeTo(args: readonly string[], target: DockerCli, targetArgs: readonly string[], options: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined } = {}): Promise<DockerResult> {
+  async pipeTo(
+    args: readonly string[],
+    target: DockerCli,
+    targetArgs: readonly string[],
+    options: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined } = {},
+  ): Promise<DockerResult> {
     const command = `${[this.#binary, ...args].join(' ')} | ${[target.#binary, ...targetArgs].join(' ')}`;
     const shared = { ...(options.signal === undefined ? {} : { cancelSignal: options.signal }), ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }) };
     try {
-      const result = await execa(this.#binary, args, { ...shared, env: this.#env(), buffer: { stdout: false } }).pipe(target.#binary, targetArgs, { ...shared, env: target.#env() });
+      const result = await execa(this.#binary, args, { ...shared, env: this.#env(), buffer: { stdout: false } }).pipe(target.#binary, targetArgs, {
+        ...shared,
+        env: target.#env(),
+      });
       return { command, stdout: String(result.stdout).trim(), stderr: String(result.stderr).trim() };
     } catch (error) {
       throw mapDockerFailure(error as ExecaError, command);
@@ -171,7 +179,11 @@ export function mapDockerFailure(error: ExecaError, command: string, stderrText?
       hint: 'start the engine (systemctl start docker, or dockerd &) and check DOCKER_HOST',
     });
   }
-  const lastLine = stderr.split('\n').filter((line) => line.trim() !== '').pop() ?? `exit code ${String(error.exitCode)}`;
+  const lastLine =
+    stderr
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .pop() ?? `exit code ${String(error.exitCode)}`;
   return new SrsError({
     ...base,
     code: 'DOCKER_COMMAND_FAILED',

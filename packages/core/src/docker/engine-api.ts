@@ -28,7 +28,11 @@ export function localEngineSocket(env: NodeJS.ProcessEnv = process.env, host: st
 }
 
 /** GETs `path` (with `query` as JSON-encoded filters and the like) and parses the JSON answer. */
-export function engineGet(socketPath: string, path: string, options: { query?: Record<string, string>; signal?: AbortSignal | undefined; timeoutMs?: number } = {}): Promise<unknown> {
+export function engineGet(
+  socketPath: string,
+  path: string,
+  options: { query?: Record<string, string>; signal?: AbortSignal | undefined; timeoutMs?: number } = {},
+): Promise<unknown> {
   const search = new URLSearchParams(options.query ?? {}).toString();
   const target = `${path}${search === '' ? '' : `?${search}`}`;
   return new Promise((resolve, reject) => {
@@ -43,7 +47,15 @@ export function engineGet(socketPath: string, path: string, options: { query?: R
           try {
             resolve(JSON.parse(body));
           } catch (error) {
-            reject(new SrsError({ code: 'DOCKER_COMMAND_FAILED', message: `the engine answered GET ${target} with a body that is not JSON`, hint: 'check the engine at ' + socketPath, cause: error, retryable: true }));
+            reject(
+              new SrsError({
+                code: 'DOCKER_COMMAND_FAILED',
+                message: `the engine answered GET ${target} with a body that is not JSON`,
+                hint: 'check the engine at ' + socketPath,
+                cause: error,
+                retryable: true,
+              }),
+            );
           }
           return;
         }
@@ -65,7 +77,16 @@ export function engineGet(socketPath: string, path: string, options: { query?: R
         );
       });
     });
-    req.on('timeout', () => req.destroy(new SrsError({ code: 'DOCKER_COMMAND_TIMEOUT', message: `the engine did not answer GET ${target} in time`, hint: 'the engine may be overloaded or hung; check `docker info`', retryable: true })));
+    req.on('timeout', () =>
+      req.destroy(
+        new SrsError({
+          code: 'DOCKER_COMMAND_TIMEOUT',
+          message: `the engine did not answer GET ${target} in time`,
+          hint: 'the engine may be overloaded or hung; check `docker info`',
+          retryable: true,
+        }),
+      ),
+    );
     req.on('error', (error) => reject(error instanceof SrsError ? error : transportError(error, socketPath, target)));
     req.end();
   });
@@ -76,7 +97,10 @@ function transportError(error: Error & { code?: string }, socketPath: string, ta
   return new SrsError({
     code: 'DOCKER_DAEMON_UNREACHABLE',
     message: `no Docker engine answers on ${socketPath} (${error.code ?? error.message})`,
-    hint: error.code === 'EACCES' ? 'this user may not use the socket: join the docker group, or set DOCKER_HOST' : 'start the engine (systemctl start docker, or dockerd &) and check DOCKER_HOST',
+    hint:
+      error.code === 'EACCES'
+        ? 'this user may not use the socket: join the docker group, or set DOCKER_HOST'
+        : 'start the engine (systemctl start docker, or dockerd &) and check DOCKER_HOST',
     cause: error,
   });
 }

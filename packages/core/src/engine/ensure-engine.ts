@@ -17,7 +17,9 @@ export async function ensureEngine(options: { onLine?: (line: string) => void; s
   });
   const result = await child;
   if (result.exitCode !== 0) {
-    const lines = String(result.all ?? '').split('\n').filter((line) => line.trim() !== '');
+    const lines = String(result.all ?? '')
+      .split('\n')
+      .filter((line) => line.trim() !== '');
     throw new SrsError({
       code: 'DOCKER_DAEMON_UNREACHABLE',
       message: lines.find((line) => line.includes('error:'))?.replace(/^\[engine\] /, '') ?? 'no Docker engine answers and none could be started',

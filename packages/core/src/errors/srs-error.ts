@@ -128,10 +128,7 @@ export class ChecksumMismatchError extends SrsError {
   constructor(options: ChecksumMismatchOptions) {
     super({
       code: 'CHECKSUM_MISMATCH',
-      message:
-        `checksum mismatch for ${options.file}\n` +
-        `  expected ${options.algorithm}: ${options.expected}\n` +
-        `  actual   ${options.algorithm}: ${options.actual}`,
+      message: `checksum mismatch for ${options.file}\n` + `  expected ${options.algorithm}: ${options.expected}\n` + `  actual   ${options.algorithm}: ${options.actual}`,
       hint: 'the file was deleted from the cache; build again to fetch it anew, and if it happens again the source serves a different file',
     });
     this.file = options.file;

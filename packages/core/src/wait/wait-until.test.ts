@@ -10,7 +10,9 @@ describe('waitUntil', () => {
   });
 
   it('should time out with WAIT_TIMEOUT naming what it waited for and the last error', async () => {
-    const error = await waitUntil(() => Promise.reject(new Error('connection refused')), { description: 'the master', timeoutMs: 200, intervalMs: 20 }).catch((caught: unknown) => caught);
+    const error = await waitUntil(() => Promise.reject(new Error('connection refused')), { description: 'the master', timeoutMs: 200, intervalMs: 20 }).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(SrsError);
     expect((error as SrsError).code).toBe('WAIT_TIMEOUT');
     expect((error as SrsError).message).toBe('timed out after 200 ms waiting for the master (last: connection refused)');
@@ -47,6 +49,8 @@ describe('waitUntil', () => {
   it('should stop with ABORTED when the signal aborts', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    await expect(waitUntil(async () => undefined, { description: 'never', timeoutMs: 10_000, intervalMs: 5000, signal: controller.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(waitUntil(async () => undefined, { description: 'never', timeoutMs: 10_000, intervalMs: 5000, signal: controller.signal })).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
   });
 });

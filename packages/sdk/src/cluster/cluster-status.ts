@@ -158,7 +158,10 @@ export function readinessOf(services: ServiceStatus[], spark: SparkView): Readin
   // Swarm keeps an update "updating" for its monitor period after the last task: the tasks say more.
   const rolling = services.filter((service) => service.upToDate !== service.desired);
   if (rolling.length > 0) {
-    return { state: 'tasks-not-running', detail: `Swarm is rolling ${rolling.map((service) => `${service.name} (${service.upToDate}/${service.desired} on the new image)`).join(' and ')}` };
+    return {
+      state: 'tasks-not-running',
+      detail: `Swarm is rolling ${rolling.map((service) => `${service.name} (${service.upToDate}/${service.desired} on the new image)`).join(' and ')}`,
+    };
   }
   if (!spark.reachable) return { state: 'master-unreachable', detail: `the Spark master does not answer: ${spark.error}` };
   if (spark.status !== 'ALIVE') return { state: 'master-not-alive', detail: `the Spark master is ${spark.status}` };

@@ -17,7 +17,11 @@ describe('resolveDeployImage', () => {
 
   it('should deploy an image this engine lacks by name, resolved through its registry', async () => {
     // What Docker 20.10's CLI says for an image it does not hold.
-    const missing = new SrsError({ code: 'DOCKER_COMMAND_FAILED', message: 'docker image inspect … failed: Error: No such image: registry.example/srs:2', stderr: 'Error: No such image: registry.example/srs:2' });
+    const missing = new SrsError({
+      code: 'DOCKER_COMMAND_FAILED',
+      message: 'docker image inspect … failed: Error: No such image: registry.example/srs:2',
+      stderr: 'Error: No such image: registry.example/srs:2',
+    });
     const docker = new RecordedDocker([{ args: ['image', 'inspect'], error: missing }]);
     await expect(resolveDeployImage(docker, 'registry.example/srs:2')).resolves.toMatchObject({ reference: 'registry.example/srs:2', resolve: 'always' });
   });

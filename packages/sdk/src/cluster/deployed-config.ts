@@ -17,7 +17,11 @@ async function swarmServices(docker: DockerClient, filters: string[], signal: Ab
     throw error;
   }
   if (ids === '') return [];
-  const services = parseJson((await docker.run(['service', 'inspect', ...ids.split('\n')], { timeoutMs: 30_000, ...signalOption })).stdout, servicesSchema, 'docker service inspect');
+  const services = parseJson(
+    (await docker.run(['service', 'inspect', ...ids.split('\n')], { timeoutMs: 30_000, ...signalOption })).stdout,
+    servicesSchema,
+    'docker service inspect',
+  );
   return services.map((service) => ({ name: service.Spec.Name, labels: service.Spec.Labels ?? {} }));
 }
 
@@ -28,7 +32,11 @@ async function composeHeads(docker: DockerClient, filters: string[], signal: Abo
   const ids = (await docker.run(['ps', '-aq', ...all.flatMap((filter) => ['--filter', filter])], { timeoutMs: 30_000, ...signalOption })).stdout;
   if (ids === '') return [];
   const schema = z.array(z.looseObject({ Name: z.string(), Config: z.looseObject({ Labels: z.record(z.string(), z.string()).nullable().optional() }) }));
-  const containers = parseJson((await docker.run(['inspect', '--type', 'container', ...ids.split('\n')], { timeoutMs: 30_000, ...signalOption })).stdout, schema, 'docker inspect (containers)');
+  const containers = parseJson(
+    (await docker.run(['inspect', '--type', 'container', ...ids.split('\n')], { timeoutMs: 30_000, ...signalOption })).stdout,
+    schema,
+    'docker inspect (containers)',
+  );
   return containers.map((container) => ({ name: container.Name.replace(/^\//, ''), labels: container.Config.Labels ?? {} }));
 }
 
@@ -49,7 +57,10 @@ export async function readDeployedConfig(docker: DockerClient, stackName: string
 
 /** The options of every stack deployed by this SDK on this engine (Swarm stacks and Compose projects), by name. */
 export async function listDeployedConfigs(docker: DockerClient, signal?: AbortSignal): Promise<ClusterConfig[]> {
-  const heads = [...(await swarmServices(docker, [`label=${CONFIG_LABEL}`], signal)).filter((service) => service.name.endsWith('_master')), ...(await composeHeads(docker, [], signal))];
+  const heads = [
+    ...(await swarmServices(docker, [`label=${CONFIG_LABEL}`], signal)).filter((service) => service.name.endsWith('_master')),
+    ...(await composeHeads(docker, [], signal)),
+  ];
   const configs = new Map<string, ClusterConfig>();
   for (const head of heads) {
     const config = parseConfigLabel(head.labels[CONFIG_LABEL] as string, head.name);

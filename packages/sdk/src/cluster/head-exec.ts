@@ -11,7 +11,11 @@ export function headLabels(orchestrator: 'swarm' | 'compose', stackName: string)
 }
 
 /** The running master container of a stack on this engine's node. */
-export async function headContainer(docker: DockerClient, stackName: string, options: { orchestrator?: 'swarm' | 'compose'; signal?: AbortSignal | undefined } = {}): Promise<string> {
+export async function headContainer(
+  docker: DockerClient,
+  stackName: string,
+  options: { orchestrator?: 'swarm' | 'compose'; signal?: AbortSignal | undefined } = {},
+): Promise<string> {
   const labels = headLabels(options.orchestrator ?? 'swarm', stackName);
   const { stdout: ids } = await docker.run(['ps', '-q', ...labels.flatMap((label) => ['--filter', `label=${label}`]), '--filter', 'status=running'], {
     timeoutMs: 30_000,
@@ -32,12 +36,20 @@ export async function headContainer(docker: DockerClient, stackName: string, opt
  * Runs a PySpark script with spark-submit in the head container: the script goes to a private
  * file with an unpredictable name (mktemp, mode 0600), removed afterwards.
  */
-export async function submitPythonIn(docker: DockerClient, container: string, script: string, options: { args?: readonly string[]; timeoutMs: number; signal?: AbortSignal | undefined }): Promise<{ stdout: string; stderr: string }> {
+export async function submitPythonIn(
+  docker: DockerClient,
+  container: string,
+  script: string,
+  options: { args?: readonly string[]; timeoutMs: number; signal?: AbortSignal | undefined },
+): Promise<{ stdout: string; stderr: string }> {
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
-  const { stdout: path } = await docker.run(['exec', '-i', '--user', 'spark', container, 'sh', '-c', 'umask 077; file=$(mktemp --suffix=.py /tmp/srs-job-XXXXXXXXXX) && cat > "$file" && echo "$file"'], {
-    ...signalOption,
-    input: script,
-  });
+  const { stdout: path } = await docker.run(
+    ['exec', '-i', '--user', 'spark', container, 'sh', '-c', 'umask 077; file=$(mktemp --suffix=.py /tmp/srs-job-XXXXXXXXXX) && cat > "$file" && echo "$file"'],
+    {
+      ...signalOption,
+      input: script,
+    },
+  );
   try {
     const result = await docker.run(['exec', '--user', 'spark', container, 'spark-submit', path, ...(options.args ?? [])], { ...signalOption, timeoutMs: options.timeoutMs });
     return { stdout: result.stdout, stderr: result.stderr };

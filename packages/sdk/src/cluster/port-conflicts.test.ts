@@ -6,7 +6,11 @@ import { findPortConflicts, portInUseError, publishedPorts } from './port-confli
 function recordedServices(): RecordedDocker {
   const service = (name: string, stack: string, ports: number[]): object => ({
     ID: `id-${name}`,
-    Spec: { Name: name, Labels: { 'com.docker.stack.namespace': stack }, EndpointSpec: { Mode: 'dnsrr', Ports: ports.map((port) => ({ Protocol: 'tcp', TargetPort: 8080, PublishedPort: port, PublishMode: 'host' })) } },
+    Spec: {
+      Name: name,
+      Labels: { 'com.docker.stack.namespace': stack },
+      EndpointSpec: { Mode: 'dnsrr', Ports: ports.map((port) => ({ Protocol: 'tcp', TargetPort: 8080, PublishedPort: port, PublishMode: 'host' })) },
+    },
   });
   return new RecordedDocker([
     { args: ['service', 'ls', '-q'], stdout: 'id-srs_master\nid-demo_master' },
@@ -19,7 +23,10 @@ describe('findPortConflicts', () => {
     const config = clusterConfigSchema.parse({ stackName: 'demo', ports: { sparkUi: 18080, shiny: 3838, jupyter: null, rstudio: null } });
     const conflicts = await findPortConflicts(recordedServices(), config, { localEngine: false });
     expect(conflicts).toEqual([{ option: 'ports.shiny', port: 3838, holder: 'stack srs (service srs_master)' }]);
-    expect(portInUseError(conflicts)).toMatchObject({ code: 'PORT_IN_USE', message: 'cannot publish the stack\'s ports: port 3838 (ports.shiny) is taken by stack srs (service srs_master)' });
+    expect(portInUseError(conflicts)).toMatchObject({
+      code: 'PORT_IN_USE',
+      message: "cannot publish the stack's ports: port 3838 (ports.shiny) is taken by stack srs (service srs_master)",
+    });
   });
 
   it('should list only the ports the configuration publishes', () => {

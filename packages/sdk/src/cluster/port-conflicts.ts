@@ -52,7 +52,11 @@ async function swarmPublishers(docker: DockerClient, signal: AbortSignal | undef
     throw error;
   }
   if (ids === '') return found;
-  const services = parseJson((await docker.run(['service', 'inspect', ...ids.split('\n')], { timeoutMs: 30_000, ...signalOption })).stdout, publishedServiceSchema, 'docker service inspect');
+  const services = parseJson(
+    (await docker.run(['service', 'inspect', ...ids.split('\n')], { timeoutMs: 30_000, ...signalOption })).stdout,
+    publishedServiceSchema,
+    'docker service inspect',
+  );
   for (const service of services) {
     for (const port of service.Spec.EndpointSpec?.Ports ?? []) {
       if (port.PublishedPort !== undefined) found.set(port.PublishedPort, { service: service.Spec.Name, stack: service.Spec.Labels?.['com.docker.stack.namespace'] });
@@ -72,15 +76,26 @@ export async function findPortConflicts(docker: DockerClient, config: ClusterCon
   for (const { option, port } of publishedPorts(config)) {
     const publisher = publishers.get(port);
     if (publisher !== undefined) {
-      if (publisher.stack !== config.stackName) conflicts.push({ option, port, holder: publisher.stack === undefined ? `service ${publisher.service}` : `stack ${publisher.stack} (service ${publisher.service})` });
+      if (publisher.stack !== config.stackName)
+        conflicts.push({ option, port, holder: publisher.stack === undefined ? `service ${publisher.service}` : `stack ${publisher.stack} (service ${publisher.service})` });
       continue;
     }
     if (!options.localEngine || !(await portTaken(port))) continue;
-    const line = (await docker.run(['ps', '--filter', `publish=${port}`, '--format', '{{.Names}}\t{{.Label "com.docker.compose.project"}}'], { timeoutMs: 30_000, ...(options.signal === undefined ? {} : { signal: options.signal }) })).stdout.split('\n')[0] ?? '';
+    const line =
+      (
+        await docker.run(['ps', '--filter', `publish=${port}`, '--format', '{{.Names}}\t{{.Label "com.docker.compose.project"}}'], {
+          timeoutMs: 30_000,
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+        })
+      ).stdout.split('\n')[0] ?? '';
     const [container = '', project = ''] = line.split('\t');
     // The stack's own Compose containers hold its ports between deploys.
     if (config.orchestrator === 'compose' && project === config.stackName) continue;
-    conflicts.push({ option, port, holder: container === '' ? 'a program on this host' : project === '' ? `container ${container}` : `container ${container} (Compose project ${project})` });
+    conflicts.push({
+      option,
+      port,
+      holder: container === '' ? 'a program on this host' : project === '' ? `container ${container}` : `container ${container} (Compose project ${project})`,
+    });
   }
   return conflicts;
 }

@@ -9,11 +9,22 @@ const fixture = (name: string): string => readFileSync(new URL(`../../test/fixtu
 /** Recorded from `docker stack deploy` of the stack named "srs" with 2 workers on Docker 20.10. */
 function recordedSrsStack(): RecordedDocker {
   const services = JSON.parse(fixture('service-inspect.json')) as unknown[];
-  const master = { ...(services[0] as object), ID: 'ux8jlbjkdtlqasksdy4shcmjr', Spec: { ...(services[0] as { Spec: object }).Spec, Name: 'srs_master', Mode: { Replicated: { Replicas: 1 } } } };
+  const master = {
+    ...(services[0] as object),
+    ID: 'ux8jlbjkdtlqasksdy4shcmjr',
+    Spec: { ...(services[0] as { Spec: object }).Spec, Name: 'srs_master', Mode: { Replicated: { Replicas: 1 } } },
+  };
   return new RecordedDocker([
     { args: ['service', 'ls', '-q'], stdout: 'ux8jlbjkdtlq\nvp4p949ib8og' },
     { args: ['service', 'inspect'], stdout: JSON.stringify([master, services[0]]) },
-    { args: ['service', 'ps', '-q'], stdout: fixture('service-ps.jsonl').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { ID: string }).ID).join('\n') },
+    {
+      args: ['service', 'ps', '-q'],
+      stdout: fixture('service-ps.jsonl')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => (JSON.parse(line) as { ID: string }).ID)
+        .join('\n'),
+    },
     { args: ['inspect', '--type', 'task'], stdout: fixture('task-inspect.json') },
     { args: ['node', 'ls'], stdout: fixture('node-ls.jsonl') },
   ]);
@@ -47,7 +58,10 @@ describe('SparkCluster input validation', () => {
     [{ worker: { memory: '100m' } }, /worker\.memory: must be at least 512m/],
     [{ ports: { sparkUi: 70000 } }, /ports\.sparkUi: must be 1–65535/],
     [{ colour: 'blue' }, /Unrecognized key/],
-    [{ ports: { sparkMaster: 7077 }, security: { sparkAuthentication: false } }, /ports\.sparkMaster: publishing the Spark master with authentication off .*dangerouslyPublishUnauthenticatedMaster/],
+    [
+      { ports: { sparkMaster: 7077 }, security: { sparkAuthentication: false } },
+      /ports\.sparkMaster: publishing the Spark master with authentication off .*dangerouslyPublishUnauthenticatedMaster/,
+    ],
     [{ security: { sparkAuthentication: false, networkEncryption: true } }, /security\.networkEncryption: needs security\.sparkAuthentication/],
     [{ security: { ideUser: 'root' } }, /security\.ideUser: must not be an account of the image/],
     [{ security: { ideUser: 'www-data' } }, /security\.ideUser: must not be an account of the image/],
@@ -121,7 +135,10 @@ describe('SparkCluster remove', () => {
 
   it('should refuse purge without wait before calling docker', async () => {
     const docker = new RecordedDocker([]);
-    await expect(new SparkCluster({}, { docker }).remove({ purge: true, wait: false })).rejects.toMatchObject({ code: 'INVALID_CONFIGURATION', message: expect.stringMatching(/purge needs wait/) });
+    await expect(new SparkCluster({}, { docker }).remove({ purge: true, wait: false })).rejects.toMatchObject({
+      code: 'INVALID_CONFIGURATION',
+      message: expect.stringMatching(/purge needs wait/),
+    });
     expect(docker.calls).toEqual([]);
   });
 
@@ -132,7 +149,8 @@ describe('SparkCluster remove', () => {
         args: ['stack', 'rm', 'srs'],
         error: new SrsError({
           code: 'DOCKER_COMMAND_FAILED',
-          message: 'docker stack rm srs failed: Failed to remove network pg4k0vfbrytfiuoojdhpc11bn: Error response from daemon: rpc error: code = FailedPrecondition desc = network pg4k0vfbrytfiuoojdhpc11bn is in use by task q555sdkriscu1lliscecol30lfailed to remove some resources from stack: srs',
+          message:
+            'docker stack rm srs failed: Failed to remove network pg4k0vfbrytfiuoojdhpc11bn: Error response from daemon: rpc error: code = FailedPrecondition desc = network pg4k0vfbrytfiuoojdhpc11bn is in use by task q555sdkriscu1lliscecol30lfailed to remove some resources from stack: srs',
         }),
       },
       { args: ['service', 'ls', '-q'], stdout: '' },
@@ -151,10 +169,21 @@ describe('SparkCluster remove', () => {
 describe('SparkCluster readiness', () => {
   it('should fail fast with TASK_FAILED and the task error when tasks keep being rejected', async () => {
     const now = new Date().toISOString();
-    const task = (id: string): object => ({ ID: id, ServiceID: 'svc-worker', Slot: 1, DesiredState: 'shutdown', Status: { Timestamp: now, State: 'rejected', Err: 'No such image: srs-no-such-image:0.0.0' } });
+    const task = (id: string): object => ({
+      ID: id,
+      ServiceID: 'svc-worker',
+      Slot: 1,
+      DesiredState: 'shutdown',
+      Status: { Timestamp: now, State: 'rejected', Err: 'No such image: srs-no-such-image:0.0.0' },
+    });
     const docker = new RecordedDocker([
       { args: ['service', 'ls', '-q'], stdout: 'svc-worker' },
-      { args: ['service', 'inspect'], stdout: JSON.stringify([{ ID: 'svc-worker', Spec: { Name: 'srs_worker', Mode: { Replicated: { Replicas: 1 } }, TaskTemplate: { ContainerSpec: { Image: 'srs-no-such-image:0.0.0' } } } }]) },
+      {
+        args: ['service', 'inspect'],
+        stdout: JSON.stringify([
+          { ID: 'svc-worker', Spec: { Name: 'srs_worker', Mode: { Replicated: { Replicas: 1 } }, TaskTemplate: { ContainerSpec: { Image: 'srs-no-such-image:0.0.0' } } } },
+        ]),
+      },
       { args: ['service', 'ps', '-q'], stdout: 't1\nt2\nt3' },
       { args: ['inspect', '--type', 'task'], stdout: JSON.stringify([task('t1'), task('t2'), task('t3')]) },
       { args: ['node', 'ls'], stdout: fixture('node-ls.jsonl') },
@@ -174,7 +203,12 @@ describe('SparkCluster readiness', () => {
     const task = { ID: 'tp', ServiceID: 'svc-master', Slot: 1, DesiredState: 'running', Status: { Timestamp: new Date().toISOString(), State: 'pending', Err: swarmError } };
     const docker = new RecordedDocker([
       { args: ['service', 'ls', '-q'], stdout: 'svc-master' },
-      { args: ['service', 'inspect'], stdout: JSON.stringify([{ ID: 'svc-master', Spec: { Name: 'srs_master', Mode: { Replicated: { Replicas: 1 } }, TaskTemplate: { ContainerSpec: { Image: 'spark-rstudio-shiny:4.2.1' } } } }]) },
+      {
+        args: ['service', 'inspect'],
+        stdout: JSON.stringify([
+          { ID: 'svc-master', Spec: { Name: 'srs_master', Mode: { Replicated: { Replicas: 1 } }, TaskTemplate: { ContainerSpec: { Image: 'spark-rstudio-shiny:4.2.1' } } } },
+        ]),
+      },
       { args: ['service', 'ps', '-q'], stdout: 'tp' },
       { args: ['inspect', '--type', 'task'], stdout: JSON.stringify([task]) },
       { args: ['node', 'ls'], stdout: fixture('node-ls.jsonl') },

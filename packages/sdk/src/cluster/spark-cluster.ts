@@ -4,7 +4,15 @@
 // (../swarm for Docker Swarm, ../compose for Docker Compose). This class validates input and puts
 // them together.
 import { DockerCli, localEngineSocket, parseInput, stackServiceName, type DockerClient } from '@spark-rstudio-shiny/core';
-import { clusterConfigSchema, serviceNameSchema, stackNameSchema, workerCountSchema, type ClusterConfig, type ClusterConfigInput, type ServiceName } from '@spark-rstudio-shiny/stack';
+import {
+  clusterConfigSchema,
+  serviceNameSchema,
+  stackNameSchema,
+  workerCountSchema,
+  type ClusterConfig,
+  type ClusterConfigInput,
+  type ServiceName,
+} from '@spark-rstudio-shiny/stack';
 import { z } from 'zod';
 import { clusterStatus, clusterUrls, type ClusterCredentials, type ClusterStatus, type ClusterUrls, type SparkView } from './cluster-status.js';
 import { listDeployedConfigs, readDeployedConfig } from './deployed-config.js';

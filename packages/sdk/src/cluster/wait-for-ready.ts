@@ -95,7 +95,8 @@ function failFast(probe: ReadinessProbe, status: ClusterStatus, since: number, s
   const now = Date.now();
   const name = (task: TaskStatus): string => stackServiceName(probe.config.stackName, task.service);
   for (const task of status.tasks) {
-    const stuck = task.desiredState === 'running' && task.state === 'pending' && task.error !== undefined && /no suitable node|insufficient resources|port already in use/i.test(task.error);
+    const stuck =
+      task.desiredState === 'running' && task.state === 'pending' && task.error !== undefined && /no suitable node|insufficient resources|port already in use/i.test(task.error);
     if (!stuck) {
       stuckSince.delete(task.id);
       continue;
@@ -104,7 +105,9 @@ function failFast(probe: ReadinessProbe, status: ClusterStatus, since: number, s
     stuckSince.set(task.id, first);
     if (now - first < probe.unplaceableGraceMs) continue;
     if (/port already in use/i.test(task.error ?? '')) {
-      const ports = publishedPorts(probe.config).map((entry) => `${entry.port} (${entry.option})`).join(', ');
+      const ports = publishedPorts(probe.config)
+        .map((entry) => `${entry.port} (${entry.option})`)
+        .join(', ');
       throw new SrsError({
         code: 'PORT_IN_USE',
         message: `${name(task)} cannot start: Swarm says "${task.error}"; the stack publishes ${ports}`,
@@ -126,7 +129,9 @@ function failFast(probe: ReadinessProbe, status: ClusterStatus, since: number, s
     throw new SrsError({
       code: 'TASK_FAILED',
       message: `${stackServiceName(probe.config.stackName, service)} tasks keep failing (${failures.length} ${latest.state}): ${latest.error ?? 'no error given'}`,
-      hint: /No such image/i.test(latest.error ?? '') ? 'build the image (srs build) or push it to a registry every node can pull from' : `see \`srs logs ${service}\` for why the container stops`,
+      hint: /No such image/i.test(latest.error ?? '')
+        ? 'build the image (srs build) or push it to a registry every node can pull from'
+        : `see \`srs logs ${service}\` for why the container stops`,
     });
   }
 }

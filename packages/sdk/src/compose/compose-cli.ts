@@ -60,11 +60,17 @@ async function call(what: string, run: ComposeRun, action: (executable: ComposeE
     if (failure instanceof SrsError) throw failure;
     const result = failure as Partial<compose.IDockerComposeResult> & { code?: string; message?: string };
     const stderr = (result.err ?? result.message ?? String(failure)).trim();
-    const last = stderr.split('\n').filter((line) => line.trim() !== '').pop() ?? `exit code ${String(result.exitCode)}`;
+    const last =
+      stderr
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .pop() ?? `exit code ${String(result.exitCode)}`;
     throw new SrsError({
       code: /Cannot connect to the Docker daemon|Is the docker daemon running/i.test(stderr) ? 'DOCKER_DAEMON_UNREACHABLE' : 'DOCKER_COMMAND_FAILED',
       message: `compose ${what} of project ${run.project} failed (${executable.description}): ${last}`,
-      hint: /port is already allocated|address already in use/i.test(stderr) ? 'a port the stack publishes is taken: choose free ports, or stop what holds them' : 'see stderr for the whole output of the command',
+      hint: /port is already allocated|address already in use/i.test(stderr)
+        ? 'a port the stack publishes is taken: choose free ports, or stop what holds them'
+        : 'see stderr for the whole output of the command',
       stderr,
       exitCode: result.exitCode ?? undefined,
       cause: failure,

@@ -18,7 +18,8 @@ function toLine(text: string, service: ServiceName, container: ComposeContainer)
 
 function logArgs(container: ComposeContainer, options: ReadServiceLogsOptions): string[] {
   return [
-    'logs', '--timestamps',
+    'logs',
+    '--timestamps',
     ...(options.follow === true ? ['--follow'] : []),
     ...(options.since === undefined ? [] : ['--since', options.since]),
     ...(options.tail === undefined ? [] : ['--tail', String(options.tail)]),
@@ -37,7 +38,10 @@ async function* merge<T>(sources: AsyncIterable<T>[]): AsyncIterable<T> {
         pending.delete(index);
         continue;
       }
-      pending.set(index, (iterators[index] as AsyncIterator<T>).next().then((next) => ({ index, result: next })));
+      pending.set(
+        index,
+        (iterators[index] as AsyncIterator<T>).next().then((next) => ({ index, result: next })),
+      );
       yield result.value;
     }
   } finally {

@@ -33,8 +33,18 @@ describe('readServiceLogs', () => {
 
   it('should resume from the last line it yielded, without repeating it', async () => {
     const docker = new RecordedDocker([
-      { args: ['service', 'logs'], stdout: [line('2026-11-24T16:00:00.100000000Z', 'one'), line('2026-11-24T16:00:00.200000000Z', 'two')].join('\n'), error: vanished(), once: true },
-      { args: ['service', 'logs'], stdout: [line('2026-11-24T16:00:00.200000000Z', 'two'), line('2026-11-24T16:00:00.200000000Z', 'two and a half'), line('2026-11-24T16:00:01.000000000Z', 'three')].join('\n') },
+      {
+        args: ['service', 'logs'],
+        stdout: [line('2026-11-24T16:00:00.100000000Z', 'one'), line('2026-11-24T16:00:00.200000000Z', 'two')].join('\n'),
+        error: vanished(),
+        once: true,
+      },
+      {
+        args: ['service', 'logs'],
+        stdout: [line('2026-11-24T16:00:00.200000000Z', 'two'), line('2026-11-24T16:00:00.200000000Z', 'two and a half'), line('2026-11-24T16:00:01.000000000Z', 'three')].join(
+          '\n',
+        ),
+      },
     ]);
     expect(await collect(readServiceLogs(docker, 'srs_worker', 'worker', { follow: true, tail: 5, retryDelayMs: 1 }))).toEqual(['one', 'two', 'two and a half', 'three']);
     expect(docker.calls[1]).toEqual(['service', 'logs', '--timestamps', '--no-trunc', '--follow', '--since', '2026-11-24T16:00:00.200Z', 'srs_worker']);
@@ -47,9 +57,7 @@ describe('readServiceLogs', () => {
   });
 
   it('should not retry other failures', async () => {
-    const docker = new RecordedDocker([
-      { args: ['service', 'logs'], error: new SrsError({ code: 'DOCKER_COMMAND_FAILED', message: 'no such service: srs_worker' }) },
-    ]);
+    const docker = new RecordedDocker([{ args: ['service', 'logs'], error: new SrsError({ code: 'DOCKER_COMMAND_FAILED', message: 'no such service: srs_worker' }) }]);
     await expect(collect(readServiceLogs(docker, 'srs_worker', 'worker', { retryDelayMs: 1 }))).rejects.toThrow(/no such service/);
     expect(docker.calls).toHaveLength(1);
   });

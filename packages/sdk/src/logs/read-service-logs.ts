@@ -47,18 +47,16 @@ export interface ReadServiceLogsOptions {
 export const TASK_VANISHED = /\btask \S+ not found\b|\bNo such task\b/i;
 
 /** Reads a swarm service's log as typed lines, surviving tasks that vanish while it reads. */
-export async function* readServiceLogs(
-  docker: DockerClient,
-  fullName: string,
-  service: ServiceName,
-  options: ReadServiceLogsOptions = {},
-): AsyncIterable<ServiceLogLine> {
+export async function* readServiceLogs(docker: DockerClient, fullName: string, service: ServiceName, options: ReadServiceLogsOptions = {}): AsyncIterable<ServiceLogLine> {
   const attempts = options.attempts ?? 5;
   const aborted = (): boolean => options.signal?.aborted === true;
   let last: { time: number; keys: Set<string> } | undefined;
   for (let attempt = 1; ; attempt += 1) {
     const args = [
-      'service', 'logs', '--timestamps', '--no-trunc',
+      'service',
+      'logs',
+      '--timestamps',
+      '--no-trunc',
       ...(options.follow === true ? ['--follow'] : []),
       ...(last === undefined
         ? [...(options.since === undefined ? [] : ['--since', options.since]), ...(options.tail === undefined ? [] : ['--tail', String(options.tail)])]

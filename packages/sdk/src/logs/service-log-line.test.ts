@@ -3,7 +3,9 @@ import { parseServiceLogLine } from './service-log-line.js';
 
 describe('parseServiceLogLine', () => {
   it('should parse recorded `docker service logs --timestamps --no-trunc` lines', () => {
-    const lines = readFileSync(new URL('../../test/fixtures/service-logs.txt', import.meta.url), 'utf8').trim().split('\n');
+    const lines = readFileSync(new URL('../../test/fixtures/service-logs.txt', import.meta.url), 'utf8')
+      .trim()
+      .split('\n');
     const first = parseServiceLogLine(lines[0] as string, 'master');
     expect(first).toEqual({
       service: 'master',

@@ -5,7 +5,11 @@ import { legacyIdePasswordName, SrsError, STACK_SECRET_LABEL, stackSecretNames, 
  * The secret names a deploy of this stack uses: the current ones, except that a stack created
  * when the IDE password was RStudio's keeps that secret (and so its password).
  */
-export async function resolveStackSecretNames(docker: DockerClient, stackName: string, options: { signal?: AbortSignal | undefined } = {}): Promise<Record<StackSecretKind, string>> {
+export async function resolveStackSecretNames(
+  docker: DockerClient,
+  stackName: string,
+  options: { signal?: AbortSignal | undefined } = {},
+): Promise<Record<StackSecretKind, string>> {
   const names = stackSecretNames(stackName);
   const existing = await existingSecrets(docker, options.signal);
   if (!existing.has(names.idePassword) && existing.has(legacyIdePasswordName(stackName))) names.idePassword = legacyIdePasswordName(stackName);

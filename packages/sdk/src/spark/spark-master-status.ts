@@ -63,7 +63,13 @@ export async function fetchSparkStatus(uiUrl: string, options: { signal?: AbortS
   const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
   const url = `${uiUrl.replace(/\/+$/, '')}/json/`;
   const unreachable = (detail: string, cause?: unknown): SrsError =>
-    new SrsError({ code: 'SPARK_MASTER_UNREACHABLE', message: `the Spark master's UI at ${url} ${detail}`, hint: 'the master may still be starting; see `srs logs master`', cause, retryable: true });
+    new SrsError({
+      code: 'SPARK_MASTER_UNREACHABLE',
+      message: `the Spark master's UI at ${url} ${detail}`,
+      hint: 'the master may still be starting; see `srs logs master`',
+      cause,
+      retryable: true,
+    });
   let response: Response;
   try {
     response = await fetch(url, { signal });
@@ -74,6 +80,6 @@ export async function fetchSparkStatus(uiUrl: string, options: { signal?: AbortS
   }
   if (!response.ok) throw unreachable(`answered HTTP ${response.status}`);
   const parsed = sparkMasterJsonSchema.safeParse(await response.json().catch(() => undefined));
-  if (!parsed.success) throw unreachable('answered something that is not the master\'s status document', parsed.error);
+  if (!parsed.success) throw unreachable("answered something that is not the master's status document", parsed.error);
   return toSparkStatus(parsed.data);
 }

@@ -37,7 +37,11 @@ async function recordedEngine(answers: Record<string, { status?: number; body: s
 
 describe('EngineStackReader', () => {
   it("should read the stack's services by label, their tasks by service ID, and the nodes in the CLI's words", async () => {
-    const engine = await recordedEngine({ '/services': { body: fixture('api-services.json') }, '/tasks': { body: fixture('api-tasks.json') }, '/nodes': { body: fixture('api-nodes.json') } });
+    const engine = await recordedEngine({
+      '/services': { body: fixture('api-services.json') },
+      '/tasks': { body: fixture('api-tasks.json') },
+      '/nodes': { body: fixture('api-nodes.json') },
+    });
     try {
       const state = await new EngineStackReader(engine.socket, new CliStackReader(new RecordedDocker([]))).read(STACK);
       expect(state.services.map((service) => service.Spec.Name).sort()).toEqual([`${STACK}_master`, `${STACK}_worker`]);
@@ -77,9 +81,7 @@ describe('EngineStackReader', () => {
   });
 
   it('should read through the CLI from then on when no engine listens on the socket', async () => {
-    const docker = new RecordedDocker([
-      { args: ['service', 'ls', '-q'], stdout: '' },
-    ]);
+    const docker = new RecordedDocker([{ args: ['service', 'ls', '-q'], stdout: '' }]);
     const reader = new EngineStackReader(join(tmpdir(), 'no-such-dir', 'docker.sock'), new CliStackReader(docker));
     await expect(reader.services(STACK)).resolves.toEqual([]);
     await expect(reader.services(STACK)).resolves.toEqual([]);

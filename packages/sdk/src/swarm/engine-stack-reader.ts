@@ -40,7 +40,10 @@ export class EngineStackReader implements StackReader {
   }
 
   async services(stackName: string, signal?: AbortSignal): Promise<SwarmService[]> {
-    return this.#orCli(() => this.#services(stackName, signal), () => this.#fallback.services(stackName, signal));
+    return this.#orCli(
+      () => this.#services(stackName, signal),
+      () => this.#fallback.services(stackName, signal),
+    );
   }
 
   async read(stackName: string, signal?: AbortSignal): Promise<StackState> {

@@ -75,7 +75,9 @@ export class CliStackReader implements StackReader {
   }
 
   async #nodes(signal: AbortSignal | undefined): Promise<SwarmNodeState[]> {
-    const { stdout } = await retryTransient(() => this.#docker.run(['node', 'ls', '--format', '{{json .}}'], { timeoutMs: 30_000, ...(signal === undefined ? {} : { signal }) }), { signal });
+    const { stdout } = await retryTransient(() => this.#docker.run(['node', 'ls', '--format', '{{json .}}'], { timeoutMs: 30_000, ...(signal === undefined ? {} : { signal }) }), {
+      signal,
+    });
     return parseJsonLines(stdout, nodeLsLineSchema, 'docker node ls').map((node) => ({
       id: node.ID,
       hostname: node.Hostname,

@@ -44,7 +44,9 @@ export class SwarmOrchestrator implements Orchestrator {
     const dir = await mkdtemp(join(tmpdir(), 'srs-stack-'));
     const file = join(dir, `${config.stackName}.yml`);
     try {
-      await writeFile(file, await renderStackFile(config, undefined, secretNames, { nodes: swarm.Nodes ?? 1, image: { reference: image.reference, labels: image.labels } }), { mode: 0o600 });
+      await writeFile(file, await renderStackFile(config, undefined, secretNames, { nodes: swarm.Nodes ?? 1, image: { reference: image.reference, labels: image.labels } }), {
+        mode: 0o600,
+      });
       await this.#docker.run(['stack', 'deploy', '--resolve-image', image.resolve, '--prune', '-c', file, config.stackName], { timeoutMs: 120_000, ...signalOption });
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -52,7 +54,10 @@ export class SwarmOrchestrator implements Orchestrator {
   }
 
   async scaleWorkers(config: ClusterConfig, workers: number, signal?: AbortSignal): Promise<void> {
-    await this.#docker.run(['service', 'scale', '--detach', `${stackServiceName(config.stackName, 'worker')}=${workers}`], { timeoutMs: 60_000, ...(signal === undefined ? {} : { signal }) });
+    await this.#docker.run(['service', 'scale', '--detach', `${stackServiceName(config.stackName, 'worker')}=${workers}`], {
+      timeoutMs: 60_000,
+      ...(signal === undefined ? {} : { signal }),
+    });
   }
 
   remove(config: ClusterConfig, options: RemoveStackOptions): Promise<void> {
