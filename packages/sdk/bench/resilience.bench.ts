@@ -57,6 +57,7 @@ async function containerOf(stackName: string, service: string, client: DockerCli
 }
 
 const results: unknown[] = [];
+let previousHead = '';
 
 // Single-node swarm.
 {
@@ -77,16 +78,29 @@ const results: unknown[] = [];
     results.push(
       await measure(
         'master-replaced',
-        async () => void (await docker.run(['service', 'update', '--force', '--detach', `${stackName}_master`])),
         async () => {
-          // The update is done when the service says so; then the cluster must be healthy again.
-          await waitUntil(async () => ((await cluster.status()).services.find((service) => service.name === 'master')?.updateState === 'completed' ? true : undefined), {
+          previousHead = await containerOf(stackName, 'master');
+          await docker.run(['service', 'update', '--force', '--detach', `${stackName}_master`]);
+        },
+        async () => {
+          // A new head container (the old one gone), then the cluster healthy on it.
+          await waitUntil(
+            async () => {
+              const { stdout } = await docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_master`]);
+              const heads = stdout.split('\n').filter(Boolean);
+              return heads.length === 1 && heads[0] !== previousHead ? true : undefined;
+            },
+            { description: 'a new head container', timeoutMs: 600_000, intervalMs: 500 },
+          );
+          await healthy(cluster, 2);
+        },
+        // Not timed: Swarm calls the update complete after its monitor period (60 s for the head).
+        async () =>
+          void (await waitUntil(async () => ((await cluster.status()).services.find((service) => service.name === 'master')?.updateState === 'completed' ? true : undefined), {
             description: 'the master update',
             timeoutMs: 600_000,
             intervalMs: 500,
-          });
-          await healthy(cluster, 2);
-        },
+          })),
       ),
     );
     results.push(
