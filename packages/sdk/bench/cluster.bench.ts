@@ -41,52 +41,89 @@ async function removeStack(name: string): Promise<void> {
 const ports = { sparkUi: uiPort, shiny: null, jupyter: null, rstudio: null };
 const sdkStack = 'srs-bench-sdk';
 const plainStack = 'srs-bench-plain';
+const ROUNDS = 3;
+const SIZES = [1, 2, 3, 4];
 await removeStack(sdkStack);
 await removeStack(plainStack);
 
-const cluster = new SparkCluster({ stackName: sdkStack, image, workers: WORKERS, ports });
-const sdk = { deployMs: await timed(() => cluster.deploy()), scaleMs: {} as Record<number, number> };
-for (const n of [1, 2, 3, 4]) sdk.scaleMs[n] = await timed(() => cluster.scaleWorkers(n));
-await removeStack(sdkStack);
+// Both sides get their stack's secrets before any timing, as a user creates them once.
+for (const name of [sdkStack, plainStack]) await ensureStackSecrets(new DockerCli(), name, ['sparkAuth', 'idePassword']);
 
-// The plain path needs the stack's secrets too (created outside the timing, as a user would once).
-await ensureStackSecrets(new DockerCli(), plainStack, ['sparkAuth', 'idePassword']);
-const secretNames = stackSecretNames(plainStack);
-const env = {
-  ...process.env,
-  SRS_SPARK_SECRET_NAME: secretNames.sparkAuth,
-  SRS_IDE_SECRET_NAME: secretNames.idePassword,
-  SRS_IMAGE: image,
-  SRS_WORKERS: String(WORKERS),
-  SRS_SPARK_UI_PORT: String(uiPort),
-  SRS_SHINY_PORT: '28838',
-  SRS_RSTUDIO_PORT: '28787',
-};
-const plain = {
-  deployMs: await timed(async () => {
-    await execa('docker', ['stack', 'deploy', '--resolve-image', 'never', '-c', DEFAULT_STACK_FILE, plainStack], { env });
-    await pollUntilAlive(WORKERS);
-  }),
-  scaleMs: {} as Record<number, number>,
-};
-for (const n of [1, 2, 3, 4]) {
-  plain.scaleMs[n] = await timed(async () => {
-    await execa('docker', ['service', 'scale', '--detach', `${plainStack}_worker=${n}`]);
-    await pollUntilAlive(n);
-  });
+interface Run {
+  deployMs: number;
+  scaleMs: Record<number, number>;
 }
+
+async function sdkRun(): Promise<Run> {
+  const cluster = new SparkCluster({ stackName: sdkStack, image, workers: WORKERS, ports });
+  const run: Run = { deployMs: await timed(() => cluster.deploy()), scaleMs: {} };
+  for (const n of SIZES) run.scaleMs[n] = await timed(() => cluster.scaleWorkers(n));
+  await cluster.remove({ timeoutMs: 120_000 });
+  return run;
+}
+
+async function plainRun(): Promise<Run> {
+  const secretNames = stackSecretNames(plainStack);
+  const env = {
+    ...process.env,
+    SRS_SPARK_SECRET_NAME: secretNames.sparkAuth,
+    SRS_IDE_SECRET_NAME: secretNames.idePassword,
+    SRS_IMAGE: image,
+    SRS_WORKERS: String(WORKERS),
+    SRS_SPARK_UI_PORT: String(uiPort),
+    SRS_SHINY_PORT: '28838',
+    SRS_JUPYTER_PORT: '28888',
+    SRS_RSTUDIO_PORT: '28787',
+  };
+  const run: Run = {
+    deployMs: await timed(async () => {
+      await execa('docker', ['stack', 'deploy', '--resolve-image', 'never', '-c', DEFAULT_STACK_FILE, plainStack], { env });
+      await pollUntilAlive(WORKERS);
+    }),
+    scaleMs: {},
+  };
+  for (const n of SIZES) {
+    run.scaleMs[n] = await timed(async () => {
+      await execa('docker', ['service', 'scale', '--detach', `${plainStack}_worker=${n}`]);
+      await pollUntilAlive(n);
+    });
+  }
+  await new SparkCluster({ stackName: plainStack }).remove({ timeoutMs: 120_000 });
+  return run;
+}
+
+// Alternating order, so neither side always runs on a warmer engine.
+const sdkRuns: Run[] = [];
+const plainRuns: Run[] = [];
+for (let round = 0; round < ROUNDS; round += 1) {
+  if (round % 2 === 0) {
+    sdkRuns.push(await sdkRun());
+    plainRuns.push(await plainRun());
+  } else {
+    plainRuns.push(await plainRun());
+    sdkRuns.push(await sdkRun());
+  }
+  process.stderr.write(`round ${round + 1}/${ROUNDS}: deploy sdk ${sdkRuns.at(-1)?.deployMs} ms, plain ${plainRuns.at(-1)?.deployMs} ms\n`);
+}
+await removeStack(sdkStack);
 await removeStack(plainStack);
 
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 const ratio = (a: number, b: number): number => Number((a / b).toFixed(2));
+const compare = (pick: (run: Run) => number) => {
+  const sdkMs = median(sdkRuns.map(pick));
+  const plainCliMs = median(plainRuns.map(pick));
+  return { sdkMs, plainCliMs, ratio: ratio(sdkMs, plainCliMs), sdkRunsMs: sdkRuns.map(pick), plainRunsMs: plainRuns.map(pick) };
+};
 process.stdout.write(
   `${JSON.stringify(
     {
       image,
       workers: WORKERS,
-      deploy: { sdkMs: sdk.deployMs, plainCliMs: plain.deployMs, ratio: ratio(sdk.deployMs, plain.deployMs) },
-      scale: Object.fromEntries(
-        [1, 2, 3, 4].map((n) => [n, { sdkMs: sdk.scaleMs[n], plainCliMs: plain.scaleMs[n], ratio: ratio(sdk.scaleMs[n] as number, plain.scaleMs[n] as number) }]),
-      ),
+      rounds: ROUNDS,
+      plainCli: 'docker stack deploy / docker service scale, then the master polled once a second',
+      deploy: compare((run) => run.deployMs),
+      scale: Object.fromEntries(SIZES.map((n) => [n, compare((run) => run.scaleMs[n] as number)])),
     },
     null,
     2,

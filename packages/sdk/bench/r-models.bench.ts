@@ -1,6 +1,6 @@
 // Model fits benchmark: prints one JSON object.
 //   npm run bench:models                      # 10^6 and 10^7 rows
-//   npm run bench:models -- --rows 1e6,1e7,1e8 --runs 3
+//   npm run bench:models -- --rows 1e6,1e7,1e8 --runs 3 --families gaussian,binomial,poisson
 // Deploys a stack with 2 workers (1 core each) and, in one R process in the head (the session
 // warm), for each size of srspark's synthetic data (y ~ x + segment, 8 segments), median of
 // --runs:
@@ -21,8 +21,15 @@ function option(name: string, fallback: string): string {
 
 const sizes = option('rows', '1e6,1e7').split(',').map(Number);
 const runs = Number(option('runs', '3'));
-if (sizes.some((rows) => !Number.isInteger(rows) || rows < 1000 || rows > 1e9) || !Number.isInteger(runs) || runs < 1 || runs > 10) {
-  process.stderr.write('usage: bench:models [--rows 1e6,1e7,1e8] [--runs 3]   (rows from 1e3 to 1e9, runs from 1 to 10)\n');
+const families = option('families', 'gaussian,binomial,poisson').split(',');
+if (
+  sizes.some((rows) => !Number.isInteger(rows) || rows < 1000 || rows > 1e9) ||
+  !Number.isInteger(runs) ||
+  runs < 1 ||
+  runs > 10 ||
+  families.some((family) => !['gaussian', 'binomial', 'poisson'].includes(family))
+) {
+  process.stderr.write('usage: bench:models [--rows 1e6,1e7,1e8] [--runs 3] [--families gaussian,binomial,poisson]   (rows from 1e3 to 1e9, runs from 1 to 10)\n');
   process.exit(2);
 }
 
@@ -39,6 +46,8 @@ regression <- reticulate::import("pyspark.ml.regression")
 ml <- reticulate::import("pyspark.ml")
 sizes <- as.numeric(strsplit(Sys.getenv("BENCH_ROWS"), ",")[[1]])
 runs <- as.integer(Sys.getenv("BENCH_RUNS"))
+families <- strsplit(Sys.getenv("BENCH_FAMILIES"), ",")[[1]]
+progress <- function(...) message(format(Sys.time(), "%H:%M:%S "), ...)
 timed <- function(expr) { started <- proc.time()[["elapsed"]]; force(expr); proc.time()[["elapsed"]] - started }
 median_of <- function(times) as.numeric(stats::median(times))
 # pyspark.ml as a Python user writes it: RFormula (string levels one-hot encoded) then the GLM.
@@ -66,35 +75,29 @@ for (rows in sizes) {
   srs_synthetic(con, rows, seed = 7L, name = "bench_rows")
   dbExecute(con, "CREATE OR REPLACE TEMPORARY VIEW bench_counts AS SELECT *, CAST(y > 2.75D AS INT) AS hit, CAST(FLOOR(y) AS INT) AS k FROM bench_rows")
   aggregate <- measure(function() dbGetQuery(con, "SELECT segment, COUNT(*) AS n, AVG(y) AS mean_y FROM bench_rows GROUP BY segment"))
-  gaussian <- measure(function() coef(srs_glm(y ~ x + segment, "bench_rows", method = "sql"))[c(1, 2)])
-  gaussian_ml <- measure(function() pyspark_glm("y ~ x + segment", "gaussian", "identity", "bench_rows"))
-  binomial <- measure(function() coef(srs_glm(hit ~ x + segment, "bench_counts", family = binomial(), method = "sql"))[c(1, 2)])
-  binomial_mllib <- measure(function() coef(srs_glm(hit ~ x + segment, "bench_counts", family = binomial(), method = "mllib"))[c(1, 2)])
-  binomial_ml <- measure(function() pyspark_glm("hit ~ x + segment", "binomial", "logit", "bench_counts"))
-  poisson <- measure(function() coef(srs_glm(k ~ x + segment, "bench_counts", family = poisson(), method = "sql"))[c(1, 2)])
-  poisson_mllib <- measure(function() coef(srs_glm(k ~ x + segment, "bench_counts", family = poisson(), method = "mllib"))[c(1, 2)])
-  poisson_ml <- measure(function() pyspark_glm("k ~ x + segment", "poisson", "log", "bench_counts"))
-  results[[length(results) + 1L]] <- list(
-    rows = rows,
-    aggregate = list(seconds = aggregate$seconds, runs = aggregate$runs),
-    gaussian = list(
-      srsGlmSql = list(seconds = gaussian$seconds, runs = gaussian$runs, overAggregate = ratio(gaussian, aggregate), overPysparkMl = ratio(gaussian, gaussian_ml)),
-      pysparkMl = list(seconds = gaussian_ml$seconds, runs = gaussian_ml$runs),
-      maxCoefficientDifference = difference(gaussian$value, gaussian_ml$value)
-    ),
-    binomial = list(
-      srsGlmSql = list(seconds = binomial$seconds, runs = binomial$runs, overAggregate = ratio(binomial, aggregate), overPysparkMl = ratio(binomial, binomial_ml)),
-      srsGlmMllib = list(seconds = binomial_mllib$seconds, runs = binomial_mllib$runs, overPysparkMl = ratio(binomial_mllib, binomial_ml)),
-      pysparkMl = list(seconds = binomial_ml$seconds, runs = binomial_ml$runs),
-      maxCoefficientDifference = difference(binomial$value, binomial_ml$value)
-    ),
-    poisson = list(
-      srsGlmSql = list(seconds = poisson$seconds, runs = poisson$runs, overAggregate = ratio(poisson, aggregate), overPysparkMl = ratio(poisson, poisson_ml)),
-      srsGlmMllib = list(seconds = poisson_mllib$seconds, runs = poisson_mllib$runs, overPysparkMl = ratio(poisson_mllib, poisson_ml)),
-      pysparkMl = list(seconds = poisson_ml$seconds, runs = poisson_ml$runs),
-      maxCoefficientDifference = difference(poisson$value, poisson_ml$value)
+  progress(rows, " rows: aggregate ", aggregate$seconds, " s")
+  entry <- list(rows = rows, aggregate = list(seconds = aggregate$seconds, runs = aggregate$runs))
+  for (family in families) {
+    response <- switch(family, gaussian = "y", binomial = "hit", poisson = "k")
+    link <- switch(family, gaussian = "identity", binomial = "logit", poisson = "log")
+    table <- if (family == "gaussian") "bench_rows" else "bench_counts"
+    formula <- paste(response, "~ x + segment")
+    family_object <- get(family, mode = "function")()
+    sql <- measure(function() coef(srs_glm(formula, table, family = family_object, method = "sql"))[c(1, 2)])
+    ml <- measure(function() pyspark_glm(formula, family, link, table))
+    result <- list(
+      srsGlmSql = list(seconds = sql$seconds, runs = sql$runs, overAggregate = ratio(sql, aggregate), overPysparkMl = ratio(sql, ml)),
+      pysparkMl = list(seconds = ml$seconds, runs = ml$runs),
+      maxCoefficientDifference = difference(sql$value, ml$value)
     )
-  )
+    if (family != "gaussian") {
+      mllib <- measure(function() coef(srs_glm(formula, table, family = family_object, method = "mllib"))[c(1, 2)])
+      result$srsGlmMllib <- list(seconds = mllib$seconds, runs = mllib$runs, overPysparkMl = ratio(mllib, ml))
+    }
+    progress(rows, " rows: ", family, " sql ", sql$seconds, " s, pyspark.ml ", ml$seconds, " s")
+    entry[[family]] <- result
+  }
+  results[[length(results) + 1L]] <- entry
 }
 cat(jsonlite::toJSON(list(runsPerMeasure = runs, sizes = results), auto_unbox = TRUE, digits = 4))
 `;
@@ -106,8 +109,24 @@ try {
   const master = (await execa('docker', ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_master`])).stdout.split('\n')[0] as string;
   const { stdout } = await execa(
     'docker',
-    ['exec', '-i', '--user', 'analyst', '--workdir', '/home/analyst', '--env', `BENCH_ROWS=${sizes.join(',')}`, '--env', `BENCH_RUNS=${runs}`, master, 'Rscript', '-'],
-    { input: R_BENCH, timeout: 7_200_000 },
+    [
+      'exec',
+      '-i',
+      '--user',
+      'analyst',
+      '--workdir',
+      '/home/analyst',
+      '--env',
+      `BENCH_ROWS=${sizes.join(',')}`,
+      '--env',
+      `BENCH_RUNS=${runs}`,
+      '--env',
+      `BENCH_FAMILIES=${families.join(',')}`,
+      master,
+      'Rscript',
+      '-',
+    ],
+    { input: R_BENCH, timeout: 7_200_000, stderr: 'inherit' },
   );
   const result = JSON.parse(stdout.slice(stdout.indexOf('{'))) as Record<string, unknown>;
   process.stdout.write(`${JSON.stringify({ workers: 2, coresPerWorker: 1, bridge: 'pyspark', model: 'y ~ x + segment (8 levels)', ...result }, null, 2)}\n`);
