@@ -43,7 +43,7 @@ con <- srs_connect()
 spark <- srs_session()
 feature <- reticulate::import("pyspark.ml.feature")
 regression <- reticulate::import("pyspark.ml.regression")
-ml <- reticulate::import("pyspark.ml")
+pyspark_ml <- reticulate::import("pyspark.ml")
 sizes <- as.numeric(strsplit(Sys.getenv("BENCH_ROWS"), ",")[[1]])
 runs <- as.integer(Sys.getenv("BENCH_RUNS"))
 families <- strsplit(Sys.getenv("BENCH_FAMILIES"), ",")[[1]]
@@ -56,7 +56,7 @@ pyspark_glm <- function(formula, family, link, table) {
     feature$RFormula(formula = formula, featuresCol = "features", labelCol = "label", stringIndexerOrderType = "alphabetDesc"),
     regression$GeneralizedLinearRegression(family = family, link = link, featuresCol = "features", labelCol = "label", maxIter = 25L, tol = 1e-8)
   )
-  model <- ml$Pipeline(stages = stages)$fit(spark$table(table))
+  model <- pyspark_ml$Pipeline(stages = stages)$fit(spark$table(table))
   glm <- model$stages[[2]]
   c(intercept = glm$intercept, x = reticulate::py_to_r(glm$coefficients$toArray())[[1]])
 }
