@@ -5,12 +5,7 @@
 //   - copy_to() of 10^6 rows x 10 mixed columns, and collect() of the same, next to the plain
 //     PySpark path a reticulate user would write (spark$createDataFrame(r_to_py(df)) and
 //     df$toPandas(); one run each, it takes minutes), as ratios.
-import { execa } from 'execa';
-import { DEFAULT_IMAGE_TAG, SparkCluster } from '../src/index.js';
-
-const image = process.env.SRS_IMAGE ?? DEFAULT_IMAGE_TAG;
-const stackName = 'srs-bench-r';
-const ports = { sparkUi: 29_180, shiny: null, jupyter: null, rstudio: null };
+import { runRBenchmark } from './r-in-head.js';
 
 const R_BENCH = String.raw`
 suppressPackageStartupMessages({ library(srspark); library(dplyr) })
@@ -45,14 +40,5 @@ cat(jsonlite::toJSON(list(
 ), auto_unbox = TRUE, digits = 4))
 `;
 
-const cluster = new SparkCluster({ stackName, image, workers: 2, worker: { cores: 1, memory: '2g' }, ports });
-await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
-await cluster.deploy({ timeoutMs: 300_000 });
-try {
-  const master = (await execa('docker', ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_master`])).stdout.split('\n')[0] as string;
-  const { stdout } = await execa('docker', ['exec', '-i', '--user', 'analyst', '--workdir', '/home/analyst', master, 'Rscript', '-'], { input: R_BENCH, timeout: 1_800_000 });
-  const result = JSON.parse(stdout.slice(stdout.indexOf('{'))) as Record<string, unknown>;
-  process.stdout.write(`${JSON.stringify({ workers: 2, coresPerWorker: 1, bridge: 'pyspark', ...result }, null, 2)}\n`);
-} finally {
-  await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
-}
+const result = await runRBenchmark({ stackName: 'srs-bench-r', sparkUiPort: 29_180, script: R_BENCH, timeoutMs: 1_800_000 });
+process.stdout.write(`${JSON.stringify({ workers: 2, coresPerWorker: 1, bridge: 'pyspark', ...result }, null, 2)}\n`);

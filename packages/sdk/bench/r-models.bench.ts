@@ -11,8 +11,7 @@
 // Ratios are ours over the baseline named in each field. The coefficients of the SQL fits and of
 // pyspark.ml are compared on the intercept and the slope of x (RFormula orders the segment
 // levels its own way), as a check that both fitted the same model.
-import { execa } from 'execa';
-import { DEFAULT_IMAGE_TAG, SparkCluster } from '../src/index.js';
+import { runRBenchmark } from './r-in-head.js';
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -32,10 +31,6 @@ if (
   process.stderr.write('usage: bench:models [--rows 1e6,1e7,1e8] [--runs 3] [--families gaussian,binomial,poisson]   (rows from 1e3 to 1e9, runs from 1 to 10)\n');
   process.exit(2);
 }
-
-const image = process.env.SRS_IMAGE ?? DEFAULT_IMAGE_TAG;
-const stackName = 'srs-bench-models';
-const ports = { sparkUi: 29_181, shiny: null, jupyter: null, rstudio: null };
 
 const R_BENCH = String.raw`
 suppressPackageStartupMessages({ library(srspark); library(dplyr) })
@@ -102,34 +97,12 @@ for (rows in sizes) {
 cat(jsonlite::toJSON(list(runsPerMeasure = runs, sizes = results), auto_unbox = TRUE, digits = 4))
 `;
 
-const cluster = new SparkCluster({ stackName, image, workers: 2, worker: { cores: 1, memory: '2g' }, ports });
-await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
-await cluster.deploy({ timeoutMs: 300_000 });
-try {
-  const master = (await execa('docker', ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_master`])).stdout.split('\n')[0] as string;
-  const { stdout } = await execa(
-    'docker',
-    [
-      'exec',
-      '-i',
-      '--user',
-      'analyst',
-      '--workdir',
-      '/home/analyst',
-      '--env',
-      `BENCH_ROWS=${sizes.join(',')}`,
-      '--env',
-      `BENCH_RUNS=${runs}`,
-      '--env',
-      `BENCH_FAMILIES=${families.join(',')}`,
-      master,
-      'Rscript',
-      '-',
-    ],
-    { input: R_BENCH, timeout: 7_200_000, stderr: 'inherit' },
-  );
-  const result = JSON.parse(stdout.slice(stdout.indexOf('{'))) as Record<string, unknown>;
-  process.stdout.write(`${JSON.stringify({ workers: 2, coresPerWorker: 1, bridge: 'pyspark', model: 'y ~ x + segment (8 levels)', ...result }, null, 2)}\n`);
-} finally {
-  await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
-}
+const result = await runRBenchmark({
+  stackName: 'srs-bench-models',
+  sparkUiPort: 29_181,
+  script: R_BENCH,
+  env: { BENCH_ROWS: sizes.join(','), BENCH_RUNS: String(runs), BENCH_FAMILIES: families.join(',') },
+  timeoutMs: 7_200_000,
+  showProgress: true,
+});
+process.stdout.write(`${JSON.stringify({ workers: 2, coresPerWorker: 1, bridge: 'pyspark', model: 'y ~ x + segment (8 levels)', ...result }, null, 2)}\n`);
