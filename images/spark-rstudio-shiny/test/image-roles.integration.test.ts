@@ -97,7 +97,11 @@ describe('the image as master and workers on a plain Docker network', () => {
   it('should run a PySpark job on the workers against spark://master:7077 and return the exact result', async () => {
     const job = [
       'from pyspark.sql import SparkSession',
+      'import time',
       'spark = SparkSession.builder.appName("srs-image-test").getOrCreate()',
+      // A busy machine may register the second executor after the job would start: wait for both (driver + 2), up to 2 minutes.
+      'deadline = time.time() + 120',
+      'while len(spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()) < 3 and time.time() < deadline: time.sleep(0.5)',
       'total = spark.range(0, 1000000, numPartitions=4).selectExpr("sum(id) AS s").first()["s"]',
       'executors = [e.host() for e in spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()]',
       'print(f"RESULT sum={total} executor_hosts={len(set(executors)) - 1}")',
