@@ -1,4 +1,6 @@
-import { readinessOf, type ServiceStatus, type SparkView } from './cluster-status.js';
+import { clusterConfigSchema } from '@spark-rstudio-shiny/stack';
+import { clusterStatus, readinessOf, type ServiceStatus, type SparkView } from './cluster-status.js';
+import type { SwarmTask } from '../swarm/swarm-parsers.js';
 
 const service = (name: 'master' | 'worker', counts: Partial<Pick<ServiceStatus, 'running' | 'upToDate' | 'desired'>> = {}): ServiceStatus => {
   const desired = counts.desired ?? (name === 'master' ? 1 : 2);
@@ -13,7 +15,7 @@ const service = (name: 'master' | 'worker', counts: Partial<Pick<ServiceStatus, 
     updateState: undefined,
   };
 };
-const alive = (workers: number, status = 'ALIVE'): SparkView => ({
+const alive = (workers: number, status = 'ALIVE'): Extract<SparkView, { reachable: true }> => ({
   reachable: true,
   status,
   masterUrl: 'spark://srs-master:7077',
@@ -40,5 +42,67 @@ describe('readinessOf', () => {
     // Right after a deploy of a rebuilt image every old task still runs and Spark counts its workers.
     const rolling = readinessOf([service('master', { upToDate: 0 }), service('worker', { upToDate: 1 })], alive(2));
     expect(rolling).toEqual({ state: 'tasks-not-running', detail: 'Swarm is rolling master (0/1 on the new image) and worker (1/2 on the new image)' });
+  });
+});
+
+describe('clusterStatus', () => {
+  const config = clusterConfigSchema.parse({ stackName: 'demo' });
+  const services = (['master', 'worker'] as const).map((name) => ({
+    ID: name,
+    Spec: { Name: `demo_${name}`, Mode: { Replicated: { Replicas: name === 'master' ? 1 : 2 } }, TaskTemplate: { ContainerSpec: { Image: 'sha256:new' } } },
+  }));
+  const task = (id: string, service: string, state: string, address: string): SwarmTask => ({
+    ID: id,
+    ServiceID: service,
+    DesiredState: 'running',
+    Status: { Timestamp: '2026-11-25T21:00:00Z', State: state },
+    Spec: { ContainerSpec: { Image: 'sha256:new' } },
+    NetworksAttachments: [{ Addresses: [`${address}/24`] }],
+  });
+  const spark = (hosts: [string, string][]): SparkView => ({
+    ...alive(hosts.filter(([, state]) => state === 'ALIVE').length),
+    workers: hosts.map(([host, state], index) => ({ id: `worker-${index}`, host, state, cores: 1, coresUsed: 0, memoryMb: 1024, memoryUsedMb: 0 })),
+  });
+
+  it('should count a worker task still health-checked by Swarm once Spark lists it ALIVE at its address', () => {
+    const tasks = [task('m', 'master', 'running', '10.0.1.2'), task('w1', 'worker', 'running', '10.0.1.3'), task('w2', 'worker', 'starting', '10.0.1.4')];
+    const status = clusterStatus(
+      config,
+      { services, tasks, nodes: [] },
+      spark([
+        ['10.0.1.3', 'ALIVE'],
+        ['10.0.1.4', 'ALIVE'],
+      ]),
+    );
+    expect(status.services.find((service) => service.name === 'worker')?.running).toBe(2);
+    expect(status.ready).toBe(true);
+    expect(status.tasks.map((entry) => entry.addresses)).toEqual([['10.0.1.2'], ['10.0.1.3'], ['10.0.1.4']]);
+  });
+
+  it('should not count a starting task when the ALIVE worker Spark lists is at another address (a worker just gone)', () => {
+    const tasks = [task('m', 'master', 'running', '10.0.1.2'), task('w1', 'worker', 'running', '10.0.1.3'), task('w2', 'worker', 'starting', '10.0.1.5')];
+    const status = clusterStatus(
+      config,
+      { services, tasks, nodes: [] },
+      spark([
+        ['10.0.1.3', 'ALIVE'],
+        ['10.0.1.4', 'ALIVE'],
+      ]),
+    );
+    expect(status.services.find((service) => service.name === 'worker')?.running).toBe(1);
+    expect(status.readiness).toEqual({ state: 'tasks-not-running', detail: 'Swarm runs 1/2 worker task(s)' });
+  });
+
+  it('should not count a starting task whose worker Spark lists DEAD', () => {
+    const tasks = [task('m', 'master', 'running', '10.0.1.2'), task('w1', 'worker', 'running', '10.0.1.3'), task('w2', 'worker', 'starting', '10.0.1.4')];
+    const status = clusterStatus(
+      config,
+      { services, tasks, nodes: [] },
+      spark([
+        ['10.0.1.3', 'ALIVE'],
+        ['10.0.1.4', 'DEAD'],
+      ]),
+    );
+    expect(status.ready).toBe(false);
   });
 });

@@ -15,7 +15,11 @@ export interface ServiceStatus {
   image: string;
   /** The image name it was built as (the tag), when the SDK deployed it by ID. */
   imageTag: string | undefined;
-  /** Tasks running now. */
+  /**
+   * Tasks running now. A worker task Swarm still health-checks ("starting") counts once Spark
+   * lists an ALIVE worker at the task's address: its health check asks the same question, and
+   * Swarm answers it only at its next interval.
+   */
   running: number;
   /** Of those, the ones on the service's current image (fewer while an upgrade rolls). */
   upToDate: number;
@@ -41,6 +45,8 @@ export interface TaskStatus {
   error: string | undefined;
   /** When the state was last updated. */
   timestamp: string;
+  /** Its IPv4 addresses on the stack's networks. */
+  addresses: string[];
 }
 
 /** A node of the swarm, as the manager sees it. */
@@ -118,9 +124,24 @@ function imageOf(spec: string): string {
   return spec.startsWith('sha256:') ? spec : (spec.split('@')[0] ?? spec);
 }
 
-function toServiceStatus(service: SwarmService, tasks: SwarmTask[], stackName: string): ServiceStatus {
+/** A task's addresses without their prefix length. */
+function addressesOf(task: SwarmTask): string[] {
+  return (task.NetworksAttachments ?? []).flatMap((attachment) => (attachment.Addresses ?? []).map((address) => address.split('/')[0] ?? address));
+}
+
+/**
+ * Whether a task runs. Swarm calls a task with a health check "starting" until the check passes;
+ * a Spark worker's check passes once the master lists it ALIVE, which the SDK reads itself. Swarm
+ * allocates overlay addresses in turn, so a new task does not get the address of one just gone.
+ */
+function isRunning(task: SwarmTask, aliveHosts: ReadonlySet<string>): boolean {
+  if (task.DesiredState !== 'running') return false;
+  return task.Status.State === 'running' || (task.Status.State === 'starting' && addressesOf(task).some((address) => aliveHosts.has(address)));
+}
+
+function toServiceStatus(service: SwarmService, tasks: SwarmTask[], stackName: string, aliveHosts: ReadonlySet<string>): ServiceStatus {
   const own = tasks.filter((task) => task.ServiceID === service.ID);
-  const running = own.filter((task) => task.Status.State === 'running' && task.DesiredState === 'running');
+  const running = own.filter((task) => isRunning(task, aliveHosts));
   const image = service.Spec.TaskTemplate.ContainerSpec.Image;
   return {
     name: shortName(service.Spec.Name, stackName) ?? 'worker',
@@ -146,6 +167,7 @@ function toTaskStatus(task: SwarmTask, services: SwarmService[], stackName: stri
     image: imageOf(task.Spec?.ContainerSpec?.Image ?? ''),
     error: task.Status.Err === undefined || task.Status.Err === '' ? undefined : task.Status.Err,
     timestamp: task.Status.Timestamp,
+    addresses: addressesOf(task),
   };
 }
 
@@ -174,7 +196,8 @@ export function readinessOf(services: ServiceStatus[], spark: SparkView): Readin
 
 /** The status of a stack from one read of Swarm and one of Spark. */
 export function clusterStatus(config: ClusterConfig, state: StackState, spark: SparkView): ClusterStatus {
-  const services = state.services.map((service) => toServiceStatus(service, state.tasks, config.stackName));
+  const aliveHosts = new Set(spark.reachable ? spark.workers.filter((worker) => worker.state === 'ALIVE').map((worker) => worker.host) : []);
+  const services = state.services.map((service) => toServiceStatus(service, state.tasks, config.stackName, aliveHosts));
   const readiness = readinessOf(services, spark);
   return {
     stackName: config.stackName,

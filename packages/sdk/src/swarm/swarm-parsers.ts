@@ -54,6 +54,8 @@ export const taskSchema = z.looseObject({
     ContainerStatus: z.looseObject({ ContainerID: z.string().optional(), ExitCode: z.number().optional() }).optional(),
   }),
   Spec: z.looseObject({ ContainerSpec: z.looseObject({ Image: z.string().optional() }).optional() }).optional(),
+  /** The task's addresses on each network it joined (CIDR: 10.0.1.5/24). */
+  NetworksAttachments: z.array(z.looseObject({ Addresses: z.array(z.string()).optional() })).optional(),
 });
 export type SwarmTask = z.infer<typeof taskSchema>;
 export const tasksSchema = z.array(taskSchema);
