@@ -53,6 +53,31 @@ async function plainDockerBuild(noCache: boolean): Promise<number> {
   }
 }
 
+// What each part of the image weighs: its layers, by the Dockerfile step that made them (the
+// base image's own layers are the ones made before the Dockerfile's SHELL line).
+const COMPONENTS: [string, RegExp][] = [
+  ['supervisor', /install_supervisor\.sh/],
+  ['java', /install_java\.sh/],
+  ['python', /install_python\.sh/],
+  ['r', /install_r\.sh/],
+  ['shinyServer', /install_shiny_server\.sh/],
+  ['rstudioServer', /install_rstudio_server\.sh/],
+  ['srspark', /install_srspark\.sh|srspark-jvm\.jar| in \/tmp\/r\/| in \/usr\/local\/share\/srs\/apps/],
+  ['spark', / in \/opt\/spark\b/],
+  ['jupyterlab', / in \/opt\/jupyter\b/],
+];
+
+async function componentSizes(tag: string): Promise<Record<string, number>> {
+  const { stdout } = await docker.run(['history', '--no-trunc', '--human=false', '--format', '{{.Size}}\t{{.CreatedBy}}', tag]);
+  const sizes: Record<string, number> = { base: 0 };
+  for (const line of stdout.split('\n').filter(Boolean)) {
+    const [size, createdBy = ''] = line.split('\t');
+    const name = createdBy.includes('/bin/bash -o pipefail') ? (COMPONENTS.find(([, pattern]) => pattern.test(createdBy))?.[0] ?? 'other') : 'base';
+    sizes[name] = (sizes[name] ?? 0) + Number(size);
+  }
+  return sizes;
+}
+
 const warmOnly = process.argv.includes('--warm');
 await buildImage({ onProgress: quiet }); // make sure everything is cached before measuring "warm"
 const sdkWarm = await timed(() => buildImage({ onProgress: quiet }));
@@ -60,6 +85,7 @@ const plainWarm = await plainDockerBuild(false);
 const result: Record<string, unknown> = {
   image: DEFAULT_IMAGE_TAG,
   imageSizeBytes: Number((await docker.run(['image', 'inspect', '--format', '{{.Size}}', DEFAULT_IMAGE_TAG])).stdout),
+  componentSizeBytes: await componentSizes(DEFAULT_IMAGE_TAG),
   sparkSource: sdkWarm.value.spark.source,
   warm: { sdkMs: sdkWarm.ms, plainDockerMs: plainWarm, ratio: Number((sdkWarm.ms / plainWarm).toFixed(2)) },
 };

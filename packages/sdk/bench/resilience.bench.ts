@@ -10,7 +10,7 @@
 //                     started again before the next run
 import { randomInt } from 'node:crypto';
 import { distributeImage, DockerCli, DEFAULT_IMAGE_TAG, SparkCluster, waitUntil } from '../src/index.js';
-import { jobResult, slowSumJob, startTestSwarm, TestResources, uniqueName } from '@spark-rstudio-shiny/test-support';
+import { jobResult, slowSumJob, startTestSwarm, TestResources, testSwarmClusterOptions, uniqueName } from '@spark-rstudio-shiny/test-support';
 
 const image = process.env.SRS_IMAGE ?? DEFAULT_IMAGE_TAG;
 const RUNS = 3;
@@ -128,20 +128,7 @@ if (!process.argv.includes('--single-node')) {
   const swarm = await startTestSwarm(3, resources);
   try {
     await distributeImage({ image, engines: swarm.nodes.map((node) => node.engine), onProgress: () => undefined });
-    // No IPsec on this kernel: the overlay stays unencrypted here (see the multi-node test).
-    const cluster = new SparkCluster(
-      {
-        stackName: uniqueName('srs-bench-nodes'),
-        image,
-        workers: 4,
-        worker: { cores: 1, memory: '1g' },
-        master: { cpus: 1, memory: '2g' },
-        ports: { jupyter: null, rstudio: null },
-        host: swarm.manager.ip,
-        security: { encryptOverlay: false },
-      },
-      { docker: swarm.manager.docker },
-    );
+    const cluster = new SparkCluster(testSwarmClusterOptions(swarm, uniqueName('srs-bench-nodes'), image), { docker: swarm.manager.docker });
     await cluster.deploy({ timeoutMs: 600_000 });
     await healthy(cluster, 4);
     const others = swarm.nodes.filter((node) => node !== swarm.manager);

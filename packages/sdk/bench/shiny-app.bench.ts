@@ -1,10 +1,12 @@
 // Shiny demo latency benchmark: prints one JSON object.
-//   npm run bench:app
-// Deploys a stack with 2 workers, opens the demo app in headless Chromium (Debian's package) and
-// measures, for 10^6 and 10^7 rows, the time from one input change (a new seed) to the rendered
-// result, three times each. Next to it: the Spark time the app itself measured (synthetic data,
-// aggregate and GLM) and, as the plain baseline, the same work submitted with
-// `docker exec … spark-submit` (a fresh driver each time, as a script would), as ratios.
+//   npm run bench:app [-- --rows 1e6,1e7,1e8 --idle-minutes 5]
+// Deploys a stack with 2 workers (1 core each), opens the demo app in headless Chromium (Debian's
+// package) and measures, for each size, the time from one input change (a new seed) to the
+// rendered result, three times each. Next to it: the Spark time the app itself measured
+// (synthetic data, aggregate and GLM) and, as the plain baseline, the same work submitted with
+// `docker exec … spark-submit` (a fresh driver each time, as a script would), as ratios. Then the
+// app is left alone for --idle-minutes (its executors are given back after 30 s) and one more
+// input change at the first size measures what the first request after a pause costs.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +18,22 @@ const image = process.env.SRS_IMAGE ?? DEFAULT_IMAGE_TAG;
 const executablePath = process.env.SRS_CHROMIUM ?? '/usr/bin/chromium';
 const ports = { sparkUi: 29_080, shiny: 29_838, jupyter: null, rstudio: null };
 const stackName = 'srs-bench-app';
-const SIZES = [1e6, 1e7];
 const REPEATS = 3;
+
+function option(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 && process.argv[at + 1] !== undefined ? (process.argv[at + 1] as string) : fallback;
+}
+const SIZES = option('rows', '1e6,1e7,1e8').split(',').map(Number);
+const idleMinutes = Number(option('idle-minutes', '5'));
+if (SIZES.some((rows) => ![1e5, 1e6, 1e7, 1e8].includes(rows)) || !(idleMinutes >= 0 && idleMinutes <= 60)) {
+  process.stderr.write('usage: bench:app [--rows 1e6,1e7,1e8] [--idle-minutes 5]   (sizes the app offers: 1e5, 1e6, 1e7, 1e8; idle 0 to 60, 0 skips it)\n');
+  process.exit(2);
+}
+/** The app's select holds R's text of the number (1e+06). */
+const selectValue = (rows: number): string => rows.toExponential().replace(/e\+(\d)$/, 'e+0$1');
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const progress = (message: string): boolean => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
 
 // The app's work (synthetic data, per-segment aggregate, GLM) as one PySpark script.
 const PLAIN_JOB = (rows: number, seed: number): string =>
@@ -34,7 +50,7 @@ const PLAIN_JOB = (rows: number, seed: number): string =>
     'spark.stop()',
   ].join('\n');
 
-const cluster = new SparkCluster({ stackName, image, workers: 2, ports });
+const cluster = new SparkCluster({ stackName, image, workers: 2, worker: { cores: 1, memory: '2g' }, ports });
 await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
 await cluster.deploy({ timeoutMs: 300_000 });
 // The plain baseline first, while no app holds executors (a fresh driver per run, as a script would).
@@ -49,6 +65,7 @@ for (const rows of SIZES) {
     runs.push(Math.round(performance.now() - started));
   }
   plain.set(rows, runs);
+  progress(`${rows} rows: plain spark-submit ${runs.join(', ')} ms`);
 }
 const profile = await mkdtemp(join(tmpdir(), 'srs-bench-chromium-'));
 const context = await chromium.launchPersistentContext(profile, {
@@ -57,31 +74,40 @@ const context = await chromium.launchPersistentContext(profile, {
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 const results: Record<string, unknown>[] = [];
+let idle: Record<string, unknown> | undefined;
 try {
   const page = await context.newPage();
   await page.goto(`http://127.0.0.1:${ports.shiny}/spark-demo/`, { timeout: 60_000 });
   await page.waitForSelector('#status:has-text("computed by Spark on")', { timeout: 300_000 });
   let seed = 100;
-  for (const rows of SIZES) {
-    const label = rows.toLocaleString('en-US');
+  const selectRows = async (rows: number): Promise<void> => {
     // Select the size (selectize keeps the <select> hidden), then let that first run finish.
-    await page.evaluate(`document.querySelector('#rows').selectize.setValue('${rows === 1e6 ? '1e+06' : '1e+07'}')`);
-    await page.waitForSelector(`#status:has-text("for ${label} rows")`, { timeout: 600_000 });
+    await page.evaluate(`document.querySelector('#rows').selectize.setValue('${selectValue(rows)}')`);
+    await page.waitForSelector(`#status:has-text("for ${rows.toLocaleString('en-US')} rows")`, { timeout: 600_000 });
+  };
+  /** One input change (a new seed) to the rendered result: milliseconds, and the Spark seconds the app reports. */
+  const change = async (rows: number): Promise<{ ms: number; sparkSeconds: number }> => {
+    const label = rows.toLocaleString('en-US');
+    seed += 1;
+    const started = performance.now();
+    await page.fill('#seed', String(seed));
+    await page.waitForSelector(`#status:has-text("for ${label} rows, seed ${seed}")`, { timeout: 300_000 }).catch(async (error: unknown) => {
+      const problem = (await page.textContent('#problem').catch(() => null)) ?? '(no message in the page)';
+      throw new Error(`no result for ${label} rows, seed ${seed}: ${problem}; status: ${(await page.textContent('#status')) ?? ''}`, { cause: error });
+    });
+    return { ms: Math.round(performance.now() - started), sparkSeconds: Number(/in ([\d.]+) s/.exec((await page.textContent('#status')) ?? '')?.[1]) };
+  };
+  for (const rows of SIZES) {
+    await selectRows(rows);
     const latencies: number[] = [];
     const sparkSeconds: number[] = [];
     for (let repeat = 0; repeat < REPEATS; repeat += 1) {
-      seed += 1;
-      const started = performance.now();
-      await page.fill('#seed', String(seed));
-      await page.waitForSelector(`#status:has-text("for ${label} rows, seed ${seed}")`, { timeout: 300_000 }).catch(async (error: unknown) => {
-        const problem = (await page.textContent('#problem').catch(() => null)) ?? '(no message in the page)';
-        throw new Error(`no result for ${label} rows, seed ${seed}: ${problem}; status: ${(await page.textContent('#status')) ?? ''}`, { cause: error });
-      });
-      latencies.push(Math.round(performance.now() - started));
-      sparkSeconds.push(Number(/in ([\d.]+) s/.exec((await page.textContent('#status')) ?? '')?.[1]));
+      const run = await change(rows);
+      latencies.push(run.ms);
+      sparkSeconds.push(run.sparkSeconds);
     }
+    progress(`${rows} rows: input to render ${latencies.join(', ')} ms`);
     const plainMs = plain.get(rows) ?? [];
-    const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
     results.push({
       rows,
       inputToRenderMs: latencies,
@@ -92,9 +118,19 @@ try {
       ratioAppToPlain: Number((median(latencies) / median(plainMs)).toFixed(2)),
     });
   }
+  if (idleMinutes > 0) {
+    const rows = SIZES[0] as number;
+    await selectRows(rows);
+    const warm = median([(await change(rows)).ms, (await change(rows)).ms, (await change(rows)).ms]);
+    progress(`idle for ${idleMinutes} min…`);
+    await new Promise((resolve) => setTimeout(resolve, idleMinutes * 60_000));
+    const first = await change(rows);
+    idle = { rows, idleMinutes, warmMedianMs: warm, firstAfterIdleMs: first.ms, sparkSecondsInApp: first.sparkSeconds, extraMs: first.ms - warm };
+    progress(`after ${idleMinutes} min idle: ${first.ms} ms (warm ${warm} ms)`);
+  }
 } finally {
   await context.close();
   await rm(profile, { recursive: true, force: true });
   await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
 }
-process.stdout.write(`${JSON.stringify({ image, workers: 2, repeats: REPEATS, sizes: results }, null, 2)}\n`);
+process.stdout.write(`${JSON.stringify({ image, workers: 2, coresPerWorker: 1, repeats: REPEATS, sizes: results, idle }, null, 2)}\n`);

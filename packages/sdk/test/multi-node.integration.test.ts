@@ -12,6 +12,7 @@ import {
   startTestSwarm,
   type SwarmNode,
   TestResources,
+  testSwarmClusterOptions,
   type TestSwarm,
   uniqueName,
 } from '@spark-rstudio-shiny/test-support';
@@ -43,21 +44,7 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
     image = await ensureTestImage();
     swarm = await startTestSwarm(3, resources);
     copies = await distributeImage({ image, engines: swarm.nodes.map((node) => node.engine), onProgress: () => undefined });
-    cluster = new SparkCluster(
-      {
-        stackName,
-        image,
-        workers: 4,
-        worker: { cores: 1, memory: '1g' },
-        master: { cpus: 1, memory: '2g' },
-        ports: { jupyter: null, rstudio: null },
-        host: swarm.manager.ip,
-        // This machine's kernel has no IPsec (ESP): an encrypted overlay (the default on several
-        // nodes) carries nothing between these nodes. The rendering of that default is unit tested.
-        security: { encryptOverlay: false },
-      },
-      { docker: swarm.manager.docker },
-    );
+    cluster = new SparkCluster(testSwarmClusterOptions(swarm, stackName, image), { docker: swarm.manager.docker });
     await cluster.deploy({ timeoutMs: 600_000 });
   }, 1_800_000);
 

@@ -24,7 +24,7 @@ export { RecordedDocker } from './recorded-docker.js';
 export type { RecordedCall } from './recorded-docker.js';
 export { jobResult, readMasterJson, secondsSince, slowSumJob } from './spark-jobs.js';
 export type { MasterJson } from './spark-jobs.js';
-export { startTestSwarm } from './swarm-nodes.js';
+export { startTestSwarm, testSwarmClusterOptions } from './swarm-nodes.js';
 export type { SwarmNode, TestSwarm } from './swarm-nodes.js';
 export { aggregate, leastSquares, syntheticRows } from './synthetic-reference.js';
 export type { GroupStats, SyntheticRow } from './synthetic-reference.js';

@@ -47,6 +47,25 @@ export interface TestSwarm {
   cleanup(): Promise<void>;
 }
 
+/**
+ * The cluster the multi-node test and benchmark deploy on a test swarm: 4 workers of 1 core and
+ * 1 GB spread over the nodes, the head on the manager, the IDE ports unpublished. This kernel has
+ * no IPsec (ESP), so an encrypted overlay (the default on several nodes) would carry nothing
+ * between the nodes: it stays unencrypted here; the rendering of that default is unit tested.
+ */
+export function testSwarmClusterOptions(swarm: TestSwarm, stackName: string, image: string) {
+  return {
+    stackName,
+    image,
+    workers: 4,
+    worker: { cores: 1, memory: '1g' },
+    master: { cpus: 1, memory: '2g' },
+    ports: { jupyter: null, rstudio: null },
+    host: swarm.manager.ip,
+    security: { encryptOverlay: false },
+  };
+}
+
 /** Starts `count` node containers, makes the first a swarm manager and joins the others as workers. */
 export async function startTestSwarm(count: number, resources: TestResources): Promise<TestSwarm> {
   await docker.run(['build', '--force-rm', '-q', '-t', NODE_IMAGE, NODE_CONTEXT], { timeoutMs: 600_000 });
