@@ -1,6 +1,6 @@
 // Model fits benchmark: prints one JSON object.
 //   npm run bench:models                      # 10^6 and 10^7 rows
-//   npm run bench:models -- --rows 1e6,1e7,1e8 --runs 3 --families gaussian,binomial,poisson
+//   npm run bench:models -- --rows 1e6,1e7,1e8 --runs 3 --families gaussian,binomial,poisson --mllib-up-to 1e6
 // Deploys a stack with 2 workers (1 core each) and, in one R process in the head (the session
 // warm), for each size of srspark's synthetic data (y ~ x + segment, 8 segments), median of
 // --runs:
@@ -21,14 +21,19 @@ function option(name: string, fallback: string): string {
 const sizes = option('rows', '1e6,1e7').split(',').map(Number);
 const runs = Number(option('runs', '3'));
 const families = option('families', 'gaussian,binomial,poisson').split(',');
+// Above this many rows, srs_glm's MLlib path (slower than its SQL path everywhere measured) is left out.
+const mllibUpTo = Number(option('mllib-up-to', '1e9'));
 if (
   sizes.some((rows) => !Number.isInteger(rows) || rows < 1000 || rows > 1e9) ||
   !Number.isInteger(runs) ||
   runs < 1 ||
   runs > 10 ||
-  families.some((family) => !['gaussian', 'binomial', 'poisson'].includes(family))
+  families.some((family) => !['gaussian', 'binomial', 'poisson'].includes(family)) ||
+  !(mllibUpTo >= 0)
 ) {
-  process.stderr.write('usage: bench:models [--rows 1e6,1e7,1e8] [--runs 3] [--families gaussian,binomial,poisson]   (rows from 1e3 to 1e9, runs from 1 to 10)\n');
+  process.stderr.write(
+    'usage: bench:models [--rows 1e6,1e7,1e8] [--runs 3] [--families gaussian,binomial,poisson] [--mllib-up-to 1e6]   (rows from 1e3 to 1e9, runs from 1 to 10)\n',
+  );
   process.exit(2);
 }
 
@@ -42,6 +47,7 @@ pyspark_ml <- reticulate::import("pyspark.ml")
 sizes <- as.numeric(strsplit(Sys.getenv("BENCH_ROWS"), ",")[[1]])
 runs <- as.integer(Sys.getenv("BENCH_RUNS"))
 families <- strsplit(Sys.getenv("BENCH_FAMILIES"), ",")[[1]]
+mllib_up_to <- as.numeric(Sys.getenv("BENCH_MLLIB_UP_TO"))
 progress <- function(...) message(format(Sys.time(), "%H:%M:%S "), ...)
 timed <- function(expr) { started <- proc.time()[["elapsed"]]; force(expr); proc.time()[["elapsed"]] - started }
 median_of <- function(times) as.numeric(stats::median(times))
@@ -92,7 +98,7 @@ for (rows in sizes) {
       pysparkMl = list(seconds = ml$seconds, runs = ml$runs),
       maxCoefficientDifference = difference(sql$value, ml$value)
     )
-    if (family != "gaussian") {
+    if (family != "gaussian" && rows <= mllib_up_to) {
       mllib <- measure(function() coef(srs_glm(formula, table, family = family_object, method = "mllib"))[c(1, 2)])
       result$srsGlmMllib <- list(seconds = mllib$seconds, runs = mllib$runs, overPysparkMl = ratio(mllib, ml))
     }
@@ -108,7 +114,7 @@ const result = await runRBenchmark({
   stackName: 'srs-bench-models',
   sparkUiPort: 29_181,
   script: R_BENCH,
-  env: { BENCH_ROWS: sizes.join(','), BENCH_RUNS: String(runs), BENCH_FAMILIES: families.join(',') },
+  env: { BENCH_ROWS: sizes.join(','), BENCH_RUNS: String(runs), BENCH_FAMILIES: families.join(','), BENCH_MLLIB_UP_TO: String(mllibUpTo) },
   timeoutMs: 7_200_000,
   showProgress: true,
 });

@@ -1,8 +1,10 @@
 # Generalized linear models on any table, fitted from sufficient statistics: Spark computes, in
-# one aggregate pass, the (weighted, centred) cross-products of the model matrix columns and the
-# response; R solves the small p x p system. Gaussian models take one pass; binomial and poisson
-# take one pass per IRLS iteration, exactly as glm.fit() iterates. A design too ill-conditioned
-# for the normal equations falls back to Spark MLlib.
+# one aggregate pass grouped by the values of the model's categorical variables, the (weighted)
+# moments of the terms' numeric parts and of the response; R assembles the centred
+# cross-products of the model matrix columns from the groups and solves the small p x p system.
+# Gaussian models take one pass; binomial and poisson take one pass per IRLS iteration, exactly
+# as glm.fit() iterates. A design too ill-conditioned for the normal equations falls back to
+# Spark MLlib.
 
 GLM_FAMILIES <- c("gaussian", "binomial", "poisson")
 CANONICAL_LINK <- c(gaussian = "identity", binomial = "logit", poisson = "log")
@@ -81,50 +83,93 @@ family_sql <- function(family) {
   )
 }
 
-# The model's columns as c1 ... cp, the response as srs_y and the prior weights as srs_pw.
-design_sql <- function(design) {
+# The model's columns as c1 ... cp, the response as srs_y and the prior weights as srs_pw, and
+# `more` (the keys and numeric parts of grouped passes).
+design_sql <- function(design, more = character()) {
   columns <- if (nrow(design$columns) > 0L) sprintf("%s AS c%d", design$columns$sql, seq_len(nrow(design$columns))) else character()
   sprintf(
     "SELECT %s FROM (%s) srs_model_data WHERE %s",
-    paste(c(columns, paste(design$response, "AS srs_y"), paste(if (is.null(design$weights)) "1.0D" else design$weights, "AS srs_pw")), collapse = ", "),
+    paste(c(columns, more, paste(design$response, "AS srs_y"), paste(if (is.null(design$weights)) "1.0D" else design$weights, "AS srs_pw")), collapse = ", "),
     design$source, design$where
   )
 }
 
-run_aggregates <- function(select, from) {
-  out <- spark_reader(spark_sql(sprintf("SELECT %s FROM (%s) srs_pass", paste(select, collapse = ", "), from)))$fetch()
-  stats::setNames(as.numeric(unlist(out[1, ], use.names = FALSE)), names(out))
-}
-
 pairs_of <- function(p) if (p == 0L) matrix(integer(), 0, 2) else which(upper.tri(diag(p), diag = TRUE), arr.ind = TRUE)
 
-symmetric <- function(values, p) {
-  m <- matrix(0, p, p)
-  if (p == 0L) return(m)
-  ij <- pairs_of(p)
-  m[ij] <- values
-  m[ij[, 2:1, drop = FALSE]] <- values
-  m
+# Which groups each model column is on in: a column is its term's numeric part in the groups of
+# its levels (every categorical variable of its cell at that value) and zero elsewhere.
+columns_on <- function(design, key_values, groups) {
+  on <- matrix(TRUE, groups, nrow(design$columns))
+  for (j in seq_len(nrow(design$columns))) {
+    for (variable in names(design$cells[[j]])) on[, j] <- on[, j] & key_values[[variable]] == design$cells[[j]][[variable]]
+  }
+  storage.mode(on) <- "double"
+  on
+}
+
+# The groups' key values, by categorical variable, as the levels are written (logicals in capitals).
+group_keys <- function(groups, categorical) {
+  values <- lapply(seq_along(categorical), function(k) {
+    x <- as.character(groups[[sprintf("g%d", k)]])
+    if (categorical[[k]]$kind == "logical") toupper(x) else x
+  })
+  stats::setNames(values, names(categorical))
+}
+
+# The moments of the model columns from statistics per group of rows: each group's weight, the
+# weighted means of the numeric parts (mean_u, groups x q) and of the response (mean_z), and the
+# weighted population covariances within the group (cov_uu, groups x q x q; cov_uz, groups x q;
+# var_z). Column j is numeric part `part[j]` (0: the constant 1) where `on`, and zero elsewhere;
+# the groups combine around the overall means (parallel axes), or raw without an intercept.
+combine_groups <- function(stats, on, part, intercept) {
+  p <- ncol(on)
+  q <- ncol(stats$mean_u)
+  w <- stats$w
+  means <- on * cbind(1, stats$mean_u)[, part + 1L, drop = FALSE]
+  sw <- sum(w)
+  centre <- if (intercept) colSums(w * means) / sw else rep(0, p)
+  centre_z <- if (intercept) sum(w * stats$mean_z) / sw else 0
+  d <- sweep(means, 2L, centre)
+  dz <- stats$mean_z - centre_z
+  xx <- crossprod(d, w * d)
+  xz <- drop(crossprod(d, w * dz))
+  for (k in seq_len(q)) {
+    jk <- part == k
+    if (!any(jk)) next
+    for (l in seq_len(q)) {
+      jl <- part == l
+      if (any(jl)) xx[jk, jl] <- xx[jk, jl] + crossprod(on[, jk, drop = FALSE], (w * stats$cov_uu[, k, l]) * on[, jl, drop = FALSE])
+    }
+    xz[jk] <- xz[jk] + drop(crossprod(on[, jk, drop = FALSE], w * stats$cov_uz[, k]))
+  }
+  list(sw = sw, mean = centre, mean_z = centre_z, xx = xx, xz = xz, zz = sum(w * (stats$var_z + dz^2)))
+}
+
+# The SQL of the keys (the categorical variables of the terms, as text) and of the distinct
+# numeric parts of the terms, and which part each model column's term has.
+group_layout <- function(terms) {
+  parts <- term_numeric_parts(terms)
+  numeric_parts <- unique(parts[parts != "1.0D"])
+  categorical <- terms$info[setdiff(terms$categorical, terms$labels[[attr(terms$tt, "response")]])]
+  list(
+    parts = parts, numeric_parts = numeric_parts, categorical = categorical,
+    select = c(
+      sprintf("CAST(%s AS STRING) AS g%d", vapply(categorical, `[[`, character(1), "sql"), seq_along(categorical)),
+      sprintf("%s AS u%d", numeric_parts, seq_along(numeric_parts))
+    ),
+    group_by = if (length(categorical) > 0L) paste(" GROUP BY", paste(sprintf("g%d", seq_along(categorical)), collapse = ", ")) else ""
+  )
 }
 
 # Unweighted least squares in one Spark pass: the complete rows grouped by the values of the
 # model's categorical variables, each group's count, means and population covariances of the
 # terms' numeric parts and of the response (Spark merges them with a numerically stable one-pass
-# algorithm). The groups' keys are the levels; a model column is its term's numeric part in the
-# groups of its levels and zero elsewhere, so its moments follow in R, and the groups combine
-# around the overall means (parallel axes). Returns the design and its moments.
+# algorithm). The groups' keys are the levels. Returns the design and its moments.
 grouped_gaussian <- function(terms) {
-  parts <- term_numeric_parts(terms)
-  numeric_parts <- unique(parts[parts != "1.0D"])
-  q <- length(numeric_parts)
-  categorical <- terms$info[terms$categorical]
-  keys <- sprintf("g%d", seq_along(categorical))
+  layout <- group_layout(terms)
+  q <- length(layout$numeric_parts)
   ij <- pairs_of(q)
-  inner <- c(
-    sprintf("CAST(%s AS STRING) AS %s", vapply(categorical, `[[`, character(1), "sql"), keys),
-    sprintf("%s AS u%d", numeric_parts, seq_len(q)),
-    sprintf("CAST(%s AS DOUBLE) AS srs_y", terms$response$sql)
-  )
+  keys <- sprintf("g%d", seq_along(layout$categorical))
   select <- c(
     keys, "COUNT(*) AS n", sprintf("AVG(u%d) AS m%d", seq_len(q), seq_len(q)), "AVG(srs_y) AS m_y",
     sprintf("COVAR_POP(u%d, u%d) AS v%d_%d", ij[, 1], ij[, 2], ij[, 1], ij[, 2]),
@@ -132,78 +177,76 @@ grouped_gaussian <- function(terms) {
   )
   query <- sprintf(
     "SELECT %s FROM (SELECT %s FROM (%s) srs_model_data WHERE %s) srs_rows%s",
-    paste(select, collapse = ", "), paste(inner, collapse = ", "), terms$source, terms$where,
-    if (length(keys) > 0L) paste(" GROUP BY", paste(keys, collapse = ", ")) else ""
+    paste(select, collapse = ", "), paste(c(layout$select, sprintf("CAST(%s AS DOUBLE) AS srs_y", terms$response$sql)), collapse = ", "),
+    terms$source, terms$where, layout$group_by
   )
   groups <- spark_reader(spark_sql(query))$fetch()
   groups <- groups[!is.na(groups$n) & groups$n > 0, , drop = FALSE]
   if (nrow(groups) == 0L) stop("no complete rows: every row has a missing value in a column the model uses", call. = FALSE)
-  key_values <- lapply(seq_along(categorical), function(k) {
-    values <- as.character(groups[[keys[[k]]]])
-    if (categorical[[k]]$kind == "logical") toupper(values) else values
-  })
-  names(key_values) <- names(categorical)
+  key_values <- group_keys(groups, layout$categorical)
   levels <- lapply(key_values, function(values) sort(unique(values), method = "radix"))
   n <- as.numeric(groups$n)
   design <- design_with_levels(terms, list(levels = levels, rows = sum(n)))
-
-  # Per group: which columns are on (their levels match the group's), and the columns' means and
-  # covariances there.
-  p <- nrow(design$columns)
-  part <- match(parts[design$columns$term], numeric_parts, nomatch = 0L)
-  on <- matrix(TRUE, nrow(groups), p)
-  for (j in seq_len(p)) {
-    for (variable in names(design$cells[[j]])) on[, j] <- on[, j] & key_values[[variable]] == design$cells[[j]][[variable]]
+  cov_uu <- array(0, c(nrow(groups), q, q))
+  for (r in seq_len(nrow(ij))) {
+    cov_uu[, ij[r, 1], ij[r, 2]] <- cov_uu[, ij[r, 2], ij[r, 1]] <- as.numeric(groups[[sprintf("v%d_%d", ij[r, 1], ij[r, 2])]])
   }
-  part_means <- cbind(1, as.matrix(groups[, sprintf("m%d", seq_len(q)), drop = FALSE]))
-  means <- on * part_means[, part + 1L, drop = FALSE]
-  mean_y <- groups$m_y
-  sw <- sum(n)
-  intercept <- attr(terms$tt, "intercept") == 1L
-  centre <- if (intercept) colSums(n * means) / sw else rep(0, p)
-  centre_y <- if (intercept) sum(n * mean_y) / sw else 0
-  xx <- matrix(0, p, p)
-  xz <- numeric(p)
-  part_cov <- matrix(0, q + 1L, q + 1L)
-  for (g in seq_len(nrow(groups))) {
-    part_cov[-1, -1] <- symmetric(as.numeric(groups[g, sprintf("v%d_%d", ij[, 1], ij[, 2])]), q)
-    part_cov_y <- c(0, as.numeric(groups[g, sprintf("vy%d", seq_len(q))]))
-    s <- on[g, ]
-    d <- means[g, ] - centre
-    xx <- xx + n[[g]] * ((outer(s, s) * part_cov[part + 1L, part + 1L, drop = FALSE]) + outer(d, d))
-    xz <- xz + n[[g]] * (s * part_cov_y[part + 1L] + d * (mean_y[[g]] - centre_y))
-  }
-  zz <- sum(n * (groups$yy + (mean_y - centre_y)^2))
-  list(design = design, moments = list(sw = sw, n_ok = sw, mean = centre, mean_z = centre_y, xx = xx, xz = xz, zz = zz))
+  stats <- list(
+    w = n, mean_u = as.matrix(groups[, sprintf("m%d", seq_len(q)), drop = FALSE]), mean_z = as.numeric(groups$m_y),
+    cov_uu = cov_uu, cov_uz = as.matrix(groups[, sprintf("vy%d", seq_len(q)), drop = FALSE]), var_z = as.numeric(groups$yy)
+  )
+  part <- match(layout$parts[design$columns$term], layout$numeric_parts, nomatch = 0L)
+  moments <- combine_groups(stats, columns_on(design, key_values, nrow(groups)), part, design$intercept)
+  list(design = design, moments = c(moments, list(n_ok = moments$sw)))
 }
 
-# One pass of weighted least squares on the working response srs_z with weights srs_w, the
-# cross-products taken around `shift` (the previous pass's weighted means), plus `extra`
-# aggregates. Returns centred moments (or raw ones without intercept) and the extras.
-weighted_moments <- function(design, from, shift, extra = character()) {
-  p <- nrow(design$columns)
-  ij <- pairs_of(p)
-  around <- function(i) if (i == 0L) sprintf("(srs_z - %s)", number(shift[[p + 1L]])) else sprintf("(c%d - %s)", i, number(shift[[i]]))
+# One pass of weighted least squares on the working response srs_z with weights srs_w, grouped
+# as grouped_gaussian() groups: per group the weighted sums of the numeric parts and srs_z taken
+# around `shift` (the previous pass's weighted means), so that little is lost when they are
+# centred in R. `extra` are aggregates of the rows (SUM, MIN or MAX, named srs_*), combined over
+# the groups. Returns centred moments (raw ones without intercept), the row counts and the extras.
+grouped_moments <- function(design, layout, from, shift, extra = character()) {
+  q <- length(layout$numeric_parts)
+  ij <- pairs_of(q)
+  keys <- sprintf("g%d", seq_along(layout$categorical))
+  around <- function(k) if (k == 0L) sprintf("(srs_z - %s)", number(shift[[q + 1L]])) else sprintf("(u%d - %s)", k, number(shift[[k]]))
   select <- c(
-    "COUNT(*) AS n", "SUM(CASE WHEN srs_pw <> 0.0D THEN 1 ELSE 0 END) AS n_ok", "SUM(srs_w) AS sw",
-    sprintf("SUM(srs_w * %s) AS a_%d", vapply(c(seq_len(p), 0L), around, character(1)), c(seq_len(p), 0L)),
+    keys, "COUNT(*) AS n", "SUM(CASE WHEN srs_pw <> 0.0D THEN 1 ELSE 0 END) AS n_ok", "SUM(srs_w) AS sw",
+    sprintf("SUM(srs_w * %s) AS a_%d", vapply(c(seq_len(q), 0L), around, character(1)), c(seq_len(q), 0L)),
     sprintf("SUM(srs_w * %s * %s) AS b_%d_%d", vapply(ij[, 1], around, character(1)), vapply(ij[, 2], around, character(1)), ij[, 1], ij[, 2]),
-    sprintf("SUM(srs_w * %s * %s) AS b_%d_0", vapply(seq_len(p), around, character(1)), around(0L), seq_len(p)),
+    sprintf("SUM(srs_w * %s * %s) AS b_%d_0", vapply(seq_len(q), around, character(1)), around(0L), seq_len(q)),
     sprintf("SUM(srs_w * %s * %s) AS b_0_0", around(0L), around(0L)),
     extra
   )
-  row <- run_aggregates(select, from)
-  sw <- row[["sw"]]
-  a <- row[sprintf("a_%d", seq_len(p))]
-  a_z <- row[["a_0"]]
-  b <- symmetric(row[sprintf("b_%d_%d", ij[, 1], ij[, 2])], p)
-  b_z <- row[sprintf("b_%d_0", seq_len(p))]
-  moments <- if (design$intercept) {
-    list(sw = sw, mean = shift[seq_len(p)] + a / sw, mean_z = shift[[p + 1L]] + a_z / sw, xx = b - outer(a, a) / sw, xz = b_z - a * a_z / sw, zz = row[["b_0_0"]] - a_z^2 / sw)
-  } else {
-    list(sw = sw, mean = rep(0, p), mean_z = 0, xx = b, xz = b_z, zz = row[["b_0_0"]])
+  groups <- spark_reader(spark_sql(sprintf("SELECT %s FROM (%s) srs_pass%s", paste(select, collapse = ", "), from, layout$group_by)))$fetch()
+  extras <- grep("^srs_", names(groups), value = TRUE)
+  row <- vapply(extras, function(name) {
+    values <- as.numeric(groups[[name]])
+    switch(sub("^srs_(min|max)_.*", "\\1", name), min = min(values), max = max(values), sum(values))
+  }, numeric(1))
+  totals <- list(n = sum(as.numeric(groups$n)), n_ok = sum(as.numeric(groups$n_ok)), row = row)
+  # Groups whose weights are all zero add nothing.
+  weighted <- as.numeric(groups$sw) > 0
+  groups <- groups[weighted, , drop = FALSE]
+  if (nrow(groups) == 0L) stop("no rows with a positive weight: the model cannot be fitted", call. = FALSE)
+  sw <- as.numeric(groups$sw)
+  a <- matrix(vapply(seq_len(q), function(k) as.numeric(groups[[sprintf("a_%d", k)]]), numeric(nrow(groups))), nrow(groups), q)
+  a_z <- as.numeric(groups$a_0)
+  cov_uu <- array(0, c(nrow(groups), q, q))
+  for (r in seq_len(nrow(ij))) {
+    k <- ij[r, 1]
+    l <- ij[r, 2]
+    cov_uu[, k, l] <- cov_uu[, l, k] <- (as.numeric(groups[[sprintf("b_%d_%d", k, l)]]) - a[, k] * a[, l] / sw) / sw
   }
-  c(moments, list(n = row[["n"]], n_ok = row[["n_ok"]], row = row))
+  stats <- list(
+    w = sw, mean_u = sweep(a / sw, 2L, shift[seq_len(q)], `+`), mean_z = shift[[q + 1L]] + a_z / sw, cov_uu = cov_uu,
+    cov_uz = matrix(vapply(seq_len(q), function(k) (as.numeric(groups[[sprintf("b_%d_0", k)]]) - a[, k] * a_z / sw) / sw, numeric(nrow(groups))), nrow(groups), q),
+    var_z = (as.numeric(groups$b_0_0) - a_z^2 / sw) / sw
+  )
+  part <- match(layout$parts[design$columns$term], layout$numeric_parts, nomatch = 0L)
+  moments <- combine_groups(stats, columns_on(design, group_keys(groups, layout$categorical), nrow(groups)), part, design$intercept)
+  # The next pass's shift: the weighted means of the numeric parts and of srs_z over all groups.
+  c(moments, totals, list(shift = c(colSums(sw * stats$mean_u) / sum(sw), sum(sw * stats$mean_z) / sum(sw))))
 }
 
 # Which columns are not linear combinations of the ones before them (and of the intercept).
@@ -270,8 +313,9 @@ srs_glm <- function(formula, data, family = stats::gaussian(), weights = NULL, m
     design <- grouped$design
     fit <- finish_gaussian(grouped$moments, design, passes = 1L)
   } else {
-    design <- model_design(formula, data, weights = weights, response_kind = kind)
-    fit <- if (method == "mllib") fit_mllib(design, family) else fit_sql(design, family, epsilon, maxit)
+    terms <- model_design(formula, data, weights = weights, response_kind = kind, defer_levels = TRUE)
+    design <- design_with_levels(terms, model_levels(terms$source, terms$where, terms$info[terms$categorical]))
+    fit <- if (method == "mllib") fit_mllib(design, family) else fit_sql(design, group_layout(terms), family, epsilon, maxit)
   }
   if (method == "auto" && isTRUE(fit$condition > MAX_CONDITION)) {
     message(sprintf("srspark: the design's condition number is %.3g; fitting with Spark MLlib instead of the normal equations", fit$condition))
@@ -287,10 +331,14 @@ srs_glm <- function(formula, data, family = stats::gaussian(), weights = NULL, m
   structure(fit, class = "srs_glm")
 }
 
-fit_sql <- function(design, family, epsilon, maxit) {
+# IRLS as glm.fit() iterates, one grouped pass per iteration (after the pass that found the
+# levels, passes counts it too): the weights and working response of each row from the previous
+# coefficients, their weighted moments grouped by the categorical values.
+fit_sql <- function(design, layout, family, epsilon, maxit) {
   sql <- family_sql(family$family)
   p <- nrow(design$columns)
-  base <- design_sql(design)
+  q <- length(layout$numeric_parts)
+  base <- design_sql(design, layout$select)
   pass_from <- function(eta) {
     mu <- sql$mu("srs_eta")
     sprintf(
@@ -303,17 +351,17 @@ fit_sql <- function(design, family, epsilon, maxit) {
     if (length(terms) == 0L) "0.0D" else paste(terms, collapse = " + ")
   }
   if (family$family == "gaussian") {
-    moments <- weighted_moments(design, pass_from(sql$start_eta("srs_y", "srs_pw")), rep(0, p + 1L))
-    return(finish_gaussian(moments, design, passes = 1L))
+    moments <- grouped_moments(design, layout, pass_from(sql$start_eta("srs_y", "srs_pw")), rep(0, q + 1L))
+    return(finish_gaussian(moments, design, passes = 2L))
   }
   checks <- c("MIN(srs_y) AS srs_min_y", "MAX(srs_y) AS srs_max_y", "SUM(srs_pw * srs_y) AS srs_swy", "SUM(srs_pw) AS srs_spw")
-  shift <- rep(0, p + 1L)
+  shift <- rep(0, q + 1L)
   eta <- sql$start_eta("srs_y", "srs_pw")
   previous <- NULL
   null_deviance <- NA_real_
   for (pass in seq_len(maxit + 1L)) {
     extra <- c("SUM(srs_dev) AS srs_dev", if (pass == 1L) checks else if (pass == 2L) sprintf("SUM(%s) AS srs_null_dev", sql$deviance("srs_y", null_mu, "srs_pw")))
-    moments <- weighted_moments(design, pass_from(eta), shift, extra)
+    moments <- grouped_moments(design, layout, pass_from(eta), shift, extra)
     if (pass == 1L) {
       check_response(family$family, moments$row)
       null_eta <- if (design$intercept) family$linkfun(moments$row[["srs_swy"]] / moments$row[["srs_spw"]]) else 0
@@ -325,16 +373,16 @@ fit_sql <- function(design, family, epsilon, maxit) {
     # This pass measured the deviance of the previous coefficients: glm.fit() stops there when
     # it changed by less than epsilon, and returns those coefficients.
     if (!is.null(previous) && abs(deviance - previous$deviance_before) / (abs(deviance) + 0.1) < epsilon) {
-      return(finish_irls(previous$solved, previous$moments, design, deviance, null_deviance, iterations = pass - 1L, converged = TRUE, passes = pass))
+      return(finish_irls(previous$solved, previous$moments, design, deviance, null_deviance, iterations = pass - 1L, converged = TRUE, passes = pass + 1L))
     }
     solved <- solve_moments(moments, design)
     previous <- list(solved = solved, moments = moments, deviance_before = deviance)
-    # The next pass's cross-products are taken around these means (raw ones without intercept).
-    shift <- if (design$intercept) c(moments$mean, moments$mean_z) else rep(0, p + 1L)
+    # The next pass's sums are taken around this pass's weighted means.
+    shift <- moments$shift
     eta <- linear(solved$coefficients)
   }
   warning("the IRLS iterations did not converge in ", maxit, " steps", call. = FALSE)
-  finish_irls(previous$solved, previous$moments, design, NA_real_, null_deviance, iterations = maxit, converged = FALSE, passes = maxit + 1L)
+  finish_irls(previous$solved, previous$moments, design, NA_real_, null_deviance, iterations = maxit, converged = FALSE, passes = maxit + 2L)
 }
 
 check_response <- function(family, row) {
