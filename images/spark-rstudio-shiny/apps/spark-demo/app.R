@@ -17,6 +17,9 @@ ROWS <- c("100,000" = 1e5, "1,000,000" = 1e6, "10,000,000" = 1e7, "100,000,000" 
 UPLOAD_LIMIT_MB <- 20
 options(shiny.maxRequestSize = UPLOAD_LIMIT_MB * 1024^2)
 
+# An interactive app: keep one executor while idle (srspark never keeps every worker), so the
+# first input change after a pause does not wait for a new executor JVM.
+options(srspark.keep_executors = 1L)
 con <- srs_connect()
 
 # A view name of this browser session's own: sessions share the R process's Spark session.

@@ -36,10 +36,11 @@ master_url <- function() {
   master
 }
 
-# The cores of the cluster's ALIVE workers, as the master last reported them (NA if unknown).
-master_cores <- function() {
-  cores <- tryCatch(master_state(timeout = 2)$cores, error = function(e) NULL)
-  if (is.numeric(cores) && length(cores) == 1L && cores > 0) as.integer(cores) else NA_integer_
+# The cores and the number of the cluster's ALIVE workers, as the master reports them (NA if unknown).
+master_capacity <- function() {
+  state <- tryCatch(master_state(timeout = 2), error = function(e) NULL)
+  whole <- function(x) if (is.numeric(x) && length(x) == 1L && x > 0) as.integer(x) else NA_integer_
+  list(cores = whole(state$cores), workers = whole(state$aliveworkers))
 }
 
 # At least `n` partitions, rounded up to a multiple of the cluster's cores, so that no core
@@ -51,12 +52,29 @@ cluster_partitions <- function(n) {
   as.integer(ceiling(n / cores) * cores)
 }
 
+# How many executors an interactive app keeps while idle: options(srspark.keep_executors = n)
+# set before the session opens (the Shiny demo keeps 1, so the first input change after a pause
+# does not wait for new executor JVMs). Never all the workers: with fewer than 2 ALIVE workers
+# none is kept, and at most all workers but one, so an idle app never starves another driver.
+keep_executors <- function(workers) {
+  wanted <- getOption("srspark.keep_executors", 0L)
+  if (!is.numeric(wanted) || length(wanted) != 1L || is.na(wanted) || wanted < 0 || wanted != round(wanted)) {
+    stop("options(srspark.keep_executors) must be a whole number of 0 or more, got ", paste(deparse(wanted), collapse = ""), call. = FALSE)
+  }
+  if (is.na(workers) || workers < 2L) return(0L)
+  as.integer(min(wanted, workers - 1L))
+}
+
 # Settings every session of this package gets: UTC, so dates and times mean the same in R and
-# Spark whatever the machine's zone; shuffles sized to the cluster instead of Spark's 200.
-session_conf <- function(cores) {
-  list(
-    spark.sql.session.timeZone = "UTC",
-    spark.sql.shuffle.partitions = as.character(if (is.na(cores)) 8L else max(2L, 2L * cores))
+# Spark whatever the machine's zone; shuffles sized to the cluster instead of Spark's 200; the
+# executors kept while idle (dynamic allocation gives the others back after 30 s).
+session_conf <- function(cores, keep = 0L) {
+  c(
+    list(
+      spark.sql.session.timeZone = "UTC",
+      spark.sql.shuffle.partitions = as.character(if (is.na(cores)) 8L else max(2L, 2L * cores))
+    ),
+    if (keep > 0L) list(spark.dynamicAllocation.minExecutors = as.character(keep))
   )
 }
 
@@ -91,9 +109,10 @@ srs_session <- function(app_name = Sys.getenv("SRS_APP_NAME", "srspark")) {
   }
   master <- master_url()
   bridge <- switch(srs_backend(), sparkr = bridge_sparkr(), pyspark = bridge_pyspark())
-  cores <- if (startsWith(master, "spark://")) master_cores() else NA_integer_
+  capacity <- if (startsWith(master, "spark://")) master_capacity() else list(cores = NA_integer_, workers = NA_integer_)
+  cores <- capacity$cores
   handle <- tryCatch(
-    bridge$open(app_name, master, session_conf(cores)),
+    bridge$open(app_name, master, session_conf(cores, keep_executors(capacity$workers))),
     error = function(e) stop("could not open a Spark session against ", master, ": ", conditionMessage(e), call. = FALSE)
   )
   .state$bridge <- bridge

@@ -25,3 +25,17 @@ test_that("the work runs on executors on the workers, and the application is reg
   expect_match(info$app_id, "^app-")
   expect_identical(dbGetInfo(con)$app_id, info$app_id)
 })
+
+test_that("an app keeps the executors it asks for while idle, never every worker", {
+  keep <- srspark:::keep_executors
+  withr::with_options(list(srspark.keep_executors = NULL), expect_identical(keep(4L), 0L))
+  withr::with_options(list(srspark.keep_executors = 1L), {
+    expect_identical(keep(2L), 1L)
+    expect_identical(keep(1L), 0L)
+    expect_identical(keep(NA_integer_), 0L)
+    expect_identical(srspark:::session_conf(2L, keep(3L))$spark.dynamicAllocation.minExecutors, "1")
+  })
+  withr::with_options(list(srspark.keep_executors = 5L), expect_identical(keep(3L), 2L))
+  withr::with_options(list(srspark.keep_executors = -1), expect_error(keep(3L), "srspark.keep_executors.*-1"))
+  expect_null(srspark:::session_conf(2L, 0L)$spark.dynamicAllocation.minExecutors)
+})
