@@ -64,45 +64,27 @@ describe('clusterStatus', () => {
     workers: hosts.map(([host, state], index) => ({ id: `worker-${index}`, host, state, cores: 1, coresUsed: 0, memoryMb: 1024, memoryUsedMb: 0 })),
   });
 
+  /** A master and a running worker at 10.0.1.2 and .3, a second worker task Swarm still health-checks at `starting`, and Spark's workers by address. */
+  const statusWith = (starting: string, workers: Record<string, string>): ReturnType<typeof clusterStatus> => {
+    const tasks = [task('m', 'master', 'running', '10.0.1.2'), task('w1', 'worker', 'running', '10.0.1.3'), task('w2', 'worker', 'starting', starting)];
+    return clusterStatus(config, { services, tasks, nodes: [] }, spark(Object.entries(workers)));
+  };
+  const runningWorkers = (status: ReturnType<typeof clusterStatus>): number | undefined => status.services.find((service) => service.name === 'worker')?.running;
+
   it('should count a worker task still health-checked by Swarm once Spark lists it ALIVE at its address', () => {
-    const tasks = [task('m', 'master', 'running', '10.0.1.2'), task('w1', 'worker', 'running', '10.0.1.3'), task('w2', 'worker', 'starting', '10.0.1.4')];
-    const status = clusterStatus(
-      config,
-      { services, tasks, nodes: [] },
-      spark([
-        ['10.0.1.3', 'ALIVE'],
-        ['10.0.1.4', 'ALIVE'],
-      ]),
-    );
-    expect(status.services.find((service) => service.name === 'worker')?.running).toBe(2);
+    const status = statusWith('10.0.1.4', { '10.0.1.3': 'ALIVE', '10.0.1.4': 'ALIVE' });
+    expect(runningWorkers(status)).toBe(2);
     expect(status.ready).toBe(true);
     expect(status.tasks.map((entry) => entry.addresses)).toEqual([['10.0.1.2'], ['10.0.1.3'], ['10.0.1.4']]);
   });
 
   it('should not count a starting task when the ALIVE worker Spark lists is at another address (a worker just gone)', () => {
-    const tasks = [task('m', 'master', 'running', '10.0.1.2'), task('w1', 'worker', 'running', '10.0.1.3'), task('w2', 'worker', 'starting', '10.0.1.5')];
-    const status = clusterStatus(
-      config,
-      { services, tasks, nodes: [] },
-      spark([
-        ['10.0.1.3', 'ALIVE'],
-        ['10.0.1.4', 'ALIVE'],
-      ]),
-    );
-    expect(status.services.find((service) => service.name === 'worker')?.running).toBe(1);
+    const status = statusWith('10.0.1.5', { '10.0.1.3': 'ALIVE', '10.0.1.4': 'ALIVE' });
+    expect(runningWorkers(status)).toBe(1);
     expect(status.readiness).toEqual({ state: 'tasks-not-running', detail: 'Swarm runs 1/2 worker task(s)' });
   });
 
   it('should not count a starting task whose worker Spark lists DEAD', () => {
-    const tasks = [task('m', 'master', 'running', '10.0.1.2'), task('w1', 'worker', 'running', '10.0.1.3'), task('w2', 'worker', 'starting', '10.0.1.4')];
-    const status = clusterStatus(
-      config,
-      { services, tasks, nodes: [] },
-      spark([
-        ['10.0.1.3', 'ALIVE'],
-        ['10.0.1.4', 'DEAD'],
-      ]),
-    );
-    expect(status.ready).toBe(false);
+    expect(statusWith('10.0.1.4', { '10.0.1.3': 'ALIVE', '10.0.1.4': 'DEAD' }).ready).toBe(false);
   });
 });
