@@ -9,7 +9,7 @@ set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 apt_install r-base-core r-cran-shiny r-cran-reticulate r-cran-jsonlite r-cran-dbi r-cran-dbplyr \
-	r-cran-dplyr r-cran-tidyr r-cran-testthat r-cran-irkernel
+	r-cran-dplyr r-cran-tidyr r-cran-later r-cran-testthat r-cran-irkernel
 Rscript -e 'cat(R.version.string, "\n"); for (p in c("shiny", "reticulate", "DBI", "dbplyr", "dplyr", "IRkernel")) library(p, character.only = TRUE)'
 record_version r "$(installed_version r-base-core)"
 record_version dbplyr "$(installed_version r-cran-dbplyr)"

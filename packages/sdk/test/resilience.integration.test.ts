@@ -216,6 +216,39 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
     report('scale-down mid-job (decommission)', { jobFinishedAfterScaleDownSeconds: secondsSince(shuffledAt) });
     await cluster.scaleWorkers(2, { timeoutMs: 180_000 });
   });
+
+  it("should give the idle demo's kept executor to another driver once that driver has taken every free core", async () => {
+    // The demo keeps one executor warm while it idles, but only while a core is free for others.
+    // A job that wants both workers' cores gets the free one at once and the demo's soon after.
+    await demoAnswers();
+    const script = [
+      'import threading, time',
+      'from pyspark.sql import SparkSession',
+      'spark = SparkSession.builder.appName("srs-wants-all").getOrCreate()',
+      'sc = spark.sparkContext',
+      'started = time.time()',
+      'both = []',
+      'done = threading.Event()',
+      'def watch():',
+      '    while not done.is_set() and not both:',
+      '        if len(sc._jsc.sc().statusTracker().getExecutorInfos()) - 1 >= 2:',
+      '            both.append(time.time() - started)',
+      '        time.sleep(1)',
+      'threading.Thread(target=watch, daemon=True).start()',
+      'def slow(rows):',
+      '    time.sleep(3)',
+      '    return rows',
+      'sc.parallelize(range(40), 40).mapPartitions(slow).count()',
+      'done.set()',
+      'print(f"BOTH_EXECUTORS_AFTER {both[0] if both else -1:.1f}")',
+      'spark.stop()',
+    ].join('\n');
+    const { stdout } = await cluster.submitPython(script, { timeoutMs: 600_000 });
+    const after = Number(/^BOTH_EXECUTORS_AFTER (-?[\d.]+)$/m.exec(stdout)?.[1]);
+    // -1: the job ran to its end on one executor, the demo never gave its own back.
+    expect(after).toBeGreaterThan(0);
+    report('idle app gives its kept executor to a driver that needs it', { bothExecutorsAfterSeconds: after });
+  });
 });
 
 describe('ports that are taken', () => {

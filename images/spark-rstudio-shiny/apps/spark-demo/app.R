@@ -17,8 +17,8 @@ ROWS <- c("100,000" = 1e5, "1,000,000" = 1e6, "10,000,000" = 1e7, "100,000,000" 
 UPLOAD_LIMIT_MB <- 20
 options(shiny.maxRequestSize = UPLOAD_LIMIT_MB * 1024^2)
 
-# An interactive app: keep one executor while idle (srspark never keeps every worker), so the
-# first input change after a pause does not wait for a new executor JVM.
+# An interactive app: keep one executor while idle, so the first input change after a pause does
+# not wait for a new executor JVM (srspark keeps it only while another core is free for others).
 options(srspark.keep_executors = 1L)
 con <- srs_connect()
 

@@ -36,11 +36,10 @@ master_url <- function() {
   master
 }
 
-# The cores and the number of the cluster's ALIVE workers, as the master reports them (NA if unknown).
-master_capacity <- function() {
+# The cores of the cluster's ALIVE workers, as the master reports them (NA if unknown).
+master_cores <- function() {
   state <- tryCatch(master_state(timeout = 2), error = function(e) NULL)
-  whole <- function(x) if (is.numeric(x) && length(x) == 1L && x > 0) as.integer(x) else NA_integer_
-  list(cores = whole(state$cores), workers = whole(state$aliveworkers))
+  if (is.numeric(state$cores) && length(state$cores) == 1L && state$cores > 0) as.integer(state$cores) else NA_integer_
 }
 
 # At least `n` partitions, rounded up to a multiple of the cluster's cores, so that no core
@@ -52,29 +51,67 @@ cluster_partitions <- function(n) {
   as.integer(ceiling(n / cores) * cores)
 }
 
-# How many executors an interactive app keeps while idle: options(srspark.keep_executors = n)
-# set before the session opens (the Shiny demo keeps 1, so the first input change after a pause
-# does not wait for new executor JVMs). Never all the workers: with fewer than 2 ALIVE workers
-# none is kept, and at most all workers but one, so an idle app never starves another driver.
-keep_executors <- function(workers) {
+# How often (seconds) an interactive app's executors are kept busy for a moment while it idles:
+# well under the 30 s after which dynamic allocation gives an idle executor back.
+KEEP_WARM_SECONDS <- 15
+
+# The executors an interactive app asks to keep while idle: options(srspark.keep_executors = n).
+kept_executors_wanted <- function() {
   wanted <- getOption("srspark.keep_executors", 0L)
   if (!is.numeric(wanted) || length(wanted) != 1L || is.na(wanted) || wanted < 0 || wanted != round(wanted)) {
     stop("options(srspark.keep_executors) must be a whole number of 0 or more, got ", paste(deparse(wanted), collapse = ""), call. = FALSE)
   }
-  if (is.na(workers) || workers < 2L) return(0L)
-  as.integer(min(wanted, workers - 1L))
+  as.integer(wanted)
+}
+
+# How many of the executors it holds an idle app keeps now: what it asks for, never more than
+# all ALIVE workers but one, and none while no core is free on the cluster (another driver may be
+# waiting for one: the app's executors then go back after dynamic allocation's idle timeout).
+executors_to_keep <- function(wanted, workers, free_cores, held) {
+  if (is.na(workers) || workers < 2L || is.na(free_cores) || free_cores < 1) return(0L)
+  as.integer(max(0L, min(wanted, workers - 1L, held)))
+}
+
+# One round of keeping an idle app's executors: a job of one tiny task per kept executor (the
+# scheduler spreads them one per executor) resets their idle timers. Returns how many it kept.
+keep_warm <- function() {
+  wanted <- kept_executors_wanted()
+  if (wanted == 0L || !srs_session_active() || !startsWith(.state$master, "spark://")) return(0L)
+  state <- tryCatch(master_state(timeout = 2), error = function(e) NULL)
+  if (is.null(state) || !identical(state$status, "ALIVE")) return(0L)
+  alive <- Filter(function(worker) identical(worker$state, "ALIVE"), state$workers)
+  free <- sum(vapply(alive, function(worker) if (is.numeric(worker$coresfree)) worker$coresfree else 0, numeric(1)))
+  s <- spark()
+  context <- s$bridge$jcall(s$session, "sparkContext")
+  held <- length(s$bridge$strings(s$bridge$jstatic(s$handle, "org.sparkrstudioshiny.srspark.ClusterInfo", "executorHosts", context))) - 1L
+  keep <- executors_to_keep(wanted, length(alive), free, held)
+  if (keep > 0L) s$bridge$jcall(spark_sql(sprintf("SELECT id FROM range(0, %d, 1, %d)", keep, keep)), "count")
+  keep
+}
+
+# Runs keep_warm() every KEEP_WARM_SECONDS from R's event loop (a Shiny app's, between requests),
+# once per process, for as long as an app asks to keep executors. Never lets an error reach the app.
+schedule_keep_warm <- function() {
+  if (isTRUE(.state$keeping_warm)) return(invisible())
+  .state$keeping_warm <- TRUE
+  tick <- function() {
+    wanted <- tryCatch(kept_executors_wanted(), error = function(e) 0L)
+    if (wanted == 0L) {
+      .state$keeping_warm <- FALSE
+      return(invisible())
+    }
+    try(keep_warm(), silent = TRUE)
+    later::later(tick, KEEP_WARM_SECONDS)
+  }
+  later::later(tick, KEEP_WARM_SECONDS)
 }
 
 # Settings every session of this package gets: UTC, so dates and times mean the same in R and
-# Spark whatever the machine's zone; shuffles sized to the cluster instead of Spark's 200; the
-# executors kept while idle (dynamic allocation gives the others back after 30 s).
-session_conf <- function(cores, keep = 0L) {
-  c(
-    list(
-      spark.sql.session.timeZone = "UTC",
-      spark.sql.shuffle.partitions = as.character(if (is.na(cores)) 8L else max(2L, 2L * cores))
-    ),
-    if (keep > 0L) list(spark.dynamicAllocation.minExecutors = as.character(keep))
+# Spark whatever the machine's zone; shuffles sized to the cluster instead of Spark's 200.
+session_conf <- function(cores) {
+  list(
+    spark.sql.session.timeZone = "UTC",
+    spark.sql.shuffle.partitions = as.character(if (is.na(cores)) 8L else max(2L, 2L * cores))
   )
 }
 
@@ -109,10 +146,9 @@ srs_session <- function(app_name = Sys.getenv("SRS_APP_NAME", "srspark")) {
   }
   master <- master_url()
   bridge <- switch(srs_backend(), sparkr = bridge_sparkr(), pyspark = bridge_pyspark())
-  capacity <- if (startsWith(master, "spark://")) master_capacity() else list(cores = NA_integer_, workers = NA_integer_)
-  cores <- capacity$cores
+  cores <- if (startsWith(master, "spark://")) master_cores() else NA_integer_
   handle <- tryCatch(
-    bridge$open(app_name, master, session_conf(cores, keep_executors(capacity$workers))),
+    bridge$open(app_name, master, session_conf(cores)),
     error = function(e) stop("could not open a Spark session against ", master, ": ", conditionMessage(e), call. = FALSE)
   )
   .state$bridge <- bridge
@@ -121,6 +157,7 @@ srs_session <- function(app_name = Sys.getenv("SRS_APP_NAME", "srspark")) {
   .state$app_id <- bridge$scalar(bridge$jcall(bridge$jcall(bridge$jsession(handle), "sparkContext"), "applicationId"))
   .state$checked_at <- Sys.time()
   .state$cores <- if (is.na(cores)) bridge$scalar(bridge$jcall(bridge$jcall(bridge$jsession(handle), "sparkContext"), "defaultParallelism")) else cores
+  if (kept_executors_wanted() > 0L) schedule_keep_warm()
   invisible(handle)
 }
 

@@ -26,16 +26,33 @@ test_that("the work runs on executors on the workers, and the application is reg
   expect_identical(dbGetInfo(con)$app_id, info$app_id)
 })
 
-test_that("an app keeps the executors it asks for while idle, never every worker", {
-  keep <- srspark:::keep_executors
-  withr::with_options(list(srspark.keep_executors = NULL), expect_identical(keep(4L), 0L))
-  withr::with_options(list(srspark.keep_executors = 1L), {
-    expect_identical(keep(2L), 1L)
-    expect_identical(keep(1L), 0L)
-    expect_identical(keep(NA_integer_), 0L)
-    expect_identical(srspark:::session_conf(2L, keep(3L))$spark.dynamicAllocation.minExecutors, "1")
-  })
-  withr::with_options(list(srspark.keep_executors = 5L), expect_identical(keep(3L), 2L))
-  withr::with_options(list(srspark.keep_executors = -1), expect_error(keep(3L), "srspark.keep_executors.*-1"))
-  expect_null(srspark:::session_conf(2L, 0L)$spark.dynamicAllocation.minExecutors)
+test_that("an idle app keeps the executors it asks for only while a core is free for others, never every worker", {
+  keep <- srspark:::executors_to_keep
+  expect_identical(keep(1L, workers = 2L, free_cores = 1, held = 1L), 1L)
+  expect_identical(keep(5L, workers = 3L, free_cores = 1, held = 3L), 2L)
+  expect_identical(keep(2L, workers = 4L, free_cores = 2, held = 1L), 1L)
+  expect_identical(keep(1L, workers = 1L, free_cores = 1, held = 1L), 0L)
+  expect_identical(keep(1L, workers = 2L, free_cores = 0, held = 1L), 0L)
+  expect_identical(keep(1L, workers = NA_integer_, free_cores = 1, held = 1L), 0L)
+  expect_identical(keep(0L, workers = 3L, free_cores = 2, held = 1L), 0L)
+  wanted <- srspark:::kept_executors_wanted
+  withr::with_options(list(srspark.keep_executors = NULL), expect_identical(wanted(), 0L))
+  withr::with_options(list(srspark.keep_executors = -1), expect_error(wanted(), "srspark.keep_executors.*-1"))
+  withr::with_options(list(srspark.keep_executors = 1.5), expect_error(wanted(), "srspark.keep_executors.*1.5"))
+})
+
+test_that("a keep-warm round runs a job when it keeps an executor, and none when the app asks for none", {
+  skip_if_not(startsWith(Sys.getenv("SPARK_MASTER_URL"), "spark://"), "not on a cluster")
+  dbGetQuery(con, "SELECT count(*) AS n FROM range(0, 1000, 1, 2)")
+  last_job <- function() {
+    s <- srspark:::spark()
+    tracker <- s$bridge$jcall(s$bridge$jcall(s$session, "sparkContext"), "statusTracker")
+    max(as.integer(s$bridge$strings(s$bridge$jcall(tracker, "getJobIdsForGroup", NULL))))
+  }
+  before <- last_job()
+  withr::with_options(list(srspark.keep_executors = 0L), expect_identical(srspark:::keep_warm(), 0L))
+  expect_identical(last_job(), before)
+  kept <- withr::with_options(list(srspark.keep_executors = 1L), srspark:::keep_warm())
+  expect_true(kept %in% c(0L, 1L))
+  if (kept == 1L) expect_gt(last_job(), before) else expect_identical(last_job(), before)
 })
