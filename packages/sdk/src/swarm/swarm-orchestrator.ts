@@ -3,7 +3,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SrsError, stackServiceName, type DockerClient, type ServiceName } from '@spark-rstudio-shiny/core';
+import { stackServiceName, type DockerClient, type ServiceName } from '@spark-rstudio-shiny/core';
 import { renderStackFile, type ClusterConfig } from '@spark-rstudio-shiny/stack';
 import { resolveDeployImage } from '../cluster/deploy-image.js';
 import { headContainer } from '../cluster/head-exec.js';
@@ -14,11 +14,9 @@ import { removeStack, type RemoveStackOptions } from '../cluster/remove-stack.js
 import { readServiceLogs, type ReadServiceLogsOptions } from '../logs/read-service-logs.js';
 import type { ServiceLogLine } from '../logs/service-log-line.js';
 import { ensureStackSecrets, resolveStackSecretNames } from '../secrets/stack-secrets.js';
+import { stackDeploy } from './stack-deploy.js';
 import type { StackReader } from './stack-state.js';
 import { ensureSwarm, swarmInfo } from './swarm.js';
-
-/** What Swarm answers a deploy that raced another deploy of the same stack. */
-const CONCURRENT_DEPLOY = /AlreadyExists|name conflicts with an existing object|update out of sequence/i;
 
 export class SwarmOrchestrator implements Orchestrator {
   readonly reader: StackReader;
@@ -50,27 +48,9 @@ export class SwarmOrchestrator implements Orchestrator {
       await writeFile(file, await renderStackFile(config, undefined, secretNames, { nodes: swarm.Nodes ?? 1, image: { reference: image.reference, labels: image.labels } }), {
         mode: 0o600,
       });
-      await this.#stackDeploy(['stack', 'deploy', '--resolve-image', image.resolve, '--prune', '-c', file, config.stackName], signal);
+      await stackDeploy(this.#docker, ['stack', 'deploy', '--resolve-image', image.resolve, '--prune', '-c', file, config.stackName], { signal });
     } finally {
       await rm(dir, { recursive: true, force: true });
-    }
-  }
-
-  /**
-   * `docker stack deploy`, again when another deploy of the same stack ran at the same moment:
-   * both may try to create a service (AlreadyExists) or update it from the same version (update
-   * out of sequence); the next attempt finds the service and updates it.
-   */
-  async #stackDeploy(args: string[], signal: AbortSignal | undefined): Promise<void> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await this.#docker.run(args, { timeoutMs: 120_000, ...(signal === undefined ? {} : { signal }) });
-        return;
-      } catch (error) {
-        const raced = error instanceof SrsError && CONCURRENT_DEPLOY.test(`${error.message}\n${error.stderr ?? ''}`);
-        if (!raced || attempt >= 3 || signal?.aborted === true) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
-      }
     }
   }
 
