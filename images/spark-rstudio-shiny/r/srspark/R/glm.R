@@ -107,6 +107,14 @@ columns_on <- function(design, key_values, groups) {
   on
 }
 
+# A groups x q x q array, symmetric in its last two dimensions, filled from the pairs `ij` (one
+# pair a row, k <= l) with value(k, l), a vector over the groups.
+symmetric_by_group <- function(groups, q, ij, value) {
+  cube <- array(0, c(groups, q, q))
+  for (r in seq_len(nrow(ij))) cube[, ij[r, 1], ij[r, 2]] <- cube[, ij[r, 2], ij[r, 1]] <- value(ij[r, 1], ij[r, 2])
+  cube
+}
+
 # The groups' key values, by categorical variable, as the levels are written (logicals in capitals).
 group_keys <- function(groups, categorical) {
   values <- lapply(seq_along(categorical), function(k) {
@@ -119,9 +127,14 @@ group_keys <- function(groups, categorical) {
 # The moments of the model columns from statistics per group of rows: each group's weight, the
 # weighted means of the numeric parts (mean_u, groups x q) and of the response (mean_z), and the
 # weighted population covariances within the group (cov_uu, groups x q x q; cov_uz, groups x q;
-# var_z). Column j is numeric part `part[j]` (0: the constant 1) where `on`, and zero elsewhere;
-# the groups combine around the overall means (parallel axes), or raw without an intercept.
-combine_groups <- function(stats, on, part, intercept) {
+# var_z). The design's column j is its term's numeric part where the group is on its levels, and
+# zero elsewhere; the groups combine around the overall means (parallel axes), or raw without an
+# intercept.
+combine_groups <- function(stats, design, layout, key_values) {
+  intercept <- design$intercept
+  on <- columns_on(design, key_values, length(stats$w))
+  # The numeric part of each column's term (0: the constant 1).
+  part <- match(layout$parts[design$columns$term], layout$numeric_parts, nomatch = 0L)
   p <- ncol(on)
   q <- ncol(stats$mean_u)
   w <- stats$w
@@ -187,16 +200,12 @@ grouped_gaussian <- function(terms) {
   levels <- lapply(key_values, function(values) sort(unique(values), method = "radix"))
   n <- as.numeric(groups$n)
   design <- design_with_levels(terms, list(levels = levels, rows = sum(n)))
-  cov_uu <- array(0, c(nrow(groups), q, q))
-  for (r in seq_len(nrow(ij))) {
-    cov_uu[, ij[r, 1], ij[r, 2]] <- cov_uu[, ij[r, 2], ij[r, 1]] <- as.numeric(groups[[sprintf("v%d_%d", ij[r, 1], ij[r, 2])]])
-  }
   stats <- list(
     w = n, mean_u = as.matrix(groups[, sprintf("m%d", seq_len(q)), drop = FALSE]), mean_z = as.numeric(groups$m_y),
-    cov_uu = cov_uu, cov_uz = as.matrix(groups[, sprintf("vy%d", seq_len(q)), drop = FALSE]), var_z = as.numeric(groups$yy)
+    cov_uu = symmetric_by_group(nrow(groups), q, ij, function(k, l) as.numeric(groups[[sprintf("v%d_%d", k, l)]])),
+    cov_uz = as.matrix(groups[, sprintf("vy%d", seq_len(q)), drop = FALSE]), var_z = as.numeric(groups$yy)
   )
-  part <- match(layout$parts[design$columns$term], layout$numeric_parts, nomatch = 0L)
-  moments <- combine_groups(stats, columns_on(design, key_values, nrow(groups)), part, design$intercept)
+  moments <- combine_groups(stats, design, layout, key_values)
   list(design = design, moments = c(moments, list(n_ok = moments$sw)))
 }
 
@@ -232,19 +241,13 @@ grouped_moments <- function(design, layout, from, shift, extra = character()) {
   sw <- as.numeric(groups$sw)
   a <- matrix(vapply(seq_len(q), function(k) as.numeric(groups[[sprintf("a_%d", k)]]), numeric(nrow(groups))), nrow(groups), q)
   a_z <- as.numeric(groups$a_0)
-  cov_uu <- array(0, c(nrow(groups), q, q))
-  for (r in seq_len(nrow(ij))) {
-    k <- ij[r, 1]
-    l <- ij[r, 2]
-    cov_uu[, k, l] <- cov_uu[, l, k] <- (as.numeric(groups[[sprintf("b_%d_%d", k, l)]]) - a[, k] * a[, l] / sw) / sw
-  }
   stats <- list(
-    w = sw, mean_u = sweep(a / sw, 2L, shift[seq_len(q)], `+`), mean_z = shift[[q + 1L]] + a_z / sw, cov_uu = cov_uu,
+    w = sw, mean_u = sweep(a / sw, 2L, shift[seq_len(q)], `+`), mean_z = shift[[q + 1L]] + a_z / sw,
+    cov_uu = symmetric_by_group(nrow(groups), q, ij, function(k, l) (as.numeric(groups[[sprintf("b_%d_%d", k, l)]]) - a[, k] * a[, l] / sw) / sw),
     cov_uz = matrix(vapply(seq_len(q), function(k) (as.numeric(groups[[sprintf("b_%d_0", k)]]) - a[, k] * a_z / sw) / sw, numeric(nrow(groups))), nrow(groups), q),
     var_z = (as.numeric(groups$b_0_0) - a_z^2 / sw) / sw
   )
-  part <- match(layout$parts[design$columns$term], layout$numeric_parts, nomatch = 0L)
-  moments <- combine_groups(stats, columns_on(design, group_keys(groups, layout$categorical), nrow(groups)), part, design$intercept)
+  moments <- combine_groups(stats, design, layout, group_keys(groups, layout$categorical))
   # The next pass's shift: the weighted means of the numeric parts and of srs_z over all groups.
   c(moments, totals, list(shift = c(colSums(sw * stats$mean_u) / sum(sw), sum(sw * stats$mean_z) / sum(sw))))
 }
