@@ -218,8 +218,9 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
   });
 
   it("should give the idle demo's kept executor to another driver once that driver has taken every free core", async () => {
-    // The demo keeps one executor warm while it idles, but only while a core is free for others.
-    // A job that wants both workers' cores gets the free one at once and the demo's soon after.
+    // The demo keeps one executor warm while it idles, but only while a core is left for others.
+    // A job that wants both workers' cores (3 minutes of work on one) gets the free one, then the
+    // demo's once the demo has stopped keeping it and its idle timeout has passed.
     await demoAnswers();
     const script = [
       'import threading, time',
@@ -238,7 +239,7 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
       'def slow(rows):',
       '    time.sleep(3)',
       '    return rows',
-      'sc.parallelize(range(40), 40).mapPartitions(slow).count()',
+      'sc.parallelize(range(60), 60).mapPartitions(slow).count()',
       'done.set()',
       'print(f"BOTH_EXECUTORS_AFTER {both[0] if both else -1:.1f}")',
       'spark.stop()',

@@ -65,11 +65,16 @@ kept_executors_wanted <- function() {
 }
 
 # How many of the executors it holds an idle app keeps now: what it asks for, never more than
-# all ALIVE workers but one, and none while no core is free on the cluster (another driver may be
-# waiting for one: the app's executors then go back after dynamic allocation's idle timeout).
-executors_to_keep <- function(wanted, workers, free_cores, held) {
-  if (is.na(workers) || workers < 2L || is.na(free_cores) || free_cores < 1) return(0L)
-  as.integer(max(0L, min(wanted, workers - 1L, held)))
+# all ALIVE workers but one, and none unless a core is left for other drivers once the app is down
+# to the kept executors (the cores free now, plus those of its executors it lets go; another
+# driver may be waiting for one). The executors it does not keep go back after dynamic
+# allocation's idle timeout.
+executors_to_keep <- function(wanted, workers, free_cores, held, own_cores) {
+  if (is.na(workers) || workers < 2L || is.na(held) || held < 1L) return(0L)
+  keep <- as.integer(min(wanted, workers - 1L, held))
+  own <- if (is.na(own_cores)) 0 else own_cores
+  left_for_others <- (if (is.na(free_cores)) 0 else free_cores) + own - keep * own / held
+  if (keep < 1L || left_for_others < 1) 0L else keep
 }
 
 # One round of keeping an idle app's executors: a job of one tiny task per kept executor (the
@@ -81,10 +86,13 @@ keep_warm <- function() {
   if (is.null(state) || !identical(state$status, "ALIVE")) return(0L)
   alive <- Filter(function(worker) identical(worker$state, "ALIVE"), state$workers)
   free <- sum(vapply(alive, function(worker) if (is.numeric(worker$coresfree)) worker$coresfree else 0, numeric(1)))
+  # The cores the master granted this application ("cores" of its entry).
+  own <- Filter(function(app) identical(app$id, .state$app_id), state$activeapps)
+  own_cores <- if (length(own) == 1L && is.numeric(own[[1]]$cores)) own[[1]]$cores else NA_real_
   s <- spark()
   context <- s$bridge$jcall(s$session, "sparkContext")
   held <- length(s$bridge$strings(s$bridge$jstatic(s$handle, "org.sparkrstudioshiny.srspark.ClusterInfo", "executorHosts", context))) - 1L
-  keep <- executors_to_keep(wanted, length(alive), free, held)
+  keep <- executors_to_keep(wanted, length(alive), free, held, own_cores)
   if (keep > 0L) s$bridge$jcall(spark_sql(sprintf("SELECT id FROM range(0, %d, 1, %d)", keep, keep)), "count")
   keep
 }

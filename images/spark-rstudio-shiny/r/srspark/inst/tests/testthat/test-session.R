@@ -28,13 +28,21 @@ test_that("the work runs on executors on the workers, and the application is reg
 
 test_that("an idle app keeps the executors it asks for only while a core is free for others, never every worker", {
   keep <- srspark:::executors_to_keep
-  expect_identical(keep(1L, workers = 2L, free_cores = 1, held = 1L), 1L)
-  expect_identical(keep(5L, workers = 3L, free_cores = 1, held = 3L), 2L)
-  expect_identical(keep(2L, workers = 4L, free_cores = 2, held = 1L), 1L)
-  expect_identical(keep(1L, workers = 1L, free_cores = 1, held = 1L), 0L)
-  expect_identical(keep(1L, workers = 2L, free_cores = 0, held = 1L), 0L)
-  expect_identical(keep(1L, workers = NA_integer_, free_cores = 1, held = 1L), 0L)
-  expect_identical(keep(0L, workers = 3L, free_cores = 2, held = 1L), 0L)
+  # 2 one-core workers, the app holding both: it keeps 1, which leaves the other core to others.
+  expect_identical(keep(1L, workers = 2L, free_cores = 0, held = 2L, own_cores = 2), 1L)
+  # ...holding one while another driver holds the other: it keeps none.
+  expect_identical(keep(1L, workers = 2L, free_cores = 0, held = 1L, own_cores = 1), 0L)
+  expect_identical(keep(1L, workers = 2L, free_cores = 1, held = 1L, own_cores = 1), 1L)
+  expect_identical(keep(5L, workers = 3L, free_cores = 1, held = 3L, own_cores = 3), 2L)
+  expect_identical(keep(2L, workers = 4L, free_cores = 2, held = 1L, own_cores = 1), 1L)
+  # Never on one worker, never without executors, never when nothing is asked.
+  expect_identical(keep(1L, workers = 1L, free_cores = 1, held = 1L, own_cores = 1), 0L)
+  expect_identical(keep(1L, workers = 3L, free_cores = 2, held = 0L, own_cores = 0), 0L)
+  expect_identical(keep(0L, workers = 3L, free_cores = 2, held = 1L, own_cores = 1), 0L)
+  # Unknown figures keep nothing unless a core is free now.
+  expect_identical(keep(1L, workers = NA_integer_, free_cores = 1, held = 1L, own_cores = 1), 0L)
+  expect_identical(keep(1L, workers = 2L, free_cores = NA_real_, held = 1L, own_cores = NA_real_), 0L)
+  expect_identical(keep(1L, workers = 2L, free_cores = 1, held = 1L, own_cores = NA_real_), 1L)
   wanted <- srspark:::kept_executors_wanted
   withr::with_options(list(srspark.keep_executors = NULL), expect_identical(wanted(), 0L))
   withr::with_options(list(srspark.keep_executors = -1), expect_error(wanted(), "srspark.keep_executors.*-1"))
