@@ -52,7 +52,12 @@ describe('a SparkCluster on a real single-node swarm', () => {
     const [master = ''] = await serviceContainers(stackName, 'master');
     const job = [
       'from pyspark.sql import SparkSession',
+      'import time',
       'spark = SparkSession.builder.appName("srs-stack-test").getOrCreate()',
+      // The job asks for an executor on each of the 3 workers (minExecutors=3); a busy machine may
+      // register the last one after the job would start: wait for all (driver + 3), up to 2 minutes.
+      'deadline = time.time() + 120',
+      'while len(spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()) < 4 and time.time() < deadline: time.sleep(0.5)',
       'total = spark.range(0, 3000000, numPartitions=6).selectExpr("sum(id) AS s").first()["s"]',
       'driver = spark.sparkContext.getConf().get("spark.driver.host")',
       'hosts = sorted({e.host() for e in spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()} - {driver})',
@@ -60,7 +65,7 @@ describe('a SparkCluster on a real single-node swarm', () => {
       'spark.stop()',
     ].join('\n');
     await docker.run(['exec', '-i', master, 'sh', '-c', 'cat > /tmp/srs-stack-job.py'], { input: job });
-    const { stdout } = await docker.run(['exec', master, 'spark-submit', '/tmp/srs-stack-job.py'], { timeoutMs: 300_000 });
+    const { stdout } = await docker.run(['exec', master, 'spark-submit', '--conf', 'spark.dynamicAllocation.minExecutors=3', '/tmp/srs-stack-job.py'], { timeoutMs: 300_000 });
     const match = /RESULT sum=(\d+) hosts=(\S*)/.exec(stdout);
     expect(match?.[1]).toBe('4499998500000');
     const status = await cluster.status();
