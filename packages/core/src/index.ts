@@ -12,6 +12,7 @@ export type { DockerClient, DockerResult, DockerRunOptions } from './docker/dock
 export { waitUntil } from './wait/wait-until.js';
 export type { WaitUntilOptions } from './wait/wait-until.js';
 export { retryTransient } from './retry/retry-transient.js';
+export { isSwarmRace, retryRaced } from './retry/retry-raced.js';
 
 export { ensureEngine, ENGINE_SCRIPT } from './engine/ensure-engine.js';
 

@@ -165,6 +165,13 @@ describe('a stack with the default security settings', () => {
   });
 });
 
+/** An error's code, message and docker's stderr, for an assertion that shows why a deploy failed. */
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const { code, stderr } = error as { code?: unknown; stderr?: unknown };
+  return [typeof code === 'string' ? code : '', error.message, typeof stderr === 'string' ? stderr : ''].filter(Boolean).join(' | ');
+}
+
 describe('two deploys of one stack at once', () => {
   const stackName = uniqueName('srs-twice');
   afterAll(async () => {
@@ -177,7 +184,8 @@ describe('two deploys of one stack at once', () => {
     const make = (): SparkCluster =>
       new SparkCluster({ stackName, image, workers: 1, worker: { memory: '1g' }, ports: { sparkUi: port, shiny: null, jupyter: null, rstudio: null } });
     const results = await Promise.allSettled([make().deploy({ timeoutMs: 300_000 }), make().deploy({ timeoutMs: 300_000 })]);
-    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled']);
+    // The reasons, not just the statuses: a rejection says which step lost the race.
+    expect(results.flatMap((result) => (result.status === 'rejected' ? [errorText(result.reason)] : []))).toEqual([]);
     const names = (await docker.run(['secret', 'ls', '--filter', `label=org.spark-rstudio-shiny.stack=${stackName}`, '--format', '{{.Name}}'])).stdout.split('\n').sort();
     expect(names).toEqual([`${stackName}_ide_password`, `${stackName}_spark_auth_secret`]);
   });

@@ -1,13 +1,19 @@
-import { headNodeLabel, type DockerClient } from '@spark-rstudio-shiny/core';
+import { headNodeLabel, retryRaced, type DockerClient } from '@spark-rstudio-shiny/core';
 import { nodeLsLineSchema, parseJsonLines } from '../swarm/swarm-parsers.js';
 
 /**
  * The node the stack's head runs on: the one that already carries the stack's head label, or
  * (first deploy) the node of the engine the SDK talks to, which gets the label. The head's
  * volumes (apps, homes, the master's recovery state) are local to a node, so the head must not
- * move to another node, where they would look empty.
+ * move to another node, where they would look empty. A label written at the same moment by another
+ * deploy (of this stack or another) makes Swarm refuse one of the two node updates (update out of
+ * sequence): then it reads the labels again and, when still needed, labels again.
  */
-export async function ensureHeadNode(docker: DockerClient, stackName: string, signal?: AbortSignal): Promise<string> {
+export function ensureHeadNode(docker: DockerClient, stackName: string, signal?: AbortSignal): Promise<string> {
+  return retryRaced(() => labelHeadNode(docker, stackName, signal), { signal });
+}
+
+async function labelHeadNode(docker: DockerClient, stackName: string, signal: AbortSignal | undefined): Promise<string> {
   const signalOption = signal === undefined ? {} : { signal };
   const label = headNodeLabel(stackName);
   const { stdout } = await docker.run(['node', 'ls', '--filter', `node.label=${label}=true`, '--format', '{{json .}}'], { timeoutMs: 30_000, ...signalOption });
@@ -23,5 +29,7 @@ export async function releaseHeadNode(docker: DockerClient, stackName: string, s
   const signalOption = signal === undefined ? {} : { signal };
   const label = headNodeLabel(stackName);
   const { stdout } = await docker.run(['node', 'ls', '-q', '--filter', `node.label=${label}=true`], { timeoutMs: 30_000, ...signalOption });
-  for (const id of stdout.split('\n').filter(Boolean)) await docker.run(['node', 'update', '--label-rm', label, id], { timeoutMs: 30_000, ...signalOption });
+  for (const id of stdout.split('\n').filter(Boolean)) {
+    await retryRaced(() => docker.run(['node', 'update', '--label-rm', label, id], { timeoutMs: 30_000, ...signalOption }), { signal });
+  }
 }

@@ -3,7 +3,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stackServiceName, type DockerClient, type ServiceName } from '@spark-rstudio-shiny/core';
+import { retryRaced, stackServiceName, type DockerClient, type ServiceName } from '@spark-rstudio-shiny/core';
 import { renderStackFile, type ClusterConfig } from '@spark-rstudio-shiny/stack';
 import { resolveDeployImage } from '../cluster/deploy-image.js';
 import { headContainer } from '../cluster/head-exec.js';
@@ -55,10 +55,15 @@ export class SwarmOrchestrator implements Orchestrator {
   }
 
   async scaleWorkers(config: ClusterConfig, workers: number, signal?: AbortSignal): Promise<void> {
-    await this.#docker.run(['service', 'scale', '--detach', `${stackServiceName(config.stackName, 'worker')}=${workers}`], {
-      timeoutMs: 60_000,
-      ...(signal === undefined ? {} : { signal }),
-    });
+    // Setting a replica count twice is harmless, so a scale that raced a deploy is tried again.
+    await retryRaced(
+      () =>
+        this.#docker.run(['service', 'scale', '--detach', `${stackServiceName(config.stackName, 'worker')}=${workers}`], {
+          timeoutMs: 60_000,
+          ...(signal === undefined ? {} : { signal }),
+        }),
+      { signal },
+    );
   }
 
   remove(config: ClusterConfig, options: RemoveStackOptions): Promise<void> {
