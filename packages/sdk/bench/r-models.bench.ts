@@ -5,8 +5,9 @@
 // warm), for each size of srspark's synthetic data (y ~ x + segment, 8 segments), median of
 // --runs:
 //   - the aggregate a dashboard computes (count and mean of y per segment): the floor;
-//   - srs_glm(family = gaussian) (one SQL pass of sufficient statistics, after one for the
-//     levels), next to pyspark.ml's RFormula + GeneralizedLinearRegression in the same session;
+//   - srs_glm(family = gaussian) (one SQL pass of sums per segment; a second, stable one only
+//     for data far from zero), next to pyspark.ml's RFormula + GeneralizedLinearRegression in the
+//     same session;
 //   - binomial and poisson by srs_glm's IRLS in SQL and by its MLlib path, next to pyspark.ml.
 // Ratios are ours over the baseline named in each field. The coefficients of the SQL fits and of
 // pyspark.ml are compared on the intercept and the slope of x (RFormula orders the segment

@@ -2,9 +2,9 @@
 # one aggregate pass grouped by the values of the model's categorical variables, the (weighted)
 # moments of the terms' numeric parts and of the response; R assembles the centred
 # cross-products of the model matrix columns from the groups and solves the small p x p system.
-# Gaussian models take one pass; binomial and poisson take one pass per IRLS iteration, exactly
-# as glm.fit() iterates. A design too ill-conditioned for the normal equations falls back to
-# Spark MLlib.
+# Gaussian models take one pass (two for data far from zero); binomial and poisson take one pass
+# per IRLS iteration, exactly as glm.fit() iterates. A design too ill-conditioned for the normal
+# equations falls back to Spark MLlib.
 
 GLM_FAMILIES <- c("gaussian", "binomial", "poisson")
 CANONICAL_LINK <- c(gaussian = "identity", binomial = "logit", poisson = "log")
@@ -175,38 +175,87 @@ group_layout <- function(terms) {
 }
 
 # Unweighted least squares in one Spark pass: the complete rows grouped by the values of the
-# model's categorical variables, each group's count, means and population covariances of the
-# terms' numeric parts and of the response (Spark merges them with a numerically stable one-pass
-# algorithm). The groups' keys are the levels. Returns the design and its moments.
+# model's categorical variables, each group's count and the sums of the terms' numeric parts, of
+# the response and of their products (plain sums, the cheapest aggregate Spark has). Sums taken
+# around zero lose digits when a column's mean is far from zero compared with its spread; when
+# any column's is, a second pass takes the groups' means and covariances with Spark's one-pass
+# stable algorithm instead (slower, exact). The groups' keys are the levels. Returns the design,
+# its moments and the passes it took.
 grouped_gaussian <- function(terms) {
   layout <- group_layout(terms)
+  rows <- sprintf(
+    "SELECT %s FROM (%s) srs_model_data WHERE %s",
+    paste(c(layout$select, sprintf("CAST(%s AS DOUBLE) AS srs_y", terms$response$sql)), collapse = ", "), terms$source, terms$where
+  )
+  passes <- 1L
+  found <- gaussian_group_sums(layout, rows)
+  if (is.null(found)) {
+    passes <- 2L
+    found <- gaussian_group_covariances(layout, rows)
+  }
+  groups <- found$groups
+  key_values <- group_keys(groups, layout$categorical)
+  levels <- lapply(key_values, function(values) sort(unique(values), method = "radix"))
+  design <- design_with_levels(terms, list(levels = levels, rows = sum(found$stats$w)))
+  moments <- combine_groups(found$stats, design, layout, key_values)
+  list(design = design, moments = c(moments, list(n_ok = moments$sw)), passes = passes)
+}
+
+# How far (in squared standard deviations) a column's mean may sit from zero before sums around
+# zero lose too many digits: each ten-fold costs about one.
+FAR_FROM_ZERO <- 1e3
+
+# The complete rows' groups that hold rows, or a stop when none do.
+nonempty_groups <- function(groups) {
+  groups <- groups[!is.na(groups$n) & groups$n > 0, , drop = FALSE]
+  if (nrow(groups) == 0L) stop("no complete rows: every row has a missing value in a column the model uses", call. = FALSE)
+  groups
+}
+
+# Each group's count, means and population covariances from plain sums of the numeric parts (u),
+# the response and their products; NULL when a column's mean over all rows is more than
+# sqrt(FAR_FROM_ZERO) standard deviations from zero (or it does not vary), where sums lose digits.
+gaussian_group_sums <- function(layout, rows) {
   q <- length(layout$numeric_parts)
   ij <- pairs_of(q)
-  keys <- sprintf("g%d", seq_along(layout$categorical))
   select <- c(
-    keys, "COUNT(*) AS n", sprintf("AVG(u%d) AS m%d", seq_len(q), seq_len(q)), "AVG(srs_y) AS m_y",
+    sprintf("g%d", seq_along(layout$categorical)), "COUNT(*) AS n", sprintf("SUM(u%d) AS a%d", seq_len(q), seq_len(q)), "SUM(srs_y) AS a_y",
+    sprintf("SUM(u%d * u%d) AS b%d_%d", ij[, 1], ij[, 2], ij[, 1], ij[, 2]),
+    sprintf("SUM(u%d * srs_y) AS b%d_y", seq_len(q), seq_len(q)), "SUM(srs_y * srs_y) AS b_y_y"
+  )
+  groups <- nonempty_groups(spark_reader(spark_sql(sprintf("SELECT %s FROM (%s) srs_rows%s", paste(select, collapse = ", "), rows, layout$group_by)))$fetch())
+  n <- as.numeric(groups$n)
+  sums <- cbind(as.matrix(groups[, sprintf("a%d", seq_len(q)), drop = FALSE]), as.numeric(groups$a_y))
+  squares <- cbind(matrix(vapply(seq_len(q), function(k) as.numeric(groups[[sprintf("b%d_%d", k, k)]]), numeric(nrow(groups))), nrow(groups), q), as.numeric(groups$b_y_y))
+  mean_all <- colSums(sums) / sum(n)
+  spread_all <- colSums(squares) / sum(n) - mean_all^2
+  if (any(!is.finite(spread_all)) || any(spread_all <= 0) || any(mean_all^2 > FAR_FROM_ZERO * spread_all)) return(NULL)
+  mean <- sums / n
+  product <- function(name, k, l) as.numeric(groups[[name]]) / n - mean[, k] * mean[, l]
+  list(groups = groups, stats = list(
+    w = n, mean_u = mean[, seq_len(q), drop = FALSE], mean_z = mean[, q + 1L],
+    cov_uu = symmetric_by_group(nrow(groups), q, ij, function(k, l) product(sprintf("b%d_%d", k, l), k, l)),
+    cov_uz = matrix(vapply(seq_len(q), function(k) product(sprintf("b%d_y", k), k, q + 1L), numeric(nrow(groups))), nrow(groups), q),
+    var_z = product("b_y_y", q + 1L, q + 1L)
+  ))
+}
+
+# Each group's count, means and population covariances as Spark's stable one-pass aggregates
+# compute them (AVG, COVAR_POP, VAR_POP): exact wherever the data sit.
+gaussian_group_covariances <- function(layout, rows) {
+  q <- length(layout$numeric_parts)
+  ij <- pairs_of(q)
+  select <- c(
+    sprintf("g%d", seq_along(layout$categorical)), "COUNT(*) AS n", sprintf("AVG(u%d) AS m%d", seq_len(q), seq_len(q)), "AVG(srs_y) AS m_y",
     sprintf("COVAR_POP(u%d, u%d) AS v%d_%d", ij[, 1], ij[, 2], ij[, 1], ij[, 2]),
     sprintf("COVAR_POP(u%d, srs_y) AS vy%d", seq_len(q), seq_len(q)), "VAR_POP(srs_y) AS yy"
   )
-  query <- sprintf(
-    "SELECT %s FROM (SELECT %s FROM (%s) srs_model_data WHERE %s) srs_rows%s",
-    paste(select, collapse = ", "), paste(c(layout$select, sprintf("CAST(%s AS DOUBLE) AS srs_y", terms$response$sql)), collapse = ", "),
-    terms$source, terms$where, layout$group_by
-  )
-  groups <- spark_reader(spark_sql(query))$fetch()
-  groups <- groups[!is.na(groups$n) & groups$n > 0, , drop = FALSE]
-  if (nrow(groups) == 0L) stop("no complete rows: every row has a missing value in a column the model uses", call. = FALSE)
-  key_values <- group_keys(groups, layout$categorical)
-  levels <- lapply(key_values, function(values) sort(unique(values), method = "radix"))
-  n <- as.numeric(groups$n)
-  design <- design_with_levels(terms, list(levels = levels, rows = sum(n)))
-  stats <- list(
-    w = n, mean_u = as.matrix(groups[, sprintf("m%d", seq_len(q)), drop = FALSE]), mean_z = as.numeric(groups$m_y),
+  groups <- nonempty_groups(spark_reader(spark_sql(sprintf("SELECT %s FROM (%s) srs_rows%s", paste(select, collapse = ", "), rows, layout$group_by)))$fetch())
+  list(groups = groups, stats = list(
+    w = as.numeric(groups$n), mean_u = as.matrix(groups[, sprintf("m%d", seq_len(q)), drop = FALSE]), mean_z = as.numeric(groups$m_y),
     cov_uu = symmetric_by_group(nrow(groups), q, ij, function(k, l) as.numeric(groups[[sprintf("v%d_%d", k, l)]])),
     cov_uz = as.matrix(groups[, sprintf("vy%d", seq_len(q)), drop = FALSE]), var_z = as.numeric(groups$yy)
-  )
-  moments <- combine_groups(stats, design, layout, key_values)
-  list(design = design, moments = c(moments, list(n_ok = moments$sw)))
+  ))
 }
 
 # One pass of weighted least squares on the working response srs_z with weights srs_w, grouped
@@ -314,7 +363,7 @@ srs_glm <- function(formula, data, family = stats::gaussian(), weights = NULL, m
     # Least squares at the speed of an aggregate: one pass finds the levels and the moments.
     grouped <- grouped_gaussian(model_design(formula, data, response_kind = kind, defer_levels = TRUE))
     design <- grouped$design
-    fit <- finish_gaussian(grouped$moments, design, passes = 1L)
+    fit <- finish_gaussian(grouped$moments, design, passes = grouped$passes)
   } else {
     terms <- model_design(formula, data, weights = weights, response_kind = kind, defer_levels = TRUE)
     design <- design_with_levels(terms, model_levels(terms$source, terms$where, terms$info[terms$categorical]))

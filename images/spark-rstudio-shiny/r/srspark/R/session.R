@@ -79,21 +79,22 @@ executors_to_keep <- function(wanted, workers, free_cores, held, own_cores) {
 
 # One round of keeping an idle app's executors: a job of one tiny task per kept executor (the
 # scheduler spreads them one per executor) resets their idle timers. Returns how many it kept.
+# It reads the master once, and never reopens the session: an application the master no longer
+# lists has nothing to keep, and the app's next request reopens it.
 keep_warm <- function() {
   wanted <- kept_executors_wanted()
   if (wanted == 0L || !srs_session_active() || !startsWith(.state$master, "spark://")) return(0L)
   state <- tryCatch(master_state(timeout = 2), error = function(e) NULL)
   if (is.null(state) || !identical(state$status, "ALIVE")) return(0L)
+  own <- Filter(function(app) identical(app$id, .state$app_id), state$activeapps)
+  if (length(own) != 1L) return(0L)
   alive <- Filter(function(worker) identical(worker$state, "ALIVE"), state$workers)
   free <- sum(vapply(alive, function(worker) if (is.numeric(worker$coresfree)) worker$coresfree else 0, numeric(1)))
   # The cores the master granted this application ("cores" of its entry).
-  own <- Filter(function(app) identical(app$id, .state$app_id), state$activeapps)
-  own_cores <- if (length(own) == 1L && is.numeric(own[[1]]$cores)) own[[1]]$cores else NA_real_
-  s <- spark()
-  context <- s$bridge$jcall(s$session, "sparkContext")
-  held <- length(s$bridge$strings(s$bridge$jstatic(s$handle, "org.sparkrstudioshiny.srspark.ClusterInfo", "executorHosts", context))) - 1L
-  keep <- executors_to_keep(wanted, length(alive), free, held, own_cores)
-  if (keep > 0L) s$bridge$jcall(spark_sql(sprintf("SELECT id FROM range(0, %d, 1, %d)", keep, keep)), "count")
+  own_cores <- if (is.numeric(own[[1]]$cores)) own[[1]]$cores else NA_real_
+  s <- session_parts()
+  keep <- executors_to_keep(wanted, length(alive), free, length(executor_hosts(s)), own_cores)
+  if (keep > 0L) s$bridge$jcall(s$bridge$jcall(s$session, "sql", sprintf("SELECT id FROM range(0, %d, 1, %d)", keep, keep)), "count")
   keep
 }
 
@@ -179,7 +180,22 @@ fresh_view_name <- function(prefix) {
 # The bridge and the JVM SparkSession of the shared session, opened when needed.
 spark <- function() {
   srs_session()
+  session_parts()
+}
+
+# The bridge and the JVM SparkSession of the session open now, as it is.
+session_parts <- function() {
   list(bridge = .state$bridge, session = .state$bridge$jsession(.state$handle), handle = .state$handle)
+}
+
+# The hosts of the session's executors, one per executor (the driver not counted).
+executor_hosts <- function(s = spark()) {
+  b <- s$bridge
+  context <- b$jcall(s$session, "sparkContext")
+  hosts <- b$strings(b$jstatic(s$handle, "org.sparkrstudioshiny.srspark.ClusterInfo", "executorHosts", context))
+  driver <- b$scalar(b$jcall(b$jcall(context, "getConf"), "get", "spark.driver.host"))
+  at <- match(driver, hosts)
+  if (is.na(at)) hosts else hosts[-at]
 }
 
 # Spark's JVM DataFrame for a query.
@@ -223,18 +239,14 @@ srs_cluster_info <- function() {
   s <- spark()
   b <- s$bridge
   context <- b$jcall(s$session, "sparkContext")
-  conf <- b$jcall(context, "getConf")
-  hosts <- b$strings(b$jstatic(s$handle, "org.sparkrstudioshiny.srspark.ClusterInfo", "executorHosts", context))
-  driver <- b$scalar(b$jcall(conf, "get", "spark.driver.host"))
-  at <- match(driver, hosts)
-  executors <- if (is.na(at)) hosts else hosts[-at]
+  executors <- executor_hosts(s)
   list(
     backend = b$name,
     spark_version = b$scalar(b$jcall(context, "version")),
     master = b$scalar(b$jcall(context, "master")),
     app_id = b$scalar(b$jcall(context, "applicationId")),
     app_name = b$scalar(b$jcall(context, "appName")),
-    driver_host = driver,
+    driver_host = b$scalar(b$jcall(b$jcall(context, "getConf"), "get", "spark.driver.host")),
     executors = length(executors),
     executor_hosts = sort(unique(executors))
   )

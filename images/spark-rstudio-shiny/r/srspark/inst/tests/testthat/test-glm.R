@@ -49,6 +49,17 @@ test_that("gaussian takes its levels from the complete rows only, as glm() does"
   expect_same_fit(srs_glm(y ~ x * g, remote), stats::glm(y ~ x * g, data = local), relative = 1e-8)
 })
 
+test_that("gaussian on data far from zero takes a second, stable pass and still equals lm()", {
+  # Sums around zero of values near 1e5 that vary by 10 keep only about 7 digits of their spread.
+  far_local <- data.frame(x = 1e5 + seq(0, 10, length.out = 500), g = rep(c("a", "b"), 250))
+  far_local$y <- 3 + 2 * (far_local$x - 1e5) + ifelse(far_local$g == "b", 0.5, 0) + sin(seq_len(500)) / 10
+  fit <- srs_glm(y ~ x + g, copy_to(con, far_local, unique_name("t_far")))
+  expect_identical(fit$passes, 2L)
+  expect_same_fit(fit, stats::glm(y ~ x + g, data = far_local), relative = 1e-8, deviance = 1e-6)
+  near <- srs_glm(y ~ I(x - 1e5) + g, copy_to(con, far_local, unique_name("t_near")))
+  expect_identical(near$passes, 1L)
+})
+
 test_that("a deliberately ill-conditioned polynomial design still matches lm() within 1e-6", {
   x <- seq(1, 3, length.out = 2000)
   poly_local <- data.frame(x = x, y = 1 + 2 * x - 3 * x^2 + 0.5 * x^3 + sin(37 * x) / 10)
