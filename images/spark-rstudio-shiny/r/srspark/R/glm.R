@@ -205,6 +205,13 @@ grouped_gaussian <- function(terms) {
 # zero lose too many digits: each ten-fold costs about one.
 FAR_FROM_ZERO <- 1e3
 
+# `aggregates` of the rows of `from`, grouped by the layout's keys (g1, g2, ...): one row per group,
+# the keys first.
+fetch_groups <- function(layout, from, aggregates) {
+  keys <- sprintf("g%d", seq_along(layout$categorical))
+  spark_reader(spark_sql(sprintf("SELECT %s FROM (%s) srs_rows%s", paste(c(keys, aggregates), collapse = ", "), from, layout$group_by)))$fetch()
+}
+
 # The complete rows' groups that hold rows, or a stop when none do.
 nonempty_groups <- function(groups) {
   groups <- groups[!is.na(groups$n) & groups$n > 0, , drop = FALSE]
@@ -218,26 +225,33 @@ nonempty_groups <- function(groups) {
 gaussian_group_sums <- function(layout, rows) {
   q <- length(layout$numeric_parts)
   ij <- pairs_of(q)
-  select <- c(
-    sprintf("g%d", seq_along(layout$categorical)), "COUNT(*) AS n", sprintf("SUM(u%d) AS a%d", seq_len(q), seq_len(q)), "SUM(srs_y) AS a_y",
-    sprintf("SUM(u%d * u%d) AS b%d_%d", ij[, 1], ij[, 2], ij[, 1], ij[, 2]),
-    sprintf("SUM(u%d * srs_y) AS b%d_y", seq_len(q), seq_len(q)), "SUM(srs_y * srs_y) AS b_y_y"
-  )
-  groups <- nonempty_groups(spark_reader(spark_sql(sprintf("SELECT %s FROM (%s) srs_rows%s", paste(select, collapse = ", "), rows, layout$group_by)))$fetch())
+  groups <- nonempty_groups(fetch_groups(layout, rows, c(
+    "COUNT(*) AS n", sprintf("SUM(u%d) AS a_%d", seq_len(q), seq_len(q)), "SUM(srs_y) AS a_0",
+    sprintf("SUM(u%d * u%d) AS b_%d_%d", ij[, 1], ij[, 2], ij[, 1], ij[, 2]),
+    sprintf("SUM(u%d * srs_y) AS b_%d_0", seq_len(q), seq_len(q)), "SUM(srs_y * srs_y) AS b_0_0"
+  )))
   n <- as.numeric(groups$n)
-  sums <- cbind(as.matrix(groups[, sprintf("a%d", seq_len(q)), drop = FALSE]), as.numeric(groups$a_y))
-  squares <- cbind(matrix(vapply(seq_len(q), function(k) as.numeric(groups[[sprintf("b%d_%d", k, k)]]), numeric(nrow(groups))), nrow(groups), q), as.numeric(groups$b_y_y))
-  mean_all <- colSums(sums) / sum(n)
-  spread_all <- colSums(squares) / sum(n) - mean_all^2
+  total <- function(name) sum(as.numeric(groups[[name]]))
+  columns <- c(seq_len(q), 0L)
+  mean_all <- vapply(sprintf("a_%d", columns), total, numeric(1)) / sum(n)
+  spread_all <- vapply(sprintf("b_%d_%d", columns, columns), total, numeric(1)) / sum(n) - mean_all^2
   if (any(!is.finite(spread_all)) || any(spread_all <= 0) || any(mean_all^2 > FAR_FROM_ZERO * spread_all)) return(NULL)
-  mean <- sums / n
-  product <- function(name, k, l) as.numeric(groups[[name]]) / n - mean[, k] * mean[, l]
-  list(groups = groups, stats = list(
-    w = n, mean_u = mean[, seq_len(q), drop = FALSE], mean_z = mean[, q + 1L],
-    cov_uu = symmetric_by_group(nrow(groups), q, ij, function(k, l) product(sprintf("b%d_%d", k, l), k, l)),
-    cov_uz = matrix(vapply(seq_len(q), function(k) product(sprintf("b%d_y", k), k, q + 1L), numeric(nrow(groups))), nrow(groups), q),
-    var_z = product("b_y_y", q + 1L, q + 1L)
-  ))
+  list(groups = groups, stats = stats_from_sums(groups, n, rep(0, q + 1L), ij))
+}
+
+# Each group's means and population covariances from its (weighted) sums taken around `shift`
+# (the numeric parts' values, then the response's): a_k the sum of u_k - shift_k, a_0 of the
+# response's, b_k_l, b_k_0 and b_0_0 the sums of their products; `w` the groups' total weights.
+stats_from_sums <- function(groups, w, shift, ij) {
+  q <- length(shift) - 1L
+  a <- matrix(vapply(seq_len(q), function(k) as.numeric(groups[[sprintf("a_%d", k)]]), numeric(nrow(groups))), nrow(groups), q)
+  a_z <- as.numeric(groups$a_0)
+  list(
+    w = w, mean_u = sweep(a / w, 2L, shift[seq_len(q)], `+`), mean_z = shift[[q + 1L]] + a_z / w,
+    cov_uu = symmetric_by_group(nrow(groups), q, ij, function(k, l) (as.numeric(groups[[sprintf("b_%d_%d", k, l)]]) - a[, k] * a[, l] / w) / w),
+    cov_uz = matrix(vapply(seq_len(q), function(k) (as.numeric(groups[[sprintf("b_%d_0", k)]]) - a[, k] * a_z / w) / w, numeric(nrow(groups))), nrow(groups), q),
+    var_z = (as.numeric(groups$b_0_0) - a_z^2 / w) / w
+  )
 }
 
 # Each group's count, means and population covariances as Spark's stable one-pass aggregates
@@ -245,12 +259,11 @@ gaussian_group_sums <- function(layout, rows) {
 gaussian_group_covariances <- function(layout, rows) {
   q <- length(layout$numeric_parts)
   ij <- pairs_of(q)
-  select <- c(
-    sprintf("g%d", seq_along(layout$categorical)), "COUNT(*) AS n", sprintf("AVG(u%d) AS m%d", seq_len(q), seq_len(q)), "AVG(srs_y) AS m_y",
+  groups <- nonempty_groups(fetch_groups(layout, rows, c(
+    "COUNT(*) AS n", sprintf("AVG(u%d) AS m%d", seq_len(q), seq_len(q)), "AVG(srs_y) AS m_y",
     sprintf("COVAR_POP(u%d, u%d) AS v%d_%d", ij[, 1], ij[, 2], ij[, 1], ij[, 2]),
     sprintf("COVAR_POP(u%d, srs_y) AS vy%d", seq_len(q), seq_len(q)), "VAR_POP(srs_y) AS yy"
-  )
-  groups <- nonempty_groups(spark_reader(spark_sql(sprintf("SELECT %s FROM (%s) srs_rows%s", paste(select, collapse = ", "), rows, layout$group_by)))$fetch())
+  )))
   list(groups = groups, stats = list(
     w = as.numeric(groups$n), mean_u = as.matrix(groups[, sprintf("m%d", seq_len(q)), drop = FALSE]), mean_z = as.numeric(groups$m_y),
     cov_uu = symmetric_by_group(nrow(groups), q, ij, function(k, l) as.numeric(groups[[sprintf("v%d_%d", k, l)]])),
@@ -266,17 +279,15 @@ gaussian_group_covariances <- function(layout, rows) {
 grouped_moments <- function(design, layout, from, shift, extra = character()) {
   q <- length(layout$numeric_parts)
   ij <- pairs_of(q)
-  keys <- sprintf("g%d", seq_along(layout$categorical))
   around <- function(k) if (k == 0L) sprintf("(srs_z - %s)", number(shift[[q + 1L]])) else sprintf("(u%d - %s)", k, number(shift[[k]]))
-  select <- c(
-    keys, "COUNT(*) AS n", "SUM(CASE WHEN srs_pw <> 0.0D THEN 1 ELSE 0 END) AS n_ok", "SUM(srs_w) AS sw",
+  groups <- fetch_groups(layout, from, c(
+    "COUNT(*) AS n", "SUM(CASE WHEN srs_pw <> 0.0D THEN 1 ELSE 0 END) AS n_ok", "SUM(srs_w) AS sw",
     sprintf("SUM(srs_w * %s) AS a_%d", vapply(c(seq_len(q), 0L), around, character(1)), c(seq_len(q), 0L)),
     sprintf("SUM(srs_w * %s * %s) AS b_%d_%d", vapply(ij[, 1], around, character(1)), vapply(ij[, 2], around, character(1)), ij[, 1], ij[, 2]),
     sprintf("SUM(srs_w * %s * %s) AS b_%d_0", vapply(seq_len(q), around, character(1)), around(0L), seq_len(q)),
     sprintf("SUM(srs_w * %s * %s) AS b_0_0", around(0L), around(0L)),
     extra
-  )
-  groups <- spark_reader(spark_sql(sprintf("SELECT %s FROM (%s) srs_pass%s", paste(select, collapse = ", "), from, layout$group_by)))$fetch()
+  ))
   extras <- grep("^srs_", names(groups), value = TRUE)
   row <- vapply(extras, function(name) {
     values <- as.numeric(groups[[name]])
@@ -288,14 +299,7 @@ grouped_moments <- function(design, layout, from, shift, extra = character()) {
   groups <- groups[weighted, , drop = FALSE]
   if (nrow(groups) == 0L) stop("no rows with a positive weight: the model cannot be fitted", call. = FALSE)
   sw <- as.numeric(groups$sw)
-  a <- matrix(vapply(seq_len(q), function(k) as.numeric(groups[[sprintf("a_%d", k)]]), numeric(nrow(groups))), nrow(groups), q)
-  a_z <- as.numeric(groups$a_0)
-  stats <- list(
-    w = sw, mean_u = sweep(a / sw, 2L, shift[seq_len(q)], `+`), mean_z = shift[[q + 1L]] + a_z / sw,
-    cov_uu = symmetric_by_group(nrow(groups), q, ij, function(k, l) (as.numeric(groups[[sprintf("b_%d_%d", k, l)]]) - a[, k] * a[, l] / sw) / sw),
-    cov_uz = matrix(vapply(seq_len(q), function(k) (as.numeric(groups[[sprintf("b_%d_0", k)]]) - a[, k] * a_z / sw) / sw, numeric(nrow(groups))), nrow(groups), q),
-    var_z = (as.numeric(groups$b_0_0) - a_z^2 / sw) / sw
-  )
+  stats <- stats_from_sums(groups, sw, shift, ij)
   moments <- combine_groups(stats, design, layout, group_keys(groups, layout$categorical))
   # The next pass's shift: the weighted means of the numeric parts and of srs_z over all groups.
   c(moments, totals, list(shift = c(colSums(sw * stats$mean_u) / sum(sw), sum(sw * stats$mean_z) / sum(sw))))

@@ -86,12 +86,12 @@ keep_warm <- function() {
   if (wanted == 0L || !srs_session_active() || !startsWith(.state$master, "spark://")) return(0L)
   state <- tryCatch(master_state(timeout = 2), error = function(e) NULL)
   if (is.null(state) || !identical(state$status, "ALIVE")) return(0L)
-  own <- Filter(function(app) identical(app$id, .state$app_id), state$activeapps)
-  if (length(own) != 1L) return(0L)
+  own <- own_application(state)
+  if (is.null(own)) return(0L)
   alive <- Filter(function(worker) identical(worker$state, "ALIVE"), state$workers)
   free <- sum(vapply(alive, function(worker) if (is.numeric(worker$coresfree)) worker$coresfree else 0, numeric(1)))
   # The cores the master granted this application ("cores" of its entry).
-  own_cores <- if (is.numeric(own[[1]]$cores)) own[[1]]$cores else NA_real_
+  own_cores <- if (is.numeric(own$cores)) own$cores else NA_real_
   s <- session_parts()
   keep <- executors_to_keep(wanted, length(alive), free, length(executor_hosts(s)), own_cores)
   if (keep > 0L) s$bridge$jcall(s$bridge$jcall(s$session, "sql", sprintf("SELECT id FROM range(0, %d, 1, %d)", keep, keep)), "count")
@@ -139,7 +139,12 @@ application_lost <- function() {
   # A master that does not answer may come back with the application: keep the session.
   if (is.null(state) || !identical(state$status, "ALIVE")) return(FALSE)
   if (is.numeric(state$cores) && state$cores > 0) .state$cores <- as.integer(state$cores)
-  !(.state$app_id %in% vapply(state$activeapps, function(app) app$id, character(1)))
+  is.null(own_application(state))
+}
+
+# This session's entry in the master's running applications (its /json/ document), or NULL.
+own_application <- function(state) {
+  Find(function(app) identical(app$id, .state$app_id), state$activeapps)
 }
 
 #' The Spark session of this R process, opened on first use against SPARK_MASTER_URL and shared
