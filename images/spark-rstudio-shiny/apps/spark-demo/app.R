@@ -95,9 +95,11 @@ server <- function(input, output, session) {
   formula <- debounce(reactive(input$formula), 600)
   # One computation per pause in the inputs, at most one a second per browser session, however
   # fast the inputs change (a crafted client can send changes as fast as it likes; they all share
-  # this R process). The debounce merges the changes that queued up while a computation ran: a
-  # throttle alone lets each of them through, since every computation takes longer than its period.
-  inputs <- throttle(debounce(reactive(list(rows = as.numeric(input$rows), seed = input$seed, min_x = input$min_x, by = input$by)), 250), 1000)
+  # this R process). The debounce merges the changes that queued up while a computation ran (R
+  # reads them one right after another once it is free): a throttle alone lets each of them
+  # through, since every computation takes longer than its period. It is short because every
+  # input change waits for it; the browser already waits 250 ms after each keystroke.
+  inputs <- throttle(debounce(reactive(list(rows = as.numeric(input$rows), seed = input$seed, min_x = input$min_x, by = input$by)), 50), 1000)
   # Computations started in this session, shown in the status line (the limit made visible).
   computations <- 0L
 

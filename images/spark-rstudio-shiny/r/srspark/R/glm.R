@@ -275,11 +275,13 @@ gaussian_group_covariances <- function(layout, rows) {
 # as grouped_gaussian() groups: per group the weighted sums of the numeric parts and srs_z taken
 # around `shift` (the previous pass's weighted means), so that little is lost when they are
 # centred in R. `extra` are aggregates of the rows (SUM, MIN or MAX, named srs_*), combined over
-# the groups. Returns centred moments (raw ones without intercept), the row counts and the extras.
+# the groups. `from` holds the shift in its columns srs_s1 ... srs_sq and srs_s0 (see
+# with_constants()). Returns centred moments (raw ones without intercept), the row counts and the
+# extras.
 grouped_moments <- function(design, layout, from, shift, extra = character()) {
   q <- length(layout$numeric_parts)
   ij <- pairs_of(q)
-  around <- function(k) if (k == 0L) sprintf("(srs_z - %s)", number(shift[[q + 1L]])) else sprintf("(u%d - %s)", k, number(shift[[k]]))
+  around <- function(k) if (k == 0L) "(srs_z - srs_s0)" else sprintf("(u%d - srs_s%d)", k, k)
   groups <- fetch_groups(layout, from, c(
     "COUNT(*) AS n", "SUM(CASE WHEN srs_pw <> 0.0D THEN 1 ELSE 0 END) AS n_ok", "SUM(srs_w) AS sw",
     sprintf("SUM(srs_w * %s) AS a_%d", vapply(c(seq_len(q), 0L), around, character(1)), c(seq_len(q), 0L)),
@@ -387,6 +389,17 @@ srs_glm <- function(formula, data, family = stats::gaussian(), weights = NULL, m
   structure(fit, class = "srs_glm")
 }
 
+# The rows of `from` with `constants` (named numbers) as columns of a one-row table joined to
+# them. Spark writes literals into the code it generates: a pass that named its coefficients and
+# shift as literals would be new code for the driver and every executor to compile (and warm up)
+# again, pass after pass; as columns, every pass after the first two runs the same code.
+with_constants <- function(from, constants) {
+  sprintf(
+    "SELECT /*+ BROADCAST(srs_constants) */ * FROM (%s) srs_rows CROSS JOIN (VALUES (%s)) AS srs_constants(%s)",
+    from, paste(vapply(constants, number, character(1)), collapse = ", "), paste(names(constants), collapse = ", ")
+  )
+}
+
 # IRLS as glm.fit() iterates, one grouped pass per iteration (after the pass that found the
 # levels, passes counts it too): the weights and working response of each row from the previous
 # coefficients, their weighted moments grouped by the categorical values.
@@ -395,33 +408,40 @@ fit_sql <- function(design, layout, family, epsilon, maxit) {
   p <- nrow(design$columns)
   q <- length(layout$numeric_parts)
   base <- design_sql(design, layout$select)
-  pass_from <- function(eta) {
-    mu <- sql$mu("srs_eta")
+  # The rows of one pass: the linear predictor from the coefficients srs_b0 ... srs_bp (or the
+  # family's start without them), then the mean, the working weight and response, the deviance;
+  # `more` are further constants the pass's aggregates use.
+  pass_from <- function(beta, shift, more = NULL) {
+    eta <- if (is.null(beta)) sql$start_eta("srs_y", "srs_pw") else linear
+    # An aliased column's coefficient (NA) adds nothing.
+    if (!is.null(beta)) beta[is.na(beta) & !is.nan(beta)] <- 0
+    coefficients <- if (is.null(beta)) NULL else stats::setNames(beta, c(if (design$intercept) "srs_b0", sprintf("srs_b%d", seq_len(p))))
+    constants <- c(coefficients, stats::setNames(shift, c(sprintf("srs_s%d", seq_len(q)), "srs_s0")), more)
     sprintf(
-      "SELECT *, %s AS srs_w, %s AS srs_z, %s AS srs_dev FROM (SELECT *, %s AS srs_mu FROM (SELECT *, %s AS srs_eta FROM (%s) srs_rows) srs_eta_rows) srs_mu_rows",
-      sql$weight("srs_mu", "srs_eta", "srs_pw"), sql$working("srs_eta", "srs_y", "srs_mu"), sql$deviance("srs_y", "srs_mu", "srs_pw"), mu, eta, base
+      "SELECT *, %s AS srs_w, %s AS srs_z, %s AS srs_dev FROM (SELECT *, %s AS srs_mu FROM (SELECT *, %s AS srs_eta FROM (%s) srs_constant_rows) srs_eta_rows) srs_mu_rows",
+      sql$weight("srs_mu", "srs_eta", "srs_pw"), sql$working("srs_eta", "srs_y", "srs_mu"), sql$deviance("srs_y", "srs_mu", "srs_pw"), sql$mu("srs_eta"), eta, with_constants(base, constants)
     )
   }
-  linear <- function(beta) {
-    terms <- c(if (design$intercept) number(beta[[1]]), if (p > 0L) sprintf("%s * c%d", vapply(beta[(design$intercept + 1L):(design$intercept + p)], function(b) if (is.na(b)) "0.0D" else number(b), character(1)), seq_len(p)))
+  linear <- local({
+    terms <- c(if (design$intercept) "srs_b0", if (p > 0L) sprintf("srs_b%d * c%d", seq_len(p), seq_len(p)))
     if (length(terms) == 0L) "0.0D" else paste(terms, collapse = " + ")
-  }
+  })
   if (family$family == "gaussian") {
-    moments <- grouped_moments(design, layout, pass_from(sql$start_eta("srs_y", "srs_pw")), rep(0, q + 1L))
+    moments <- grouped_moments(design, layout, pass_from(NULL, rep(0, q + 1L)), rep(0, q + 1L))
     return(finish_gaussian(moments, design, passes = 2L))
   }
   checks <- c("MIN(srs_y) AS srs_min_y", "MAX(srs_y) AS srs_max_y", "SUM(srs_pw * srs_y) AS srs_swy", "SUM(srs_pw) AS srs_spw")
   shift <- rep(0, q + 1L)
-  eta <- sql$start_eta("srs_y", "srs_pw")
+  beta <- NULL
   previous <- NULL
   null_deviance <- NA_real_
   for (pass in seq_len(maxit + 1L)) {
     extra <- c("SUM(srs_dev) AS srs_dev", if (pass == 1L) checks else if (pass == 2L) sprintf("SUM(%s) AS srs_null_dev", sql$deviance("srs_y", null_mu, "srs_pw")))
-    moments <- grouped_moments(design, layout, pass_from(eta), shift, extra)
+    moments <- grouped_moments(design, layout, pass_from(beta, shift, if (pass == 2L) c(srs_null_eta = null_eta)), shift, extra)
     if (pass == 1L) {
       check_response(family$family, moments$row)
       null_eta <- if (design$intercept) family$linkfun(moments$row[["srs_swy"]] / moments$row[["srs_spw"]]) else 0
-      null_mu <- sql$mu(number(null_eta))
+      null_mu <- sql$mu("srs_null_eta")
     }
     if (pass == 2L) null_deviance <- moments$row[["srs_null_dev"]]
     deviance <- moments$row[["srs_dev"]]
@@ -435,7 +455,7 @@ fit_sql <- function(design, layout, family, epsilon, maxit) {
     previous <- list(solved = solved, moments = moments, deviance_before = deviance)
     # The next pass's sums are taken around this pass's weighted means.
     shift <- moments$shift
-    eta <- linear(solved$coefficients)
+    beta <- solved$coefficients
   }
   warning("the IRLS iterations did not converge in ", maxit, " steps", call. = FALSE)
   finish_irls(previous$solved, previous$moments, design, NA_real_, null_deviance, iterations = maxit, converged = FALSE, passes = maxit + 2L)

@@ -36,6 +36,9 @@ import org.apache.spark.sql.types.TimestampType;
  * encode their partitions; the driver hands the chunks over, all at once ({@code fetch(-1)}) or
  * {@code n} rows at a time, one partition's job after another, as DBI's dbFetch asks.
  *
+ * <p>Nothing is planned until the first fetch: the names and codes come from the schema alone, so
+ * reading a query's columns (DBI's dbColumnInfo, a model's schema) neither plans nor runs it.
+ *
  * <p>Types R has no match for become the closest one: decimals and floats doubles, bytes and
  * shorts integers, 64-bit integers doubles (exact up to 2^53), timestamps without a time zone
  * instants in the session's time zone, arrays, maps and structs JSON text, binary base64 text, anything else its text.
@@ -43,7 +46,8 @@ import org.apache.spark.sql.types.TimestampType;
 public final class ColumnarReader {
   private final String[] names;
   private final String[] codes;
-  private final JavaRDD<ColumnChunk> encoded;
+  private final Dataset<Row> projected;
+  private JavaRDD<ColumnChunk> encoded;
   private Iterator<ColumnChunk> pending;
   private ColumnChunk current;
   private int offset;
@@ -105,8 +109,16 @@ public final class ColumnarReader {
       }
       projection[c] = column.as(raw);
     }
-    String[] codeArray = codes;
-    encoded = renamed.select(projection).javaRDD().mapPartitions(rows -> Collections.singletonList(ColumnChunk.encode(rows, codeArray)).iterator());
+    projected = renamed.select(projection);
+  }
+
+  /** The rows, encoded partition by partition; planning the query (and, with adaptive execution, running its shuffles) happens here. */
+  private JavaRDD<ColumnChunk> encoded() {
+    if (encoded == null) {
+      String[] codeArray = codes;
+      encoded = projected.javaRDD().mapPartitions(rows -> Collections.singletonList(ColumnChunk.encode(rows, codeArray)).iterator());
+    }
+    return encoded;
   }
 
   /** The number of columns. */
@@ -144,13 +156,13 @@ public final class ColumnarReader {
   public ColumnChunk fetch(int n) {
     if (n < 0 && pending == null && !completed) {
       // Everything at once: one job over every partition, in parallel.
-      ColumnChunk all = ColumnChunk.concat(codes, encoded.collect());
+      ColumnChunk all = ColumnChunk.concat(codes, encoded().collect());
       completed = true;
       fetched += all.rows();
       return all;
     }
     if (pending == null && !completed) {
-      pending = encoded.toLocalIterator();
+      pending = encoded().toLocalIterator();
     }
     List<ColumnChunk> parts = new ArrayList<>();
     int wanted = n < 0 ? Integer.MAX_VALUE : n;

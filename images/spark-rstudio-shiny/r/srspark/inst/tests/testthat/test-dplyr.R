@@ -99,3 +99,33 @@ test_that("tbl() reads a view made elsewhere, and the demo's synthetic data equa
   expect_error(srs_synthetic(con, 0), "rows must be a whole number from 1")
   expect_error(srs_synthetic(con, 10, seed = -1), "seed must be a whole number from 0")
 })
+
+test_that("a new seed of the synthetic data reuses the code Spark generated for the last one, and so do the model fits", {
+  # The driver's count of classes Spark compiled (each executor compiles the same ones).
+  compiled <- function() {
+    s <- srspark:::spark()
+    histogram <- s$bridge$jstatic(s$handle, "org.apache.spark.metrics.source.CodegenMetrics", "METRIC_COMPILATION_TIME")
+    s$bridge$scalar(s$bridge$jcall(histogram, "getCount"))
+  }
+  name <- unique_name("seeded")
+  compute <- function(seed) {
+    data <- srs_synthetic(con, 3000, seed = seed, name = name)
+    list(
+      aggregate = data |> group_by(segment) |> summarise(n = n(), mean_y = mean(y, na.rm = TRUE)) |> collect(),
+      fit = srs_glm(y ~ x + segment, data),
+      # IRLS: new data, new coefficients in every pass, and still the same code.
+      logistic = srs_glm(hit ~ x + segment, mutate(data, hit = y > 3.25), family = binomial)
+    )
+  }
+  compute(21)
+  before <- compiled()
+  second <- compute(22)
+  expect_equal(compiled() - before, 0)
+  # ...and the new seed's numbers are its own.
+  reference <- srs_reference_synthetic(3000, seed = 22)
+  expect_equal(sorted(second$aggregate, "segment")$mean_y, as.numeric(tapply(reference$y, reference$segment, mean)), tolerance = 1e-9)
+  expect_equal(unname(coef(second$fit)), unname(coef(stats::lm(y ~ x + segment, reference))), tolerance = 1e-8)
+  reference$hit <- reference$y > 3.25
+  expect_equal(unname(coef(second$logistic)), unname(coef(stats::glm(hit ~ x + segment, binomial, reference))), tolerance = 1e-8)
+  expect_gt(second$logistic$passes, 3)
+})
