@@ -92,10 +92,15 @@ try {
     seed += 1;
     const started = performance.now();
     await page.fill('#seed', String(seed));
-    await page.waitForSelector(`#status:has-text("for ${label} rows, seed ${seed}")`, { timeout: 300_000 }).catch(async (error: unknown) => {
-      const problem = (await page.textContent('#problem').catch(() => null)) ?? '(no message in the page)';
-      throw new Error(`no result for ${label} rows, seed ${seed}: ${problem}; status: ${(await page.textContent('#status')) ?? ''}`, { cause: error });
-    });
+    // Checked at every animation frame: waitForSelector's polling slows to every 500 ms after the
+    // first second, which rounded each latency up to the next half second.
+    const expected = JSON.stringify(`for ${label} rows, seed ${seed}`);
+    await page
+      .waitForFunction(`document.querySelector('#status')?.textContent?.includes(${expected}) === true`, undefined, { polling: 'raf', timeout: 300_000 })
+      .catch(async (error: unknown) => {
+        const problem = (await page.textContent('#problem').catch(() => null)) ?? '(no message in the page)';
+        throw new Error(`no result for ${label} rows, seed ${seed}: ${problem}; status: ${(await page.textContent('#status')) ?? ''}`, { cause: error });
+      });
     return { ms: Math.round(performance.now() - started), sparkSeconds: Number(/in ([\d.]+) s/.exec((await page.textContent('#status')) ?? '')?.[1]) };
   };
   for (const rows of SIZES) {

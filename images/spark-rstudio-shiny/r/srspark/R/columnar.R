@@ -115,7 +115,9 @@ spark_reader <- function(jdf) {
       names(out) <- names
       structure(out, class = "data.frame", row.names = .set_row_names(rows))
     },
-    completed = function() isTRUE(b$scalar(b$jcall(reader, "hasCompleted"))),
+    # Spark plans the query and runs its shuffles in the background; the first fetch waits for it.
+    start = function() invisible(tryCatch(b$jcall(reader, "start"), error = function(e) stop(spark_error_message(e), call. = FALSE))),
+    completed = function() isTRUE(tryCatch(b$scalar(b$jcall(reader, "hasCompleted")), error = function(e) stop(spark_error_message(e), call. = FALSE))),
     fetched = function() b$scalar(b$jcall(reader, "rowsFetched"))
   )
 }

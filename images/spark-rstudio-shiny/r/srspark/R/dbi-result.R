@@ -1,5 +1,8 @@
-# Results of queries: dbSendQuery() plans the query, dbFetch() runs it and hands the rows over
-# column by column (all at once in parallel, or n rows at a time, one partition after another).
+# Results of queries: dbSendQuery() starts the query (Spark plans it and runs its shuffles in the
+# background while R goes on: send two queries, or a query and a model fit, and they overlap),
+# dbFetch() waits for it, runs its last stage and hands the rows over column by column (all at
+# once in parallel, or n rows at a time, one partition after another). No row reaches R's
+# process before dbFetch() asks for it.
 
 setClass("SparkSQLResult", contains = "DBIResult", slots = c(statement = "character", state = "environment"))
 
@@ -12,6 +15,7 @@ new_result <- function(conn, statement, query = TRUE) {
   # Commands (CREATE, DROP, INSERT, CACHE ...) run as soon as Spark parses them; their output, if
   # any, is read like a query's.
   state$reader <- spark_reader(jdf)
+  if (query) state$reader$start()
   state$query <- query
   new("SparkSQLResult", statement = statement, state = state)
 }

@@ -6,6 +6,10 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -38,16 +42,28 @@ import org.apache.spark.sql.types.TimestampType;
  *
  * <p>Nothing is planned until the first fetch: the names and codes come from the schema alone, so
  * reading a query's columns (DBI's dbColumnInfo, a model's schema) neither plans nor runs it.
+ * {@link #start()} plans it in the background instead (DBI's dbSendQuery), so that R can go on
+ * while Spark runs the query's shuffles; the first fetch waits for that.
  *
  * <p>Types R has no match for become the closest one: decimals and floats doubles, bytes and
  * shorts integers, 64-bit integers doubles (exact up to 2^53), timestamps without a time zone
  * instants in the session's time zone, arrays, maps and structs JSON text, binary base64 text, anything else its text.
  */
 public final class ColumnarReader {
+  /** Threads that plan queries started with {@link #start()}; idle ones end after a minute. */
+  private static final ExecutorService STARTER =
+      Executors.newCachedThreadPool(
+          task -> {
+            Thread thread = new Thread(task, "srspark-query");
+            thread.setDaemon(true);
+            return thread;
+          });
+
   private final String[] names;
   private final String[] codes;
   private final Dataset<Row> projected;
   private JavaRDD<ColumnChunk> encoded;
+  private volatile Future<?> started;
   private Iterator<ColumnChunk> pending;
   private ColumnChunk current;
   private int offset;
@@ -112,8 +128,43 @@ public final class ColumnarReader {
     projected = renamed.select(projection);
   }
 
+  /**
+   * Plans the query in the background: with adaptive execution that runs its shuffles (an
+   * aggregate's whole map side), never the final stage, so no row reaches the driver before a
+   * fetch asks for it. A second call does nothing.
+   */
+  public synchronized void start() {
+    if (started == null && encoded == null) {
+      started = STARTER.submit(this::encoded);
+    }
+  }
+
+  /** Waits for {@link #start()}'s planning, and throws what it threw. */
+  private void awaitStarted() {
+    Future<?> pending = started;
+    if (pending == null) {
+      return;
+    }
+    started = null;
+    try {
+      pending.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while Spark ran the query", e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException) {
+        throw (RuntimeException) cause;
+      }
+      if (cause instanceof Error) {
+        throw (Error) cause;
+      }
+      throw new IllegalStateException(cause.getMessage(), cause);
+    }
+  }
+
   /** The rows, encoded partition by partition; planning the query (and, with adaptive execution, running its shuffles) happens here. */
-  private JavaRDD<ColumnChunk> encoded() {
+  private synchronized JavaRDD<ColumnChunk> encoded() {
     if (encoded == null) {
       String[] codeArray = codes;
       encoded = projected.javaRDD().mapPartitions(rows -> Collections.singletonList(ColumnChunk.encode(rows, codeArray)).iterator());
@@ -143,6 +194,7 @@ public final class ColumnarReader {
 
   /** True when every row has been handed over. */
   public boolean hasCompleted() {
+    awaitStarted();
     if (completed) {
       return true;
     }
@@ -154,6 +206,7 @@ public final class ColumnarReader {
 
   /** The next {@code n} rows, or all the rows left when {@code n} is negative. */
   public ColumnChunk fetch(int n) {
+    awaitStarted();
     if (n < 0 && pending == null && !completed) {
       // Everything at once: one job over every partition, in parallel.
       ColumnChunk all = ColumnChunk.concat(codes, encoded().collect());

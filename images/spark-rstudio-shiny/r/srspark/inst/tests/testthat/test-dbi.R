@@ -35,6 +35,31 @@ test_that("dbSendQuery and dbFetch hand rows over n at a time, then say they are
   expect_error(dbFetch(res), "cleared")
 })
 
+test_that("dbSendQuery starts the query: Spark runs its shuffle while R goes on, and dbFetch returns its rows", {
+  s <- srspark:::spark()
+  tracker <- s$bridge$jcall(s$bridge$jcall(s$session, "sparkContext"), "statusTracker")
+  jobs_run <- function() length(s$bridge$strings(s$bridge$jcall(tracker, "getJobIdsForGroup", NULL)))
+  frame <- data.frame(g = rep(c("a", "b", "c"), 400), v = seq_len(1200) / 7, stringsAsFactors = FALSE)
+  name <- unique_name("started")
+  dbWriteTable(con, name, frame)
+  before <- jobs_run()
+  res <- dbSendQuery(con, sprintf("SELECT g, COUNT(*) AS n, SUM(v) AS total FROM %s GROUP BY g", name))
+  on.exit(dbClearResult(res), add = TRUE)
+  # No fetch yet: the aggregate's map side runs on its own.
+  waited <- 0
+  while (jobs_run() == before && waited < 60) {
+    Sys.sleep(0.1)
+    waited <- waited + 0.1
+  }
+  expect_gt(jobs_run(), before)
+  # R goes on meanwhile, here with a model fit of its own.
+  fit <- srs_glm(v ~ g, name)
+  got <- dbFetch(res)
+  expect_true(dbHasCompleted(res))
+  expect_equal(sorted(got, "g"), data.frame(g = c("a", "b", "c"), n = c(400, 400, 400), total = as.numeric(tapply(frame$v, frame$g, sum))), tolerance = 1e-12)
+  expect_equal(unname(coef(fit)), unname(coef(stats::lm(v ~ g, frame))), tolerance = 1e-10)
+})
+
 test_that("dbWriteTable, dbReadTable, dbListTables, dbExistsTable, dbListFields and dbRemoveTable work on temporary views", {
   name <- unique_name("t_dbi")
   frame <- all_types()
