@@ -120,18 +120,15 @@ server <- function(input, output, session) {
         started <- Sys.time()
         data <- srs_synthetic(con, rows, seed = seed, name = synthetic_view) |> filter(x >= !!min_x)
         grouped <- if (by == "segment") group_by(data, segment) else group_by(mutate(data, x_decile = as.integer(floor(x * 10))), x_decile)
-        # The aggregate and the fit overlap: dbSendQuery() starts the aggregate (Spark runs its
-        # shuffle in the background) while R sets up the fit, and dbFetch() collects it after.
-        summary <- grouped |> summarise(n = n(), mean_x = mean(x, na.rm = TRUE), mean_y = mean(y, na.rm = TRUE))
-        pending <- dbSendQuery(con, dbplyr::sql_render(summary))
-        fit <- tryCatch(srs_glm(formula(), data), error = function(e) e)
         # Sorted in R: the result is a few rows, and a sort in Spark would cost two more jobs
         # (a sample for its range partitioning, then its shuffle), about 0.5 s a change.
-        aggregate <- tryCatch(dbFetch(pending), finally = dbClearResult(pending)) |>
+        aggregate <- grouped |>
+          summarise(n = n(), mean_x = mean(x, na.rm = TRUE), mean_y = mean(y, na.rm = TRUE)) |>
+          collect() |>
           arrange(.data[[by]]) |>
           mutate(n = as.integer(n))
         if (nrow(aggregate) == 0L) stop("no rows pass the filter x >= ", min_x, call. = FALSE)
-        if (inherits(fit, "error")) stop(fit)
+        fit <- srs_glm(formula(), data)
         seconds <- as.numeric(difftime(Sys.time(), started, units = "secs"))
         info <- srs_cluster_info()
         if (info$executors == 0L) stop("the cluster has no executors: no Spark worker is registered", call. = FALSE)
