@@ -37,6 +37,18 @@ table_name <- function(name) {
 
 quote_identifier <- function(x) paste0("`", gsub("`", "``", x, fixed = TRUE), "`")
 
+# The rows of the query `from` with `constants` (named SQL literals, e.g. c(s = "42L")) as the
+# columns of a one-row table joined to every row. Spark writes literals into the code it
+# generates, so a query that changes only its numbers would be new code for the driver and every
+# executor to compile (and warm up) again; as columns of a broadcast VALUES row, the code stays
+# the same. (A one-row SELECT of literals would not do: the optimizer folds it back in.)
+with_constants <- function(from, constants) {
+  sprintf(
+    "SELECT /*+ BROADCAST(srs_constants) */ * FROM (%s) srs_rows CROSS JOIN (VALUES (%s)) AS srs_constants(%s)",
+    from, paste(constants, collapse = ", "), paste(names(constants), collapse = ", ")
+  )
+}
+
 setMethod("show", "Spark SQL", function(object) {
   status <- if (isTRUE(object@state$valid)) paste0(.state$master, ", ", .state$bridge$name, " bridge") else "disconnected"
   cat("<Spark SQL> ", status, "\n", sep = "")

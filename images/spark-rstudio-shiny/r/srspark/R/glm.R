@@ -389,17 +389,6 @@ srs_glm <- function(formula, data, family = stats::gaussian(), weights = NULL, m
   structure(fit, class = "srs_glm")
 }
 
-# The rows of `from` with `constants` (named numbers) as columns of a one-row table joined to
-# them. Spark writes literals into the code it generates: a pass that named its coefficients and
-# shift as literals would be new code for the driver and every executor to compile (and warm up)
-# again, pass after pass; as columns, every pass after the first two runs the same code.
-with_constants <- function(from, constants) {
-  sprintf(
-    "SELECT /*+ BROADCAST(srs_constants) */ * FROM (%s) srs_rows CROSS JOIN (VALUES (%s)) AS srs_constants(%s)",
-    from, paste(vapply(constants, number, character(1)), collapse = ", "), paste(names(constants), collapse = ", ")
-  )
-}
-
 # IRLS as glm.fit() iterates, one grouped pass per iteration (after the pass that found the
 # levels, passes counts it too): the weights and working response of each row from the previous
 # coefficients, their weighted moments grouped by the categorical values.
@@ -411,21 +400,24 @@ fit_sql <- function(design, layout, family, epsilon, maxit) {
   # The rows of one pass: the linear predictor from the coefficients srs_b0 ... srs_bp (or the
   # family's start without them), then the mean, the working weight and response, the deviance;
   # `more` are further constants the pass's aggregates use.
+  # Spark writes literals into the code it generates, so the numbers come as columns of a
+  # one-row table (with_constants()): every pass after the second runs the same code.
   pass_from <- function(beta, shift, more = NULL) {
-    eta <- if (is.null(beta)) sql$start_eta("srs_y", "srs_pw") else linear
-    # An aliased column's coefficient (NA) adds nothing.
-    if (!is.null(beta)) beta[is.na(beta) & !is.nan(beta)] <- 0
-    coefficients <- if (is.null(beta)) NULL else stats::setNames(beta, c(if (design$intercept) "srs_b0", sprintf("srs_b%d", seq_len(p))))
-    constants <- c(coefficients, stats::setNames(shift, c(sprintf("srs_s%d", seq_len(q)), "srs_s0")), more)
+    eta <- sql$start_eta("srs_y", "srs_pw")
+    if (!is.null(beta)) {
+      eta <- linear
+      # An aliased column's coefficient (NA) adds nothing.
+      beta[is.na(beta) & !is.nan(beta)] <- 0
+      names(beta) <- c(if (design$intercept) "srs_b0", sprintf("srs_b%d", seq_len(p)))
+    }
+    constants <- c(beta, stats::setNames(shift, c(sprintf("srs_s%d", seq_len(q)), "srs_s0")), more)
     sprintf(
       "SELECT *, %s AS srs_w, %s AS srs_z, %s AS srs_dev FROM (SELECT *, %s AS srs_mu FROM (SELECT *, %s AS srs_eta FROM (%s) srs_constant_rows) srs_eta_rows) srs_mu_rows",
-      sql$weight("srs_mu", "srs_eta", "srs_pw"), sql$working("srs_eta", "srs_y", "srs_mu"), sql$deviance("srs_y", "srs_mu", "srs_pw"), sql$mu("srs_eta"), eta, with_constants(base, constants)
+      sql$weight("srs_mu", "srs_eta", "srs_pw"), sql$working("srs_eta", "srs_y", "srs_mu"), sql$deviance("srs_y", "srs_mu", "srs_pw"), sql$mu("srs_eta"), eta, with_constants(base, vapply(constants, number, character(1)))
     )
   }
-  linear <- local({
-    terms <- c(if (design$intercept) "srs_b0", if (p > 0L) sprintf("srs_b%d * c%d", seq_len(p), seq_len(p)))
-    if (length(terms) == 0L) "0.0D" else paste(terms, collapse = " + ")
-  })
+  linear_terms <- c(if (design$intercept) "srs_b0", if (p > 0L) sprintf("srs_b%d * c%d", seq_len(p), seq_len(p)))
+  linear <- if (length(linear_terms) == 0L) "0.0D" else paste(linear_terms, collapse = " + ")
   if (family$family == "gaussian") {
     moments <- grouped_moments(design, layout, pass_from(NULL, rep(0, q + 1L)), rep(0, q + 1L))
     return(finish_gaussian(moments, design, passes = 2L))

@@ -20,21 +20,19 @@ srs_synthetic <- function(con, rows, seed = 42L, groups = 8L, name = "synthetic"
   check_whole(groups, "groups", 1, 26)
   name <- table_name(name)
   partitions <- cluster_partitions(max(1L, as.integer(ceiling(rows / 2e6))))
-  # The seed comes from a one-row table, not as a literal in the expressions: Spark writes
-  # literals into the code it generates, so each new seed would be new code that the driver and
-  # every executor compile (and warm up) again, 0.3 s of a 0.5 s query at 10^6 rows. A column of
-  # a broadcast VALUES row keeps the code the same from one seed to the next.
+  # The seed is a column (with_constants()), not a literal: each new seed would otherwise be new
+  # code for Spark to compile, 0.3 s of a 0.5 s query at 10^6 rows.
   query <- sprintf(
     paste(
       "SELECT id, x, char(65 + grp) AS segment, grp, 1.5D + 2.0D * x + 0.25D * grp + noise AS y FROM (",
-      "SELECT /*+ BROADCAST(srs_seed) */ id,",
+      "SELECT id,",
       # BIGINT (L): seed * 32452843 overflows INT for seeds above 66, and ANSI mode fails then.
       "CAST((id * 7919L + s * 104729L) %% 10007L AS DOUBLE) / 10007.0D AS x,",
-      "CAST((id * 31L + s * 17L) %% %2$dL AS INT) AS grp,",
+      "CAST((id * 31L + s * 17L) %% %1$dL AS INT) AS grp,",
       "CAST((id * 15485863L + s * 32452843L) %% 1000L AS DOUBLE) / 1000.0D - 0.5D AS noise",
-      "FROM range(0, %3$.0f, 1, %4$d) CROSS JOIN (VALUES (%1$.0fL)) AS srs_seed(s))"
+      "FROM (%2$s) srs_seeded)"
     ),
-    seed, as.integer(groups), rows, partitions
+    as.integer(groups), with_constants(sprintf("SELECT id FROM range(0, %.0f, 1, %d)", rows, partitions), c(s = sprintf("%.0fL", seed)))
   )
   dbExecute(con, sprintf("CREATE OR REPLACE TEMPORARY VIEW %s AS %s", quote_identifier(name), query))
   # The columns are known: dbplyr need not ask Spark for them.

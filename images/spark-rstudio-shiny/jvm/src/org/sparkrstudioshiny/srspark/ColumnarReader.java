@@ -141,13 +141,13 @@ public final class ColumnarReader {
 
   /** Waits for {@link #start()}'s planning, and throws what it threw. */
   private void awaitStarted() {
-    Future<?> pending = started;
-    if (pending == null) {
+    Future<?> planning = started;
+    if (planning == null) {
       return;
     }
     started = null;
     try {
-      pending.get();
+      planning.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while Spark ran the query", e);
