@@ -3,7 +3,8 @@
 //   npm run bench:models -- --rows 1e6,1e7,1e8 --runs 3 --families gaussian,binomial,poisson --mllib-up-to 1e6
 // Deploys a stack with 2 workers (1 core each) and, in one R process in the head (the session
 // warm), for each size of srspark's synthetic data (y ~ x + segment, 8 segments), median of
-// --runs:
+// --runs after one warm-up run at that size (reported, not counted), srs_glm and pyspark.ml taking
+// turns to go first:
 //   - the aggregate a dashboard computes (count and mean of y per segment): the floor;
 //   - srs_glm(family = gaussian) (one SQL pass of sums per segment; a second, stable one only
 //     for data far from zero), next to pyspark.ml's RFormula + GeneralizedLinearRegression in the
@@ -62,10 +63,22 @@ pyspark_glm <- function(formula, family, link, table) {
   glm <- model$stages[[2]]
   c(intercept = glm$intercept, x = reticulate::py_to_r(glm$coefficients$toArray())[[1]])
 }
+# One warm-up run at each size (reported, not counted), then --runs runs.
 measure <- function(expr_fn) {
   value <- NULL
+  warmup <- timed(value <- expr_fn())
   times <- replicate(runs, timed(value <<- expr_fn()))
-  list(seconds = median_of(times), runs = times, value = value)
+  list(seconds = median_of(times), runs = times, warmup = warmup, value = value)
+}
+# Two measures of the same job, a warm-up of each, then their runs in turn, each going first
+# every other time: a machine that slows down or speeds up during the run weighs on both.
+measure_pair <- function(first_fn, second_fn) {
+  fns <- list(first_fn, second_fn)
+  values <- list(NULL, NULL)
+  warmup <- vapply(1:2, function(k) timed(values[[k]] <<- fns[[k]]()), numeric(1))
+  times <- matrix(NA_real_, runs, 2)
+  for (run in seq_len(runs)) for (k in if (run %% 2 == 1) 1:2 else 2:1) times[run, k] <- timed(values[[k]] <- fns[[k]]())
+  lapply(1:2, function(k) list(seconds = median_of(times[, k]), runs = times[, k], warmup = warmup[[k]], value = values[[k]]))
 }
 ratio <- function(a, b) round(a$seconds / b$seconds, 3)
 difference <- function(ours, theirs) signif(max(abs(ours - theirs)), 3)
@@ -80,7 +93,7 @@ for (rows in sizes) {
   dbExecute(con, "CREATE OR REPLACE TEMPORARY VIEW bench_counts AS SELECT *, CAST(y > 3.25D AS INT) AS hit, CAST(FLOOR(y) AS INT) AS k FROM bench_rows")
   aggregate <- measure(function() dbGetQuery(con, "SELECT segment, COUNT(*) AS n, AVG(y) AS mean_y FROM bench_rows GROUP BY segment"))
   progress(rows, " rows: aggregate ", aggregate$seconds, " s")
-  entry <- list(rows = rows, aggregate = list(seconds = aggregate$seconds, runs = aggregate$runs))
+  entry <- list(rows = rows, aggregate = list(seconds = aggregate$seconds, runs = aggregate$runs, warmup = aggregate$warmup))
   for (family in families) {
     response <- switch(family, gaussian = "y", binomial = "hit", poisson = "k")
     link <- switch(family, gaussian = "identity", binomial = "logit", poisson = "log")
@@ -88,15 +101,19 @@ for (rows in sizes) {
     formula <- paste(response, "~ x + segment")
     family_object <- get(family, mode = "function")()
     iterations <- NA_integer_
-    sql <- measure(function() {
-      fit <- srs_glm(formula, table, family = family_object, method = "sql")
-      iterations <<- fit$iterations
-      coef(fit)[c(1, 2)]
-    })
-    ml <- measure(function() pyspark_glm(formula, family, link, table))
+    pair <- measure_pair(
+      function() {
+        fit <- srs_glm(formula, table, family = family_object, method = "sql")
+        iterations <<- fit$iterations
+        coef(fit)[c(1, 2)]
+      },
+      function() pyspark_glm(formula, family, link, table)
+    )
+    sql <- pair[[1]]
+    ml <- pair[[2]]
     result <- list(
-      srsGlmSql = list(seconds = sql$seconds, runs = sql$runs, iterations = iterations, overAggregate = ratio(sql, aggregate), overPysparkMl = ratio(sql, ml)),
-      pysparkMl = list(seconds = ml$seconds, runs = ml$runs),
+      srsGlmSql = list(seconds = sql$seconds, runs = sql$runs, warmup = sql$warmup, iterations = iterations, overAggregate = ratio(sql, aggregate), overPysparkMl = ratio(sql, ml)),
+      pysparkMl = list(seconds = ml$seconds, runs = ml$runs, warmup = ml$warmup),
       maxCoefficientDifference = difference(sql$value, ml$value)
     )
     if (family != "gaussian" && rows <= mllib_up_to) {

@@ -1,8 +1,10 @@
 // Shiny demo latency benchmark: prints one JSON object.
-//   npm run bench:app [-- --rows 1e6,1e7,1e8 --idle-minutes 5]
+//   npm run bench:app [-- --rows 1e6,1e7,1e8 --idle-minutes 5 --warmup 3 --repeats 5]
 // Deploys a stack with 2 workers (1 core each), opens the demo app in headless Chromium (Debian's
 // package) and measures, for each size, the time from one input change (a new seed) to the
-// rendered result, three times each. Next to it: the Spark time the app itself measured
+// rendered result, --repeats times, after --warmup changes at that size (reported, not counted:
+// the executors' JIT compiler is still at work in the first changes of a fresh app; what a pause
+// costs is measured apart, below). Next to it: the Spark time the app itself measured
 // (synthetic data, aggregate and GLM) and, as the plain baseline, the same work submitted with
 // `docker exec … spark-submit` (a fresh driver each time, as a script would), as ratios. Then the
 // app is left alone for --idle-minutes (it keeps one executor warm while another core is free;
@@ -19,7 +21,6 @@ const image = process.env.SRS_IMAGE ?? DEFAULT_IMAGE_TAG;
 const executablePath = process.env.SRS_CHROMIUM ?? '/usr/bin/chromium';
 const ports = { sparkUi: 29_080, shiny: 29_838, jupyter: null, rstudio: null };
 const stackName = 'srs-bench-app';
-const REPEATS = 3;
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -27,8 +28,17 @@ function option(name: string, fallback: string): string {
 }
 const SIZES = option('rows', '1e6,1e7,1e8').split(',').map(Number);
 const idleMinutes = Number(option('idle-minutes', '5'));
-if (SIZES.some((rows) => ![1e5, 1e6, 1e7, 1e8].includes(rows)) || !(idleMinutes >= 0 && idleMinutes <= 60)) {
-  process.stderr.write('usage: bench:app [--rows 1e6,1e7,1e8] [--idle-minutes 5]   (sizes the app offers: 1e5, 1e6, 1e7, 1e8; idle 0 to 60, 0 skips it)\n');
+const warmup = Number(option('warmup', '3'));
+const REPEATS = Number(option('repeats', '5'));
+if (
+  SIZES.some((rows) => ![1e5, 1e6, 1e7, 1e8].includes(rows)) ||
+  !(idleMinutes >= 0 && idleMinutes <= 60) ||
+  !(Number.isInteger(warmup) && warmup >= 0 && warmup <= 10) ||
+  !(Number.isInteger(REPEATS) && REPEATS >= 1 && REPEATS <= 20)
+) {
+  process.stderr.write(
+    'usage: bench:app [--rows 1e6,1e7,1e8] [--idle-minutes 5] [--warmup 3] [--repeats 5]   (sizes the app offers: 1e5, 1e6, 1e7, 1e8; idle 0 to 60, 0 skips it; warm-up changes 0 to 10; repeats 1 to 20)\n',
+  );
   process.exit(2);
 }
 /** The app's select holds R's text of the number (1e+06). */
@@ -54,12 +64,14 @@ const PLAIN_JOB = (rows: number, seed: number): string =>
 const cluster = new SparkCluster({ stackName, image, workers: 2, worker: { cores: 1, memory: '2g' }, ports });
 await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
 await cluster.deploy({ timeoutMs: 300_000 });
-// The plain baseline first, while no app holds executors (a fresh driver per run, as a script would).
+// The plain baseline first, while no app holds executors (a fresh driver per run, as a script would;
+// three runs, each half a minute or more).
+const PLAIN_RUNS = 3;
 const master = (await execa('docker', ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_master`])).stdout.split('\n')[0] as string;
 const plain = new Map<number, number[]>();
 for (const rows of SIZES) {
   const runs: number[] = [];
-  for (let repeat = 0; repeat < REPEATS; repeat += 1) {
+  for (let repeat = 0; repeat < PLAIN_RUNS; repeat += 1) {
     await execa('docker', ['exec', '-i', '--user', 'spark', master, 'sh', '-c', 'cat > /tmp/srs-bench-plain.py'], { input: PLAIN_JOB(rows, 200 + repeat) });
     const started = performance.now();
     await execa('docker', ['exec', '--user', 'spark', master, 'spark-submit', '/tmp/srs-bench-plain.py']);
@@ -105,6 +117,8 @@ try {
   };
   for (const rows of SIZES) {
     await selectRows(rows);
+    const warmupMs: number[] = [];
+    for (let repeat = 0; repeat < warmup; repeat += 1) warmupMs.push((await change(rows)).ms);
     const latencies: number[] = [];
     const sparkSeconds: number[] = [];
     for (let repeat = 0; repeat < REPEATS; repeat += 1) {
@@ -112,10 +126,11 @@ try {
       latencies.push(run.ms);
       sparkSeconds.push(run.sparkSeconds);
     }
-    progress(`${rows} rows: input to render ${latencies.join(', ')} ms`);
+    progress(`${rows} rows: input to render ${latencies.join(', ')} ms (warm-up ${warmupMs.join(', ')} ms)`);
     const plainMs = plain.get(rows) ?? [];
     results.push({
       rows,
+      warmupInputToRenderMs: warmupMs,
       inputToRenderMs: latencies,
       medianInputToRenderMs: median(latencies),
       sparkSecondsInApp: sparkSeconds,
@@ -139,4 +154,6 @@ try {
   await rm(profile, { recursive: true, force: true });
   await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
 }
-process.stdout.write(`${JSON.stringify({ image, workers: 2, coresPerWorker: 1, repeats: REPEATS, sizes: results, idle }, null, 2)}\n`);
+process.stdout.write(
+  `${JSON.stringify({ image, workers: 2, coresPerWorker: 1, repeats: REPEATS, plainRuns: PLAIN_RUNS, warmupChanges: warmup, sizes: results, idle }, null, 2)}\n`,
+);

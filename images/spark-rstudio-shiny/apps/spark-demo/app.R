@@ -102,6 +102,21 @@ server <- function(input, output, session) {
   inputs <- throttle(debounce(reactive(list(rows = as.numeric(input$rows), seed = input$seed, min_x = input$min_x, by = input$by)), 50), 1000)
   # Computations started in this session, shown in the status line (the limit made visible).
   computations <- 0L
+  # The per-group query's SQL depends on the grouping and the filter, not on the seed (the view it
+  # reads is replaced in place): dbplyr translates it once per pair (its summarise() costs R about
+  # 70 ms, a twentieth of a change). Only the last pair is kept.
+  aggregate_sql <- local({
+    last <- list(key = NULL, sql = NULL)
+    function(data, by, min_x) {
+      key <- list(by, min_x)
+      if (!identical(last$key, key)) {
+        grouped <- if (by == "segment") group_by(data, segment) else group_by(mutate(data, x_decile = as.integer(floor(x * 10))), x_decile)
+        summary <- summarise(grouped, n = n(), mean_x = mean(x, na.rm = TRUE), mean_y = mean(y, na.rm = TRUE))
+        last <<- list(key = key, sql = dbplyr::sql_render(summary))
+      }
+      last$sql
+    }
+  })
 
   result <- reactive({
     current <- inputs()
@@ -119,16 +134,18 @@ server <- function(input, output, session) {
         computations <<- computations + 1L
         started <- Sys.time()
         data <- srs_synthetic(con, rows, seed = seed, name = synthetic_view) |> filter(x >= !!min_x)
-        grouped <- if (by == "segment") group_by(data, segment) else group_by(mutate(data, x_decile = as.integer(floor(x * 10))), x_decile)
+        # The aggregate and the fit overlap: dbSendQuery() starts the aggregate (Spark runs its
+        # shuffle in the background) while R sets up the fit, and dbFetch() collects it after.
+        # In a warm session at 10^6 rows that is 0.81 s a change against 0.92 s one after the other.
+        pending <- dbSendQuery(con, aggregate_sql(data, by, min_x))
+        fit <- tryCatch(srs_glm(formula(), data), error = function(e) e)
         # Sorted in R: the result is a few rows, and a sort in Spark would cost two more jobs
         # (a sample for its range partitioning, then its shuffle), about 0.5 s a change.
-        aggregate <- grouped |>
-          summarise(n = n(), mean_x = mean(x, na.rm = TRUE), mean_y = mean(y, na.rm = TRUE)) |>
-          collect() |>
+        aggregate <- tryCatch(dbFetch(pending), finally = dbClearResult(pending)) |>
           arrange(.data[[by]]) |>
           mutate(n = as.integer(n))
         if (nrow(aggregate) == 0L) stop("no rows pass the filter x >= ", min_x, call. = FALSE)
-        fit <- srs_glm(formula(), data)
+        if (inherits(fit, "error")) stop(fit)
         seconds <- as.numeric(difftime(Sys.time(), started, units = "secs"))
         info <- srs_cluster_info()
         if (info$executors == 0L) stop("the cluster has no executors: no Spark worker is registered", call. = FALSE)

@@ -181,16 +181,28 @@ group_layout <- function(terms) {
 # any column's is, a second pass takes the groups' means and covariances with Spark's one-pass
 # stable algorithm instead (slower, exact). The groups' keys are the levels. Returns the design,
 # its moments and the passes it took.
+#
+# The first pass checks for NULL only: a NaN check in the WHERE clause makes Spark compute each
+# column it checks twice, once for the check and once for the sums (at 10^7 rows of the synthetic
+# data, 0.92 s against 0.74 s). A NaN in a column makes its sums NaN; then the pass is taken
+# again with the NaN checks, leaving those rows out as glm() does.
 grouped_gaussian <- function(terms) {
   layout <- group_layout(terms)
-  rows <- sprintf(
-    "SELECT %s FROM (%s) srs_model_data WHERE %s",
-    paste(c(layout$select, sprintf("CAST(%s AS DOUBLE) AS srs_y", terms$response$sql)), collapse = ", "), terms$source, terms$where
-  )
+  rows_where <- function(where) {
+    sprintf(
+      "SELECT %s FROM (%s) srs_model_data WHERE %s",
+      paste(c(layout$select, sprintf("CAST(%s AS DOUBLE) AS srs_y", terms$response$sql)), collapse = ", "), terms$source, where
+    )
+  }
+  rows <- rows_where(terms$where)
   passes <- 1L
-  found <- gaussian_group_sums(layout, rows)
-  if (is.null(found)) {
-    passes <- 2L
+  found <- gaussian_group_sums(layout, rows_where(terms$where_not_null))
+  if (isTRUE(found$nan) && terms$where_not_null != terms$where) {
+    passes <- passes + 1L
+    found <- gaussian_group_sums(layout, rows)
+  }
+  if (is.null(found$groups)) {
+    passes <- passes + 1L
     found <- gaussian_group_covariances(layout, rows)
   }
   groups <- found$groups
@@ -220,8 +232,9 @@ nonempty_groups <- function(groups) {
 }
 
 # Each group's count, means and population covariances from plain sums of the numeric parts (u),
-# the response and their products; NULL when a column's mean over all rows is more than
-# sqrt(FAR_FROM_ZERO) standard deviations from zero (or it does not vary), where sums lose digits.
+# the response and their products; list(nan = TRUE) when a sum is NaN (a NaN in the rows), and
+# no groups when a column's mean over all rows is more than sqrt(FAR_FROM_ZERO) standard
+# deviations from zero (or it does not vary), where sums lose digits.
 gaussian_group_sums <- function(layout, rows) {
   q <- length(layout$numeric_parts)
   ij <- pairs_of(q)
@@ -230,12 +243,14 @@ gaussian_group_sums <- function(layout, rows) {
     sprintf("SUM(u%d * u%d) AS b_%d_%d", ij[, 1], ij[, 2], ij[, 1], ij[, 2]),
     sprintf("SUM(u%d * srs_y) AS b_%d_0", seq_len(q), seq_len(q)), "SUM(srs_y * srs_y) AS b_0_0"
   )))
+  sums <- grep("^[ab]_", names(groups), value = TRUE)
+  if (any(vapply(groups[sums], function(column) any(is.nan(as.numeric(column))), logical(1)))) return(list(nan = TRUE))
   n <- as.numeric(groups$n)
   total <- function(name) sum(as.numeric(groups[[name]]))
   columns <- c(seq_len(q), 0L)
   mean_all <- vapply(sprintf("a_%d", columns), total, numeric(1)) / sum(n)
   spread_all <- vapply(sprintf("b_%d_%d", columns, columns), total, numeric(1)) / sum(n) - mean_all^2
-  if (any(!is.finite(spread_all)) || any(spread_all <= 0) || any(mean_all^2 > FAR_FROM_ZERO * spread_all)) return(NULL)
+  if (any(!is.finite(spread_all)) || any(spread_all <= 0) || any(mean_all^2 > FAR_FROM_ZERO * spread_all)) return(list())
   list(groups = groups, stats = stats_from_sums(groups, n, rep(0, q + 1L), ij))
 }
 

@@ -126,12 +126,12 @@ model_design <- function(formula, data, weights = NULL, response_kind = c("numer
   # Complete cases, as glm's na.omit: no NULL (nor NaN) in any variable or the weights.
   checked <- c(vapply(info, `[[`, character(1), "sql"), if (!is.null(weights)) quote_identifier(weights))
   doubles <- c(names(schema)[schema == "double"])
-  conditions <- c(paste(checked, "IS NOT NULL"), paste0("NOT isnan(", quote_identifier(intersect(c(used, weights), doubles)), ")"))
-  where <- paste(conditions, collapse = " AND ")
+  not_null <- paste(checked, "IS NOT NULL")
+  where <- paste(c(not_null, paste0("NOT isnan(", quote_identifier(intersect(c(used, weights), doubles)), ")")), collapse = " AND ")
 
   categorical <- labels[vapply(info, function(v) v$kind != "numeric", logical(1))]
   terms <- list(
-    formula = formula, source = source, where = where, tt = tt, factors = factors, info = info, labels = labels,
+    formula = formula, source = source, where = where, where_not_null = paste(not_null, collapse = " AND "), tt = tt, factors = factors, info = info, labels = labels,
     response = response, categorical = categorical, weights = weights
   )
   if (isTRUE(defer_levels)) return(structure(terms, class = "srs_model_terms"))

@@ -49,6 +49,20 @@ test_that("gaussian takes its levels from the complete rows only, as glm() does"
   expect_same_fit(srs_glm(y ~ x * g, remote), stats::glm(y ~ x * g, data = local), relative = 1e-8)
 })
 
+test_that("gaussian leaves out rows with a NaN, as glm() does, in a second pass taken only then", {
+  # copy_to() sends NaN as missing: the NaN are made in Spark, where a double can hold one.
+  local <- transform(mtcars_local, wt_nan = ifelse(hp > 200, NaN, wt))
+  name <- unique_name("t_nan")
+  copy_to(con, mtcars_local, name)
+  view <- unique_name("t_nan_view")
+  DBI::dbExecute(con, sprintf("CREATE TEMPORARY VIEW %s AS SELECT *, CASE WHEN hp > 200 THEN CAST('NaN' AS DOUBLE) ELSE wt END AS wt_nan FROM %s", view, name))
+  expect_identical(sum(is.nan(DBI::dbGetQuery(con, sprintf("SELECT wt_nan FROM %s", view))$wt_nan)), sum(local$hp > 200))
+  fit <- srs_glm(mpg ~ wt_nan + cyl_s, view)
+  expect_same_fit(fit, stats::glm(mpg ~ wt_nan + cyl_s, data = local), relative = 1e-8)
+  expect_identical(fit$passes, 2L)
+  expect_identical(srs_glm(mpg ~ wt + cyl_s, view)$passes, 1L)
+})
+
 test_that("gaussian on data far from zero takes a second, stable pass and still equals lm()", {
   # Sums around zero of values near 1e5 that vary by 10 keep only about 7 digits of their spread.
   far_local <- data.frame(x = 1e5 + seq(0, 10, length.out = 500), g = rep(c("a", "b"), 250))
