@@ -63,23 +63,18 @@ pyspark_glm <- function(formula, family, link, table) {
   glm <- model$stages[[2]]
   c(intercept = glm$intercept, x = reticulate::py_to_r(glm$coefficients$toArray())[[1]])
 }
-# One warm-up run at each size (reported, not counted), then --runs runs.
-measure <- function(expr_fn) {
-  value <- NULL
-  warmup <- timed(value <- expr_fn())
-  times <- replicate(runs, timed(value <<- expr_fn()))
-  list(seconds = median_of(times), runs = times, warmup = warmup, value = value)
+# Measures of the same job: a warm-up run of each at this size (reported, not counted), then
+# --runs runs of each in turn, the order reversed every other run, so a machine that slows down
+# or speeds up during the run weighs on all of them.
+measure_in_turns <- function(...) {
+  fns <- list(...)
+  values <- vector("list", length(fns))
+  warmup <- vapply(seq_along(fns), function(k) timed(values[[k]] <<- fns[[k]]()), numeric(1))
+  times <- matrix(NA_real_, runs, length(fns))
+  for (run in seq_len(runs)) for (k in if (run %% 2 == 1) seq_along(fns) else rev(seq_along(fns))) times[run, k] <- timed(values[[k]] <- fns[[k]]())
+  lapply(seq_along(fns), function(k) list(seconds = median_of(times[, k]), runs = times[, k], warmup = warmup[[k]], value = values[[k]]))
 }
-# Two measures of the same job, a warm-up of each, then their runs in turn, each going first
-# every other time: a machine that slows down or speeds up during the run weighs on both.
-measure_pair <- function(first_fn, second_fn) {
-  fns <- list(first_fn, second_fn)
-  values <- list(NULL, NULL)
-  warmup <- vapply(1:2, function(k) timed(values[[k]] <<- fns[[k]]()), numeric(1))
-  times <- matrix(NA_real_, runs, 2)
-  for (run in seq_len(runs)) for (k in if (run %% 2 == 1) 1:2 else 2:1) times[run, k] <- timed(values[[k]] <- fns[[k]]())
-  lapply(1:2, function(k) list(seconds = median_of(times[, k]), runs = times[, k], warmup = warmup[[k]], value = values[[k]]))
-}
+measure <- function(expr_fn) measure_in_turns(expr_fn)[[1]]
 ratio <- function(a, b) round(a$seconds / b$seconds, 3)
 difference <- function(ours, theirs) signif(max(abs(ours - theirs)), 3)
 results <- list()
@@ -101,7 +96,7 @@ for (rows in sizes) {
     formula <- paste(response, "~ x + segment")
     family_object <- get(family, mode = "function")()
     iterations <- NA_integer_
-    pair <- measure_pair(
+    pair <- measure_in_turns(
       function() {
         fit <- srs_glm(formula, table, family = family_object, method = "sql")
         iterations <<- fit$iterations

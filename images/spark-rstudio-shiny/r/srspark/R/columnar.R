@@ -88,17 +88,14 @@ frame_to_spark <- function(frame, types = NULL) {
   }
   rows <- nrow(frame)
   partitions <- if (rows <= ROWS_PER_PARTITION) 1L else cluster_partitions(ceiling(rows / ROWS_PER_PARTITION))
-  tryCatch(b$jcall(writer, "build", as.integer(rows), partitions), error = function(e) stop(spark_error_message(e), call. = FALSE))
+  with_spark_errors(b$jcall(writer, "build", as.integer(rows), partitions))
 }
 
 # A reader over a JVM DataFrame: its column names and codes, and fetch(n) giving data frames.
 spark_reader <- function(jdf) {
   s <- spark()
   b <- s$bridge
-  reader <- tryCatch(
-    b$jnew(s$handle, "org.sparkrstudioshiny.srspark.ColumnarReader", jdf),
-    error = function(e) stop(spark_error_message(e), call. = FALSE)
-  )
+  reader <- with_spark_errors(b$jnew(s$handle, "org.sparkrstudioshiny.srspark.ColumnarReader", jdf))
   columns <- b$scalar(b$jcall(reader, "columns"))
   names <- readBin(b$raw_out(b$jcall(reader, "names")), "character", columns)
   Encoding(names) <- "UTF-8"
@@ -107,7 +104,7 @@ spark_reader <- function(jdf) {
     names = names,
     codes = codes,
     fetch = function(n = -1L) {
-      chunk <- tryCatch(b$jcall(reader, "fetch", as.integer(n)), error = function(e) stop(spark_error_message(e), call. = FALSE))
+      chunk <- with_spark_errors(b$jcall(reader, "fetch", as.integer(n)))
       rows <- b$scalar(b$jcall(chunk, "rows"))
       out <- lapply(seq_along(codes), function(i) {
         decode_column(codes[[i]], b$raw_out(b$jcall(chunk, "data", i - 1L)), b$raw_out(b$jcall(chunk, "nulls", i - 1L)), rows)
@@ -116,8 +113,8 @@ spark_reader <- function(jdf) {
       structure(out, class = "data.frame", row.names = .set_row_names(rows))
     },
     # Spark plans the query and runs its shuffles in the background; the first fetch waits for it.
-    start = function() invisible(tryCatch(b$jcall(reader, "start"), error = function(e) stop(spark_error_message(e), call. = FALSE))),
-    completed = function() isTRUE(tryCatch(b$scalar(b$jcall(reader, "hasCompleted")), error = function(e) stop(spark_error_message(e), call. = FALSE))),
+    start = function() invisible(with_spark_errors(b$jcall(reader, "start"))),
+    completed = function() isTRUE(with_spark_errors(b$scalar(b$jcall(reader, "hasCompleted")))),
     fetched = function() b$scalar(b$jcall(reader, "rowsFetched"))
   )
 }

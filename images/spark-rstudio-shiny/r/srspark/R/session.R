@@ -206,8 +206,12 @@ executor_hosts <- function(s = spark()) {
 # Spark's JVM DataFrame for a query.
 spark_sql <- function(query) {
   s <- spark()
-  tryCatch(s$bridge$jcall(s$session, "sql", query), error = function(e) stop(spark_error_message(e), call. = FALSE))
+  with_spark_errors(s$bridge$jcall(s$session, "sql", query))
 }
+
+# The value of `expr`, a call into Spark's JVM; its error, if any, stopped with the message a user
+# can act on (spark_error_message()).
+with_spark_errors <- function(expr) tryCatch(expr, error = function(e) stop(spark_error_message(e), call. = FALSE))
 
 # Spark's exceptions arrive wrapped (py4j, SparkR); keep the part a user can act on.
 spark_error_message <- function(error) {
