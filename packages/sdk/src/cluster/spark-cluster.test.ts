@@ -121,9 +121,17 @@ describe('SparkCluster status', () => {
     expect(status.readiness.state).toBe('master-unreachable');
   });
 
-  it('should report STACK_NOT_FOUND when no service carries the stack label', async () => {
-    const cluster = new SparkCluster({ stackName: 'nosuch' }, { docker: new RecordedDocker([{ args: ['service', 'ls', '-q'], stdout: '' }]) });
+  it('should report STACK_NOT_FOUND when no service carries the stack label, without waiting for a master that does not answer', async () => {
+    // A master port that accepts and never answers (another stack's head still starting): the
+    // read ends only when status() drops it, and this test's 5 s limit is its own deadline.
+    let sparkSignal: AbortSignal | undefined;
+    const hangingSpark = (_url: string, signal?: AbortSignal): Promise<SparkStatus> => {
+      sparkSignal = signal;
+      return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('dropped'))));
+    };
+    const cluster = new SparkCluster({ stackName: 'nosuch' }, { docker: new RecordedDocker([{ args: ['service', 'ls', '-q'], stdout: '' }]), readSpark: hangingSpark });
     await expect(cluster.status()).rejects.toMatchObject({ code: 'STACK_NOT_FOUND', hint: expect.stringContaining('srs up') });
+    expect(sparkSignal?.aborted).toBe(true);
   });
 });
 

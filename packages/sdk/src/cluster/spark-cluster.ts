@@ -205,17 +205,25 @@ export class SparkCluster {
     await this.#orchestrator.remove(this.config, options);
   }
 
-  /** One read of Swarm and one of Spark, at the same time. */
+  /**
+   * One read of Swarm and one of Spark, at the same time. When Swarm has no such stack (or its
+   * read fails) the Spark read is dropped at once: its port may be another stack's, or a master
+   * still starting whose answer would take the read's whole deadline.
+   */
   async #observe(signal: AbortSignal | undefined): Promise<{ status: ClusterStatus; services: SwarmService[] }> {
-    const [state, spark] = await Promise.all([
-      this.#orchestrator.reader.read(this.config.stackName, signal),
-      this.#readSpark(this.urls.sparkUi, signal).then(
-        (view): SparkView => ({ reachable: true, ...view }),
-        (error: unknown): SparkView => ({ reachable: false, aliveWorkers: 0, error: error instanceof Error ? error.message : String(error) }),
-      ),
-    ]);
-    if (state.services.length === 0) throw stackNotFound(this.config.stackName);
-    return { status: clusterStatus(this.config, state, spark), services: state.services };
+    const dropSpark = new AbortController();
+    const sparkSignal = signal === undefined ? dropSpark.signal : AbortSignal.any([signal, dropSpark.signal]);
+    const spark = this.#readSpark(this.urls.sparkUi, sparkSignal).then(
+      (view): SparkView => ({ reachable: true, ...view }),
+      (error: unknown): SparkView => ({ reachable: false, aliveWorkers: 0, error: error instanceof Error ? error.message : String(error) }),
+    );
+    try {
+      const state = await this.#orchestrator.reader.read(this.config.stackName, signal);
+      if (state.services.length === 0) throw stackNotFound(this.config.stackName);
+      return { status: clusterStatus(this.config, state, await spark), services: state.services };
+    } finally {
+      dropSpark.abort();
+    }
   }
 
   #probe(): ReadinessProbe {
