@@ -1,8 +1,9 @@
 # Results of queries: dbSendQuery() starts the query (Spark plans it and runs its shuffles in the
-# background while R goes on: send two queries, or a query and a model fit, and they overlap),
-# dbFetch() waits for it, runs its last stage and hands the rows over column by column (all at
-# once in parallel, or n rows at a time, one partition after another). No row reaches R's
-# process before dbFetch() asks for it.
+# background while R goes on: send two queries, or a query and a model fit, and they overlap; a
+# result in one partition is read there too, into the driver), dbFetch() waits for it, runs its
+# last stage if it has not run and hands the rows over column by column (all at once in
+# parallel, or n rows at a time, one partition after another). No row reaches R's process
+# before dbFetch() asks for it.
 
 setClass("SparkSQLResult", contains = "DBIResult", slots = c(statement = "character", state = "environment"))
 

@@ -415,8 +415,8 @@ fit_sql <- function(design, layout, family, epsilon, maxit) {
   # The rows of one pass: the linear predictor from the coefficients srs_b0 ... srs_bp (or the
   # family's start without them), then the mean, the working weight and response, the deviance;
   # `more` are further constants the pass's aggregates use.
-  # Spark writes literals into the code it generates, so the numbers come as columns of a
-  # one-row table (with_constants()): every pass after the second runs the same code.
+  # Spark writes literals into the code it generates, so the numbers come as fields of one
+  # struct (with_constants()): every pass after the second runs the same code.
   pass_from <- function(beta, shift, more = NULL) {
     eta <- sql$start_eta("srs_y", "srs_pw")
     if (!is.null(beta)) {

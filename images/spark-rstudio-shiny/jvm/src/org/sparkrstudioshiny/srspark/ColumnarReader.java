@@ -43,7 +43,10 @@ import org.apache.spark.sql.types.TimestampType;
  * <p>Nothing is planned until the first fetch: the names and codes come from the schema alone, so
  * reading a query's columns (DBI's dbColumnInfo, a model's schema) neither plans nor runs it.
  * {@link #start()} plans it in the background instead (DBI's dbSendQuery), so that R can go on
- * while Spark runs the query's shuffles; the first fetch waits for that.
+ * while Spark runs the query's shuffles; the first fetch waits for that. When the rows that are
+ * left come in one partition (a small result: an aggregate's, once adaptive execution has
+ * coalesced it), the background also reads that partition, which is what the first fetch would
+ * read anyway: the whole query then runs while R does something else.
  *
  * <p>Types R has no match for become the closest one: decimals and floats doubles, bytes and
  * shorts integers, 64-bit integers doubles (exact up to 2^53), timestamps without a time zone
@@ -63,6 +66,7 @@ public final class ColumnarReader {
   private final String[] codes;
   private final Dataset<Row> projected;
   private JavaRDD<ColumnChunk> encoded;
+  private List<ColumnChunk> prefetched;
   private volatile Future<?> started;
   private Iterator<ColumnChunk> pending;
   private ColumnChunk current;
@@ -130,12 +134,19 @@ public final class ColumnarReader {
 
   /**
    * Plans the query in the background: with adaptive execution that runs its shuffles (an
-   * aggregate's whole map side), never the final stage, so no row reaches the driver before a
-   * fetch asks for it. A second call does nothing.
+   * aggregate's whole map side). The final stage runs there too when it is one partition, the
+   * most a first fetch would hold; otherwise no row reaches the driver before a fetch asks for
+   * it. A second call does nothing.
    */
   public synchronized void start() {
     if (started == null && encoded == null) {
-      started = STARTER.submit(this::encoded);
+      started = STARTER.submit(this::prefetch);
+    }
+  }
+
+  private synchronized void prefetch() {
+    if (encoded().getNumPartitions() == 1) {
+      prefetched = encoded.collect();
     }
   }
 
@@ -209,13 +220,15 @@ public final class ColumnarReader {
     awaitStarted();
     if (n < 0 && pending == null && !completed) {
       // Everything at once: one job over every partition, in parallel.
-      ColumnChunk all = ColumnChunk.concat(codes, encoded().collect());
+      ColumnChunk all = ColumnChunk.concat(codes, prefetched != null ? prefetched : encoded().collect());
+      prefetched = null;
       completed = true;
       fetched += all.rows();
       return all;
     }
     if (pending == null && !completed) {
-      pending = encoded().toLocalIterator();
+      pending = prefetched != null ? prefetched.iterator() : encoded().toLocalIterator();
+      prefetched = null;
     }
     List<ColumnChunk> parts = new ArrayList<>();
     int wanted = n < 0 ? Integer.MAX_VALUE : n;

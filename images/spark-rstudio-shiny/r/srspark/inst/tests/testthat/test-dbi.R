@@ -35,29 +35,43 @@ test_that("dbSendQuery and dbFetch hand rows over n at a time, then say they are
   expect_error(dbFetch(res), "cleared")
 })
 
-test_that("dbSendQuery starts the query: Spark runs its shuffle while R goes on, and dbFetch returns its rows", {
-  s <- srspark:::spark()
-  tracker <- s$bridge$jcall(s$bridge$jcall(s$session, "sparkContext"), "statusTracker")
-  jobs_run <- function() length(s$bridge$strings(s$bridge$jcall(tracker, "getJobIdsForGroup", NULL)))
+test_that("dbSendQuery starts the query: Spark runs it while R goes on, and dbFetch returns its rows", {
   frame <- data.frame(g = rep(c("a", "b", "c"), 400), v = seq_len(1200) / 7, stringsAsFactors = FALSE)
   name <- unique_name("started")
   dbWriteTable(con, name, frame)
   before <- jobs_run()
   res <- dbSendQuery(con, sprintf("SELECT g, COUNT(*) AS n, SUM(v) AS total FROM %s GROUP BY g", name))
   on.exit(dbClearResult(res), add = TRUE)
-  # No fetch yet: the aggregate's map side runs on its own.
+  # No fetch yet: the aggregate's map side runs on its own, and then its final stage (a result
+  # this small is one partition).
   waited <- 0
-  while (jobs_run() == before && waited < 60) {
+  while (jobs_run() < before + 2L && waited < 60) {
     Sys.sleep(0.1)
     waited <- waited + 0.1
   }
-  expect_gt(jobs_run(), before)
+  expect_gte(jobs_run(), before + 2L)
   # R goes on meanwhile, here with a model fit of its own.
   fit <- srs_glm(v ~ g, name)
+  after_fit <- jobs_run()
   got <- dbFetch(res)
+  # The rows were read already: the fetch ran no job.
+  expect_identical(jobs_run(), after_fit)
   expect_true(dbHasCompleted(res))
   expect_equal(sorted(got, "g"), data.frame(g = c("a", "b", "c"), n = c(400, 400, 400), total = as.numeric(tapply(frame$v, frame$g, sum))), tolerance = 1e-12)
   expect_equal(unname(coef(fit)), unname(coef(stats::lm(v ~ g, frame))), tolerance = 1e-10)
+})
+
+test_that("dbSendQuery reads no rows ahead of dbFetch when the result is in several partitions", {
+  before <- jobs_run()
+  res <- dbSendQuery(con, "SELECT id FROM range(0, 3000, 1, 3)")
+  on.exit(dbClearResult(res), add = TRUE)
+  Sys.sleep(1)
+  expect_identical(jobs_run(), before)
+  # One partition's job per fetch that needs one, in order.
+  expect_identical(dbFetch(res, n = 10)$id, as.numeric(0:9))
+  expect_identical(jobs_run(), before + 1L)
+  expect_identical(dbFetch(res, n = -1)$id, as.numeric(10:2999))
+  expect_true(dbHasCompleted(res))
 })
 
 test_that("dbWriteTable, dbReadTable, dbListTables, dbExistsTable, dbListFields and dbRemoveTable work on temporary views", {

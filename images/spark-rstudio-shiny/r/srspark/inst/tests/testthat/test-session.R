@@ -52,15 +52,10 @@ test_that("an idle app keeps the executors it asks for only while a core is free
 test_that("a keep-warm round runs a job when it keeps an executor, and none when the app asks for none", {
   skip_if_not(startsWith(Sys.getenv("SPARK_MASTER_URL"), "spark://"), "not on a cluster")
   dbGetQuery(con, "SELECT count(*) AS n FROM range(0, 1000, 1, 2)")
-  last_job <- function() {
-    s <- srspark:::spark()
-    tracker <- s$bridge$jcall(s$bridge$jcall(s$session, "sparkContext"), "statusTracker")
-    max(as.integer(s$bridge$strings(s$bridge$jcall(tracker, "getJobIdsForGroup", NULL))))
-  }
-  before <- last_job()
+  before <- jobs_run()
   withr::with_options(list(srspark.keep_executors = 0L), expect_identical(srspark:::keep_warm(), 0L))
-  expect_identical(last_job(), before)
+  expect_identical(jobs_run(), before)
   kept <- withr::with_options(list(srspark.keep_executors = 1L), srspark:::keep_warm())
   expect_true(kept %in% c(0L, 1L))
-  if (kept == 1L) expect_gt(last_job(), before) else expect_identical(last_job(), before)
+  if (kept == 1L) expect_gt(jobs_run(), before) else expect_identical(jobs_run(), before)
 })
