@@ -12,7 +12,6 @@ unique_name <- local({
   }
 })
 
-# Rows in a stable order, row names dropped: SQL gives no order unless asked.
 # The number of Spark jobs this session has started (job ids count from 0; the tracker keeps only
 # the last thousand jobs, so the highest id, not their number).
 jobs_run <- function() {
@@ -22,6 +21,7 @@ jobs_run <- function() {
   if (length(ids) == 0L) 0L else max(ids) + 1L
 }
 
+# Rows in a stable order, row names dropped: SQL gives no order unless asked.
 sorted <- function(frame, by = names(frame)) {
   frame <- as.data.frame(frame)
   out <- frame[do.call(order, unname(as.list(frame[by]))), , drop = FALSE]
