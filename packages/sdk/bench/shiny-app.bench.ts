@@ -8,9 +8,8 @@
 // apart, below). Next to it: the Spark time the app itself measured (synthetic data, aggregate
 // and GLM) and, as the plain baseline, the same work submitted with
 // `docker exec … spark-submit` (a fresh driver each time, as a script would), as ratios. Then the
-// app is left alone for --idle-minutes (it keeps one executor warm while another core is free;
-// the others go back after 30 s) and one more input change at the first size measures what the
-// first request after a pause costs.
+// app is left alone for --idle-minutes (alone on the master, it keeps its executors warm) and one
+// more input change at the first size measures what the first request after a pause costs.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

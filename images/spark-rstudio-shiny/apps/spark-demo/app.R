@@ -17,9 +17,10 @@ ROWS <- c("100,000" = 1e5, "1,000,000" = 1e6, "10,000,000" = 1e7, "100,000,000" 
 UPLOAD_LIMIT_MB <- 20
 options(shiny.maxRequestSize = UPLOAD_LIMIT_MB * 1024^2)
 
-# An interactive app: keep one executor while idle, so the first input change after a pause does
-# not wait for a new executor JVM (srspark keeps it only while another core is free for others).
-options(srspark.keep_executors = 1L)
+# An interactive app: keep the executors it holds while idle, so the first input change after a
+# pause does not wait for new executor JVMs. srspark keeps them all only while no other
+# application is registered with the master, and otherwise leaves a core for the others.
+options(srspark.keep_executors = Inf)
 con <- srs_connect()
 
 # A view name of this browser session's own: sessions share the R process's Spark session.

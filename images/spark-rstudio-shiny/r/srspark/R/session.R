@@ -55,22 +55,28 @@ cluster_partitions <- function(n) {
 # well under the 30 s after which dynamic allocation gives an idle executor back.
 KEEP_WARM_SECONDS <- 15
 
-# The executors an interactive app asks to keep while idle: options(srspark.keep_executors = n).
+# The executors an interactive app asks to keep while idle: options(srspark.keep_executors = n),
+# where n = Inf keeps every executor it holds.
 kept_executors_wanted <- function() {
   wanted <- getOption("srspark.keep_executors", 0L)
-  if (!is.numeric(wanted) || length(wanted) != 1L || is.na(wanted) || wanted < 0 || wanted != round(wanted)) {
-    stop("options(srspark.keep_executors) must be a whole number of 0 or more, got ", paste(deparse(wanted), collapse = ""), call. = FALSE)
+  if (!is.numeric(wanted) || length(wanted) != 1L || is.na(wanted) || wanted < 0 || (is.finite(wanted) && wanted != round(wanted))) {
+    stop("options(srspark.keep_executors) must be a whole number of 0 or more, or Inf, got ", paste(deparse(wanted), collapse = ""), call. = FALSE)
   }
-  as.integer(wanted)
+  if (is.finite(wanted)) as.integer(wanted) else wanted
 }
 
-# How many of the executors it holds an idle app keeps now: what it asks for, never more than
-# all ALIVE workers but one, and none unless a core is left for other drivers once the app is down
-# to the kept executors (the cores free now, plus those of its executors it lets go; another
-# driver may be waiting for one). The executors it does not keep go back after dynamic
-# allocation's idle timeout.
-executors_to_keep <- function(wanted, workers, free_cores, held, own_cores) {
-  if (is.na(workers) || workers < 2L || is.na(held) || held < 1L) return(0L)
+# How many of the executors it holds an idle app keeps now, out of what it asks for:
+# - alone on the master (no other application registered), all it holds: an application that
+#   registers later is seen at the next round, which then keeps fewer, and waits at most for
+#   dynamic allocation's idle timeout (30 s) for the cores given back;
+# - next to other applications, never more than all ALIVE workers but one, and none unless a
+#   core is left for other drivers once the app is down to the kept executors (the cores free
+#   now, plus those of its executors it lets go; another driver may be waiting for one).
+# The executors it does not keep go back after dynamic allocation's idle timeout.
+executors_to_keep <- function(wanted, workers, free_cores, held, own_cores, others) {
+  if (is.na(held) || held < 1L || wanted < 1) return(0L)
+  if (identical(others, 0L)) return(as.integer(min(wanted, held)))
+  if (is.na(workers) || workers < 2L) return(0L)
   keep <- as.integer(min(wanted, workers - 1L, held))
   own <- if (is.na(own_cores)) 0 else own_cores
   left_for_others <- (if (is.na(free_cores)) 0 else free_cores) + own - keep * own / held
@@ -92,8 +98,9 @@ keep_warm <- function() {
   free <- sum(vapply(alive, function(worker) if (is.numeric(worker$coresfree)) worker$coresfree else 0, numeric(1)))
   # The cores the master granted this application ("cores" of its entry).
   own_cores <- if (is.numeric(own$cores)) own$cores else NA_real_
+  others <- length(state$activeapps) - 1L
   s <- session_parts()
-  keep <- executors_to_keep(wanted, length(alive), free, length(executor_hosts(s)), own_cores)
+  keep <- executors_to_keep(wanted, length(alive), free, length(executor_hosts(s)), own_cores, others)
   if (keep > 0L) s$bridge$jcall(s$bridge$jcall(s$session, "sql", sprintf("SELECT id FROM range(0, %d, 1, %d)", keep, keep)), "count")
   keep
 }
