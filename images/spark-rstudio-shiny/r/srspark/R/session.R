@@ -83,8 +83,9 @@ executors_to_keep <- function(wanted, workers, free_cores, held, own_cores, othe
   if (keep < 1L || left_for_others < 1) 0L else keep
 }
 
-# One round of keeping an idle app's executors: a job of one tiny task per kept executor (the
-# scheduler spreads them one per executor) resets their idle timers. Returns how many it kept.
+# One round of keeping an idle app's executors: a job of one tiny task per kept executor, each
+# bound to its executor's host, resets the idle timers of those executors only (always the same
+# ones, the first hosts in order), so the others go back. Returns how many it kept.
 # It reads the master once, and never reopens the session: an application the master no longer
 # lists has nothing to keep, and the app's next request reopens it.
 keep_warm <- function() {
@@ -100,8 +101,13 @@ keep_warm <- function() {
   own_cores <- if (is.numeric(own$cores)) own$cores else NA_real_
   others <- length(state$activeapps) - 1L
   s <- session_parts()
-  keep <- executors_to_keep(wanted, length(alive), free, length(executor_hosts(s)), own_cores, others)
-  if (keep > 0L) s$bridge$jcall(s$bridge$jcall(s$session, "sql", sprintf("SELECT id FROM range(0, %d, 1, %d)", keep, keep)), "count")
+  hosts <- executor_hosts(s)
+  keep <- executors_to_keep(wanted, length(alive), free, length(hosts), own_cores, others)
+  if (keep > 0L) {
+    context <- s$bridge$jcall(s$session, "sparkContext")
+    kept_hosts <- paste(sort(hosts)[seq_len(keep)], collapse = ",")
+    s$bridge$jstatic(s$handle, "org.sparkrstudioshiny.srspark.ClusterInfo", "touchHosts", context, kept_hosts)
+  }
   keep
 }
 

@@ -391,6 +391,10 @@ configure_spark() {
 			spark.storage.decommission.enabled                true
 			spark.storage.decommission.shuffleBlocks.enabled  true
 			spark.storage.decommission.rddBlocks.enabled      true
+			# A decommissioned executor exits once a round finds no block left to move; rounds are
+			# 30 s apart by default, which kept each executor given back a further 30 s after its
+			# blocks had moved (in milliseconds), and a waiting driver without its cores.
+			spark.storage.decommission.replicationReattemptInterval  2s
 			# Dates and times mean the same in R, Python and Spark whatever the machine's zone.
 			spark.sql.session.timeZone       UTC
 			# Files in /data are written by executors (user spark) and committed by drivers (the IDE

@@ -58,6 +58,44 @@ test_that("an idle app keeps all it holds while alone, and next to other apps on
   withr::with_options(list(srspark.keep_executors = 2), expect_identical(wanted(), 2L))
 })
 
+test_that("a keep-warm task runs on an executor of the host it is bound to, and on no other", {
+  skip_if_not(startsWith(Sys.getenv("SPARK_MASTER_URL"), "spark://"), "not on a cluster")
+  # Tasks long enough (1 s each, 8 s of work) for dynamic allocation to bring a second executor
+  # while the master has a core free, so that the test also sees the other executor run none.
+  free_cores <- function() {
+    workers <- Filter(function(worker) identical(worker$state, "ALIVE"), srspark:::master_state()$workers)
+    sum(vapply(workers, function(worker) as.numeric(worker$coresfree), numeric(1)))
+  }
+  for (round in 1:4) {
+    dbGetQuery(con, "SELECT reflect('java.lang.Thread', 'sleep', CAST(1000 AS BIGINT)) AS slept FROM range(0, 8, 1, 8)")
+    hosts <- srspark:::executor_hosts()
+    if (length(hosts) >= 2L || free_cores() == 0) break
+  }
+  skip_if(length(hosts) == 0L, "the application holds no executor")
+  s <- srspark:::session_parts()
+  context <- s$bridge$jcall(s$session, "sparkContext")
+  ui <- s$bridge$scalar(s$bridge$jcall(s$bridge$jcall(context, "uiWebUrl"), "get"))
+  # The tasks each executor host has completed, from the driver's REST API (its listener updates
+  # them just after the job ends).
+  tasks_by_host <- function() {
+    executors <- jsonlite::fromJSON(paste0(ui, "/api/v1/applications/", srs_cluster_info()$app_id, "/executors"))
+    executors <- executors[executors$id != "driver", ]
+    tapply(executors$completedTasks, sub(":[0-9]+$", "", executors$hostPort), sum)
+  }
+  before <- tasks_by_host()
+  target <- sort(hosts)[1]
+  ran <- s$bridge$jstatic(s$handle, "org.sparkrstudioshiny.srspark.ClusterInfo", "touchHosts", context, paste(rep(target, 3), collapse = ","))
+  expect_equal(as.numeric(s$bridge$scalar(ran)), 3)
+  deadline <- Sys.time() + 10
+  repeat {
+    after <- tasks_by_host()
+    if (after[[target]] - before[[target]] >= 3 || Sys.time() > deadline) break
+    Sys.sleep(0.2)
+  }
+  expect_identical(after[[target]] - before[[target]], 3L)
+  for (host in setdiff(names(before), target)) expect_identical(after[[host]], before[[host]], label = host)
+})
+
 test_that("a keep-warm round runs a job when it keeps an executor, and none when the app asks for none", {
   skip_if_not(startsWith(Sys.getenv("SPARK_MASTER_URL"), "spark://"), "not on a cluster")
   dbGetQuery(con, "SELECT count(*) AS n FROM range(0, 1000, 1, 2)")
