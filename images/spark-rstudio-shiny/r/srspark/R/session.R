@@ -67,7 +67,7 @@ kept_executors_wanted <- function() {
 
 # How many of the executors it holds an idle app keeps now, out of what it asks for:
 # - alone on the master (no other application registered), all it holds: an application that
-#   registers later is seen at the next round, which then keeps fewer, and waits at most for
+#   registers later is seen at the next round, which then keeps fewer, and waits about
 #   dynamic allocation's idle timeout (30 s) for the cores given back;
 # - next to other applications, never more than all ALIVE workers but one, and none unless a
 #   core is left for other drivers once the app is down to the kept executors (the cores free
