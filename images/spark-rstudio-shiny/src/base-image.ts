@@ -117,15 +117,9 @@ async function bootstrapDebianImage(options: EnsureBaseImageOptions & { docker: 
     await child;
   };
   try {
+    const debootstrap = await prepareDebootstrap(options.image, run, options.onProgress);
     options.onProgress({ kind: 'step', message: `debootstrap --variant=minbase ${suite} from ${mirror}…` });
-    if (!existsSync(DEBIAN_KEYRING)) {
-      throw new SrsError({
-        code: 'BASE_IMAGE_UNAVAILABLE',
-        message: `${options.image} could not be pulled, and ${DEBIAN_KEYRING} is missing to check what debootstrap downloads`,
-        hint: 'install debian-archive-keyring (apt-get install debian-archive-keyring)',
-      });
-    }
-    await run('debootstrap', ['--variant=minbase', `--keyring=${DEBIAN_KEYRING}`, suite, rootfs, mirror]);
+    await run(debootstrap, ['--variant=minbase', `--keyring=${DEBIAN_KEYRING}`, suite, rootfs, mirror]);
     await slimDown(rootfs);
     await run('tar', ['-C', rootfs, '-cf', tarball, '.']);
     await options.docker.run(['import', '--change', 'CMD ["bash"]', '--change', `LABEL ${BOOTSTRAP_LABEL}=${BOOTSTRAP_VERSION}`, tarball, options.image], {
@@ -151,6 +145,32 @@ async function bootstrapDebianImage(options: EnsureBaseImageOptions & { docker: 
 
 /** Debian's archive keyring: debootstrap checks the mirror's Release file against it. */
 export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+
+/**
+ * debootstrap and Debian's keyring, needed only now that the base image could be neither found
+ * nor pulled: found (also in /usr/sbin, which a normal user's PATH lacks), else installed from
+ * Debian's archive when we are root on a Debian-like machine, else one error saying what to do.
+ * debootstrap itself needs root, so nothing else can make the base image here.
+ */
+async function prepareDebootstrap(image: string, run: (file: string, args: string[]) => Promise<void>, onProgress: ImageProgressListener): Promise<string> {
+  const unavailable = (why: string): SrsError =>
+    new SrsError({
+      code: 'BASE_IMAGE_UNAVAILABLE',
+      message: `${image} is not on this engine, could not be pulled, and ${why}`,
+      hint: `make a registry reachable (docker pull ${image}), load the image (docker load -i FILE), or run the build once as root so it can be made from the Debian mirror`,
+    });
+  if (process.getuid?.() !== 0) throw unavailable('making it from the Debian mirror (debootstrap) needs root');
+  const find = (): string | undefined => ['/usr/sbin/debootstrap', '/usr/bin/debootstrap', '/usr/local/sbin/debootstrap'].find((path) => existsSync(path));
+  if (find() === undefined || !existsSync(DEBIAN_KEYRING)) {
+    if (!existsSync('/usr/bin/apt-get')) throw unavailable("debootstrap (with Debian's archive keyring) is not installed to make it from the Debian mirror");
+    onProgress({ kind: 'step', message: `Installing debootstrap and debian-archive-keyring from Debian's archive (to make ${image})…` });
+    await run('apt-get', ['update', '-qq']);
+    await run('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'debootstrap', 'debian-archive-keyring']);
+  }
+  const found = find();
+  if (found === undefined) throw unavailable('debootstrap could not be installed');
+  return found;
+}
 
 /**
  * What Docker's official slim Debian images do, for the same reasons: apt drops downloaded .deb

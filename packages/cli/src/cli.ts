@@ -127,7 +127,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .command('urls')
     .description('the URLs of the Spark UI, Shiny Server, JupyterLab and RStudio Server')
     .action(async () => {
-      const urls = (await clusterFor(globals())).urls;
+      // Only a stack that runs has URLs: none deployed is an error, not the defaults.
+      const urls = (await SparkCluster.attach(globals().stack)).urls;
       reporter.result(urls, describeUrls(urls));
     });
   program

@@ -44,7 +44,8 @@ export class Reporter {
 
   /** One error: message and hint on stderr (and a JSON object on stdout in json mode). */
   error(error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
+    // Messages that already start with "error:" (a tool's own line) are not prefixed twice.
+    const message = (error instanceof Error ? error.message : String(error)).replace(/^(error:\s*)+/i, '');
     const hint = isSrsError(error) ? error.hint : undefined;
     this.err.write(`error: ${message}\n${hint === undefined ? '' : `hint: ${hint}\n`}`);
     if (this.mode === 'json') this.out.write(`${JSON.stringify({ error: { code: isSrsError(error) ? error.code : 'UNEXPECTED', message, hint: hint ?? null } })}\n`);

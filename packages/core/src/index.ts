@@ -2,7 +2,7 @@
 // not listed here is internal.
 
 export { SrsError, ChecksumMismatchError, isSrsError, isRetryable } from './errors/srs-error.js';
-export type { SrsErrorCode, SrsErrorOptions, ChecksumMismatchOptions } from './errors/srs-error.js';
+export type { SrsErrorCode, SrsErrorOptions, ChecksumMismatchOptions, ValidationIssue } from './errors/srs-error.js';
 export { parseInput } from './errors/parse-input.js';
 
 export { DockerCli, mapDockerFailure } from './docker/docker-cli.js';
@@ -14,7 +14,8 @@ export type { WaitUntilOptions } from './wait/wait-until.js';
 export { retryTransient } from './retry/retry-transient.js';
 export { isSwarmRace, retryRaced } from './retry/retry-raced.js';
 
-export { ensureEngine, ENGINE_SCRIPT } from './engine/ensure-engine.js';
+export { installOrStartDockerEngine, probeEngine, ENGINE_SCRIPT } from './engine/docker-engine.js';
+export type { EngineProbe } from './engine/docker-engine.js';
 
 export { imageReferenceSchema } from './validation/docker-reference.js';
 

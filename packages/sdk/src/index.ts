@@ -10,8 +10,8 @@ export {
   DEFAULT_SPARK_VERSION,
   DEFAULT_STACK_NAME,
   DockerCli,
-  ensureEngine,
-  ENGINE_SCRIPT,
+  installOrStartDockerEngine,
+  probeEngine,
   IMAGE_TAG_LABEL,
   isRetryable,
   isSrsError,
@@ -27,10 +27,12 @@ export type {
   DockerClient,
   DockerResult,
   DockerRunOptions,
+  EngineProbe,
   ServiceName,
   SrsErrorCode,
   SrsErrorOptions,
   StackSecretKind,
+  ValidationIssue,
   WaitUntilOptions,
 } from '@spark-rstudio-shiny/core';
 

@@ -3,7 +3,7 @@ import { readdir, statfs } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { defaultCacheDir, DEFAULT_IMAGE_TAG } from '@spark-rstudio-shiny/sdk';
+import { defaultCacheDir, DEFAULT_IMAGE_TAG, probeEngine, type EngineProbe } from '@spark-rstudio-shiny/sdk';
 import type { Reporter } from '../reporter.js';
 
 /** One precondition and, when it fails, the fix. */
@@ -27,21 +27,46 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
+/** The engine's line: its version, or why none answers (stopped, this user not allowed, remote and down). */
+export function engineCheck(engine: EngineProbe): DoctorCheck {
+  if (engine.answers) return { check: 'Docker engine', status: 'ok', detail: `${engine.serverVersion} (${engine.osType}/${engine.architecture})` };
+  const { error } = engine;
+  if (error.code === 'DOCKER_PERMISSION_DENIED') {
+    return { check: 'Docker engine', status: 'fail', detail: 'running, but this user may not use its socket', fix: error.hint ?? 'join the docker group' };
+  }
+  const remote = (process.env.DOCKER_HOST ?? '') !== '' ? ` at ${process.env.DOCKER_HOST ?? ''}` : '';
+  return {
+    check: 'Docker engine',
+    status: 'fail',
+    detail: `no engine answers${remote}`,
+    fix:
+      remote !== ''
+        ? 'start that engine or check DOCKER_HOST'
+        : process.platform === 'linux'
+          ? 'srs up starts it when run as root on Debian; else sudo systemctl start docker (or start Docker Desktop)'
+          : 'start Docker Desktop (or colima start)',
+  };
+}
+
 /** srs doctor: every precondition of `srs up`, with a fix for each failure. Exit 1 when one fails. */
 export async function doctor(reporter: Reporter): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
-  const client = await docker(['version', '--format', '{{.Client.Version}}']).catch(() => undefined);
+  // The CLI's own version answers without an engine (`docker version` exits 1 then, but prints it).
+  const cli = await execa('docker', ['version', '--format', '{{.Client.Version}}'], { timeout: 15_000, reject: false });
+  const client = cli.failed && (cli.code === 'ENOENT' || String(cli.stdout).trim() === '') ? undefined : String(cli.stdout).trim();
   checks.push(
     client === undefined
-      ? { check: 'docker CLI', status: 'fail', detail: 'not found', fix: "srs up installs Debian's docker.io when run as root; elsewhere install Docker Engine" }
+      ? {
+          check: 'docker CLI',
+          status: 'fail',
+          detail: 'not found on PATH',
+          fix: "install Docker (Docker Desktop on macOS and Windows; on Debian as root, srs up installs Debian's docker.io)",
+        }
       : { check: 'docker CLI', status: 'ok', detail: client },
   );
-  const server = client === undefined ? undefined : await docker(['version', '--format', '{{.Server.Version}}']).catch(() => undefined);
-  checks.push(
-    server === undefined
-      ? { check: 'Docker engine', status: 'fail', detail: 'no engine answers', fix: 'srs up starts it when run as root; or systemctl start docker' }
-      : { check: 'Docker engine', status: 'ok', detail: server },
-  );
+  const engine = client === undefined ? undefined : await probeEngine();
+  if (engine !== undefined) checks.push(engineCheck(engine));
+  const server = engine?.answers === true ? engine.serverVersion : undefined;
   if (server !== undefined) {
     const swarm = await docker(['info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}']).catch(() => 'unknown');
     checks.push(

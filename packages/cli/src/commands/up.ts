@@ -1,4 +1,4 @@
-import { buildImage, distributeImage, ensureEngine, ensureSwarm, DockerCli, DEFAULT_IMAGE_TAG, SparkCluster, type ClusterStatus } from '@spark-rstudio-shiny/sdk';
+import { buildImage, distributeImage, installOrStartDockerEngine, ensureSwarm, DockerCli, DEFAULT_IMAGE_TAG, SparkCluster, type ClusterStatus } from '@spark-rstudio-shiny/sdk';
 import type { Reporter } from '../reporter.js';
 import { clusterFor, configFromFlags, interruptSignal, type ClusterFlags } from './cluster-options.js';
 import { describeCredentials } from './credentials.js';
@@ -14,7 +14,7 @@ export async function up(flags: ClusterFlags & { timeout: number; distributeTo?:
   new SparkCluster(configFromFlags(flags));
   const signal = interruptSignal();
   reporter.step('Checking the Docker engine…');
-  await ensureEngine({ onLine: (line) => reporter.step(`  ${line}`), signal });
+  await installOrStartDockerEngine({ onLine: (line) => reporter.step(`  ${line}`), signal });
   // The stack as deployed before (its ports, sizes, login), with the flags given on top.
   const cluster = await clusterFor(flags);
   if (cluster.config.orchestrator === 'swarm') {

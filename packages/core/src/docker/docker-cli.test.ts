@@ -19,6 +19,15 @@ describe('mapDockerFailure', () => {
     expect(error).toMatchObject({ code: 'DOCKER_DAEMON_UNREACHABLE', command: 'docker info', exitCode: 1, stderr });
   });
 
+  it('should map a socket this user may not use to DOCKER_PERMISSION_DENIED, naming the docker group', () => {
+    // Recorded as a user outside the docker group, engine 20.10, CLI 28.2.
+    const stderr =
+      'permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.50/info": dial unix /var/run/docker.sock: connect: permission denied';
+    const error = mapDockerFailure(failure({ stderr }), 'docker info');
+    expect(error.code).toBe('DOCKER_PERMISSION_DENIED');
+    expect(error.hint).toMatch(/docker group/);
+  });
+
   it('should map a timeout and an abort to their own codes', () => {
     expect(mapDockerFailure(failure({ timedOut: true }), 'docker pull x').code).toBe('DOCKER_COMMAND_TIMEOUT');
     expect(mapDockerFailure(failure({ isCanceled: true }), 'docker pull x').code).toBe('ABORTED');

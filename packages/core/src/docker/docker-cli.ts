@@ -171,6 +171,14 @@ export function mapDockerFailure(error: ExecaError, command: string, stderrText?
       hint: 'the engine may be overloaded or hung; check `docker info` and the daemon log',
     });
   }
+  if (/permission denied while trying to connect to the Docker daemon/i.test(stderr)) {
+    return new SrsError({
+      ...base,
+      code: 'DOCKER_PERMISSION_DENIED',
+      message: 'this user may not use the Docker engine',
+      hint: `ask an administrator to add ${process.env.USER ?? 'you'} to the docker group (sudo usermod -aG docker ${process.env.USER ?? '$USER'}), then log in again`,
+    });
+  }
   if (/Cannot connect to the Docker daemon|Is the docker daemon running|error during connect/i.test(stderr)) {
     return new SrsError({
       ...base,

@@ -8,11 +8,13 @@ import { SrsError } from './srs-error.js';
 export function parseInput<Schema extends z.ZodType>(schema: Schema, input: unknown, what: string): z.output<Schema> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => `${issue.path.length === 0 ? what : issue.path.join('.')}: ${issue.message}`);
+  const issues = result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+  const described = issues.map((issue) => `${issue.path === '' ? what : issue.path}: ${issue.message}`);
   throw new SrsError({
     code: 'INVALID_CONFIGURATION',
-    message: `invalid ${what}: ${issues.join('; ')}`,
+    message: `invalid ${what}: ${described.join('; ')}`,
     hint: 'fix the values named above; nothing was changed',
     cause: result.error,
+    issues,
   });
 }

@@ -6,6 +6,8 @@ export type SrsErrorCode =
   | 'DOCKER_NOT_INSTALLED'
   /** The docker CLI is there but no engine answers. */
   | 'DOCKER_DAEMON_UNREACHABLE'
+  /** An engine runs, but this user may not use its socket (not in the docker group). */
+  | 'DOCKER_PERMISSION_DENIED'
   /** A docker command failed for a reason not mapped to a more precise code. */
   | 'DOCKER_COMMAND_FAILED'
   /** A docker command did not finish before its deadline. */
@@ -64,6 +66,16 @@ export interface SrsErrorOptions {
    * busy): waits go on through such errors and end at once on the others. Default false.
    */
   retryable?: boolean | undefined;
+  /** For INVALID_CONFIGURATION: each value that was refused. */
+  issues?: readonly ValidationIssue[] | undefined;
+}
+
+/** One refused value of an input: where it is and why it was refused. */
+export interface ValidationIssue {
+  /** The field, as a dotted path of the input (`worker.memory`, `ports.jupyter`); empty for the input itself. */
+  path: string;
+  /** Why the value was refused. */
+  message: string;
 }
 
 /**
@@ -84,6 +96,8 @@ export class SrsError extends Error {
   readonly stderr: string | undefined;
   /** Whether trying again later may succeed; waits go on through these and stop on the others. */
   readonly retryable: boolean;
+  /** For INVALID_CONFIGURATION: each value that was refused (its field and why); empty otherwise. */
+  readonly issues: readonly ValidationIssue[];
 
   constructor(options: SrsErrorOptions) {
     super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -93,6 +107,7 @@ export class SrsError extends Error {
     this.exitCode = options.exitCode;
     this.stderr = options.stderr;
     this.retryable = options.retryable ?? false;
+    this.issues = options.issues ?? [];
   }
 
   /** The message followed by the hint, as a person should read it. */

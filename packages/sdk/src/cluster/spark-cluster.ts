@@ -3,7 +3,7 @@
 // head-exec, and how the stack is created, read, scaled, logged and removed in an Orchestrator
 // (../swarm for Docker Swarm, ../compose for Docker Compose). This class validates input and puts
 // them together.
-import { DockerCli, localEngineSocket, parseInput, stackServiceName, type DockerClient } from '@spark-rstudio-shiny/core';
+import { DockerCli, localEngineSocket, parseInput, SrsError, stackServiceName, type DockerClient } from '@spark-rstudio-shiny/core';
 import {
   clusterConfigSchema,
   serviceNameSchema,
@@ -65,9 +65,11 @@ function swarmReader(docker: DockerClient, given: DockerClient | undefined): Sta
  * Compose project on this host. Every method validates its
  * input before touching anything, and everything that waits takes a deadline and an AbortSignal.
  */
-export class SparkCluster {
+export class SparkCluster implements AsyncDisposable {
   /** The validated configuration. */
   readonly config: ClusterConfig;
+  /** Whether this object's deploy() made the stack (it did not run before): what disposing removes. */
+  #deployedHere = false;
   readonly #docker: DockerClient;
   readonly #orchestrator: Orchestrator;
   readonly #readSpark: (url: string, signal?: AbortSignal) => Promise<SparkStatus>;
@@ -125,7 +127,9 @@ export class SparkCluster {
    */
   async deploy(options: WaitOptions & { wait?: boolean } = {}): Promise<ClusterStatus> {
     const before = await updateMarks(this.#probe(), options.signal);
+    const existed = (await this.#orchestrator.reader.services(this.config.stackName, options.signal)).length > 0;
     await this.#orchestrator.apply(this.config, options.signal);
+    if (!existed) this.#deployedHere = true;
     if (options.wait === false) return this.status({ signal: options.signal });
     return waitForReady(this.#probe(), this.config.workers, { ...options, updateMarks: before });
   }
@@ -203,6 +207,22 @@ export class SparkCluster {
   async remove(options: WaitOptions & { wait?: boolean; purge?: boolean } = {}): Promise<void> {
     parseInput(removeOptionsSchema, { wait: options.wait, purge: options.purge, timeoutMs: options.timeoutMs }, 'remove options');
     await this.#orchestrator.remove(this.config, options);
+    this.#deployedHere = false;
+  }
+
+  /**
+   * `await using cluster = new SparkCluster(…)`: at the end of the scope, a stack this object's
+   * {@link deploy} made is removed (waiting until it is gone); a stack that ran before, or one
+   * only attached to, is left alone. Volumes and secrets stay, as with {@link remove}; call
+   * `remove({ purge: true })` to delete them too.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#deployedHere) return;
+    this.#deployedHere = false;
+    await this.#orchestrator.remove(this.config, { wait: true }).catch((error: unknown) => {
+      // Already gone (removed by hand inside the scope) is what disposing wants.
+      if (!(error instanceof SrsError && error.code === 'STACK_NOT_FOUND')) throw error;
+    });
   }
 
   /**
