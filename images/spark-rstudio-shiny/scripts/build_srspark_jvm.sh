@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
+# build_srspark_jvm.sh --install-jdk
 # build_srspark_jvm.sh SOURCE_DIR JAR
-#   Compiles srspark's JVM helper (Java sources under SOURCE_DIR/src) against the Spark jars in
-#   $SPARK_HOME/jars (default /opt/spark) into JAR, with the JDK of the image's Java release
-#   (JAVA_VERSION, default 21). Runs in a throwaway build stage: the JDK stays out of the image.
+#   The first form installs the JDK of the image's Java release (JAVA_VERSION, default 21), in a
+#   layer of its own so a change to the sources does not install it again. The second compiles
+#   srspark's JVM helper (Java sources under SOURCE_DIR/src) against the Spark jars in
+#   $SPARK_HOME/jars (default /opt/spark) into JAR. Runs in a throwaway build stage: the JDK
+#   stays out of the image.
 set -Eeuo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-source_dir=${1:?usage: build_srspark_jvm.sh SOURCE_DIR JAR}
-jar=${2:?usage: build_srspark_jvm.sh SOURCE_DIR JAR}
 JAVA_VERSION=${JAVA_VERSION:-21}
+if [ "${1:-}" = --install-jdk ]; then
+	apt_install "openjdk-${JAVA_VERSION}-jdk-headless"
+	apt_cleanup
+	exit 0
+fi
+source_dir=${1:?usage: build_srspark_jvm.sh --install-jdk | SOURCE_DIR JAR}
+jar=${2:?usage: build_srspark_jvm.sh --install-jdk | SOURCE_DIR JAR}
 SPARK_HOME=${SPARK_HOME:-/opt/spark}
 
-apt_install "openjdk-${JAVA_VERSION}-jdk-headless"
+command -v javac >/dev/null || die "no JDK: run build_srspark_jvm.sh --install-jdk first"
 classes=$(mktemp -d)
 mapfile -t sources < <(find "$source_dir/src" -name '*.java' | sort)
 [ "${#sources[@]}" -gt 0 ] || die "no Java sources under $source_dir/src"

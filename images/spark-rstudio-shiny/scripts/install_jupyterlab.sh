@@ -2,8 +2,9 @@
 # install_jupyterlab.sh WHEELS_DIR LOCK_FILE [PREFIX]
 #   Installs JupyterLab and the Python kernel into a virtual environment at PREFIX (default
 #   /opt/jupyter) from the wheels the host fetched, offline, each checked by pip against the
-#   sha256 in LOCK_FILE. The environment sees Debian's Python packages (NumPy, pandas), and
-#   PySpark through PYTHONPATH. The R kernel comes from Debian's r-cran-irkernel.
+#   sha256 in LOCK_FILE (which may list one hash per architecture: pip takes the wheel that fits
+#   this one). The environment sees Debian's Python packages (NumPy, pandas), and PySpark through
+#   PYTHONPATH. The R kernel comes from Debian's r-cran-irkernel. WHEELS_DIR is only read.
 set -Eeuo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -24,5 +25,5 @@ python3 -m venv --system-site-packages "$prefix"
 "$prefix/bin/python" -c 'import jupyterlab, jupyter_server, ipykernel, terminado, argon2'
 "$prefix/bin/jupyter" lab --version
 "$prefix/bin/jupyter" kernelspec list
+record_version jupyterlab "$("$prefix/bin/jupyter" lab --version)"
 apt_cleanup
-rm -rf "$wheels"

@@ -5,7 +5,8 @@
 #   when one cannot be had, the build stops naming it, before anything is installed. Without a
 #   .deb, records that RStudio is absent so the entrypoint skips it and the image label says
 #   so; it never fakes the component.
-#   DEB comes from $1, then $RSTUDIO_DEB. RSTUDIO_SHA256 is required with a DEB.
+#   DEB comes from $1, then $RSTUDIO_DEB. RSTUDIO_SHA256 is required with a DEB; its architecture
+#   must be TARGETARCH (BuildKit sets it), else dpkg's.
 set -Eeuo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -27,6 +28,13 @@ if [ "$actual" != "${RSTUDIO_SHA256,,}" ]; then
 		  actual   sha256: $actual
 	EOM
 	exit 1
+fi
+
+# The .deb must be for this image's architecture (TARGETARCH from BuildKit, else dpkg's own).
+deb_arch=$(dpkg-deb --field "$RSTUDIO_DEB" Architecture)
+image_arch=${TARGETARCH:-$(dpkg --print-architecture)}
+if [ "$deb_arch" != "$image_arch" ]; then
+	die "$(basename "$RSTUDIO_DEB") is for $deb_arch and this image is for $image_arch; fetch the $image_arch .deb"
 fi
 
 # unmet_dependencies DEB

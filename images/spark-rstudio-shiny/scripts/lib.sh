@@ -4,12 +4,15 @@
 # apt_install PACKAGE...
 #   Installs Debian packages without recommends; updates the lists only when they are missing,
 #   so several calls in one script do not each pay for an update. The script that calls it
-#   ends with apt_cleanup.
+#   ends with apt_cleanup. dpkg skips its fsync()s (force-unsafe-io, as Docker's own Debian
+#   images once set): an image layer is written once and either committed whole or thrown away,
+#   and a build syncs nothing faster (shiny-server's 634 packages: 47 s -> 29 s).
 apt_install() {
 	if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -print -quit 2>/dev/null)" ]; then
 		apt-get update
 	fi
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		-o Dpkg::Options::=--force-unsafe-io "$@"
 }
 
 # apt_cleanup

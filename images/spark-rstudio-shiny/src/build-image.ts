@@ -10,17 +10,20 @@ import {
   imageReferenceSchema,
   LABEL_PREFIX,
   parseInput,
+  probeEngine,
   SrsError,
   type DockerClient,
 } from '@spark-rstudio-shiny/core';
 import { ensureBaseImage, type BaseImageOrigin } from './base-image.js';
+import { findBuildx, type Buildx } from './buildx.js';
 import { formatChecksum } from './checksum.js';
 import { defaultCacheDir } from './artifact-cache.js';
 import { normalizeContextModes } from './context-modes.js';
 import { fetchSparkArtifact, type SparkArtifact } from './fetch-spark-artifact.js';
+import { architectureOfEngine, platformOf, type ImageArchitecture } from './image-architecture.js';
 import { stepsToStderr, type ImageProgressListener } from './image-progress.js';
-import { fetchPythonWheels } from './python-wheels.js';
-import { fetchRStudioDeb } from './rstudio-artifact.js';
+import { fetchPythonWheels, type PythonWheels } from './python-wheels.js';
+import { fetchRStudioDeb, type RStudioArtifact } from './rstudio-artifact.js';
 import { DEFAULT_SPARK_SOURCES } from './spark-artifact-source.js';
 
 /** The build context this package ships: the Dockerfile and everything it copies. */
@@ -48,6 +51,8 @@ export const buildImageOptionsSchema = z.strictObject({
   contextDir: z.string().default(DEFAULT_CONTEXT_DIR),
   /** Ignore Docker's layer cache (a cold build). */
   noCache: z.boolean().default(false),
+  /** The architecture to build for; default the engine's (another one needs emulation on the engine). */
+  architecture: z.enum(['amd64', 'arm64']).optional(),
 });
 
 /** Options of {@link buildImage}; every field is optional. */
@@ -66,6 +71,8 @@ export interface BuildImageResult {
   tag: string;
   /** The image's ID (sha256:…). */
   imageId: string;
+  /** The architecture it was built for. */
+  architecture: ImageArchitecture;
   /** How the base image was obtained. */
   baseImage: BaseImageOrigin;
   /** The Spark artifact built in. */
@@ -77,9 +84,9 @@ export interface BuildImageResult {
 }
 
 /**
- * Builds the image end to end: base image (present, pulled or bootstrapped), Spark and RStudio
- * artifacts fetched and verified on the host, `docker build`, then labels with the versions that
- * were really installed.
+ * Builds the image end to end: the base image (present, pulled or bootstrapped) and the Spark,
+ * JupyterLab and RStudio artifacts fetched and verified on the host at the same time, then a
+ * BuildKit build (through buildx), then labels with the versions that were really installed.
  */
 export async function buildImage(options: BuildImageOptions = {}): Promise<BuildImageResult> {
   const { signal, onProgress: listener, docker: client, ...input } = options;
@@ -87,18 +94,123 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
   const onProgress = listener ?? stepsToStderr;
   const docker = client ?? new DockerCli();
   const signalOption = signal === undefined ? {} : { signal };
+  const architecture = config.architecture ?? (await engineArchitecture(docker, signal));
 
-  const baseImage = await ensureBaseImage({ image: config.baseImage, docker, signal, onProgress });
-  const spark = await fetchSparkArtifact({ version: config.sparkVersion, sources: config.sparkSources, cacheDir: config.cacheDir, signal, onProgress });
-  const wheels = await fetchPythonWheels({ lockFile: join(config.contextDir, 'python', 'jupyterlab.lock'), cacheDir: config.cacheDir, signal, onProgress });
-  const rstudio =
-    config.rstudio === false
-      ? ({ present: false, reason: 'disabled by configuration' } as const)
-      : await fetchRStudioDeb({ ...config.rstudio, cacheDir: config.cacheDir, signal, onProgress });
+  // Everything the build needs comes from different places: fetch it all at once, and stop the
+  // others as soon as one fails.
+  const { baseImage, spark, wheels, rstudio } = await allOrNothing(signal, async (shared) => {
+    const [baseImage, spark, wheels, rstudio] = await Promise.all([
+      ensureBaseImage({ image: config.baseImage, docker, signal: shared, onProgress }),
+      fetchSparkArtifact({ version: config.sparkVersion, sources: config.sparkSources, cacheDir: config.cacheDir, signal: shared, onProgress }),
+      fetchPythonWheels({
+        lockFile: join(config.contextDir, 'python', 'jupyterlab.lock'),
+        architectures: [architecture],
+        cacheDir: config.cacheDir,
+        signal: shared,
+        onProgress,
+      }),
+      config.rstudio === false
+        ? ({ present: false, reason: 'disabled by configuration' } as const)
+        : fetchRStudioDeb({ ...config.rstudio, architecture, cacheDir: config.cacheDir, signal: shared, onProgress }),
+    ]);
+    return { baseImage, spark, wheels, rstudio };
+  });
+  const buildx = await findBuildx({ docker, baseImage: config.baseImage, cacheDir: config.cacheDir, signal, onProgress });
 
-  // A private copy of the context, next to the artifact cache so the artifacts are hard links:
-  // the installed package is never written to (it may be read-only), and two builds at once do
-  // not share a folder.
+  const context = await stageContext(config, { spark, wheels, rstudio });
+  const buildArgs: Record<string, string> = {
+    BASE_IMAGE: config.baseImage,
+    JAVA_VERSION: String(config.javaVersion),
+    SPARK_VERSION: spark.version,
+    SPARK_ARTIFACT: spark.fileName,
+    SPARK_ARTIFACT_CHECKSUM: formatChecksum(spark.checksum),
+    SPARK_ARTIFACT_SOURCE: spark.source,
+    RSTUDIO_DEB: rstudio.present ? rstudio.fileName : '',
+    RSTUDIO_SHA256: rstudio.present ? rstudio.sha256 : '',
+  };
+  const unlabelled = `${config.tag.includes(':') ? config.tag.slice(0, config.tag.lastIndexOf(':')) : config.tag}:unlabelled`;
+  const build = (tag: string, labels: Record<string, string>, noCache: boolean) =>
+    runBuild(
+      buildx,
+      [
+        'build',
+        '--progress=plain',
+        '--platform',
+        platformOf(architecture),
+        ...(noCache ? ['--no-cache'] : []),
+        ...Object.entries(buildArgs).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`]),
+        ...Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]),
+        '--load',
+        '-t',
+        tag,
+        context,
+      ],
+      { tag: config.tag, signal, onProgress },
+    );
+  onProgress({
+    kind: 'step',
+    message: `Building ${config.tag} for ${architecture} with BuildKit (Spark ${spark.version} from ${spark.source}, JupyterLab, RStudio ${rstudio.present ? rstudio.version : 'absent'})…`,
+  });
+  let labels: Record<string, string>;
+  try {
+    await build(unlabelled, {}, config.noCache);
+    const versions = await docker.run(['run', '--rm', '--platform', platformOf(architecture), '--entrypoint', 'cat', unlabelled, '/etc/srs/versions'], signalOption);
+    labels = { ...imageLabels(parseVersions(versions.stdout)), [`${LABEL_PREFIX}.architecture`]: architecture };
+    // The same build again, all from the cache, with the labels on the final image.
+    await build(config.tag, labels, false);
+  } finally {
+    await rm(context, { recursive: true, force: true });
+    await docker.run(['image', 'rm', unlabelled], signalOption).catch(() => undefined);
+  }
+  const imageId = (await docker.run(['image', 'inspect', '--format', '{{.Id}}', config.tag], signalOption)).stdout;
+  onProgress({ kind: 'step', message: `Built ${config.tag} (${imageId.slice(0, 19)})` });
+  return {
+    tag: config.tag,
+    imageId,
+    architecture,
+    baseImage,
+    spark: { version: spark.version, source: spark.source, fileName: spark.fileName, fromCache: spark.fromCache },
+    rstudio: labels[`${LABEL_PREFIX}.rstudio`] ?? 'absent',
+    labels,
+  };
+}
+
+/** The architecture of the engine the build runs on: what it builds for unless told otherwise. */
+async function engineArchitecture(docker: DockerClient, signal: AbortSignal | undefined): Promise<ImageArchitecture> {
+  const engine = await probeEngine({ docker, signal });
+  if (!engine.answers) throw engine.error;
+  const architecture = architectureOfEngine(engine.architecture);
+  if (architecture === undefined) {
+    throw new SrsError({
+      code: 'IMAGE_BUILD_FAILED',
+      message: `the engine runs on ${engine.architecture}, and the image is built for amd64 or arm64 only`,
+      hint: 'build on an amd64 or arm64 engine, or give architecture to build for one of them under emulation',
+    });
+  }
+  return architecture;
+}
+
+/** Runs `work` with a signal that aborts when the caller's does or when `work` fails, so parallel fetches stop together. */
+async function allOrNothing<T>(signal: AbortSignal | undefined, work: (shared: AbortSignal) => Promise<T>): Promise<T> {
+  const failed = new AbortController();
+  const shared = signal === undefined ? failed.signal : AbortSignal.any([signal, failed.signal]);
+  try {
+    return await work(shared);
+  } catch (error) {
+    failed.abort(error);
+    throw error;
+  }
+}
+
+/**
+ * A private copy of the context, next to the artifact cache so the artifacts are hard links: the
+ * installed package is never written to (it may be read-only), and two builds at once do not
+ * share a folder. The caller removes it.
+ */
+async function stageContext(
+  config: z.output<typeof buildImageOptionsSchema>,
+  artifacts: { spark: SparkArtifact; wheels: PythonWheels; rstudio: RStudioArtifact },
+): Promise<string> {
   const cacheDir = config.cacheDir ?? defaultCacheDir();
   await mkdir(join(cacheDir, 'contexts'), { recursive: true });
   const context = await mkdtemp(join(cacheDir, 'contexts', 'build-'));
@@ -111,62 +223,38 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
       });
     }
     await normalizeContextModes(context);
-    await mkdir(join(staged, 'spark'), { recursive: true });
-    await mkdir(join(staged, 'rstudio'), { recursive: true });
-    await mkdir(join(staged, 'python-wheels'), { recursive: true });
-    await stage(spark.path, join(staged, 'spark', spark.fileName));
-    for (const file of wheels.files) await stage(join(wheels.dir, file), join(staged, 'python-wheels', file));
-    if (rstudio.present) await stage(rstudio.path, join(staged, 'rstudio', rstudio.fileName));
+    for (const dir of ['spark', 'rstudio', 'python-wheels']) await mkdir(join(staged, dir), { recursive: true });
+    await stage(artifacts.spark.path, join(staged, 'spark', artifacts.spark.fileName));
+    for (const file of artifacts.wheels.files) await stage(join(artifacts.wheels.dir, file), join(staged, 'python-wheels', file));
+    if (artifacts.rstudio.present) await stage(artifacts.rstudio.path, join(staged, 'rstudio', artifacts.rstudio.fileName));
+    return context;
   } catch (error) {
     await rm(context, { recursive: true, force: true });
     throw error;
   }
+}
 
-  const buildArgs: Record<string, string> = {
-    BASE_IMAGE: config.baseImage,
-    JAVA_VERSION: String(config.javaVersion),
-    SPARK_VERSION: spark.version,
-    SPARK_ARTIFACT: spark.fileName,
-    SPARK_ARTIFACT_CHECKSUM: formatChecksum(spark.checksum),
-    SPARK_ARTIFACT_SOURCE: spark.source,
-    RSTUDIO_DEB: rstudio.present ? rstudio.fileName : '',
-    RSTUDIO_SHA256: rstudio.present ? rstudio.sha256 : '',
-  };
-  const unlabelled = `${config.tag.includes(':') ? config.tag.slice(0, config.tag.lastIndexOf(':')) : config.tag}:unlabelled`;
-  onProgress({
-    kind: 'step',
-    message: `Building ${config.tag} (Spark ${spark.version} from ${spark.source}, JupyterLab, RStudio ${rstudio.present ? rstudio.version : 'absent'})…`,
-  });
-  // The legacy builder prints a failing step's own output on stdout: keep the tail for the error.
+/** One buildx build, its output streamed; a failure names the failing step's own lines. */
+async function runBuild(buildx: Buildx, args: string[], options: { tag: string; signal: AbortSignal | undefined; onProgress: ImageProgressListener }): Promise<void> {
+  // BuildKit's plain progress prefixes each line of a step with "#N <seconds> ": keep the tail for the error.
   const tail: string[] = [];
   try {
-    await docker.run(
-      [
-        'build',
-        '--force-rm',
-        ...(config.noCache ? ['--no-cache'] : []),
-        ...Object.entries(buildArgs).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`]),
-        '-t',
-        unlabelled,
-        context,
-      ],
-      {
-        ...signalOption,
-        onLine: (line) => {
-          tail.push(line);
-          if (tail.length > 15) tail.shift();
-          onProgress({ kind: 'output', line });
-        },
+    await buildx.run(args, {
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      onLine: (line) => {
+        tail.push(line);
+        if (tail.length > 40) tail.shift();
+        options.onProgress({ kind: 'output', line });
       },
-    );
+    });
   } catch (error) {
     if (error instanceof SrsError && error.code === 'DOCKER_COMMAND_FAILED') {
-      // The lines that say why; failing that, the last lines the failing step printed.
-      const marked = tail.filter((line) => /^(error|E):|checksum mismatch|expected|actual /i.test(line.trim()));
-      const reasons = marked.length > 0 ? marked : tail.filter((line) => line.trim() !== '' && !/^\s*(Step \d+\/\d+|---> |Removing intermediate)/.test(line)).slice(-8);
+      const lines = tail.map((line) => line.replace(/^#\d+ \d+(\.\d+)? /, '').trim()).filter((line) => line !== '');
+      const marked = lines.filter((line) => /^(error|E):|checksum mismatch|expected|actual /i.test(line));
+      const reasons = marked.length > 0 ? marked : lines.filter((line) => !/^#\d+ /.test(line) && !/^-+$/.test(line)).slice(-8);
       throw new SrsError({
         code: 'IMAGE_BUILD_FAILED',
-        message: `docker build of ${config.tag} failed: ${lastMeaningfulLine(error.stderr)}${reasons.length === 0 ? '' : `\n${reasons.join('\n')}`}`,
+        message: `the build of ${options.tag} failed: ${lastMeaningfulLine(error.stderr)}${reasons.length === 0 ? '' : `\n${reasons.join('\n')}`}`,
         hint: 'the lines above show the failing step; a network error inside apt-get means the Debian mirror is unreachable from builds',
         command: error.command,
         exitCode: error.exitCode,
@@ -175,30 +263,7 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
       });
     }
     throw error;
-  } finally {
-    await rm(context, { recursive: true, force: true });
   }
-
-  const versions = await docker.run(['run', '--rm', '--entrypoint', 'cat', unlabelled, '/etc/srs/versions'], signalOption);
-  const labels = imageLabels(parseVersions(versions.stdout));
-  const dockerfile = [
-    `FROM ${unlabelled}`,
-    `LABEL ${Object.entries(labels)
-      .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
-      .join(' \\\n  ')}`,
-  ].join('\n');
-  await docker.run(['build', '-t', config.tag, '-'], { ...signalOption, input: dockerfile });
-  await docker.run(['image', 'rm', unlabelled], signalOption).catch(() => undefined);
-  const imageId = (await docker.run(['image', 'inspect', '--format', '{{.Id}}', config.tag], signalOption)).stdout;
-  onProgress({ kind: 'step', message: `Built ${config.tag} (${imageId.slice(0, 19)})` });
-  return {
-    tag: config.tag,
-    imageId,
-    baseImage,
-    spark: { version: spark.version, source: spark.source, fileName: spark.fileName, fromCache: spark.fromCache },
-    rstudio: labels[`${LABEL_PREFIX}.rstudio`] ?? 'absent',
-    labels,
-  };
 }
 
 /** Parses /etc/srs/versions (component=version lines). */

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { z } from 'zod';
@@ -62,23 +62,58 @@ export class PypiSource implements SparkArtifactSource {
 
   async download(version: string, destination: string, options: SourceCallOptions = {}): Promise<void> {
     const work = await mkdtemp(join(dirname(destination), '.pip-'));
+    // pip downloads into its temporary folder and prints a progress bar only on a terminal: the
+    // bytes so far are read off that folder, the total off its "Downloading … (450.0 MB)" line.
+    const temporary = join(work, 'tmp');
+    await mkdir(temporary);
+    let totalBytes: number | undefined;
+    const fileName = this.fileName(version);
+    const watch = setInterval(() => {
+      void largestFileSize(temporary).then((receivedBytes) => {
+        if (receivedBytes > 0) options.onProgress?.({ kind: 'download', file: fileName, receivedBytes, totalBytes });
+      });
+    }, 500);
     try {
       const pip = execa(
         this.#python,
         ['-m', 'pip', 'download', '--no-deps', '--no-binary', ':all:', '--timeout', String(this.#timeoutSeconds), '--retries', '1', '--dest', work, `pyspark==${version}`],
-        { ...(options.signal === undefined ? {} : { cancelSignal: options.signal }), all: true },
+        { ...(options.signal === undefined ? {} : { cancelSignal: options.signal }), all: true, env: { TMPDIR: temporary } },
       );
       pip.all?.on('data', (chunk: Buffer) => {
-        for (const line of chunk.toString().split(/\r?\n/)) if (line.trim() !== '') options.onProgress?.({ kind: 'output', line });
+        for (const line of chunk.toString().split(/\r?\n/)) {
+          if (line.trim() === '') continue;
+          const size = /Downloading \S+ \((\d+(?:\.\d+)?) (kB|MB|GB)\)/.exec(line);
+          if (size?.[1] !== undefined) totalBytes = Number(size[1]) * UNIT_BYTES[size[2] as keyof typeof UNIT_BYTES];
+          options.onProgress?.({ kind: 'output', line });
+        }
       });
       await pip;
       const [file] = (await readdir(work)).filter((name) => name === this.fileName(version));
       if (file === undefined) throw new SrsError({ code: 'ARTIFACT_UNAVAILABLE', message: `pip download left no ${this.fileName(version)}`, hint: 'check what pip printed above' });
       await rename(join(work, file), destination);
     } finally {
+      clearInterval(watch);
       await rm(work, { recursive: true, force: true });
     }
   }
+}
+
+/** pip's size units (decimal, as pip prints them). */
+const UNIT_BYTES = { kB: 1e3, MB: 1e6, GB: 1e9 } as const;
+
+/** The size of the largest file under `dir` (pip's partial download), 0 when there is none. */
+async function largestFileSize(dir: string): Promise<number> {
+  let largest = 0;
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const size = await stat(join(entry.parentPath ?? (entry as { path?: string }).path ?? dir, entry.name)).then(
+      (info) => info.size,
+      () => 0,
+    );
+    largest = Math.max(largest, size);
+  }
+  return largest;
 }
 
 function findSha256(indexText: string, fileName: string): string | undefined {

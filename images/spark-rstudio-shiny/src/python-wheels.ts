@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { SrsError } from '@spark-rstudio-shiny/core';
 import { artifactDir, defaultCacheDir } from './artifact-cache.js';
+import type { ImageArchitecture } from './image-architecture.js';
 import { stepsToStderr, type ImageProgressListener } from './image-progress.js';
 
 /** One pinned wheel of a lock file: `name==version --hash=sha256:…`. */
@@ -21,6 +22,8 @@ export interface FetchPythonWheelsOptions {
   lockFile: string;
   /** The image's Python, as pip's --python-version takes it (trixie: 3.13). */
   pythonVersion?: string | undefined;
+  /** The architectures the image is built for (default amd64): a wheel is needed for each. */
+  architectures?: readonly ImageArchitecture[] | undefined;
   /** Cache folder; default {@link defaultCacheDir}. */
   cacheDir?: string | undefined;
   /** The host's Python that runs `pip download`. */
@@ -39,6 +42,19 @@ export interface PythonWheels {
   files: string[];
   /** True when nothing was downloaded. */
   fromCache: boolean;
+}
+
+/** The machine names in wheel platform tags, per architecture. */
+const WHEEL_MACHINE: Readonly<Record<ImageArchitecture, string>> = { amd64: 'x86_64', arm64: 'aarch64' };
+
+/** Whether a wheel file serves an architecture: pure wheels (`-any`) serve every one. */
+export function wheelFits(fileName: string, architecture: ImageArchitecture): boolean {
+  const platform =
+    fileName
+      .replace(/\.whl$/, '')
+      .split('-')
+      .pop() ?? '';
+  return platform === 'any' || platform.split('.').some((tag) => tag.endsWith(`_${WHEEL_MACHINE[architecture]}`));
 }
 
 /** Parses a lock file written by scripts/lock-jupyterlab.sh (or pip-compile --generate-hashes, one line per package). */
@@ -87,19 +103,28 @@ export async function fetchPythonWheels(options: FetchPythonWheelsOptions): Prom
   const locked = parseLockFile(await readFile(options.lockFile, 'utf8'));
   const dir = artifactDir(options.cacheDir ?? defaultCacheDir(), 'python-wheels');
   await mkdir(dir, { recursive: true });
+  const architectures = options.architectures ?? ['amd64'];
   let present = await wheelsByHash(dir);
-  const missing = locked.filter((wheel) => !wheel.sha256.some((hash) => present.has(hash)));
-  if (missing.length > 0) {
-    onProgress({ kind: 'step', message: `JupyterLab: downloading ${missing.length} of ${locked.length} locked wheels with pip…` });
-    await pipDownload(missing, dir, options);
+  // The wheel of each locked package that fits an architecture, if the cache has it.
+  const fitting = (wheel: LockedWheel, architecture: ImageArchitecture): string | undefined =>
+    wheel.sha256.map((hash) => present.get(hash)).find((file) => file !== undefined && wheelFits(file, architecture));
+  let downloaded = 0;
+  for (const architecture of architectures) {
+    const missing = locked.filter((wheel) => fitting(wheel, architecture) === undefined);
+    if (missing.length === 0) continue;
+    onProgress({ kind: 'step', message: `JupyterLab: downloading ${missing.length} of ${locked.length} locked wheels for ${architecture} with pip…` });
+    await pipDownload(missing, dir, architecture, options);
+    downloaded += missing.length;
     present = await wheelsByHash(dir);
   }
-  const files: string[] = [];
+  const files = new Set<string>();
   const absent: string[] = [];
-  for (const wheel of locked) {
-    const hash = wheel.sha256.find((candidate) => present.has(candidate));
-    if (hash === undefined) absent.push(`${wheel.name}==${wheel.version}`);
-    else files.push(present.get(hash) as string);
+  for (const architecture of architectures) {
+    for (const wheel of locked) {
+      const file = fitting(wheel, architecture);
+      if (file === undefined) absent.push(`${wheel.name}==${wheel.version} (${architecture})`);
+      else files.add(file);
+    }
   }
   if (absent.length > 0) {
     throw new SrsError({
@@ -108,11 +133,11 @@ export async function fetchPythonWheels(options: FetchPythonWheelsOptions): Prom
       hint: 'check that pip reaches PyPI (PIP_INDEX_URL), or regenerate the lock with bash scripts/lock-jupyterlab.sh',
     });
   }
-  onProgress({ kind: 'step', message: `JupyterLab: ${files.length} wheels ${missing.length === 0 ? 'from the cache' : 'fetched'} (sha256 verified)` });
-  return { dir, files, fromCache: missing.length === 0 };
+  onProgress({ kind: 'step', message: `JupyterLab: ${files.size} wheels for ${architectures.join(' and ')} ${downloaded === 0 ? 'from the cache' : 'fetched'} (sha256 verified)` });
+  return { dir, files: [...files].sort(), fromCache: downloaded === 0 };
 }
 
-async function pipDownload(missing: LockedWheel[], dir: string, options: FetchPythonWheelsOptions): Promise<void> {
+async function pipDownload(missing: LockedWheel[], dir: string, architecture: ImageArchitecture, options: FetchPythonWheelsOptions): Promise<void> {
   const work = await mkdtemp(join(dir, '.pip-'));
   const requirements = join(work, 'requirements.txt');
   await writeFile(requirements, missing.map((wheel) => `${wheel.name}==${wheel.version} ${wheel.sha256.map((hash) => `--hash=sha256:${hash}`).join(' ')}`).join('\n'));
@@ -141,9 +166,9 @@ async function pipDownload(missing: LockedWheel[], dir: string, options: FetchPy
     '--abi',
     'none',
     '--platform',
-    'manylinux_2_41_x86_64',
+    `manylinux_2_41_${WHEEL_MACHINE[architecture]}`,
     '--platform',
-    'manylinux2014_x86_64',
+    `manylinux2014_${WHEEL_MACHINE[architecture]}`,
     '-r',
     requirements,
   ];

@@ -13,7 +13,7 @@ describe('the RStudio Server default', () => {
     expect(DEFAULT_RSTUDIO_VERSION).toBe('2026.09.0+174');
     expect(rstudioDebFileName(DEFAULT_RSTUDIO_VERSION)).toBe('rstudio-server-2026.09.0-174-amd64.deb');
     expect(rstudioDebUrl(DEFAULT_RSTUDIO_VERSION)).toBe('https://download2.rstudio.org/server/jammy/amd64/rstudio-server-2026.09.0-174-amd64.deb');
-    expect(PINNED_RSTUDIO_SHA256[DEFAULT_RSTUDIO_VERSION]).toBe('168bc577ef2f68abab1ad2ed684e830da1d244618b25b69fd20448e60716c5ba');
+    expect(PINNED_RSTUDIO_SHA256[rstudioDebFileName(DEFAULT_RSTUDIO_VERSION)]).toBe('168bc577ef2f68abab1ad2ed684e830da1d244618b25b69fd20448e60716c5ba');
   });
 });
 
@@ -33,7 +33,7 @@ describe('fetchRStudioDeb', () => {
     await writeFile(deb, 'not the .deb Posit publishes');
     const error = await fetchRStudioDeb({ cacheDir, onProgress: quiet }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ChecksumMismatchError);
-    expect((error as ChecksumMismatchError).expected).toBe(PINNED_RSTUDIO_SHA256[DEFAULT_RSTUDIO_VERSION]);
+    expect((error as ChecksumMismatchError).expected).toBe(PINNED_RSTUDIO_SHA256[rstudioDebFileName(DEFAULT_RSTUDIO_VERSION)]);
     await expect(stat(deb)).rejects.toThrow(/ENOENT/);
   });
 
@@ -49,5 +49,17 @@ describe('fetchRStudioDeb', () => {
     const result = await fetchRStudioDeb({ cacheDir, version: '2020.01.0+1', onProgress: (event) => event.kind === 'step' && messages.push(event.message) });
     expect(result).toEqual({ present: false, reason: expect.stringMatching(/no sha256 known for rstudio-server-2020\.01\.0-1-amd64\.deb/) });
     expect(messages).toEqual([expect.stringMatching(/^RStudio Server: skipped/)]);
+  });
+
+  it('should say plainly that an arm64 image has no RStudio while no arm64 sha256 is pinned', async () => {
+    const previous = process.env.SRS_RSTUDIO_SHA256;
+    delete process.env.SRS_RSTUDIO_SHA256;
+    try {
+      const result = await fetchRStudioDeb({ cacheDir, architecture: 'arm64', onProgress: quiet });
+      expect(rstudioDebUrl(DEFAULT_RSTUDIO_VERSION, 'arm64')).toBe('https://download2.rstudio.org/server/jammy/arm64/rstudio-server-2026.09.0-174-arm64.deb');
+      expect(result).toEqual({ present: false, reason: expect.stringMatching(/no sha256 known for rstudio-server-2026\.09\.0-174-arm64\.deb, so RStudio is absent on arm64/) });
+    } finally {
+      if (previous !== undefined) process.env.SRS_RSTUDIO_SHA256 = previous;
+    }
   });
 });

@@ -10,20 +10,24 @@ function capture(mode: 'human' | 'json' | 'quiet'): { reporter: Reporter; text: 
 }
 
 describe('renderImageProgress', () => {
-  it('should show steps, downloads with bytes, total and rate, and build steps', () => {
+  it('should show steps, downloads as a bar with sizes and rate, and the build steps as they start', () => {
     const { reporter, text } = capture('human');
     const render = renderImageProgress(reporter, '  ');
     render({ kind: 'step', message: 'Spark 4.2.1: fetching pyspark-4.2.1.tar.gz from pypi…' });
-    render({ kind: 'download', file: 'spark.tgz', receivedBytes: 10 * 1024 * 1024, totalBytes: 400 * 1024 * 1024 });
-    render({ kind: 'output', line: 'Step 3/34 : COPY artifacts/spark/ /tmp/artifacts/spark/' });
-    render({ kind: 'output', line: ' ---> Using cache' });
+    render({ kind: 'download', file: 'spark.tgz', receivedBytes: 100 * 1024 * 1024, totalBytes: 400 * 1024 * 1024 });
+    render({ kind: 'download', file: 'other.whl', receivedBytes: 3 * 1024 * 1024, totalBytes: undefined });
+    render({ kind: 'output', line: '#9 [stage-1  4/14] RUN set -eux; bash /usr/local/lib/srs/install_supervisor.sh' });
+    render({ kind: 'output', line: '#9 12.61 Setting up supervisor (4.2.5-3) ...' });
+    render({ kind: 'output', line: '#5 [internal] load build context' });
+    render({ kind: 'output', line: '#9 DONE 12.6s' });
     const lines = text()
       .split('\n')
       .filter((line) => line !== '');
     expect(lines[0]).toBe('  Spark 4.2.1: fetching pyspark-4.2.1.tar.gz from pypi…');
-    expect(lines[1]).toMatch(/^ {2}spark\.tgz: 10\.0 MB of 400\.0 MB at \d+(\.\d)? MB\/s$/);
-    expect(lines[2]).toBe('  Step 3/34 : COPY artifacts/spark/ /tmp/artifacts/spark/');
-    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(/^ {2}spark\.tgz \[#####---------------\] 100\.0 of 400\.0 MB at \d+(\.\d)? MB\/s$/);
+    expect(lines[2]).toMatch(/^ {2}other\.whl: 3\.0 MB at /);
+    expect(lines[3]).toBe('  [stage-1  4/14] RUN set -eux; bash /usr/local/lib/srs/install_supervisor.sh');
+    expect(lines).toHaveLength(4);
   });
 
   it('should not repeat an unchanged progress line in a log file', () => {

@@ -2,8 +2,18 @@ import type { ImageProgressListener } from '@spark-rstudio-shiny/sdk';
 import type { Reporter } from '../reporter.js';
 
 const MB = 1024 * 1024;
+const BAR_WIDTH = 20;
 
-/** Renders the image pipeline's events: steps as lines, downloads with bytes and rate, build steps. */
+/** `[########------------]` for a fraction between 0 and 1. */
+export function progressBar(fraction: number): string {
+  const filled = Math.round(Math.min(Math.max(fraction, 0), 1) * BAR_WIDTH);
+  return `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]`;
+}
+
+/**
+ * Renders the image pipeline's events: steps as lines, downloads as a bar with sizes and rate,
+ * and the build's steps as they start (BuildKit's `#N [stage i/n] RUN …` lines).
+ */
 export function renderImageProgress(reporter: Reporter, indent = ''): ImageProgressListener {
   const started = new Map<string, number>();
   return (event) => {
@@ -13,10 +23,16 @@ export function renderImageProgress(reporter: Reporter, indent = ''): ImageProgr
       const since = started.get(event.file) ?? Date.now();
       started.set(event.file, since);
       const seconds = Math.max((Date.now() - since) / 1000, 0.001);
-      const total = event.totalBytes === undefined ? '' : ` of ${(event.totalBytes / MB).toFixed(1)} MB`;
-      reporter.progress(`${indent}${event.file}: ${(event.receivedBytes / MB).toFixed(1)} MB${total} at ${(event.receivedBytes / MB / seconds).toFixed(1)} MB/s`);
-    } else if (/^Step \d+\/\d+ :/.test(event.line)) {
-      reporter.progress(`${indent}${event.line.slice(0, 100)}`);
+      const received = (event.receivedBytes / MB).toFixed(1);
+      const rate = `${(event.receivedBytes / MB / seconds).toFixed(1)} MB/s`;
+      reporter.progress(
+        event.totalBytes === undefined || event.totalBytes === 0
+          ? `${indent}${event.file}: ${received} MB at ${rate}`
+          : `${indent}${event.file} ${progressBar(event.receivedBytes / event.totalBytes)} ${received} of ${(event.totalBytes / MB).toFixed(1)} MB at ${rate}`,
+      );
+    } else {
+      const step = /^#\d+ (\[[^\]]+\] .*)$/.exec(event.line);
+      if (step?.[1] !== undefined && !step[1].startsWith('[internal]')) reporter.progress(`${indent}${step[1].slice(0, 100)}`);
     }
   };
 }
