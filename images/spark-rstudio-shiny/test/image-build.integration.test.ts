@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { LABEL_PREFIX, SrsError } from '@spark-rstudio-shiny/core';
 import { ensureBaseImage } from '../src/index.js';
+import { findBuildx } from '../src/buildx.js';
 import { docker, ensureTestImage, runToCompletion, uniqueName } from '@spark-rstudio-shiny/test-support';
 
 const CONTEXT_DIR = fileURLToPath(new URL('../', import.meta.url));
@@ -77,24 +78,24 @@ describe('installing RStudio Server from a .deb', () => {
 });
 
 describe('the build stopping on a corrupted artifact', () => {
-  it('should fail the Spark stage naming the file and both hashes', async () => {
+  it('should fail the stage that unpacks Spark, naming the file and both hashes', async () => {
     const context = await mkdtemp(join(tmpdir(), 'srs-context-'));
     try {
-      await cp(join(CONTEXT_DIR, 'Dockerfile'), join(context, 'Dockerfile'));
-      await cp(join(CONTEXT_DIR, 'scripts'), join(context, 'scripts'), { recursive: true });
+      for (const entry of ['Dockerfile', 'scripts', 'jvm']) await cp(join(CONTEXT_DIR, entry), join(context, entry), { recursive: true });
       await mkdir(join(context, 'artifacts', 'spark'), { recursive: true });
       await mkdir(join(context, 'artifacts', 'rstudio'), { recursive: true });
       await writeFile(join(context, 'artifacts', 'spark', 'pyspark-4.2.1.tar.gz'), 'not what was published');
       const expected = 'd79b7c8ee41e66a9202fe6f600ca90b931ca571ae9dbdf31c58d2672e5102da0';
-      // The legacy builder prints a step's output on stdout, so read every line of both streams.
+      const buildx = await findBuildx({ docker, baseImage: 'debian:trixie-slim', onProgress: () => undefined });
+      // BuildKit prints a step's output on stderr, each line after "#N <seconds>": read both streams.
       const lines: string[] = [];
-      const error = await docker
+      const error = await buildx
         .run(
           [
             'build',
-            '--force-rm',
+            '--progress=plain',
             '--target',
-            'spark',
+            'srspark-jvm',
             '--build-arg',
             'SPARK_VERSION=4.2.1',
             '--build-arg',
@@ -105,7 +106,7 @@ describe('the build stopping on a corrupted artifact', () => {
             'SPARK_ARTIFACT_SOURCE=pypi',
             context,
           ],
-          { onLine: (line) => lines.push(line) },
+          { onLine: (line) => lines.push(line.replace(/^#\d+ \d+(\.\d+)? /, '')) },
         )
         .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(SrsError);

@@ -60,15 +60,13 @@ describe('srs against a real swarm', () => {
     expect(result.stderr).toBe('');
   });
 
-  it('should print the default URLs of a stack that does not run yet with urls --json', async () => {
+  it('should say that a stack that does not run has no URLs, and exit 1', async () => {
     const result = await srs('urls', '--json', '--stack', stack);
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode).toBe(1);
     expect(JSON.parse(result.stdout)).toEqual({
-      sparkUi: 'http://127.0.0.1:8080',
-      shiny: 'http://127.0.0.1:3838',
-      jupyter: 'http://127.0.0.1:8888',
-      rstudio: 'http://127.0.0.1:8787',
+      error: { code: 'STACK_NOT_FOUND', message: `no stack named "${stack}" is deployed`, hint: expect.any(String) as unknown },
     });
+    expect(result.stderr).toBe(`error: no stack named "${stack}" is deployed\nhint: deploy it first (srs up), or name the right stack\n`);
   });
 
   it('should bring the stack up with `up --workers 1` and port flags, and print the URLs and the IDE login', async () => {

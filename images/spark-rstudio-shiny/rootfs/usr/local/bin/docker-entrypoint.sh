@@ -3,6 +3,9 @@
 #   SPARK_ROLE=master  runs the Spark master, Shiny Server, JupyterLab and (when installed)
 #                      RStudio Server under supervisord.
 #   SPARK_ROLE=worker  waits for the master, then runs one Spark worker in the foreground.
+#   SPARK_ROLE unset   a one-container trial (docker run -p 8888:8888 IMAGE): a Spark master,
+#                      one worker and JupyterLab under supervisord, everything but JupyterLab on
+#                      loopback; missing secrets are generated, a generated password is shown once.
 # Any other command given to the container is run as it is (e.g. `spark-submit ...`, `bash`).
 set -Eeuo pipefail
 
@@ -22,17 +25,49 @@ fail() {
 }
 
 # validate_role
-#   SPARK_ROLE must be master or worker; anything else stops before anything starts.
+#   SPARK_ROLE must be master, worker or unset (the trial); anything else stops before anything
+#   starts. Sets ROLE: master, worker or trial.
 validate_role() {
 	case "${SPARK_ROLE:-}" in
-		master | worker) ;;
+		master | worker) ROLE=$SPARK_ROLE ;;
+		'') ROLE=trial ;;
 		*)
 			fail "$EX_USAGE" <<-EOM
-				error: SPARK_ROLE must be "master" or "worker", got "${SPARK_ROLE:-}".
+				error: SPARK_ROLE must be "master" or "worker" (or unset, for a one-container trial), got "${SPARK_ROLE:-}".
 				Set it with -e SPARK_ROLE=master (the head) or -e SPARK_ROLE=worker.
 			EOM
 			;;
 	esac
+}
+
+# random_token BYTES
+#   BYTES random bytes as URL-safe text.
+random_token() {
+	python3 -c 'import secrets, sys; print(secrets.token_urlsafe(int(sys.argv[1])))' "$1"
+}
+
+# prepare_trial
+#   The trial is the whole cluster in this container, reached only through JupyterLab: the
+#   master and the worker listen on loopback (SPARK_LOCAL_IP). Secrets given as files are used;
+#   missing ones are generated into /run/srs (root's only), once per container, and a generated
+#   IDE password is printed once, the first time.
+prepare_trial() {
+	SPARK_LOCAL_IP=127.0.0.1
+	SPARK_MASTER_HOST=127.0.0.1
+	SPARK_MASTER_URL=spark://127.0.0.1:$SPARK_MASTER_PORT
+	install -d -o root -g root -m 0700 /run/srs
+	: "${SPARK_AUTH_SECRET_FILE:=/run/secrets/spark_auth_secret}" "${IDE_PASSWORD_FILE:=/run/secrets/ide_password}"
+	if [ ! -e "$SPARK_AUTH_SECRET_FILE" ]; then
+		SPARK_AUTH_SECRET_FILE=/run/srs/spark_auth_secret
+		[ -s "$SPARK_AUTH_SECRET_FILE" ] || random_token 32 | write_file "$SPARK_AUTH_SECRET_FILE" 0400 root:root
+	fi
+	if [ ! -e "$IDE_PASSWORD_FILE" ]; then
+		IDE_PASSWORD_FILE=/run/srs/ide_password
+		if [ ! -s "$IDE_PASSWORD_FILE" ]; then
+			random_token 15 | write_file "$IDE_PASSWORD_FILE" 0400 root:root
+			TRIAL_PASSWORD_GENERATED=true
+		fi
+	fi
 }
 
 # parse_master_url
@@ -73,7 +108,7 @@ detect_local_ip() {
 	mine=$(local_addresses)
 	# A Swarm task's own name may take a moment to appear in DNS; a worker only needs a route.
 	local tries=1
-	[ "$SPARK_ROLE" = master ] && tries=10
+	[ "$ROLE" = master ] && tries=10
 	for _ in $(seq 1 "$tries"); do
 		resolved=$(resolve_ipv4 "$MASTER_HOST")
 		[ -n "$resolved" ] && break
@@ -86,7 +121,7 @@ detect_local_ip() {
 				return
 			fi
 		done
-		if [ "$SPARK_ROLE" = worker ]; then
+		if [ "$ROLE" = worker ]; then
 			addr=$(ip -o route get "$(head -n1 <<<"$resolved")" 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')
 			if [ -n "$addr" ]; then
 				echo "$addr"
@@ -276,7 +311,12 @@ configure_ide_user() {
 		# RStudio logs in through PAM; chpasswd reads the pair on stdin, never a command line.
 		printf '%s:%s\n' "$IDE_USER" "$IDE_PASSWORD_VALUE" | chpasswd
 	fi
-	log "IDE login: user $IDE_USER, password from $IDE_PASSWORD_FILE"
+	if [ "${TRIAL_PASSWORD_GENERATED:-false}" = true ]; then
+		# The one time it is shown: later starts of this container keep it and say where it is.
+		log "IDE login: user $IDE_USER, password $IDE_PASSWORD_VALUE (generated for this container; it is not shown again, and root can read it in $IDE_PASSWORD_FILE)"
+	else
+		log "IDE login: user $IDE_USER, password from $IDE_PASSWORD_FILE"
+	fi
 }
 
 # configure_jupyterlab
@@ -350,15 +390,20 @@ configure_shiny() {
 #   Writes the settings every Spark process in this container reads: spark-env.sh (sourced by
 #   spark-class and spark-submit, so drivers started from R get it too) and spark-defaults.conf.
 configure_spark() {
-	write_file "$SPARK_HOME/conf/spark-env.sh" 0644 root:root <<-EOM
-		# Written by docker-entrypoint.sh at container start. SPARK_LOCAL_IP is left unset on
-		# purpose: Spark binds its web UIs to it, and they must answer on every interface (health
-		# checks on loopback, host-mode published ports). RPC addresses are set explicitly instead.
-		export SPARK_MASTER_HOST=$SPARK_MASTER_HOST
-		# A replaced master keeps its service name and changes address: the daemons must not keep
-		# an address the JVM's DNS cache holds for 30 s.
-		export SPARK_DAEMON_JAVA_OPTS="-Dsun.net.inetaddr.ttl=5 -Dsun.net.inetaddr.negative.ttl=1"
-	EOM
+	{
+		cat <<-EOM
+			# Written by docker-entrypoint.sh at container start. SPARK_LOCAL_IP is left unset on
+			# purpose in a cluster: Spark binds its web UIs to it, and they must answer on every
+			# interface (health checks on loopback, host-mode published ports). RPC addresses are set
+			# explicitly instead. The one-container trial sets it to loopback: nothing but JupyterLab
+			# listens on another interface there.
+			export SPARK_MASTER_HOST=$SPARK_MASTER_HOST
+			# A replaced master keeps its service name and changes address: the daemons must not keep
+			# an address the JVM's DNS cache holds for 30 s.
+			export SPARK_DAEMON_JAVA_OPTS="-Dsun.net.inetaddr.ttl=5 -Dsun.net.inetaddr.negative.ttl=1"
+		EOM
+		if [ "$ROLE" = trial ]; then echo "export SPARK_LOCAL_IP=127.0.0.1"; fi
+	} | write_file "$SPARK_HOME/conf/spark-env.sh" 0644 root:root
 	if [ -n "${SPARK_EXECUTOR_MEMORY:-}" ] && ! [[ "$SPARK_EXECUTOR_MEMORY" =~ ^[0-9]+[kmgKMG]?$ ]]; then
 		echo "error: SPARK_EXECUTOR_MEMORY must be a size like 512m or 1g, got \"$SPARK_EXECUTOR_MEMORY\"." | fail "$EX_USAGE"
 	fi
@@ -510,6 +555,18 @@ start_master() {
 	exec supervisord --nodaemon --configuration /etc/srs/supervisord.conf
 }
 
+# start_trial
+#   The master, one worker and JupyterLab under supervisord.
+start_trial() {
+	local enabled=/etc/srs/supervisor/enabled
+	mkdir -p "$enabled"
+	rm -f "$enabled"/*.conf
+	ln -s ../available/spark-master.conf ../available/spark-worker.conf ../available/jupyterlab.conf "$enabled/"
+	export IDE_USER SPARK_MASTER_URL
+	log "starting the one-container trial: Spark master and one worker ($SPARK_WORKER_CORES cores, $SPARK_WORKER_MEMORY) on loopback, JupyterLab on :$JUPYTER_PORT (publish it: docker run -p $JUPYTER_PORT:$JUPYTER_PORT …); for a real cluster, see srs up"
+	exec supervisord --nodaemon --configuration /etc/srs/supervisord.conf
+}
+
 # start_worker
 #   Runs one Spark worker as the spark user, and stops it gently: on SIGTERM (docker stop, a
 #   scale-down, a node drained) the worker is first decommissioned (SIGPWR: its executors hand
@@ -582,6 +639,7 @@ _main() {
 			echo "error: $setting must be a whole number of seconds, got \"${!setting}\"." | fail "$EX_USAGE"
 		fi
 	done
+	if [ "$ROLE" = trial ]; then prepare_trial; fi
 	parse_master_url
 	ADVERTISE_IP=$(detect_local_ip)
 	unset SPARK_LOCAL_IP
@@ -589,28 +647,38 @@ _main() {
 	export SPARK_WORKER_CORES=${SPARK_WORKER_CORES:-$(container_cpus)}
 	if [ -z "${SPARK_WORKER_MEMORY:-}" ]; then
 		# As Spark does on a bare machine, all memory but 1 GiB for the worker daemon; at least 512 MiB
-		# (the same rule as the stack's SRS_WORKER_SPARK_MEMORY).
+		# (the same rule as the stack's SRS_WORKER_SPARK_MEMORY). The trial's worker shares the
+		# container with the master, JupyterLab and its kernels: half of it, at least 1 GiB.
 		local mb
-		mb=$(($(container_memory_mb) - 1024))
-		[ "$mb" -lt 512 ] && mb=512
+		if [ "$ROLE" = trial ]; then
+			mb=$(($(container_memory_mb) / 2))
+			[ "$mb" -lt 1024 ] && mb=1024
+		else
+			mb=$(($(container_memory_mb) - 1024))
+			[ "$mb" -lt 512 ] && mb=512
+		fi
 		SPARK_WORKER_MEMORY=${mb}m
 	fi
 	export SPARK_WORKER_MEMORY
-	log "role $SPARK_ROLE, address $ADVERTISE_IP, master $SPARK_MASTER_URL"
+	log "role $ROLE, address $ADVERTISE_IP, master $SPARK_MASTER_URL"
 	configure_auth
 	configure_spark
 	unset SPARK_AUTH_SECRET
-	if [ "$SPARK_ROLE" = master ]; then
+	if [ "$ROLE" = master ]; then
 		prepare_recovery_dir
 		configure_ide_user
 		configure_jupyterlab
 		unset IDE_PASSWORD_VALUE
 		configure_shiny
 		prepare_shiny_apps
+	elif [ "$ROLE" = trial ]; then
+		configure_ide_user
+		configure_jupyterlab
+		unset IDE_PASSWORD_VALUE
 	fi
 	configure_r
 	prepare_data_dir
-	"start_$SPARK_ROLE"
+	"start_$ROLE"
 }
 
 # Sourcing this file (for tests) defines the functions without running anything.
