@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh — the whole test suite, as the README's test command runs it:
-#   type check, shell lint, unit tests, then integration tests against a real Docker engine
-#   (started here when needed) with the image built (cached layers and artifacts are reused).
+#   type check, shell lint, unit tests (on this machine's Node and on Node 24), a release dry run
+#   of the packages, then integration tests against a real Docker engine (started here when
+#   needed) with the image built (cached layers and artifacts are reused).
 set -Eeuo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -26,6 +27,18 @@ npx prettier --check --log-level warn "**/*.{ts,mts}"
 
 step "unit tests"
 node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects unit
+
+step "unit tests again on Node.js 24 (what users run; this machine's node is $(node --version))"
+NODE24=$(bash scripts/ensure-node24.sh)
+"$NODE24" --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects unit --silent
+
+step "release dry run (packed tarballs checked, installed strictly, run on Node $(node --version) and 24)"
+mkdir -p .artifacts
+npx tsx scripts/release-dry.ts --node "$NODE24" >.artifacts/release-dry.json || {
+	cat .artifacts/release-dry.json
+	exit 1
+}
+echo "release dry run: ok (.artifacts/release-dry.json)"
 
 step "Docker engine"
 bash packages/core/scripts/ensure-docker-engine.sh
