@@ -2,12 +2,12 @@
 //   pnpm bench            warm builds (layer cache and artifact cache hot) and cold builds (--no-cache)
 //   pnpm bench -- --warm  warm builds only
 // Each build is done twice: through the SDK (base image check, artifact verification, build,
-// labels) and with the plain docker CLI on the same staged context, so the SDK's overhead is a ratio.
+// labels) and with plain buildx on the same staged context, so the SDK's overhead is a ratio.
 import { link, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { DEFAULT_IMAGE_TAG, DockerCli } from '@spark-rstudio-shiny/core';
-import { buildImage, DEFAULT_CONTEXT_DIR, fetchPythonWheels, fetchSparkArtifact, formatChecksum } from '../src/index.js';
+import { buildImage, DEFAULT_CONTEXT_DIR, fetchPythonWheels, fetchSparkArtifact, findBuildx, formatChecksum } from '../src/index.js';
 
 const docker = new DockerCli();
 const quiet = (): void => undefined;
@@ -18,6 +18,7 @@ async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; value: T }
   return { ms: Math.round(performance.now() - started), value };
 }
 
+/** The same build with buildx alone (no SDK: no base image check, no verification, no labels), on a context staged the same way. */
 async function plainDockerBuild(noCache: boolean): Promise<number> {
   const spark = await fetchSparkArtifact({ version: '4.2.1', onProgress: quiet });
   const staged = join(DEFAULT_CONTEXT_DIR, 'artifacts');
@@ -28,12 +29,13 @@ async function plainDockerBuild(noCache: boolean): Promise<number> {
   await link(spark.path, join(staged, 'spark', spark.fileName));
   const wheels = await fetchPythonWheels({ lockFile: join(DEFAULT_CONTEXT_DIR, 'python', 'jupyterlab.lock'), onProgress: quiet });
   for (const file of wheels.files) await link(join(wheels.dir, file), join(staged, 'python-wheels', file));
+  const buildx = await findBuildx({ docker, baseImage: 'debian:trixie-slim', onProgress: quiet });
   try {
     const { ms } = await timed(() =>
-      execa('docker', [
+      buildx.run([
         'build',
         ...(noCache ? ['--no-cache'] : []),
-        '-q',
+        '--load',
         '-t',
         'spark-rstudio-shiny:bench-plain',
         '--build-arg',
@@ -62,17 +64,20 @@ const COMPONENTS: [string, RegExp][] = [
   ['r', /install_r\.sh/],
   ['shinyServer', /install_shiny_server\.sh/],
   ['rstudioServer', /install_rstudio_server\.sh/],
-  ['srspark', /install_srspark\.sh|srspark-jvm\.jar| in \/tmp\/r\/| in \/usr\/local\/share\/srs\/apps/],
-  ['spark', / in \/opt\/spark\b/],
-  ['jupyterlab', / in \/opt\/jupyter\b/],
+  ['srspark', /install_srspark\.sh|srspark-jvm\.jar| \/tmp\/r\/| \/usr\/local\/share\/srs\/apps/],
+  ['spark', /install_spark\.sh/],
+  ['jupyterlab', /install_jupyterlab\.sh|jupyterlab\.lock/],
 ];
 
-async function componentSizes(tag: string): Promise<Record<string, number>> {
-  const { stdout } = await docker.run(['history', '--no-trunc', '--human=false', '--format', '{{.Size}}\t{{.CreatedBy}}', tag]);
+async function componentSizes(tag: string, baseImage = 'debian:trixie-slim'): Promise<Record<string, number>> {
+  const history = async (image: string): Promise<string[]> =>
+    (await docker.run(['history', '--no-trunc', '--human=false', '--format', '{{.Size}}\t{{.CreatedBy}}', image])).stdout.split('\n').filter(Boolean).reverse();
+  // The oldest entries are the base image's own; the Dockerfile's steps follow.
+  const base = (await history(baseImage)).length;
   const sizes: Record<string, number> = { base: 0 };
-  for (const line of stdout.split('\n').filter(Boolean)) {
+  for (const [index, line] of (await history(tag)).entries()) {
     const [size, createdBy = ''] = line.split('\t');
-    const name = createdBy.includes('/bin/bash -o pipefail') ? (COMPONENTS.find(([, pattern]) => pattern.test(createdBy))?.[0] ?? 'other') : 'base';
+    const name = index < base ? 'base' : (COMPONENTS.find(([, pattern]) => pattern.test(createdBy))?.[0] ?? 'other');
     sizes[name] = (sizes[name] ?? 0) + Number(size);
   }
   return sizes;

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { DockerCli, LABEL_PREFIX, SrsError, type DockerClient } from '@spark-rstudio-shiny/core';
+import type { Buildx } from './buildx.js';
+import { architectureOfEngine, platformOf, type ImageArchitecture } from './image-architecture.js';
 import { stepsToStderr, type ImageProgressListener } from './image-progress.js';
 
 /** How the base image came to be there. */
@@ -31,6 +33,13 @@ export interface EnsureBaseImageOptions {
   mirror?: string | undefined;
   /** Receives steps and tool output. */
   onProgress?: ImageProgressListener | undefined;
+  /**
+   * Another architecture than the engine's (its programs run under emulation): pulled for that
+   * platform, or bootstrapped for it and imported through buildx, which records the platform.
+   */
+  architecture?: ImageArchitecture | undefined;
+  /** buildx, needed to import a bootstrapped image of another architecture. */
+  buildx?: Buildx | undefined;
 }
 
 /**
@@ -42,17 +51,21 @@ export async function ensureBaseImage(options: EnsureBaseImageOptions): Promise<
   const docker = options.docker ?? new DockerCli();
   const onProgress = options.onProgress ?? stepsToStderr;
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
-  const present = await docker.run(['image', 'inspect', '--format', `{{.Comment}}|{{index .Config.Labels "${BOOTSTRAP_LABEL}"}}`, options.image], signalOption).then(
-    (result) => {
-      const [comment = '', recipe = ''] = result.stdout.replace('<no value>', '').split('|');
-      // Imported (not pulled) and not by this recipe: made here by an older one.
-      return { outdated: comment.startsWith('Imported from') && recipe !== BOOTSTRAP_VERSION, recipe: recipe === '' ? '1' : recipe };
-    },
-    (error: unknown) => {
-      if (error instanceof SrsError && error.code !== 'DOCKER_COMMAND_FAILED') throw error;
-      return undefined;
-    },
-  );
+  const present = await docker
+    .run(['image', 'inspect', '--format', `{{.Comment}}|{{index .Config.Labels "${BOOTSTRAP_LABEL}"}}|{{.Architecture}}`, options.image], signalOption)
+    .then(
+      (result) => {
+        const [comment = '', recipe = '', architecture = ''] = result.stdout.replaceAll('<no value>', '').split('|');
+        // Made here (imported, or labelled by the recipe) by an older recipe; or of another architecture.
+        const madeHere = comment.startsWith('Imported from') || recipe !== '';
+        const wrongArchitecture = options.architecture !== undefined && architectureOfEngine(architecture) !== options.architecture;
+        return { outdated: (madeHere && recipe !== BOOTSTRAP_VERSION) || wrongArchitecture, recipe: recipe === '' ? '1' : recipe };
+      },
+      (error: unknown) => {
+        if (error instanceof SrsError && error.code !== 'DOCKER_COMMAND_FAILED') throw error;
+        return undefined;
+      },
+    );
   if (present !== undefined && !present.outdated) {
     onProgress({ kind: 'step', message: `Base image ${options.image}: present locally` });
     return 'present';
@@ -64,7 +77,8 @@ export async function ensureBaseImage(options: EnsureBaseImageOptions): Promise<
   }
   onProgress({ kind: 'step', message: `Base image ${options.image}: pulling…` });
   try {
-    await docker.run(['pull', options.image], { ...signalOption, timeoutMs: options.pullTimeoutMs ?? 120_000 });
+    const platform = options.architecture === undefined ? [] : ['--platform', platformOf(options.architecture)];
+    await docker.run(['pull', ...platform, options.image], { ...signalOption, timeoutMs: options.pullTimeoutMs ?? 120_000 });
     onProgress({ kind: 'step', message: `Base image ${options.image}: pulled` });
     return 'pulled';
   } catch (error) {
@@ -119,12 +133,17 @@ async function bootstrapDebianImage(options: EnsureBaseImageOptions & { docker: 
   try {
     const debootstrap = await prepareDebootstrap(options.image, run, options.onProgress);
     options.onProgress({ kind: 'step', message: `debootstrap --variant=minbase ${suite} from ${mirror}…` });
-    await run(debootstrap, ['--variant=minbase', `--keyring=${DEBIAN_KEYRING}`, suite, rootfs, mirror]);
+    const arch = options.architecture === undefined ? [] : [`--arch=${options.architecture}`];
+    await run(debootstrap, ['--variant=minbase', ...arch, `--keyring=${DEBIAN_KEYRING}`, suite, rootfs, mirror]);
     await slimDown(rootfs);
     await run('tar', ['-C', rootfs, '-cf', tarball, '.']);
-    await options.docker.run(['import', '--change', 'CMD ["bash"]', '--change', `LABEL ${BOOTSTRAP_LABEL}=${BOOTSTRAP_VERSION}`, tarball, options.image], {
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
+    if (options.architecture === undefined) {
+      await options.docker.run(['import', '--change', 'CMD ["bash"]', '--change', `LABEL ${BOOTSTRAP_LABEL}=${BOOTSTRAP_VERSION}`, tarball, options.image], {
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+    } else {
+      await importForPlatform(tarball, work, options.image, options.architecture, options);
+    }
   } catch (error) {
     if (error instanceof SrsError) throw error;
     const missing = (error as { code?: string }).code === 'ENOENT';
@@ -141,6 +160,23 @@ async function bootstrapDebianImage(options: EnsureBaseImageOptions & { docker: 
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * `docker import` records the engine's own architecture whatever the files are: a root file
+ * system of another architecture becomes an image through buildx instead (FROM scratch, the
+ * tarball added), which records the platform it was built for.
+ */
+async function importForPlatform(tarball: string, work: string, image: string, architecture: ImageArchitecture, options: EnsureBaseImageOptions): Promise<void> {
+  if (options.buildx === undefined) {
+    throw new SrsError({ code: 'BASE_IMAGE_UNAVAILABLE', message: `importing an ${architecture} base image needs buildx`, hint: 'install the docker buildx plugin' });
+  }
+  await writeFile(join(work, 'Dockerfile'), `FROM scratch\nADD rootfs.tar /\nLABEL ${BOOTSTRAP_LABEL}=${BOOTSTRAP_VERSION}\nCMD ["bash"]\n`);
+  await writeFile(join(work, '.dockerignore'), '*\n!rootfs.tar\n!Dockerfile\n');
+  await options.buildx.run(['build', '--platform', platformOf(architecture), '--load', '-t', image, work], {
+    timeoutMs: 30 * 60_000,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
 }
 
 /** Debian's archive keyring: debootstrap checks the mirror's Release file against it. */

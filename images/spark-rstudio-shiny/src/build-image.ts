@@ -16,6 +16,7 @@ import {
 } from '@spark-rstudio-shiny/core';
 import { ensureBaseImage, type BaseImageOrigin } from './base-image.js';
 import { findBuildx, type Buildx } from './buildx.js';
+import { pushImage, pushManifestList, pushTargetSchema, repositoryOf, withTag, type PushedImage } from './push-image.js';
 import { formatChecksum } from './checksum.js';
 import { defaultCacheDir } from './artifact-cache.js';
 import { normalizeContextModes } from './context-modes.js';
@@ -51,8 +52,23 @@ export const buildImageOptionsSchema = z.strictObject({
   contextDir: z.string().default(DEFAULT_CONTEXT_DIR),
   /** Ignore Docker's layer cache (a cold build). */
   noCache: z.boolean().default(false),
-  /** The architecture to build for; default the engine's (another one needs emulation on the engine). */
-  architecture: z.enum(['amd64', 'arm64']).optional(),
+  /**
+   * The architectures to build for; default the engine's. Another one is built under emulation
+   * (the engine must run its binaries: QEMU registered with binfmt_misc). With several, each
+   * image is tagged `<tag>-<architecture>` (the engine's own also `<tag>`).
+   */
+  architectures: z
+    .array(z.enum(['amd64', 'arm64']))
+    .min(1)
+    .optional(),
+  /**
+   * Push the result to a registry: `registry.example:5000/team/spark-rstudio-shiny[:tag]` (the
+   * tag defaults to the image's). With several architectures, each is pushed as `<ref>-<arch>`
+   * and `<ref>` becomes a manifest list over them.
+   */
+  push: pushTargetSchema.optional(),
+  /** The registry of `push` answers plain HTTP (the manifest list needs to be told; the engine's insecure-registries must list it too). */
+  insecureRegistry: z.boolean().default(false),
 });
 
 /** Options of {@link buildImage}; every field is optional. */
@@ -65,19 +81,34 @@ export type BuildImageOptions = z.input<typeof buildImageOptionsSchema> & {
   docker?: DockerClient | undefined;
 };
 
+/** One architecture's image. */
+export interface BuiltImage {
+  architecture: ImageArchitecture;
+  /** Its local name. */
+  tag: string;
+  /** Its ID (sha256:…). */
+  imageId: string;
+  /** Where it was pushed, with `push`. */
+  pushed?: PushedImage | undefined;
+}
+
 /** What {@link buildImage} built. */
 export interface BuildImageResult {
-  /** The image's name. */
+  /** The image's name (of the engine's own architecture when several were built). */
   tag: string;
   /** The image's ID (sha256:…). */
   imageId: string;
-  /** The architecture it was built for. */
+  /** The architecture of that image. */
   architecture: ImageArchitecture;
-  /** How the base image was obtained. */
+  /** Every architecture's image. */
+  images: BuiltImage[];
+  /** With `push`: the reference every node can pull (a manifest list over several architectures), and its digest. */
+  pushed?: PushedImage | undefined;
+  /** How the base image was obtained (of the first architecture). */
   baseImage: BaseImageOrigin;
   /** The Spark artifact built in. */
   spark: Pick<SparkArtifact, 'version' | 'source' | 'fileName' | 'fromCache'>;
-  /** The RStudio Server version, or "absent". */
+  /** The RStudio Server version, or "absent" (of the first architecture). */
   rstudio: string;
   /** The labels set on the image (component versions). */
   labels: Record<string, string>;
@@ -86,40 +117,116 @@ export interface BuildImageResult {
 /**
  * Builds the image end to end: the base image (present, pulled or bootstrapped) and the Spark,
  * JupyterLab and RStudio artifacts fetched and verified on the host at the same time, then a
- * BuildKit build (through buildx), then labels with the versions that were really installed.
+ * BuildKit build (through buildx) per architecture, labels with the versions that were really
+ * installed, and with `push` the images in a registry.
  */
 export async function buildImage(options: BuildImageOptions = {}): Promise<BuildImageResult> {
   const { signal, onProgress: listener, docker: client, ...input } = options;
   const config = parseInput(buildImageOptionsSchema, input, 'image build options');
   const onProgress = listener ?? stepsToStderr;
   const docker = client ?? new DockerCli();
-  const signalOption = signal === undefined ? {} : { signal };
-  const architecture = config.architecture ?? (await engineArchitecture(docker, signal));
+  const native = await engineArchitecture(docker, signal);
+  const architectures = [...new Set(config.architectures ?? [native])];
+  const baseImages = Object.fromEntries(architectures.map((architecture) => [architecture, baseImageFor(config.baseImage, architecture, native)]));
 
   // Everything the build needs comes from different places: fetch it all at once, and stop the
-  // others as soon as one fails.
+  // others as soon as one fails. Another architecture's base image waits for buildx (below).
   const { baseImage, spark, wheels, rstudio } = await allOrNothing(signal, async (shared) => {
-    const [baseImage, spark, wheels, rstudio] = await Promise.all([
+    const [baseImage, spark, wheels, ...rstudio] = await Promise.all([
       ensureBaseImage({ image: config.baseImage, docker, signal: shared, onProgress }),
       fetchSparkArtifact({ version: config.sparkVersion, sources: config.sparkSources, cacheDir: config.cacheDir, signal: shared, onProgress }),
-      fetchPythonWheels({
-        lockFile: join(config.contextDir, 'python', 'jupyterlab.lock'),
-        architectures: [architecture],
-        cacheDir: config.cacheDir,
-        signal: shared,
-        onProgress,
-      }),
-      config.rstudio === false
-        ? ({ present: false, reason: 'disabled by configuration' } as const)
-        : fetchRStudioDeb({ ...config.rstudio, architecture, cacheDir: config.cacheDir, signal: shared, onProgress }),
+      fetchPythonWheels({ lockFile: join(config.contextDir, 'python', 'jupyterlab.lock'), architectures, cacheDir: config.cacheDir, signal: shared, onProgress }),
+      ...architectures.map((architecture) =>
+        config.rstudio === false
+          ? Promise.resolve<RStudioArtifact>({ present: false, reason: 'disabled by configuration' })
+          : fetchRStudioDeb({ ...config.rstudio, architecture, cacheDir: config.cacheDir, signal: shared, onProgress }),
+      ),
     ]);
-    return { baseImage, spark, wheels, rstudio };
+    return { baseImage, spark, wheels, rstudio: Object.fromEntries(architectures.map((architecture, index) => [architecture, rstudio[index] as RStudioArtifact])) };
   });
   const buildx = await findBuildx({ docker, baseImage: config.baseImage, cacheDir: config.cacheDir, signal, onProgress });
+  for (const architecture of architectures.filter((candidate) => candidate !== native)) {
+    await requireEmulation(buildx, architecture, signal);
+    await ensureBaseImage({ image: baseImages[architecture] as string, architecture, buildx, docker, signal, onProgress });
+  }
 
-  const context = await stageContext(config, { spark, wheels, rstudio });
+  const context = await stageContext(config, { spark, wheels, rstudio: Object.values(rstudio) });
+  const images: BuiltImage[] = [];
+  let labels: Record<string, string> = {};
+  try {
+    for (const architecture of architectures) {
+      const tag = architectures.length === 1 ? config.tag : `${config.tag}-${architecture}`;
+      const built = await buildOne({
+        config,
+        buildx,
+        docker,
+        context,
+        architecture,
+        tag,
+        baseImage: baseImages[architecture] as string,
+        spark,
+        rstudio: rstudio[architecture] as RStudioArtifact,
+        signal,
+        onProgress,
+      });
+      if (images.length === 0) labels = built.labels;
+      images.push({ architecture, tag, imageId: built.imageId });
+      if (architectures.length > 1 && architecture === native) await docker.run(['tag', tag, config.tag], signal === undefined ? {} : { signal });
+    }
+  } finally {
+    await rm(context, { recursive: true, force: true });
+  }
+
+  let pushed: PushedImage | undefined;
+  if (config.push !== undefined) {
+    const target = withTag(config.push, config.tag);
+    for (const image of images) {
+      image.pushed = await pushImage({ image: image.tag, to: images.length === 1 ? target : `${target}-${image.architecture}`, docker, signal, onProgress });
+    }
+    pushed =
+      images.length === 1
+        ? images[0]?.pushed
+        : await pushManifestList({
+            reference: target,
+            images: images.flatMap((image) => (image.pushed === undefined ? [] : [image.pushed])),
+            insecure: config.insecureRegistry,
+            docker,
+            signal,
+            onProgress,
+          });
+  }
+  const first = images.find((image) => image.architecture === native) ?? (images[0] as BuiltImage);
+  return {
+    tag: architectures.length === 1 ? first.tag : config.tag,
+    imageId: first.imageId,
+    architecture: first.architecture,
+    images,
+    pushed,
+    baseImage,
+    spark: { version: spark.version, source: spark.source, fileName: spark.fileName, fromCache: spark.fromCache },
+    rstudio: labels[`${LABEL_PREFIX}.rstudio`] ?? 'absent',
+    labels,
+  };
+}
+
+/** One architecture's build: BuildKit, then the same build again from the cache with the version labels. */
+async function buildOne(job: {
+  config: z.output<typeof buildImageOptionsSchema>;
+  buildx: Buildx;
+  docker: DockerClient;
+  context: string;
+  architecture: ImageArchitecture;
+  tag: string;
+  baseImage: string;
+  spark: SparkArtifact;
+  rstudio: RStudioArtifact;
+  signal: AbortSignal | undefined;
+  onProgress: ImageProgressListener;
+}): Promise<{ imageId: string; labels: Record<string, string> }> {
+  const { config, docker, architecture, spark, rstudio, signal, onProgress } = job;
+  const signalOption = signal === undefined ? {} : { signal };
   const buildArgs: Record<string, string> = {
-    BASE_IMAGE: config.baseImage,
+    BASE_IMAGE: job.baseImage,
     JAVA_VERSION: String(config.javaVersion),
     SPARK_VERSION: spark.version,
     SPARK_ARTIFACT: spark.fileName,
@@ -128,10 +235,10 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
     RSTUDIO_DEB: rstudio.present ? rstudio.fileName : '',
     RSTUDIO_SHA256: rstudio.present ? rstudio.sha256 : '',
   };
-  const unlabelled = `${config.tag.includes(':') ? config.tag.slice(0, config.tag.lastIndexOf(':')) : config.tag}:unlabelled`;
+  const unlabelled = `${repositoryOf(job.tag)}:unlabelled-${architecture}`;
   const build = (tag: string, labels: Record<string, string>, noCache: boolean) =>
     runBuild(
-      buildx,
+      job.buildx,
       [
         'build',
         '--progress=plain',
@@ -143,13 +250,13 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
         '--load',
         '-t',
         tag,
-        context,
+        job.context,
       ],
-      { tag: config.tag, signal, onProgress },
+      { tag: job.tag, signal, onProgress },
     );
   onProgress({
     kind: 'step',
-    message: `Building ${config.tag} for ${architecture} with BuildKit (Spark ${spark.version} from ${spark.source}, JupyterLab, RStudio ${rstudio.present ? rstudio.version : 'absent'})…`,
+    message: `Building ${job.tag} for ${architecture} with BuildKit (Spark ${spark.version} from ${spark.source}, JupyterLab, RStudio ${rstudio.present ? rstudio.version : 'absent'})…`,
   });
   let labels: Record<string, string>;
   try {
@@ -157,22 +264,47 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
     const versions = await docker.run(['run', '--rm', '--platform', platformOf(architecture), '--entrypoint', 'cat', unlabelled, '/etc/srs/versions'], signalOption);
     labels = { ...imageLabels(parseVersions(versions.stdout)), [`${LABEL_PREFIX}.architecture`]: architecture };
     // The same build again, all from the cache, with the labels on the final image.
-    await build(config.tag, labels, false);
+    await build(job.tag, labels, false);
   } finally {
-    await rm(context, { recursive: true, force: true });
     await docker.run(['image', 'rm', unlabelled], signalOption).catch(() => undefined);
   }
-  const imageId = (await docker.run(['image', 'inspect', '--format', '{{.Id}}', config.tag], signalOption)).stdout;
-  onProgress({ kind: 'step', message: `Built ${config.tag} (${imageId.slice(0, 19)})` });
-  return {
-    tag: config.tag,
-    imageId,
-    architecture,
-    baseImage,
-    spark: { version: spark.version, source: spark.source, fileName: spark.fileName, fromCache: spark.fromCache },
-    rstudio: labels[`${LABEL_PREFIX}.rstudio`] ?? 'absent',
-    labels,
-  };
+  const imageId = (await docker.run(['image', 'inspect', '--format', '{{.Id}}', job.tag], signalOption)).stdout;
+  onProgress({ kind: 'step', message: `Built ${job.tag} (${imageId.slice(0, 19)})` });
+  return { imageId, labels };
+}
+
+/**
+ * The base image for an architecture: the configured one for the engine's own; for another, the
+ * official per-architecture repository Docker Hub keeps (`arm64v8/debian:trixie-slim`), which a
+ * classic image store can hold beside the engine's own.
+ */
+export function baseImageFor(baseImage: string, architecture: ImageArchitecture, native: ImageArchitecture): string {
+  if (architecture === native) return baseImage;
+  const library = /^(?:docker\.io\/)?(?:library\/)?([a-z0-9._-]+(?::[A-Za-z0-9_.-]+)?)$/.exec(baseImage);
+  if (library?.[1] === undefined) {
+    throw new SrsError({
+      code: 'INVALID_CONFIGURATION',
+      message: `no ${architecture} variant of the base image ${baseImage} is known`,
+      hint: 'build on an engine of that architecture, or use an official base image (debian:trixie-slim)',
+    });
+  }
+  return `${PER_ARCHITECTURE_REPOSITORY[architecture]}/${library[1]}`;
+}
+
+/** Docker Hub's per-architecture repositories of the official images. */
+const PER_ARCHITECTURE_REPOSITORY: Readonly<Record<ImageArchitecture, string>> = { amd64: 'amd64', arm64: 'arm64v8' };
+
+/** Fails fast when the engine cannot run another architecture's programs (no emulation registered). */
+async function requireEmulation(buildx: Buildx, architecture: ImageArchitecture, signal: AbortSignal | undefined): Promise<void> {
+  const { stdout } = await buildx.run(['inspect'], signal === undefined ? {} : { signal });
+  const platforms = /^Platforms:\s*(.*)$/m.exec(stdout)?.[1] ?? '';
+  if (!platforms.split(/,\s*/).includes(platformOf(architecture))) {
+    throw new SrsError({
+      code: 'IMAGE_BUILD_FAILED',
+      message: `this engine cannot run ${architecture} programs (its builder offers ${platforms || 'no other platform'}), so it cannot build for ${architecture}`,
+      hint: "register QEMU's emulation on the engine's machine (as root on Debian: apt-get install qemu-user-static binfmt-support), or build on a machine of that architecture",
+    });
+  }
 }
 
 /** The architecture of the engine the build runs on: what it builds for unless told otherwise. */
@@ -209,7 +341,7 @@ async function allOrNothing<T>(signal: AbortSignal | undefined, work: (shared: A
  */
 async function stageContext(
   config: z.output<typeof buildImageOptionsSchema>,
-  artifacts: { spark: SparkArtifact; wheels: PythonWheels; rstudio: RStudioArtifact },
+  artifacts: { spark: SparkArtifact; wheels: PythonWheels; rstudio: readonly RStudioArtifact[] },
 ): Promise<string> {
   const cacheDir = config.cacheDir ?? defaultCacheDir();
   await mkdir(join(cacheDir, 'contexts'), { recursive: true });
@@ -226,7 +358,7 @@ async function stageContext(
     for (const dir of ['spark', 'rstudio', 'python-wheels']) await mkdir(join(staged, dir), { recursive: true });
     await stage(artifacts.spark.path, join(staged, 'spark', artifacts.spark.fileName));
     for (const file of artifacts.wheels.files) await stage(join(artifacts.wheels.dir, file), join(staged, 'python-wheels', file));
-    if (artifacts.rstudio.present) await stage(artifacts.rstudio.path, join(staged, 'rstudio', artifacts.rstudio.fileName));
+    for (const deb of artifacts.rstudio) if (deb.present) await stage(deb.path, join(staged, 'rstudio', deb.fileName));
     return context;
   } catch (error) {
     await rm(context, { recursive: true, force: true });

@@ -4,7 +4,13 @@
 // package too. Everything not listed here is internal.
 
 export { buildImage, buildImageOptionsSchema, DEFAULT_CONTEXT_DIR } from './build-image.js';
-export type { BuildImageOptions, BuildImageResult } from './build-image.js';
+export type { BuildImageOptions, BuildImageResult, BuiltImage } from './build-image.js';
+export { pushImage, pushManifestList } from './push-image.js';
+export type { PushedImage } from './push-image.js';
+export { findBuildx } from './buildx.js';
+export type { Buildx, FindBuildxOptions } from './buildx.js';
+export { IMAGE_ARCHITECTURES } from './image-architecture.js';
+export type { ImageArchitecture } from './image-architecture.js';
 export { ensureBaseImage, BOOTSTRAP_LABEL, BOOTSTRAP_VERSION } from './base-image.js';
 export type { BaseImageOrigin, EnsureBaseImageOptions } from './base-image.js';
 export { fetchSparkArtifact } from './fetch-spark-artifact.js';

@@ -64,9 +64,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         .map((engine) => engine.trim())
         .filter(Boolean),
     )
+    .option('--push <ref>', 'build the image, push it to this registry reference and deploy it by digest (every node pulls it)')
     .addOption(timeout());
   for (const flag of sdkOptionFlags()) upCommand.addOption(flag);
-  upCommand.action(async (options: Omit<ClusterFlags, 'stack'> & { timeout: number; distributeTo?: string[] }) => {
+  upCommand.action(async (options: Omit<ClusterFlags, 'stack'> & { timeout: number; distributeTo?: string[]; push?: string }) => {
     // --no-demo makes commander default demo to true: only a flag given changes a deployed stack.
     if (upCommand.getOptionValueSource('demo') === 'default') delete options.demo;
     await up({ ...globals(), ...options }, reporter);
@@ -117,11 +118,16 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .action(async (service: string, options: { follow?: boolean; since?: string; tail?: string }) => logs(service, { ...globals(), ...options }, reporter));
   program
     .command('build')
-    .description('build the image (base image, verified Spark artifact and JupyterLab wheels, docker build)')
+    .description('build the image (base image, verified Spark artifact and JupyterLab wheels, BuildKit build), and push it with --push')
     .option('--image <tag>', 'image name')
     .option('--no-cache', "ignore Docker's layer cache")
-    .action(async (options: { image?: string; cache: boolean }) => {
-      await build({ ...(options.image === undefined ? {} : { image: options.image }), noCache: !options.cache }, reporter);
+    .option('--push <ref>', 'push to a registry, e.g. registry.example:5000/team/spark-rstudio-shiny (prints the reference by digest)')
+    .option('--arch <list>', "architectures to build, e.g. amd64,arm64 (default: the engine's; another one runs under emulation)", (value: string) =>
+      value.split(',').map((arch) => arch.trim()),
+    )
+    .option('--insecure-registry', 'the --push registry answers plain HTTP (for the manifest list of several architectures)')
+    .action(async (options: { image?: string; cache: boolean; push?: string; arch?: string[]; insecureRegistry?: boolean }) => {
+      await build({ image: options.image, noCache: !options.cache, push: options.push, arch: options.arch, insecureRegistry: options.insecureRegistry }, reporter);
     });
   program
     .command('urls')

@@ -1,16 +1,19 @@
 // The stack on a real three-node swarm: Docker-in-Docker nodes (Debian's engine on the project's
-// base image) joined with real join tokens, the image given to every node without a registry
-// (distributeImage: docker save | docker load), workers spread over the nodes, a job whose
-// executors ran on two nodes, the demo on the master's node, and a whole node stopped mid-job.
-import { SparkCluster, distributeImage, waitUntil, type ClusterStatus, type DistributedImage } from '../src/index.js';
+// base image) joined with real join tokens; the image built once, pushed to a registry over TLS
+// and deployed by digest (every node pulls it), and the registry-less fallback (distributeImage:
+// docker save | docker load); workers spread over the nodes, a job whose executors ran on two
+// nodes, the demo on the master's node, and a whole node stopped mid-job.
+import { SparkCluster, distributeImage, pushImage, waitUntil, type ClusterStatus, type PushedImage } from '../src/index.js';
 import {
   docker,
   ensureTestImage,
   jobResult,
   secondsSince,
   slowSumJob,
+  startTestRegistry,
   startTestSwarm,
   type SwarmNode,
+  type TestRegistry,
   TestResources,
   testSwarmClusterOptions,
   type TestSwarm,
@@ -23,7 +26,8 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
   let swarm: TestSwarm;
   let cluster: SparkCluster;
   let image: string;
-  let copies: DistributedImage[];
+  let registry: TestRegistry;
+  let pushed: PushedImage;
 
   /** Which node runs each worker task, by the worker's address on the stack network. */
   const workerNodes = async (): Promise<Map<string, SwarmNode>> => {
@@ -54,19 +58,39 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
   beforeAll(async () => {
     image = await ensureTestImage();
     swarm = await startTestSwarm(3, resources);
-    copies = await distributeImage({ image, engines: swarm.nodes.map((node) => node.engine), onProgress: () => undefined });
-    cluster = new SparkCluster(testSwarmClusterOptions(swarm, stackName, image), { docker: swarm.manager.docker });
-    await cluster.deploy({ timeoutMs: 600_000 });
+    // Build once (done), push, deploy anywhere: a registry on the nodes' network, over TLS with
+    // a CA every engine trusts as Docker documents it (certs.d).
+    registry = await startTestRegistry(swarm.network, resources);
+    await registry.trustHere();
+    for (const node of swarm.nodes) await registry.trustIn(node.container);
+    pushed = await pushImage({ image, to: `${registry.host}/team/spark-rstudio-shiny`, onProgress: () => undefined });
+    cluster = new SparkCluster(testSwarmClusterOptions(swarm, stackName, pushed.pinned), { docker: swarm.manager.docker });
+    await cluster.deploy({ timeoutMs: 900_000 });
   }, 1_800_000);
 
   afterAll(async () => {
     await cluster?.remove({ timeoutMs: 120_000 }).catch(() => undefined);
+    await docker.run(['image', 'rm', pushed?.reference ?? 'none']).catch(() => undefined);
+    await registry?.cleanup();
     await swarm?.cleanup();
   });
 
-  it('should have given every node the image with distributeImage, and copy nothing the second time', async () => {
+  it('should run every task from the registry image by digest, pulled by each node that runs one', async () => {
+    const status = await cluster.status();
+    expect(status.services.map((service) => service.image)).toEqual([pushed.pinned, pushed.pinned]);
+    const taskNodes = new Set(status.tasks.filter((task) => task.desiredState === 'running').map((task) => task.nodeId));
+    expect(taskNodes.size).toBeGreaterThanOrEqual(2);
+    for (const node of swarm.nodes.filter((candidate) => taskNodes.has(candidate.nodeId))) {
+      const digests = (await node.docker.run(['image', 'ls', '--digests', '--format', '{{.Repository}}@{{.Digest}}'])).stdout.split('\n');
+      expect(digests).toContain(pushed.pinned);
+    }
+  });
+
+  it('should give every node the image without a registry (distributeImage), and copy nothing the second time', async () => {
+    const engines = swarm.nodes.map((node) => node.engine);
+    const copies = await distributeImage({ image, engines, onProgress: () => undefined });
     expect(copies.map((copy) => copy.copied)).toEqual([true, true, true]);
-    const again = await distributeImage({ image, engines: swarm.nodes.map((node) => node.engine), onProgress: () => undefined });
+    const again = await distributeImage({ image, engines, onProgress: () => undefined });
     expect(again.map((copy) => copy.copied)).toEqual([false, false, false]);
     const localId = (await docker.run(['image', 'inspect', '--format', '{{.Id}}', image])).stdout;
     expect(new Set(again.map((copy) => copy.imageId))).toEqual(new Set([localId]));

@@ -1,7 +1,11 @@
 // A real multi-node swarm for tests: Docker-in-Docker node containers (Debian's docker.io on the
 // project's base image) on a network of their own, joined with real join tokens. The SDK drives
 // the manager's engine over TCP, as it would drive a remote manager.
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { DockerCli, waitUntil } from '@spark-rstudio-shiny/core';
 import { docker, TestResources, uniqueName } from './docker-test-kit.js';
 
@@ -64,6 +68,99 @@ export function testSwarmClusterOptions(swarm: TestSwarm, stackName: string, ima
     host: swarm.manager.ip,
     security: { encryptOverlay: false },
   };
+}
+
+/** An engine in a node container that answers only over TCP with TLS, as a remote engine does. */
+export interface TlsEngineNode {
+  container: string;
+  ip: string;
+  /** What a client sets to reach it: DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH. */
+  env: Record<'DOCKER_HOST' | 'DOCKER_TLS_VERIFY' | 'DOCKER_CERT_PATH', string>;
+  /** Removes the client certificates (the container goes with the test's resources). */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Starts a node container whose engine listens on tcp 2376 with TLS and verifies its clients
+ * (--tlsverify), with a CA, a server certificate for its address and a client certificate made
+ * for the test, as Docker's "protect the daemon socket" guide does it.
+ */
+export async function startTlsEngineNode(resources: TestResources): Promise<TlsEngineNode> {
+  await docker.run(['build', '--force-rm', '-q', '-t', NODE_IMAGE, NODE_CONTEXT], { timeoutMs: 600_000 });
+  const network = await resources.network(uniqueName('srs-remote'));
+  const certs = await mkdtemp(join(tmpdir(), 'srs-engine-tls-'));
+  const container = await resources.container(uniqueName('srs-remote-engine'), [
+    '--network',
+    network,
+    ...NODE_FLAGS,
+    '-v',
+    `${certs}:/certs:ro`,
+    '--entrypoint',
+    'sleep',
+    NODE_IMAGE,
+    'infinity',
+  ]);
+  const ip = (await docker.run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container])).stdout;
+  const openssl = (args: string[]): Promise<unknown> => execa('openssl', args, { cwd: certs });
+  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  await openssl(['req', '-x509', ...key, '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=srs test engine CA']);
+  for (const [name, subject, extensions] of [
+    ['server', `/CN=${ip}`, `subjectAltName=IP:${ip}\nextendedKeyUsage=serverAuth\n`],
+    ['client', '/CN=srs-test-client', 'extendedKeyUsage=clientAuth\n'],
+  ] as const) {
+    await openssl(['req', ...key, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`, '-subj', subject]);
+    await writeFile(join(certs, `${name}.ext`), extensions);
+    await openssl([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca-key.pem',
+      '-CAcreateserial',
+      '-out',
+      `${name}-cert.pem`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    ]);
+  }
+  await chmod(join(certs, 'server-key.pem'), 0o644);
+  // The client side as the docker CLI expects it in DOCKER_CERT_PATH.
+  const client = join(certs, 'client');
+  await mkdir(client, { mode: 0o700 });
+  for (const [from, to] of [
+    ['ca.pem', 'ca.pem'],
+    ['client-cert.pem', 'cert.pem'],
+    ['client-key.pem', 'key.pem'],
+  ] as const) {
+    await writeFile(join(client, to), await readFile(join(certs, from)), { mode: 0o600 });
+  }
+  await docker.run([
+    'exec',
+    '-d',
+    container,
+    'dockerd',
+    '--host=unix:///var/run/docker.sock',
+    '--host=tcp://0.0.0.0:2376',
+    '--tlsverify',
+    '--tlscacert=/certs/ca.pem',
+    '--tlscert=/certs/server-cert.pem',
+    '--tlskey=/certs/server-key.pem',
+    '--storage-driver=overlay2',
+  ]);
+  const env = { DOCKER_HOST: `tcp://${ip}:2376`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: client };
+  await waitUntil(
+    async () => {
+      const probe = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { env, reject: false, timeout: 10_000 });
+      return probe.exitCode === 0 && probe.stdout.trim() !== '' ? true : undefined;
+    },
+    { description: `the TLS engine at ${env.DOCKER_HOST}`, timeoutMs: 120_000, intervalMs: 1000 },
+  );
+  return { container, ip, env, cleanup: () => rm(certs, { recursive: true, force: true }) };
 }
 
 /** Starts `count` node containers, makes the first a swarm manager and joins the others as workers. */

@@ -9,27 +9,30 @@ import { describeUrls } from './urls.js';
  * srs up: engine, swarm, base image, verified artifacts, image, deploy, and a wait until the
  * Spark workers are ALIVE. Idempotent: run it again and only what is missing is done.
  */
-export async function up(flags: ClusterFlags & { timeout: number; distributeTo?: string[] | undefined }, reporter: Reporter): Promise<ClusterStatus> {
+export async function up(flags: ClusterFlags & { timeout: number; distributeTo?: string[] | undefined; push?: string | undefined }, reporter: Reporter): Promise<ClusterStatus> {
   // Bad flags stop here, before anything is installed or started.
   new SparkCluster(configFromFlags(flags));
   const signal = interruptSignal();
   reporter.step('Checking the Docker engine…');
   await installOrStartDockerEngine({ onLine: (line) => reporter.step(`  ${line}`), signal });
   // The stack as deployed before (its ports, sizes, login), with the flags given on top.
-  const cluster = await clusterFor(flags);
+  let cluster = await clusterFor(flags);
   if (cluster.config.orchestrator === 'swarm') {
     const swarm = await ensureSwarm(new DockerCli(), { signal });
     reporter.step(swarm === 'initialized' ? 'Initialized a single-node swarm (advertise address 127.0.0.1)' : 'Swarm: this engine is a manager');
   } else {
     reporter.step('Compose: the stack runs on this engine with Docker Compose');
   }
-  if (cluster.config.image === DEFAULT_IMAGE_TAG) {
-    reporter.step(`Building ${DEFAULT_IMAGE_TAG} (cached layers and artifacts are reused)…`);
-    await buildImage({
+  if (cluster.config.image === DEFAULT_IMAGE_TAG || flags.push !== undefined) {
+    reporter.step(`Building ${DEFAULT_IMAGE_TAG} (cached layers and artifacts are reused)${flags.push === undefined ? '' : ` and pushing it to ${flags.push}`}…`);
+    const built = await buildImage({
+      ...(flags.push === undefined ? {} : { push: flags.push }),
       signal,
       onProgress: renderImageProgress(reporter, '  '),
     });
     reporter.endProgress();
+    // Pushed: every node pulls it by digest, the same bytes whatever the tag points at later.
+    if (built.pushed !== undefined) cluster = new SparkCluster({ ...configFromFlags(flags, cluster.config), image: built.pushed.pinned });
   }
   if (flags.distributeTo !== undefined && flags.distributeTo.length > 0) {
     reporter.step(`Copying ${cluster.config.image} to ${flags.distributeTo.length} other node(s)…`);

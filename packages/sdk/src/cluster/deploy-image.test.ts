@@ -26,6 +26,18 @@ describe('resolveDeployImage', () => {
     await expect(resolveDeployImage(docker, 'registry.example/srs:2')).resolves.toMatchObject({ reference: 'registry.example/srs:2', resolve: 'always' });
   });
 
+  it('should deploy a registry reference by digest as it is, even when this engine holds a copy', async () => {
+    const pinned = `registry.example:5000/team/srs@sha256:${'d4'.repeat(32)}`;
+    const docker = new RecordedDocker([{ args: ['image', 'inspect'], stdout: ID }]);
+    await expect(resolveDeployImage(docker, pinned)).resolves.toEqual({
+      reference: pinned,
+      tag: pinned,
+      resolve: 'never',
+      labels: { 'org.spark-rstudio-shiny.image-tag': pinned },
+    });
+    expect(docker.calls).toEqual([]);
+  });
+
   it('should not hide an engine that does not answer', async () => {
     const down = new SrsError({ code: 'DOCKER_DAEMON_UNREACHABLE', message: 'no Docker engine answers' });
     const docker = new RecordedDocker([{ args: ['image', 'inspect'], error: down }]);
