@@ -1,6 +1,7 @@
 // One root config runs every package's tests, in two projects:
 //   unit         *.test.ts next to the code; recorded CLI output, no engine.
 //   integration  *.integration.test.ts; a real Docker engine, long timeouts, run in band.
+//   emulated     *.emulated.test.ts; another architecture under QEMU (npm run test:arm64 only).
 // The workspace packages are mapped to their sources, so tests need no build (the CLI's
 // integration test runs the built `srs`).
 const packageSources = {
@@ -41,6 +42,13 @@ export default {
       ...shared,
       displayName: 'integration',
       testMatch: [...under('*.integration.test.ts'), '<rootDir>/examples/**/*.integration.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+    },
+    {
+      // Another architecture under emulation: slow, run by `npm run test:arm64` only.
+      ...shared,
+      displayName: 'emulated',
+      testMatch: under('*.emulated.test.ts'),
       testPathIgnorePatterns: ['/node_modules/', '/dist/'],
     },
   ],
