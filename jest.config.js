@@ -36,7 +36,7 @@ export default {
       ...shared,
       displayName: 'unit',
       testMatch: under('*.test.ts'),
-      testPathIgnorePatterns: ['\\.integration\\.test\\.ts$', '/node_modules/', '/dist/'],
+      testPathIgnorePatterns: ['\\.integration\\.test\\.ts$', '\\.emulated\\.test\\.ts$', '/node_modules/', '/dist/'],
     },
     {
       ...shared,

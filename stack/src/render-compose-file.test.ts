@@ -73,6 +73,18 @@ describe('renderComposeFile', () => {
     expect((parse(await renderComposeFile(published, { secretFiles })) as ComposeDocument).services.master?.ports).toContain('17077:7077');
   });
 
+  it('should write every string quoted, so YAML 1.1 (docker-compose 1.29) reads what YAML 1.2 does, and escape $ in secret paths', async () => {
+    // An IDE user named "yes" and ports that a YAML 1.1 reader would take for base-60 numbers.
+    const config = clusterConfigSchema.parse({ orchestrator: 'compose', security: { ideUser: 'yes' }, ports: { jupyter: 18888 } });
+    const text = await renderComposeFile(config, { secretFiles: { sparkAuth: '/home/a$HOME/spark_auth_secret', idePassword: secretFiles.idePassword } });
+    const asYaml11 = parse(text, { version: '1.1' }) as ComposeDocument;
+    expect(asYaml11).toEqual(parse(text));
+    expect(asYaml11.services.master?.environment['IDE_USER']).toBe('yes');
+    expect(asYaml11.services.master?.ports).toContain('18888:8888');
+    // Compose reads $$ as one $: the path is the file's own, not $HOME expanded.
+    expect(asYaml11.services.worker?.volumes).toContain('/home/a$$HOME/spark_auth_secret:/run/secrets/spark_auth_secret:ro');
+  });
+
   it('should refuse to render a service without the file of a secret it reads', async () => {
     await expect(renderComposeFile(clusterConfigSchema.parse({ orchestrator: 'compose' }), { secretFiles: { idePassword: secretFiles.idePassword } })).rejects.toMatchObject({
       code: 'INVALID_CONFIGURATION',

@@ -2,9 +2,9 @@
 // release reads and which keeps container limits and a replica count outside Swarm's `deploy`):
 // rendered from the same template and options, with Swarm's notions mapped to Compose's.
 import { CONFIG_LABEL, SrsError, type StackSecretKind } from '@spark-rstudio-shiny/core';
-import { stringify } from 'yaml';
 import type { ClusterConfig } from './cluster-config.js';
 import { configLabelValue } from './config-label.js';
+import { stringifyForEveryReader } from './yaml-output.js';
 import { DEFAULT_STACK_FILE, substitutedTemplate, type ComposeService } from './render-stack-file.js';
 
 /** What a Compose deploy knows that the options alone do not say. */
@@ -33,7 +33,7 @@ export async function renderComposeFile(config: ClusterConfig, facts: ComposeFac
     networks: { spark: { driver: 'bridge' } },
     volumes: template.volumes ?? {},
   };
-  return `# Rendered by @spark-rstudio-shiny/stack for Docker Compose from ${templatePath}\n${stringify(document)}`;
+  return `# Rendered by @spark-rstudio-shiny/stack for Docker Compose from ${templatePath}\n${stringifyForEveryReader(document)}`;
 }
 
 function composeService(name: string, service: ComposeService, config: ClusterConfig, facts: ComposeFacts): Record<string, unknown> {
@@ -48,7 +48,8 @@ function composeService(name: string, service: ComposeService, config: ClusterCo
         message: `no file holds the secret ${secret.source} the ${name} service reads`,
         hint: 'give renderComposeFile a secretFiles entry for it',
       });
-    return [`${file}:/run/secrets/${secret.source}:ro`];
+    // Compose expands $ in values: a $ of the path is written $$.
+    return [`${file.replaceAll('$', '$$$$')}:/run/secrets/${secret.source}:ro`];
   });
   const published = (ports ?? []).map((port) => ({ target: port.target, published: Number(port.published) })).filter((port) => port.published !== 0);
   if (name === 'master' && config.ports.sparkMaster !== null) published.push({ target: 7077, published: config.ports.sparkMaster });

@@ -1,7 +1,7 @@
 // Every string option that reaches the stack file, fed arbitrary text: either refused before
 // anything renders (INVALID_CONFIGURATION), or the rendered document differs from a plain one
 // only in the field that option sets (same services, keys, volumes, networks, secrets, commands,
-// capabilities).
+// capabilities), and a YAML 1.1 reader reads it as a YAML 1.2 one does.
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import { CONFIG_LABEL, parseInput, SrsError } from '@spark-rstudio-shiny/core';
@@ -109,7 +109,12 @@ describe.each(OPTIONS)('the $name option, whatever text it holds', (option) => {
   it('should be refused, or change only its own fields of the stack file', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), option.shaped, fc.constantFrom('x\n  command: [sh, -c, id]\n  cap_add: [ALL]', '$HOME', '${SRS_IMAGE}', 'a:1\n')),
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 80 }),
+          option.shaped,
+          // YAML 1.1 reads these plain scalars as booleans, a number with underscores, base 60.
+          fc.constantFrom('x\n  command: [sh, -c, id]\n  cap_add: [ALL]', '$HOME', '${SRS_IMAGE}', 'a:1\n', 'yes', 'on', 'no', 'off', 'y', '1_000', 'a:1:20', '1:20', '0o17'),
+        ),
         async (value) => {
           let config: ClusterConfig;
           try {
@@ -122,6 +127,8 @@ describe.each(OPTIONS)('the $name option, whatever text it holds', (option) => {
           }
           const rendered = await renderStackFile(config);
           expect(normalized(rendered, option)).toEqual(plain);
+          // A YAML 1.1 reader (docker-compose 1.29's PyYAML) reads the very same values.
+          expect(parse(rendered, { version: '1.1' })).toEqual(parse(rendered));
           // No value leaves a $ the CLI would expand.
           expect(rendered).not.toMatch(/(?<!\\$)\\$(?!\\$)[A-Za-z{]/);
         },

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { CONFIG_LABEL, headNodeLabel, SrsError, stackSecretNames, type StackSecretKind } from '@spark-rstudio-shiny/core';
 import { memoryBytes, type ClusterConfig } from './cluster-config.js';
 import { configLabelValue } from './config-label.js';
+import { stringifyForEveryReader } from './yaml-output.js';
 
 /** The stack file this package ships. */
 export const DEFAULT_STACK_FILE = fileURLToPath(new URL('../spark-rstudio-shiny.yml', import.meta.url));
@@ -163,5 +164,5 @@ export async function renderStackFile(
       service.ports = service.ports.map((port) => ({ ...port, published: Number(port.published) })).filter((port) => port.published !== 0);
     }
   }
-  return `# Rendered by @spark-rstudio-shiny/stack from ${templatePath}\n${stringify(document)}`;
+  return `# Rendered by @spark-rstudio-shiny/stack from ${templatePath}\n${stringifyForEveryReader(document)}`;
 }

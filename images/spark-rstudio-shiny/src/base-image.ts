@@ -93,7 +93,8 @@ export async function ensureBaseImage(options: EnsureBaseImageOptions): Promise<
 
 /** "debian:trixie-slim" → "trixie"; undefined for images debootstrap cannot make. */
 export function debianSuiteOf(image: string): string | undefined {
-  const match = /^(?:docker\.io\/)?(?:library\/)?debian:([a-z]+)(?:-slim)?$/.exec(image);
+  // Hub's library image, or one of its per-architecture repositories (arm64v8/debian, amd64/debian).
+  const match = /^(?:docker\.io\/)?(?:library\/|amd64\/|arm64v8\/)?debian:([a-z]+)(?:-slim)?$/.exec(image);
   return match?.[1];
 }
 

@@ -1,6 +1,6 @@
 import { SrsError } from '@spark-rstudio-shiny/core';
 import { debianSuiteOf, mirrorFromAptSources } from './base-image.js';
-import { buildImage, imageLabels, parseVersions } from './build-image.js';
+import { buildImage, imageLabels, parseVersions, pinnedBaseImage } from './build-image.js';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +53,7 @@ describe('base image helpers', () => {
   it('should know which images debootstrap can make', () => {
     expect(debianSuiteOf('debian:trixie-slim')).toBe('trixie');
     expect(debianSuiteOf('docker.io/library/debian:bookworm')).toBe('bookworm');
+    expect(debianSuiteOf('arm64v8/debian:trixie-slim')).toBe('trixie');
     expect(debianSuiteOf('ubuntu:24.04')).toBeUndefined();
   });
 
@@ -63,5 +64,23 @@ describe('base image helpers', () => {
     await expect(mirrorFromAptSources(root)).resolves.toBe('http://mirror.example/debian');
     await writeFile(join(root, 'sources.list'), 'deb [arch=amd64] http://other.example/debian bookworm main\n');
     await expect(mirrorFromAptSources(root)).resolves.toBe('http://other.example/debian');
+  });
+});
+
+describe('the base image a build starts FROM', () => {
+  const ID = `sha256:${'e1'.repeat(32)}`;
+
+  it('should take a pulled base image by its registry digest and label the image with it', async () => {
+    const digest = `debian@sha256:${'7a'.repeat(32)}`;
+    const docker = new RecordedDocker([{ args: ['image', 'inspect'], stdout: `["${digest}"]|${ID}` }]);
+    await expect(pinnedBaseImage(docker, 'debian:trixie-slim')).resolves.toEqual({ reference: digest, label: digest });
+  });
+
+  it('should take a base image made here by its name, and label it with its image ID', async () => {
+    const docker = new RecordedDocker([{ args: ['image', 'inspect'], stdout: `[]|${ID}` }]);
+    await expect(pinnedBaseImage(docker, 'debian:trixie-slim')).resolves.toEqual({
+      reference: 'debian:trixie-slim',
+      label: `debian:trixie-slim (made here from the Debian mirror, image ${ID.slice(0, 19)})`,
+    });
   });
 });

@@ -225,8 +225,9 @@ async function buildOne(job: {
 }): Promise<{ imageId: string; labels: Record<string, string> }> {
   const { config, docker, architecture, spark, rstudio, signal, onProgress } = job;
   const signalOption = signal === undefined ? {} : { signal };
+  const base = await pinnedBaseImage(docker, job.baseImage, signal);
   const buildArgs: Record<string, string> = {
-    BASE_IMAGE: job.baseImage,
+    BASE_IMAGE: base.reference,
     JAVA_VERSION: String(config.javaVersion),
     SPARK_VERSION: spark.version,
     SPARK_ARTIFACT: spark.fileName,
@@ -262,7 +263,7 @@ async function buildOne(job: {
   try {
     await build(unlabelled, {}, config.noCache);
     const versions = await docker.run(['run', '--rm', '--platform', platformOf(architecture), '--entrypoint', 'cat', unlabelled, '/etc/srs/versions'], signalOption);
-    labels = { ...imageLabels(parseVersions(versions.stdout)), [`${LABEL_PREFIX}.architecture`]: architecture };
+    labels = { ...imageLabels(parseVersions(versions.stdout)), [`${LABEL_PREFIX}.architecture`]: architecture, [`${LABEL_PREFIX}.base-image`]: base.label };
     // The same build again, all from the cache, with the labels on the final image.
     await build(job.tag, labels, false);
   } finally {
@@ -271,6 +272,22 @@ async function buildOne(job: {
   const imageId = (await docker.run(['image', 'inspect', '--format', '{{.Id}}', job.tag], signalOption)).stdout;
   onProgress({ kind: 'step', message: `Built ${job.tag} (${imageId.slice(0, 19)})` });
   return { imageId, labels };
+}
+
+/**
+ * What the build starts FROM, pinned: a pulled base image by its registry digest (a tag may
+ * point at other bytes tomorrow), one made here by its name and image ID (it has no digest),
+ * and the label that records it on the image.
+ */
+export async function pinnedBaseImage(docker: DockerClient, image: string, signal?: AbortSignal): Promise<{ reference: string; label: string }> {
+  const { stdout } = await docker.run(['image', 'inspect', '--format', '{{json .RepoDigests}}|{{.Id}}', image], signal === undefined ? {} : { signal });
+  const [digests = '[]', id = ''] = stdout.split('|');
+  const repository = repositoryOf(image.split('@')[0] ?? image);
+  const candidates = (JSON.parse(digests === 'null' ? '[]' : digests) as string[]).filter((reference) => /@sha256:[0-9a-f]{64}$/.test(reference));
+  // Docker names Hub's library images "debian@sha256:…" in RepoDigests.
+  const digest = candidates.find((reference) => reference.split('@')[0] === repository || `docker.io/library/${reference.split('@')[0] ?? ''}` === repository);
+  if (digest !== undefined) return { reference: digest, label: digest };
+  return { reference: image, label: `${image} (made here from the Debian mirror, image ${id.slice(0, 19)})` };
 }
 
 /**

@@ -25,6 +25,9 @@ describe('the built image', () => {
     expect(labels[`${LABEL_PREFIX}.rstudio`]).toBeDefined();
     expect(labels[`${LABEL_PREFIX}.jupyterlab`]).toMatch(/^4\.\d+\.\d+$/);
     expect(labels[`${LABEL_PREFIX}.dbplyr`]).toMatch(/^2\./);
+    expect(labels[`${LABEL_PREFIX}.architecture`]).toMatch(/^(amd64|arm64)$/);
+    // What it was built FROM, pinned: a registry digest, or the image ID of the one made here.
+    expect(labels[`${LABEL_PREFIX}.base-image`]).toMatch(/^debian(@sha256:[0-9a-f]{64}|:trixie-slim \(made here from the Debian mirror, image sha256:[0-9a-f]{12}\))$/);
 
     // The label tells the truth about RStudio Server: absent means no binary in the image.
     const rserver = await runToCompletion(['--entrypoint', 'test', image, '-x', '/usr/lib/rstudio-server/bin/rserver']);

@@ -115,22 +115,26 @@ describe('the image as master and workers on a plain Docker network', () => {
     expect(state.completedapps.map((app) => app.name)).toContain('srs-image-test');
   });
 
-  it('should serve Shiny Server on 3838', async () => {
+  it('should serve Shiny Server on 3838: the demo at its address, no listing of the site', async () => {
     const port = await publishedPort(master, 3838);
     const response = await waitUntil(
       async () => {
-        const answer = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) });
+        const answer = await fetch(`http://127.0.0.1:${port}/spark-demo/`, { signal: AbortSignal.timeout(5000) });
         return answer.status === 200 ? answer : undefined;
       },
       { description: 'Shiny Server to answer', timeoutMs: 60_000 },
     );
     expect(response.status).toBe(200);
+    // directory_index off: the root and the demo's folder list nothing.
+    const root = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) });
+    expect(root.status).toBe(404);
+    expect(await root.text()).not.toContain('spark-demo');
   });
 
   it('should serve Shiny Server on SHINY_PORT when it is set, and stay healthy', async () => {
     const other = await resources.container(uniqueName('srs-master-port'), [...secrets.spark, ...secrets.ide, '-e', 'SPARK_ROLE=master', '-e', 'SHINY_PORT=3939', image]);
     await expect(waitUntilHealthy(other, 120_000)).resolves.toBe('healthy');
-    const { stdout } = await docker.run(['exec', other, 'curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:3939/']);
+    const { stdout } = await docker.run(['exec', other, 'curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:3939/spark-demo/']);
     expect(stdout).toBe('200');
   });
 
@@ -307,6 +311,7 @@ describe('the image refusing to half-start', () => {
 
   it.each([
     ['IDE_USER=daemon', 'error: IDE_USER "daemon" names a system account of the image; choose another name.'],
+    ['IDE_USER=nobody', 'error: IDE_USER "nobody" names a system account of the image; choose another name.'],
     ['IDE_USER=Bad', 'error: IDE_USER must be a plain user name'],
     ['SPARK_LOCAL_IP=1.2.3.4;id', 'error: SPARK_LOCAL_IP must be an IPv4 address or a host name, got "1.2.3.4;id".'],
     ['SPARK_MASTER_HOST=$(id)', 'error: SPARK_MASTER_HOST must be an IPv4 address or a host name'],

@@ -19,7 +19,7 @@ function secretsDir(stackName: string): string {
   return join(stateDir(), 'compose', stackName, 'secrets');
 }
 
-/** The stack's secret files, made (0400, in a 0700 folder) when missing; existing ones are kept. */
+/** The stack's secret files, made (0400, in a 0700 folder) when missing; existing ones are kept, and set to 0400. */
 export async function ensureSecretFiles(stackName: string, kinds: readonly StackSecretKind[]): Promise<Partial<Record<StackSecretKind, string>>> {
   const dir = secretsDir(stackName);
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -34,6 +34,9 @@ export async function ensureSecretFiles(stackName: string, kinds: readonly Stack
     if (!present) {
       await rm(file, { force: true });
       await writeFile(file, generateSecretValue(kind), { mode: 0o400 });
+    } else {
+      // A file kept from before (or loosened by hand) is made its owner's only again.
+      await chmod(file, 0o400);
     }
     files[kind] = file;
   }

@@ -14,7 +14,8 @@ describe('ensureSwarm', () => {
       { args: ['swarm', 'init'], stdout: 'Swarm initialized: current node (zgtx1) is now a manager.' },
     ]);
     await expect(ensureSwarm(docker)).resolves.toBe('initialized');
-    expect(docker.calls[1]).toEqual(['swarm', 'init', '--advertise-addr', '127.0.0.1']);
+    // On loopback it listens on loopback too: the manager port is not published to the network.
+    expect(docker.calls[1]).toEqual(['swarm', 'init', '--advertise-addr', '127.0.0.1', '--listen-addr', '127.0.0.1:2377']);
   });
 
   it('should refuse a worker node with NOT_SWARM_MANAGER and a hint', async () => {

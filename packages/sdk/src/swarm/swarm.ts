@@ -26,7 +26,11 @@ export async function ensureSwarm(docker: DockerClient, options: EnsureSwarmOpti
   const info = await swarmInfo(docker, options.signal);
   if (info.LocalNodeState === 'active' && info.ControlAvailable === true) return 'existing';
   if (info.LocalNodeState === 'inactive') {
-    await docker.run(['swarm', 'init', '--advertise-addr', options.advertiseAddr ?? '127.0.0.1'], {
+    const advertise = options.advertiseAddr ?? '127.0.0.1';
+    // A single-node swarm on loopback listens there too: its manager port (2377) is not for
+    // anyone else. A swarm meant for other nodes is initialized on their network's address.
+    const listen = advertise === '127.0.0.1' ? ['--listen-addr', '127.0.0.1:2377'] : [];
+    await docker.run(['swarm', 'init', '--advertise-addr', advertise, ...listen], {
       timeoutMs: 60_000,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });

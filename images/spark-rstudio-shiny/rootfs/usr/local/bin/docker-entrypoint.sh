@@ -274,8 +274,10 @@ configure_ide_user() {
 	if ! [[ "$IDE_USER" =~ ^[a-z_][a-z0-9_-]{0,31}$ ]]; then
 		echo "error: IDE_USER must be a plain user name (lower-case letters, digits, _ or -), got \"$IDE_USER\"." | fail "$EX_USAGE"
 	fi
-	# An account of the image itself (root, spark, shiny, daemon, www-data…) is never the login.
-	if id "$IDE_USER" >/dev/null 2>&1 && [ "$(id -u "$IDE_USER")" -lt 1000 ]; then
+	# An account of the image itself (root, spark, shiny, daemon, www-data, nobody…) is never the
+	# login: system ids are below 1000, and nobody is 65534, past the range of people.
+	local existing
+	if existing=$(id -u "$IDE_USER" 2>/dev/null) && { [ "$existing" -lt 1000 ] || [ "$existing" -ge 60000 ]; }; then
 		echo "error: IDE_USER \"$IDE_USER\" names a system account of the image; choose another name." | fail "$EX_USAGE"
 	fi
 	if [ ! -r "$IDE_PASSWORD_FILE" ]; then
