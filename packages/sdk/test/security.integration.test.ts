@@ -157,6 +157,51 @@ describe('a stack with the default security settings', () => {
     await expect(probe(6066)).resolves.toBe(false);
   });
 
+  it('should refuse an anonymous kill of a running application, which keeps running', async () => {
+    const slow = [
+      'import time',
+      'from pyspark.sql import SparkSession',
+      'spark = SparkSession.builder.appName("srs-kill-test").getOrCreate()',
+      'time.sleep(120)',
+      'spark.stop()',
+    ].join('\n');
+    await docker.run(['exec', '-i', '--user', 'spark', master, 'sh', '-c', 'cat > /tmp/srs-kill-job.py'], { input: slow });
+    await docker.run(['exec', '-d', '--user', 'spark', master, 'spark-submit', '/tmp/srs-kill-job.py']);
+    const activeApp = async (): Promise<{ id: string; name: string } | undefined> => {
+      const state = (await (await fetch(`http://127.0.0.1:${sparkUiPort}/json/`, { signal: AbortSignal.timeout(5000) })).json()) as { activeapps: { id: string; name: string }[] };
+      return state.activeapps.find((app) => app.name === 'srs-kill-test');
+    };
+    const app = await waitUntil(activeApp, { description: 'the application to run', timeoutMs: 180_000, intervalMs: 1000 });
+    // The kill Spark's UI offers, sent as an anonymous visitor would, with the application's real id.
+    const kill = await fetch(`http://127.0.0.1:${sparkUiPort}/app/kill/?id=${encodeURIComponent(app.id)}&terminate=true`, {
+      method: 'POST',
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(kill.status).toBe(403);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect((await activeApp())?.id).toBe(app.id);
+    await docker.run(['exec', master, 'pkill', '-f', 'srs-kill-job.py']).catch(() => undefined);
+  });
+
+  it('should not follow a link the spark user planted in its volume when the head starts again', async () => {
+    // As spark (the master, a job in the head could be), replace work/recovery with a link to conf/.
+    await docker.run(['exec', '--user', 'spark', master, 'sh', '-c', 'rm -rf /opt/spark/work/recovery && ln -s /opt/spark/conf /opt/spark/work/recovery']);
+    await docker.run(['service', 'update', '--force', '--detach', `${stackName}_master`]);
+    await waitUntil(
+      async () => {
+        const [current] = await serviceContainers(stackName, 'master');
+        return current !== undefined && current !== master ? true : undefined;
+      },
+      { description: 'a new head container', timeoutMs: 300_000, intervalMs: 2000 },
+    );
+    await cluster.waitUntilReady({ timeoutMs: 300_000 });
+    master = (await serviceContainers(stackName, 'master'))[0] as string;
+    const conf = (await docker.run(['exec', master, 'stat', '-c', '%U:%G %a', '/opt/spark/conf'])).stdout;
+    expect(conf).toBe('root:root 755');
+    const recovery = (await docker.run(['exec', master, 'stat', '-c', '%F %U:%G', '/opt/spark/work/recovery'])).stdout;
+    expect(recovery).toBe('directory spark:spark');
+  });
+
   it('should keep the same secrets when deployed again', async () => {
     await cluster.deploy({ timeoutMs: 300_000 });
     master = (await serviceContainers(stackName, 'master'))[0] as string;

@@ -16,6 +16,9 @@ Sys.setenv(SRS_APP_NAME = "srs-shiny-spark-demo")
 ROWS <- c("100,000" = 1e5, "1,000,000" = 1e6, "10,000,000" = 1e7, "100,000,000" = 1e8)
 UPLOAD_LIMIT_MB <- 20
 options(shiny.maxRequestSize = UPLOAD_LIMIT_MB * 1024^2)
+# Every visitor shares this R process: an upload of at most 200 columns, and models within
+# srspark's default bounds (500 model columns, 1,000 values of a text column, interactions of 3).
+options(srspark.max_copy_columns = 200)
 
 # An interactive app: keep the executors it holds while idle, so the first input change after a
 # pause does not wait for new executor JVMs. srspark keeps them all only while no other

@@ -144,6 +144,7 @@ setMethod("dbRemoveTable", c("Spark SQL", "ANY"), function(conn, name, ..., temp
 #' it (same column names); without either an existing name is an error, as DBI specifies.
 #' `field.types` (named Spark SQL types) casts columns after the copy.
 setMethod("dbWriteTable", c("Spark SQL", "ANY", "data.frame"), function(conn, name, value, ..., row.names = FALSE, overwrite = FALSE, append = FALSE, field.types = NULL, temporary = TRUE) {
+  check_limit("srspark.max_copy_columns", ncol(value), "the data frame has")
   check_connection(conn)
   name <- table_name(name)
   if (!isTRUE(temporary)) stop("Spark SQL here keeps tables as temporary views only (temporary = FALSE is not supported); write files with srs_write() to keep data", call. = FALSE)

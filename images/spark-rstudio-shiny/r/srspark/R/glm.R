@@ -221,7 +221,18 @@ FAR_FROM_ZERO <- 1e3
 # the keys first.
 fetch_groups <- function(layout, from, aggregates) {
   keys <- sprintf("g%d", seq_along(layout$categorical))
-  spark_reader(spark_sql(sprintf("SELECT %s FROM (%s) srs_rows%s", paste(c(keys, aggregates), collapse = ", "), from, layout$group_by)))$fetch()
+  reader <- spark_reader(spark_sql(sprintf("SELECT %s FROM (%s) srs_rows%s", paste(c(keys, aggregates), collapse = ", "), from, layout$group_by)))
+  # One text or logical column: its groups are its values. Several: their combinations.
+  option <- if (length(keys) == 1L) "srspark.max_levels" else "srspark.max_groups"
+  bound <- limit_of(option)
+  if (length(keys) == 0L || !is.finite(bound)) return(reader$fetch())
+  # At most one group past the bound reaches R: enough to refuse a model of too many values.
+  cap <- as.integer(min(bound + 1, .Machine$integer.max))
+  groups <- reader$fetch(cap)
+  while (nrow(groups) < cap && !reader$completed()) groups <- rbind(groups, reader$fetch(cap - nrow(groups)))
+  context <- if (length(keys) == 1L) sprintf("column %s has at least", names(layout$categorical)[[1]]) else "the model's text and logical columns have at least"
+  check_limit(option, nrow(groups), context)
+  groups
 }
 
 # The complete rows' groups that hold rows, or a stop when none do.

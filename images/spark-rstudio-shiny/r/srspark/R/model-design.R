@@ -96,7 +96,11 @@ model_design <- function(formula, data, weights = NULL, response_kind = c("numer
   }
   check_value_call(formula[[2]])
   check_terms_call(formula[[3]])
+  # Before terms() makes a table of every term: the formula's size from its shape alone.
+  size <- formula_size(formula[[3]], n_dot = length(setdiff(names(schema), all.vars(formula[[2]]))))
+  check_limit("srspark.max_model_columns", size$terms, "the formula makes at least")
   tt <- stats::terms(formula, data = prototype_frame(schema))
+  check_limit("srspark.max_interaction_order", max(c(0L, attr(tt, "order"))), "the formula has")
   if (!is.null(attr(tt, "offset"))) stop("bad formula: offset() is not supported", call. = FALSE)
   factors <- attr(tt, "factors")
   variables <- as.list(attr(tt, "variables"))[-1]
@@ -125,9 +129,11 @@ model_design <- function(formula, data, weights = NULL, response_kind = c("numer
 
   # Complete cases, as glm's na.omit: no NULL (nor NaN) in any variable or the weights.
   checked <- c(vapply(info, `[[`, character(1), "sql"), if (!is.null(weights)) quote_identifier(weights))
-  doubles <- c(names(schema)[schema == "double"])
+  doubles <- intersect(c(used, weights), names(schema)[schema == "double"])
   not_null <- paste(checked, "IS NOT NULL")
-  where <- paste(c(not_null, paste0("NOT isnan(", quote_identifier(intersect(c(used, weights), doubles)), ")")), collapse = " AND ")
+  # (A model of no double column has no NaN to leave out: no check, rather than isnan() of nothing.)
+  not_nan <- if (length(doubles) == 0L) character() else paste0("NOT isnan(", quote_identifier(doubles), ")")
+  where <- paste(c(not_null, not_nan), collapse = " AND ")
 
   categorical <- labels[vapply(info, function(v) v$kind != "numeric", logical(1))]
   terms <- list(
@@ -182,6 +188,13 @@ design_with_levels <- function(terms, levels) {
       }
     }
   }
+  for (label in names(levels$levels)) check_limit("srspark.max_levels", length(levels$levels[[label]]), sprintf("column %s has", label))
+  # Each term's columns: the product of its variables' (kept) levels; numeric variables count one.
+  widths <- vapply(colnames(factors), function(term) {
+    variables <- rownames(factors)[factors[, term] > 0]
+    prod(vapply(variables, function(v) if (info[[v]]$kind == "numeric") 1 else length(levels$levels[[v]]) - (factors[v, term] == 1L), 0))
+  }, 0)
+  check_limit("srspark.max_model_columns", sum(widths), "the model has")
   made <- design_columns(factors, info, levels$levels)
   columns <- made$columns
   if (nrow(columns) == 0L && attr(tt, "intercept") == 0L) stop("bad formula: the model has no terms and no intercept", call. = FALSE)
@@ -205,7 +218,11 @@ quote_text <- function(x) paste0("'", gsub("'", "\\\\'", gsub("\\", "\\\\", enc2
 # The levels of every categorical variable among the complete cases, in one pass, sorted as R
 # sorts text in the C locale (code points), and the number of complete rows.
 model_levels <- function(source, where, categorical) {
-  sets <- vapply(seq_along(categorical), function(i) sprintf("sort_array(collect_set(CAST(%s AS STRING)))", categorical[[i]]$sql), character(1))
+  # At most one value past the bound reaches R: enough to say the bound is passed.
+  keep <- limit_of("srspark.max_levels") + 1
+  sets <- vapply(seq_along(categorical), function(i) {
+    sprintf("slice(sort_array(collect_set(CAST(%s AS STRING))), 1, %d)", categorical[[i]]$sql, as.integer(min(keep, .Machine$integer.max)))
+  }, character(1))
   select <- paste(c("COUNT(*) AS srs_rows", if (length(sets) > 0L) sprintf("to_json(array(%s)) AS srs_levels", paste(sets, collapse = ", "))), collapse = ", ")
   out <- spark_reader(spark_sql(sprintf("SELECT %s FROM (%s) srs_model_data WHERE %s", select, source, where)))$fetch()
   rows <- out$srs_rows

@@ -524,18 +524,31 @@ rstudio_installed() {
 	[ -x /usr/lib/rstudio-server/bin/rserver ]
 }
 
+# as_spark COMMAND...
+#   Runs COMMAND as the spark user: what is done in the spark user's volumes is done with the
+#   spark user's rights, so nothing planted there can make root act elsewhere.
+as_spark() {
+	setpriv --reuid=spark --regid=spark --init-groups -- "$@"
+}
+
 # prepare_recovery_dir
 #   Where the master keeps its state for recovery (in the master-work volume), the spark user's.
+#   Whatever is at that path and is not a folder (a link the spark user planted, to conf/ or /etc)
+#   is removed by root without being followed; the folder is made and cleaned as spark.
 #   A new head container forgets the applications the previous one recorded: their drivers ran
 #   in that container and are gone, and a recovering master would wait the worker timeout for
 #   each before serving anyone. The workers are kept: they come back and are recovered. (A master
 #   that supervisord restarts inside this container keeps everything: its drivers live on.)
 prepare_recovery_dir() {
 	local dir="$SPARK_HOME/work/recovery" stale
-	install -d -o spark -g spark -m 0750 "$dir"
-	stale=$(find "$dir" -maxdepth 1 -type f \( -name 'app_*' -o -name 'driver_*' \) | wc -l)
+	if [ -L "$dir" ] || { [ -e "$dir" ] && [ ! -d "$dir" ]; }; then
+		log "removing $dir: it is not a folder (a link or a file in the volume), and it is never followed"
+		rm -f -- "$dir"
+	fi
+	as_spark mkdir -p -m 0750 -- "$dir"
+	stale=$(as_spark find "$dir" -maxdepth 1 -type f \( -name 'app_*' -o -name 'driver_*' \) | wc -l)
 	if [ "$stale" -gt 0 ]; then
-		find "$dir" -maxdepth 1 -type f \( -name 'app_*' -o -name 'driver_*' \) -delete
+		as_spark find "$dir" -maxdepth 1 -type f \( -name 'app_*' -o -name 'driver_*' \) -delete
 		log "forgot $stale application(s) of the previous head container (their drivers ran in it)"
 	fi
 }

@@ -140,3 +140,8 @@ test_that("the MLlib fallback fits the same model", {
   expect_identical(fit$method, "mllib")
   expect_same_fit(fit, stats::glm(mpg ~ wt + hp + cyl_s, data = mtcars_local), relative = 1e-6)
 })
+
+test_that("binomial over text and logical columns only (no double column to check for NaN) equals glm()", {
+  formula <- manual ~ cyl_s
+  expect_same_fit(srs_glm(formula, mtcars_remote, family = binomial), stats::glm(formula, data = mtcars_local, family = binomial))
+})
