@@ -114,6 +114,15 @@ export interface ComposeService {
   [key: string]: unknown;
 }
 
+/**
+ * Whether the stack's overlay network is encrypted (IPsec): as configured, and with `auto` as
+ * soon as the swarm has more than one node, since between nodes the overlay carries Spark's
+ * traffic over networks the swarm does not own.
+ */
+export function encryptsOverlay(config: ClusterConfig, nodes: number): boolean {
+  return config.security.encryptOverlay === 'auto' ? nodes > 1 : config.security.encryptOverlay;
+}
+
 /** The template parsed, then its variables substituted value by value (never in its text). */
 export async function substitutedTemplate(config: ClusterConfig, templatePath: string = DEFAULT_STACK_FILE, secretNames?: Record<StackSecretKind, string>): Promise<StackDocument> {
   const template = parse(await readFile(templatePath, 'utf8')) as unknown;
@@ -146,10 +155,8 @@ export async function renderStackFile(
   if (head?.deploy !== undefined) {
     head.deploy.placement = { ...head.deploy.placement, constraints: [...(head.deploy.placement?.constraints ?? []), `node.labels.${headNodeLabel(config.stackName)} == true`] };
   }
-  // Between nodes, the overlay carries Spark's traffic over networks the swarm does not own.
-  const encrypt = config.security.encryptOverlay === 'auto' ? swarm.nodes > 1 : config.security.encryptOverlay;
   const network = document.networks?.['spark'];
-  if (encrypt && network !== undefined) network.driver_opts = { ...network.driver_opts, encrypted: 'true' };
+  if (encryptsOverlay(config, swarm.nodes) && network !== undefined) network.driver_opts = { ...network.driver_opts, encrypted: 'true' };
   // The options, so that any process can attach to the stack later (set in the parsed document:
   // nothing in a value can change the file's structure).
   for (const service of Object.values(document.services)) {

@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SrsError } from '@spark-rstudio-shiny/core';
 import { ApacheArchiveSource } from './apache-archive-source.js';
@@ -99,8 +99,17 @@ export async function fetchSparkArtifact(options: FetchSparkArtifactOptions): Pr
       continue;
     }
     await verifyOrEvict(path, checksum);
+    // More than the checksum where the source offers it (Apache's signature): a file it does not
+    // vouch for is never kept.
+    const signed = await source.verifyDownload?.(options.version, path, { signal: options.signal, onProgress }).catch(async (error: unknown) => {
+      await rm(path, { force: true });
+      throw error;
+    });
     await writeFile(path + CHECKSUM_SIDECAR_SUFFIX, `${formatChecksum(checksum)}\n`);
-    onProgress({ kind: 'step', message: `Spark ${options.version}: fetched ${fileName} from ${name} (${checksum.algorithm} verified)` });
+    onProgress({
+      kind: 'step',
+      message: `Spark ${options.version}: fetched ${fileName} from ${name} (${checksum.algorithm} verified${signed === undefined ? '' : `; ${signed}`})`,
+    });
     return { source: name, version: options.version, path, fileName, checksum, fromCache: false };
   }
   throw new SrsError({

@@ -29,4 +29,9 @@ export interface SparkArtifactSource {
   publishedChecksum(version: string, options?: SourceCallOptions): Promise<Checksum>;
   /** Downloads the artifact to `destination` (a file path). */
   download(version: string, destination: string, options?: SourceCallOptions): Promise<void>;
+  /**
+   * Checks more than the checksum, when the source can (Apache: the release manager's
+   * signature); returns what to say about it. Throws when it does not hold.
+   */
+  verifyDownload?(version: string, path: string, options?: SourceCallOptions): Promise<string>;
 }

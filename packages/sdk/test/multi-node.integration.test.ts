@@ -173,4 +173,20 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
       `RECOVERY ${JSON.stringify({ fault: 'node stopped mid-job', nodeShownDownSeconds: shownDown, jobFinishedSeconds: finished, fourAliveAgainSeconds: secondsSince(stopped) })}`,
     );
   });
+  it('should refuse to keep the unencrypted overlay once encryption is on, and encrypt it after a down and up', async () => {
+    // The stack runs with encryptOverlay false; "auto" on three nodes means encrypted.
+    const options = { ...testSwarmClusterOptions(swarm, stackName, pushed.pinned), security: { encryptOverlay: 'auto' as const } };
+    const encrypted = new SparkCluster(options, { docker: swarm.manager.docker });
+    const network = `${stackName}_spark`;
+    const encryption = async (): Promise<string> =>
+      (await swarm.manager.docker.run(['network', 'inspect', '--format', '{{index .Options "encrypted"}}', network])).stdout.replace('<no value>', '');
+    await expect(encrypted.deploy({ wait: false })).rejects.toMatchObject({ code: 'OVERLAY_NOT_ENCRYPTED', hint: expect.stringMatching(/srs down, then srs up/) as unknown });
+    expect(await encryption()).toBe('');
+    await cluster.remove({ timeoutMs: 300_000 });
+    // This kernel has no IPsec: an encrypted overlay carries nothing between the test's nodes, so
+    // only the network is checked, not the cluster on it.
+    await encrypted.deploy({ wait: false });
+    expect(await encryption()).toBe('true');
+    await encrypted.remove({ timeoutMs: 300_000 });
+  });
 });

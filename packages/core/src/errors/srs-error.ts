@@ -22,6 +22,8 @@ export type SrsErrorCode =
   | 'ARTIFACT_UNAVAILABLE'
   /** An artifact's checksum differs from the expected one. */
   | 'CHECKSUM_MISMATCH'
+  /** An artifact's OpenPGP signature does not hold against the project's published keys. */
+  | 'SIGNATURE_INVALID'
   /** The base image could neither be found, pulled nor bootstrapped. */
   | 'BASE_IMAGE_UNAVAILABLE'
   /** `docker build` of the image failed. */
@@ -43,7 +45,12 @@ export type SrsErrorCode =
   /** Swarm finds no node for a task (placement, resources, platform); waiting will not change it. The message has Swarm's reason. */
   | 'NO_SUITABLE_NODE'
   /** Compose mode was asked for, and no Docker Compose CLI (plugin or standalone) runs here. */
-  | 'COMPOSE_NOT_INSTALLED';
+  | 'COMPOSE_NOT_INSTALLED'
+  /**
+   * The stack's overlay network exists unencrypted while encryption is on (the swarm grew, or
+   * the option changed), and services use it: Docker does not change an existing network.
+   */
+  | 'OVERLAY_NOT_ENCRYPTED';
 
 /** Options of {@link SrsError}. */
 export interface SrsErrorOptions {

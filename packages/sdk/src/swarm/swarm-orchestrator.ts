@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { retryRaced, stackServiceName, type DockerClient, type ServiceName } from '@spark-rstudio-shiny/core';
-import { renderStackFile, type ClusterConfig } from '@spark-rstudio-shiny/stack';
+import { encryptsOverlay, renderStackFile, type ClusterConfig } from '@spark-rstudio-shiny/stack';
 import { resolveDeployImage } from '../cluster/deploy-image.js';
 import { headContainer } from '../cluster/head-exec.js';
 import { ensureHeadNode } from '../cluster/head-node.js';
@@ -14,6 +14,7 @@ import { removeStack, type RemoveStackOptions } from '../cluster/remove-stack.js
 import { readServiceLogs, type ReadServiceLogsOptions } from '../logs/read-service-logs.js';
 import type { ServiceLogLine } from '../logs/service-log-line.js';
 import { ensureStackSecrets, resolveStackSecretNames } from '../secrets/stack-secrets.js';
+import { ensureOverlayEncryption } from './overlay-encryption.js';
 import { stackDeploy } from './stack-deploy.js';
 import type { StackReader } from './stack-state.js';
 import { ensureSwarm, swarmInfo } from './swarm.js';
@@ -40,6 +41,8 @@ export class SwarmOrchestrator implements Orchestrator {
     await ensureStackSecrets(this.#docker, config.stackName, config.security.sparkAuthentication ? ['sparkAuth', 'idePassword'] : ['idePassword'], signalOption);
     const secretNames = await resolveStackSecretNames(this.#docker, config.stackName, signalOption);
     await ensureHeadNode(this.#docker, config.stackName, signal);
+    // The overlay follows the encryption setting as the swarm grows (Docker keeps a network's options).
+    await ensureOverlayEncryption(this.#docker, config.stackName, encryptsOverlay(config, swarm.Nodes ?? 1), signal);
     const image = await resolveDeployImage(this.#docker, config.image, signal);
     // A file of this call's own: two deploys at once must not read each other's half-written file.
     const dir = await mkdtemp(join(tmpdir(), 'srs-stack-'));
