@@ -24,7 +24,7 @@ beforeAll(async () => {
 async function makeKey(name: string): Promise<{ privateKey: PrivateKey; publicArmored: string }> {
   const { privateKey, publicKey } = await generateKey({
     type: 'ecc',
-    curve: 'curve25519',
+    curve: 'ed25519Legacy',
     userIDs: [{ name, email: `${name.toLowerCase().replaceAll(' ', '.')}@example.invalid` }],
     format: 'object',
   });

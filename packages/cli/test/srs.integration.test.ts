@@ -66,7 +66,7 @@ describe('srs against a real swarm', () => {
     expect(JSON.parse(result.stdout)).toEqual({
       error: { code: 'STACK_NOT_FOUND', message: `no stack named "${stack}" is deployed`, hint: expect.any(String) as unknown },
     });
-    expect(result.stderr).toBe(`error: no stack named "${stack}" is deployed\nhint: deploy it first (srs up), or name the right stack\n`);
+    expect(result.stderr).toBe(`error: no stack named "${stack}" is deployed\nhint: deploy it first (srs up), or name the right stack`);
   });
 
   it('should bring the stack up with `up --workers 1` and port flags, and print the URLs and the IDE login', async () => {
