@@ -50,5 +50,11 @@ step "headless browser (Debian's chromium, for the Shiny app's end-to-end test)"
 SRS_CHROMIUM=$(bash scripts/ensure-chromium.sh)
 export SRS_CHROMIUM
 
-step "integration tests (real engine)"
-node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects integration --runInBand --testTimeout=900000
+step "the image under test (built once here; every integration test uses it)"
+node packages/cli/dist/bin/srs.js build
+export SRS_TEST_IMAGE=spark-rstudio-shiny:4.2.1
+
+# Each test file has stacks, names and ports of its own, so two run at a time: most of a test's
+# time is waiting for Swarm and Spark, not computing.
+step "integration tests (real engine, two test files at a time)"
+node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects integration --maxWorkers=2 --testTimeout=900000

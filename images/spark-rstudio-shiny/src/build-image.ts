@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { copyFile, cp, link, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -236,7 +237,8 @@ async function buildOne(job: {
     RSTUDIO_DEB: rstudio.present ? rstudio.fileName : '',
     RSTUDIO_SHA256: rstudio.present ? rstudio.sha256 : '',
   };
-  const unlabelled = `${repositoryOf(job.tag)}:unlabelled-${architecture}`;
+  // A name of this build's own: two builds of one tag at once must not remove each other's.
+  const unlabelled = `${repositoryOf(job.tag)}:unlabelled-${architecture}-${randomBytes(4).toString('hex')}`;
   const build = (tag: string, labels: Record<string, string>, noCache: boolean) =>
     runBuild(
       job.buildx,
