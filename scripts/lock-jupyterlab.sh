@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # lock-jupyterlab.sh — regenerates images/spark-rstudio-shiny/python/jupyterlab.lock from
 #   jupyterlab.in: resolves the wheels for the image's Python (Debian trixie: CPython 3.13, glibc)
-#   on x86_64 and on aarch64 with the host's pip, then writes one
+#   on x86_64 and on aarch64 with the host's pip (without NumPy and pandas, which Debian's
+#   packages give the environment), then writes one
 #   `name==version --hash=sha256:… [--hash=sha256:…]` line per package, with the hash of every
 #   architecture's wheel. The image build installs exactly these files, offline, checked against
 #   these hashes; pip takes the one that fits the image's architecture.
@@ -37,12 +38,19 @@ fi
 download() {
 	python3 -m pip download --quiet --only-binary=:all: --dest "$2" \
 		--python-version "$python_version" --implementation cp --abi "cp${python_version/./}" --abi abi3 --abi none \
-		--platform "manylinux_2_41_$1" --platform "manylinux2014_$1" \
+		--platform "manylinux_2_41_$1" --platform "manylinux_2_34_$1" --platform "manylinux_2_28_$1" --platform "manylinux2014_$1" \
 		-c "$work/constraints" -r "$dir/jupyterlab.in"
 }
 
 download x86_64 "$work/x86_64"
 download aarch64 "$work/aarch64"
+
+# What Debian's packages give the environment (it sees the system's site-packages): their
+# wheels are left out of the lock, so the image has one NumPy and one pandas, built together.
+readonly from_debian="numpy pandas"
+for name in $from_debian; do
+	rm -f "$work"/*/"$name"-*.whl
+done
 
 # One "name==version hash" line per wheel of both machines, then one lock line per package.
 for wheel in "$work"/*/*.whl; do

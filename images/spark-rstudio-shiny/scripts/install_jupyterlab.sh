@@ -23,7 +23,23 @@ python3 -m venv --system-site-packages "$prefix"
 "$prefix/bin/pip" install --no-cache-dir --no-index --no-deps --require-hashes --find-links "$wheels" -r "$lock"
 # Not `pip check`: it would judge Debian's own packages too (the environment sees them).
 "$prefix/bin/python" -c 'import jupyterlab, jupyter_server, ipykernel, terminado, argon2'
+# What notebooks and executors use beside them, with Debian's NumPy and pandas (one of each).
+"$prefix/bin/python" -c 'import matplotlib, pyarrow, pandas, numpy; matplotlib.use("agg"); print("matplotlib", matplotlib.__version__, "pyarrow", pyarrow.__version__, "pandas", pandas.__version__, "numpy", numpy.__version__)'
+[ "$("$prefix/bin/python" -c 'import numpy, os; print(os.path.dirname(numpy.__file__))')" = /usr/lib/python3/dist-packages/numpy ] ||
+	die "the environment has a NumPy of its own; Debian's is the one pandas was built with"
+# JupyterLab's defaults for every user: no question about fetching Jupyter's news and no update
+# checks (both calls to the internet a cluster need not make).
+install -d "$prefix/share/jupyter/lab/settings"
+cat >"$prefix/share/jupyter/lab/settings/overrides.json" <<-'EOM'
+	{
+	  "@jupyterlab/apputils-extension:notification": { "checkForUpdates": false, "fetchNews": "false" }
+	}
+EOM
 "$prefix/bin/jupyter" lab --version
 "$prefix/bin/jupyter" kernelspec list
 record_version jupyterlab "$("$prefix/bin/jupyter" lab --version)"
+# pyarrow's C++ headers, tests and sources are for building against it, not for using it.
+rm -rf "$prefix"/lib/python3*/site-packages/pyarrow/include "$prefix"/lib/python3*/site-packages/pyarrow/tests "$prefix"/lib/python3*/site-packages/pyarrow/src
+record_version matplotlib "$("$prefix/bin/python" -c 'import matplotlib; print(matplotlib.__version__)')"
+record_version pyarrow "$("$prefix/bin/python" -c 'import pyarrow; print(pyarrow.__version__)')"
 apt_cleanup

@@ -165,10 +165,7 @@ async function pipDownload(missing: LockedWheel[], dir: string, architecture: Im
     'abi3',
     '--abi',
     'none',
-    '--platform',
-    `manylinux_2_41_${WHEEL_MACHINE[architecture]}`,
-    '--platform',
-    `manylinux2014_${WHEEL_MACHINE[architecture]}`,
+    ...['manylinux_2_41', 'manylinux_2_34', 'manylinux_2_28', 'manylinux2014'].flatMap((tag) => ['--platform', `${tag}_${WHEEL_MACHINE[architecture]}`]),
     '-r',
     requirements,
   ];

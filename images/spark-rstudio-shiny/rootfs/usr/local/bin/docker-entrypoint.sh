@@ -444,6 +444,9 @@ configure_spark() {
 			spark.storage.decommission.replicationReattemptInterval  2s
 			# Dates and times mean the same in R, Python and Spark whatever the machine's zone.
 			spark.sql.session.timeZone       UTC
+			# One Python for drivers and executors, the same on every node: the image's environment
+			# (JupyterLab's kernel, matplotlib, pyarrow for pandas UDFs, Debian's NumPy and pandas).
+			spark.pyspark.python             /opt/jupyter/bin/python
 			# Files in /data are written by executors (user spark) and committed by drivers (the IDE
 			# user, shiny): both in group spark, so both must leave them group-writable.
 			spark.hadoop.fs.permissions.umask-mode   002
@@ -493,7 +496,7 @@ configure_r() {
 			SPARK_MASTER_WEBUI_PORT=$SPARK_MASTER_WEBUI_PORT
 			JAVA_HOME=$JAVA_HOME
 			RETICULATE_PYTHON=$RETICULATE_PYTHON
-			PYSPARK_PYTHON=/usr/bin/python3
+			PYSPARK_PYTHON=/opt/jupyter/bin/python
 			PYTHONPATH=$PYTHONPATH
 			LANG=C.UTF-8
 			# END spark-rstudio-shiny
