@@ -435,7 +435,23 @@ export function imageLabels(versions: Record<string, string>): Record<string, st
     'org.opencontainers.image.version': versions.spark ?? 'unknown',
     'org.opencontainers.image.licenses': 'Apache-2.0',
   };
-  for (const component of ['spark', 'spark-source', 'java', 'python', 'r', 'dbplyr', 'tidyverse', 'shiny-server', 'jupyterlab', 'matplotlib', 'pyarrow', 'rstudio-server', 'supervisor', 'srspark', 'sparkr']) {
+  for (const component of [
+    'spark',
+    'spark-source',
+    'java',
+    'python',
+    'r',
+    'dbplyr',
+    'tidyverse',
+    'shiny-server',
+    'jupyterlab',
+    'matplotlib',
+    'pyarrow',
+    'rstudio-server',
+    'supervisor',
+    'srspark',
+    'sparkr',
+  ]) {
     const name = component === 'rstudio-server' ? 'rstudio' : component;
     labels[`${LABEL_PREFIX}.${name}`] = versions[component] ?? 'absent';
   }
