@@ -16,6 +16,25 @@ Rscript -e 'cat(R.version.string, "\n"); for (p in c("shiny", "reticulate", "DBI
 # Plots render without a display: cairo devices.
 Rscript -e 'stopifnot(capabilities("cairo"))'
 record_version tidyverse "$(installed_version r-cran-tidyverse)"
+
+# install.packages() in a session of the head: into the user's own library (made at the first
+# session), from CRAN where it can be reached, and it says it is for this head only.
+cat >>/etc/R/Rprofile.site <<-'EOM'
+
+	## spark-rstudio-shiny: a library of your own for install.packages(), on the head only.
+	local({
+	  user <- Sys.getenv("R_LIBS_USER")
+	  if (nzchar(user) && !dir.exists(user)) dir.create(user, recursive = TRUE, showWarnings = FALSE)
+	  if (nzchar(user) && dir.exists(user)) .libPaths(c(user, .libPaths()))
+	  options(repos = c(CRAN = "https://cloud.r-project.org"))
+	  workbench <- attach(NULL, name = "srs:workbench")
+	  assign("install.packages", function(...) {
+	    message("Installing into your library on this head only: Spark's workers will not have it. ",
+	      "For every node: srs build --apt r-cran-<name> (Debian's R packages), then srs up --image <that image>.")
+	    utils::install.packages(...)
+	  }, envir = workbench)
+	})
+EOM
 record_version r "$(installed_version r-base-core)"
 record_version dbplyr "$(installed_version r-cran-dbplyr)"
 apt_cleanup

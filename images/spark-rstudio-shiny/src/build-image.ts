@@ -17,6 +17,7 @@ import {
 } from '@spark-rstudio-shiny/core';
 import { ensureBaseImage, type BaseImageOrigin } from './base-image.js';
 import { findBuildx, type Buildx } from './buildx.js';
+import { extraContext, extraPackagesSchema, fetchExtraWheels, type ExtraPackages } from './extra-packages.js';
 import { pushImage, pushManifestList, pushTargetSchema, repositoryOf, withTag, type PushedImage } from './push-image.js';
 import { formatChecksum } from './checksum.js';
 import { defaultCacheDir } from './artifact-cache.js';
@@ -32,7 +33,7 @@ import { DEFAULT_SPARK_SOURCES } from './spark-artifact-source.js';
 export const DEFAULT_CONTEXT_DIR = fileURLToPath(new URL('../', import.meta.url));
 
 /** What the Dockerfile copies from the context (the package's `files` hold the same). */
-const CONTEXT_ENTRIES = ['Dockerfile', '.dockerignore', 'scripts', 'rootfs', 'r', 'jvm', 'python', 'apps'];
+const CONTEXT_ENTRIES = ['Dockerfile', '.dockerignore', 'scripts', 'rootfs', 'r', 'jvm', 'python', 'apps', 'extra'];
 
 /** Validated options of {@link buildImage}. */
 export const buildImageOptionsSchema = z.strictObject({
@@ -70,6 +71,12 @@ export const buildImageOptionsSchema = z.strictObject({
   push: pushTargetSchema.optional(),
   /** The registry of `push` answers plain HTTP (the manifest list needs to be told; the engine's insecure-registries must list it too). */
   insecureRegistry: z.boolean().default(false),
+  /**
+   * Your own packages, in an image derived from the built one (so head and workers have them):
+   * `tag` then names that image (default `spark-rstudio-shiny:4.2.1-custom`; the plain image
+   * keeps its own name).
+   */
+  extra: extraPackagesSchema.optional(),
 });
 
 /** Options of {@link buildImage}; every field is optional. */
@@ -123,7 +130,19 @@ export interface BuildImageResult {
  */
 export async function buildImage(options: BuildImageOptions = {}): Promise<BuildImageResult> {
   const { signal, onProgress: listener, docker: client, ...input } = options;
-  const config = parseInput(buildImageOptionsSchema, input, 'image build options');
+  const parsed = parseInput(buildImageOptionsSchema, input, 'image build options');
+  const extra = parsed.extra !== undefined && parsed.extra.apt.length + parsed.extra.pip.length > 0 ? parsed.extra : undefined;
+  if (extra !== undefined && input.tag === DEFAULT_IMAGE_TAG) {
+    throw new SrsError({
+      code: 'INVALID_CONFIGURATION',
+      message: `invalid image build options: tag: the image with your packages needs a name of its own, not ${DEFAULT_IMAGE_TAG}`,
+      hint: `leave tag out (it becomes ${DEFAULT_IMAGE_TAG}-custom) or name it, e.g. team/spark-rstudio-shiny:1`,
+      issues: [{ path: 'tag', message: `must not be ${DEFAULT_IMAGE_TAG} with extra packages` }],
+    });
+  }
+  // With extra packages the plain image keeps the project's name and `tag` names the derived one.
+  const finalTag = extra === undefined ? parsed.tag : input.tag === undefined ? `${DEFAULT_IMAGE_TAG}-custom` : parsed.tag;
+  const config = { ...parsed, tag: extra === undefined ? parsed.tag : DEFAULT_IMAGE_TAG };
   const onProgress = listener ?? stepsToStderr;
   const docker = client ?? new DockerCli();
   const native = await engineArchitecture(docker, signal);
@@ -178,9 +197,17 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
     await rm(context, { recursive: true, force: true });
   }
 
+  if (extra !== undefined) {
+    for (const [index, image] of images.entries()) {
+      const tag = images.length === 1 ? finalTag : `${finalTag}-${image.architecture}`;
+      images[index] = { architecture: image.architecture, tag, imageId: await buildExtra({ config, extra, buildx, docker, base: image, tag, signal, onProgress }) };
+      if (images.length > 1 && image.architecture === native) await docker.run(['tag', tag, finalTag], signal === undefined ? {} : { signal });
+    }
+  }
+
   let pushed: PushedImage | undefined;
   if (config.push !== undefined) {
-    const target = withTag(config.push, config.tag);
+    const target = withTag(config.push, finalTag);
     for (const image of images) {
       image.pushed = await pushImage({ image: image.tag, to: images.length === 1 ? target : `${target}-${image.architecture}`, docker, signal, onProgress });
     }
@@ -198,7 +225,7 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
   }
   const first = images.find((image) => image.architecture === native) ?? (images[0] as BuiltImage);
   return {
-    tag: architectures.length === 1 ? first.tag : config.tag,
+    tag: architectures.length === 1 ? first.tag : finalTag,
     imageId: first.imageId,
     architecture: first.architecture,
     images,
@@ -208,6 +235,52 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
     rstudio: labels[`${LABEL_PREFIX}.rstudio`] ?? 'absent',
     labels,
   };
+}
+
+/** Your packages on top of one built image (extra/Dockerfile); returns the derived image's ID. */
+async function buildExtra(job: {
+  config: z.output<typeof buildImageOptionsSchema>;
+  extra: ExtraPackages;
+  buildx: Buildx;
+  docker: DockerClient;
+  base: BuiltImage;
+  tag: string;
+  signal: AbortSignal | undefined;
+  onProgress: ImageProgressListener;
+}): Promise<string> {
+  const { config, extra, signal, onProgress } = job;
+  const context = await extraContext(config.cacheDir ?? defaultCacheDir(), config.contextDir);
+  try {
+    await fetchExtraWheels(extra.pip, [job.base.architecture], join(context, 'wheels'), { signal, onProgress });
+    onProgress({ kind: 'step', message: `Building ${job.tag} for ${job.base.architecture}: ${job.base.tag} with ${[...extra.apt, ...extra.pip].join(', ')}…` });
+    const labels = { [`${LABEL_PREFIX}.extra-apt`]: extra.apt.join(' ') || 'none', [`${LABEL_PREFIX}.extra-pip`]: extra.pip.join(' ') || 'none' };
+    await runBuild(
+      job.buildx,
+      [
+        'build',
+        '--progress=plain',
+        '--platform',
+        platformOf(job.base.architecture),
+        '--build-arg',
+        `BASE_IMAGE=${job.base.tag}`,
+        '--build-arg',
+        `APT_PACKAGES=${extra.apt.join(' ')}`,
+        '--build-arg',
+        `PIP_REQUIREMENTS=${extra.pip.join(' ')}`,
+        ...Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]),
+        '--load',
+        '-t',
+        job.tag,
+        context,
+      ],
+      { tag: job.tag, signal, onProgress },
+    );
+  } finally {
+    await rm(context, { recursive: true, force: true });
+  }
+  const imageId = (await job.docker.run(['image', 'inspect', '--format', '{{.Id}}', job.tag], signal === undefined ? {} : { signal })).stdout;
+  onProgress({ kind: 'step', message: `Built ${job.tag} (${imageId.slice(0, 19)}): deploy it with srs up --image ${job.tag}` });
+  return imageId;
 }
 
 /** One architecture's build: BuildKit, then the same build again from the cache with the version labels. */

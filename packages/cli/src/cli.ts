@@ -16,6 +16,14 @@ import { Reporter, type OutputMode } from './reporter.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
+/** A comma-separated flag value as its items. */
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
 function wholeNumber(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`must be a whole number ≥ 0, got "${value}"`);
   return Number(value);
@@ -65,9 +73,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         .filter(Boolean),
     )
     .option('--push <ref>', 'build the image, push it to this registry reference and deploy it by digest (every node pulls it)')
+    .option('--apt <packages>', 'your Debian packages on head and workers, comma-separated (R: r-cran-NAME): builds and deploys an image with them', list)
+    .option('--pip <requirements>', 'your Python packages on head and workers, comma-separated name==version', list)
     .addOption(timeout());
   for (const flag of sdkOptionFlags()) upCommand.addOption(flag);
-  upCommand.action(async (options: Omit<ClusterFlags, 'stack'> & { timeout: number; distributeTo?: string[]; push?: string }) => {
+  upCommand.action(async (options: Omit<ClusterFlags, 'stack'> & { timeout: number; distributeTo?: string[]; push?: string; apt?: string[]; pip?: string[] }) => {
     // --no-demo makes commander default demo to true: only a flag given changes a deployed stack.
     if (upCommand.getOptionValueSource('demo') === 'default') delete options.demo;
     await up({ ...globals(), ...options }, reporter);
@@ -122,12 +132,15 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .option('--image <tag>', 'image name')
     .option('--no-cache', "ignore Docker's layer cache")
     .option('--push <ref>', 'push to a registry, e.g. registry.example:5000/team/spark-rstudio-shiny (prints the reference by digest)')
-    .option('--arch <list>', "architectures to build, e.g. amd64,arm64 (default: the engine's; another one runs under emulation)", (value: string) =>
-      value.split(',').map((arch) => arch.trim()),
-    )
+    .option('--arch <list>', "architectures to build, e.g. amd64,arm64 (default: the engine's; another one runs under emulation)", list)
     .option('--insecure-registry', 'the --push registry answers plain HTTP (for the manifest list of several architectures)')
-    .action(async (options: { image?: string; cache: boolean; push?: string; arch?: string[]; insecureRegistry?: boolean }) => {
-      await build({ image: options.image, noCache: !options.cache, push: options.push, arch: options.arch, insecureRegistry: options.insecureRegistry }, reporter);
+    .option('--apt <packages>', 'your Debian packages on head and workers, comma-separated (R: r-cran-NAME); names the image …-custom', list)
+    .option('--pip <requirements>', 'your Python packages on head and workers, comma-separated name==version', list)
+    .action(async (options: { image?: string; cache: boolean; push?: string; arch?: string[]; insecureRegistry?: boolean; apt?: string[]; pip?: string[] }) => {
+      await build(
+        { image: options.image, noCache: !options.cache, push: options.push, arch: options.arch, insecureRegistry: options.insecureRegistry, apt: options.apt, pip: options.pip },
+        reporter,
+      );
     });
   program
     .command('urls')

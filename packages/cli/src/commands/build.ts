@@ -12,6 +12,10 @@ export interface BuildFlags {
   /** Architectures, e.g. ["amd64", "arm64"]. */
   arch?: string[] | undefined;
   insecureRegistry?: boolean | undefined;
+  /** Debian packages to add (head and workers). */
+  apt?: string[] | undefined;
+  /** Python packages to add, name==version (head and workers). */
+  pip?: string[] | undefined;
 }
 
 /** srs build: base image, verified artifacts, BuildKit build, labels, and with --push the registry. */
@@ -21,6 +25,7 @@ export async function build(flags: BuildFlags, reporter: Reporter): Promise<Buil
     ...(flags.push === undefined ? {} : { push: flags.push }),
     ...(flags.arch === undefined ? {} : { architectures: flags.arch as ('amd64' | 'arm64')[] }),
     insecureRegistry: flags.insecureRegistry === true,
+    ...(flags.apt === undefined && flags.pip === undefined ? {} : { extra: { apt: flags.apt ?? [], pip: flags.pip ?? [] } }),
     noCache: flags.noCache === true,
     signal: interruptSignal(),
     onProgress: renderImageProgress(reporter),

@@ -9,7 +9,10 @@ import { describeUrls } from './urls.js';
  * srs up: engine, swarm, base image, verified artifacts, image, deploy, and a wait until the
  * Spark workers are ALIVE. Idempotent: run it again and only what is missing is done.
  */
-export async function up(flags: ClusterFlags & { timeout: number; distributeTo?: string[] | undefined; push?: string | undefined }, reporter: Reporter): Promise<ClusterStatus> {
+export async function up(
+  flags: ClusterFlags & { timeout: number; distributeTo?: string[] | undefined; push?: string | undefined; apt?: string[] | undefined; pip?: string[] | undefined },
+  reporter: Reporter,
+): Promise<ClusterStatus> {
   // Bad flags stop here, before anything is installed or started.
   new SparkCluster(configFromFlags(flags));
   const signal = interruptSignal();
@@ -23,16 +26,21 @@ export async function up(flags: ClusterFlags & { timeout: number; distributeTo?:
   } else {
     reporter.step('Compose: the stack runs on this engine with Docker Compose');
   }
-  if (cluster.config.image === DEFAULT_IMAGE_TAG || flags.push !== undefined) {
-    reporter.step(`Building ${DEFAULT_IMAGE_TAG} (cached layers and artifacts are reused)${flags.push === undefined ? '' : ` and pushing it to ${flags.push}`}…`);
+  const extra = flags.apt !== undefined || flags.pip !== undefined ? { apt: flags.apt ?? [], pip: flags.pip ?? [] } : undefined;
+  if (cluster.config.image === DEFAULT_IMAGE_TAG || flags.push !== undefined || extra !== undefined) {
+    reporter.step(
+      `Building ${DEFAULT_IMAGE_TAG}${extra === undefined ? '' : ' with your packages'} (cached layers and artifacts are reused)${flags.push === undefined ? '' : ` and pushing it to ${flags.push}`}…`,
+    );
     const built = await buildImage({
       ...(flags.push === undefined ? {} : { push: flags.push }),
+      ...(extra === undefined ? {} : { extra, ...(flags.image === undefined ? {} : { tag: flags.image }) }),
       signal,
       onProgress: renderImageProgress(reporter, '  '),
     });
     reporter.endProgress();
     // Pushed: every node pulls it by digest, the same bytes whatever the tag points at later.
-    if (built.pushed !== undefined) cluster = new SparkCluster({ ...configFromFlags(flags, cluster.config), image: built.pushed.pinned });
+    const image = built.pushed?.pinned ?? built.tag;
+    if (image !== cluster.config.image) cluster = new SparkCluster({ ...configFromFlags(flags, cluster.config), image });
   }
   if (flags.distributeTo !== undefined && flags.distributeTo.length > 0) {
     reporter.step(`Copying ${cluster.config.image} to ${flags.distributeTo.length} other node(s)…`);
