@@ -35,7 +35,7 @@ export default {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: under('*.test.ts'),
+      testMatch: [...under('*.test.ts'), '<rootDir>/scripts/*.test.ts'],
       testPathIgnorePatterns: ['\\.integration\\.test\\.ts$', '\\.emulated\\.test\\.ts$', '/node_modules/', '/dist/'],
     },
     {

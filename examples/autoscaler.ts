@@ -16,14 +16,18 @@ const { values } = parseArgs({
 const min = Number(values.min);
 const max = Number(values.max);
 if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0 || max < min) {
-  console.error(`error: need whole numbers 0 <= --min <= --max, got --min ${values.min} --max ${values.max}`);
+  console.error(
+    `error: need whole numbers 0 <= --min <= --max, got --min ${values.min} --max ${values.max}`,
+  );
   process.exit(2);
 }
 
 // The stack as it was deployed: its ports and host come from the stack itself.
 const cluster = await SparkCluster.attach(process.env.SRS_STACK ?? 'srs');
 
-/** Workers wanted: one per core in use or asked for by waiting apps (1-core workers), within bounds. */
+/**
+ * Workers wanted: one per core in use or asked for by waiting apps (1-core workers), within bounds.
+ */
 function target(status: ClusterStatus): number {
   if (!status.spark.reachable) return min;
   const waiting = status.spark.activeApps.filter((app) => app.state === 'WAITING').length;
@@ -42,5 +46,6 @@ for (let round = 0; round < rounds; round += 1) {
   } else {
     console.log(JSON.stringify({ round, steady: have }));
   }
-  if (round + 1 < rounds) await new Promise((resolve) => setTimeout(resolve, Number(values.interval) * 1000));
+  if (round + 1 < rounds)
+    await new Promise((resolve) => setTimeout(resolve, Number(values.interval) * 1000));
 }

@@ -25,4 +25,6 @@ const deployed = await cluster.deploy({ timeoutMs: 5 * 60_000 });
 console.error(`deployed: ${deployed.spark.aliveWorkers} worker(s) ALIVE`);
 
 const scaled = await cluster.scaleWorkers(2, { timeoutMs: 3 * 60_000 });
-console.log(JSON.stringify({ aliveWorkers: scaled.spark.aliveWorkers, sparkUi: scaled.urls.sparkUi }));
+console.log(
+  JSON.stringify({ aliveWorkers: scaled.spark.aliveWorkers, sparkUi: scaled.urls.sparkUi }),
+);

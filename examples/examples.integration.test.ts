@@ -5,7 +5,8 @@ import { execa } from 'execa';
 import { SparkCluster } from '@spark-rstudio-shiny/sdk';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-// A stack name and ports of this test's own: it runs beside a stack `npm run up` made with the defaults.
+// A stack name and ports of this test's own: it runs beside a stack `npm run up` made with the
+// defaults.
 const env = {
   SRS_STACK: `srs-ex-${randomBytes(3).toString('hex')}`,
   SRS_SPARK_UI_PORT: String(randomInt(30_000, 40_000)),
@@ -14,8 +15,15 @@ const env = {
   SRS_RSTUDIO_PORT: 'none',
 };
 
-function example(name: string, ...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  return execa(`${ROOT}node_modules/.bin/tsx`, [`${ROOT}examples/${name}.ts`, ...args], { env, reject: false, timeout: 600_000 }).then((result) => ({
+function example(
+  name: string,
+  ...args: string[]
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  return execa(`${ROOT}node_modules/.bin/tsx`, [`${ROOT}examples/${name}.ts`, ...args], {
+    env,
+    reject: false,
+    timeout: 600_000,
+  }).then((result) => ({
     exitCode: result.exitCode ?? -1,
     stdout: String(result.stdout),
     stderr: String(result.stderr),
@@ -25,13 +33,18 @@ function example(name: string, ...args: string[]): Promise<{ exitCode: number; s
 describe('the example scripts', () => {
   afterAll(async () => {
     // Everything the examples made, volumes and secrets included.
-    await new SparkCluster({ stackName: env.SRS_STACK }).remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
+    await new SparkCluster({ stackName: env.SRS_STACK })
+      .remove({ purge: true, timeoutMs: 120_000 })
+      .catch(() => undefined);
   });
 
   it('deploy-and-scale should end with 2 ALIVE workers', async () => {
     const result = await example('deploy-and-scale');
     expect(result.exitCode).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ aliveWorkers: 2, sparkUi: `http://127.0.0.1:${env.SRS_SPARK_UI_PORT}` });
+    expect(JSON.parse(result.stdout)).toEqual({
+      aliveWorkers: 2,
+      sparkUi: `http://127.0.0.1:${env.SRS_SPARK_UI_PORT}`,
+    });
   });
 
   it('submit-spark-job should print an estimate of pi computed on the cluster', async () => {

@@ -22,8 +22,9 @@ npx tsc -p examples/tsconfig.json
 step "shell lint"
 bash scripts/lint-shell.sh
 
-step "format (prettier; npm run format fixes it)"
+step "format (prettier; npm run format fixes it) and width (100 characters)"
 npx prettier --check --log-level warn "**/*.{ts,mts}"
+npx tsx scripts/check-width.ts
 
 step "unit tests"
 node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects unit

@@ -12,7 +12,12 @@ export function parseConfigLabel(value: string, service: string): ClusterConfig 
   try {
     raw = JSON.parse(value);
   } catch (error) {
-    throw new SrsError({ code: 'INVALID_CONFIGURATION', message: `the ${CONFIG_LABEL} label of ${service} is not JSON`, hint: 'deploy the stack again with srs up', cause: error });
+    throw new SrsError({
+      code: 'INVALID_CONFIGURATION',
+      message: `the ${CONFIG_LABEL} label of ${service} is not JSON`,
+      hint: 'deploy the stack again with srs up',
+      cause: error,
+    });
   }
   const parsed = clusterConfigSchema.safeParse(raw);
   if (!parsed.success) {

@@ -15,7 +15,13 @@ export {
 } from './cluster-config.js';
 export type { ClusterConfig, ClusterConfigInput, ServiceName } from './cluster-config.js';
 export { configLabelValue, parseConfigLabel } from './config-label.js';
-export { DEFAULT_STACK_FILE, encryptsOverlay, renderStackFile, stackVariables, substituteVariables } from './render-stack-file.js';
+export {
+  DEFAULT_STACK_FILE,
+  encryptsOverlay,
+  renderStackFile,
+  stackVariables,
+  substituteVariables,
+} from './render-stack-file.js';
 export type { SwarmFacts } from './render-stack-file.js';
 export { renderComposeFile } from './render-compose-file.js';
 export type { ComposeFacts } from './render-compose-file.js';

@@ -25,7 +25,10 @@ interface ComposeDocument {
   secrets?: unknown;
 }
 
-const secretFiles = { sparkAuth: '/state/demo/secrets/spark_auth_secret', idePassword: '/state/demo/secrets/ide_password' };
+const secretFiles = {
+  sparkAuth: '/state/demo/secrets/spark_auth_secret',
+  idePassword: '/state/demo/secrets/ide_password',
+};
 
 describe('renderComposeFile', () => {
   it("should map Swarm's notions to Compose's: limits, worker count, secret files, a bridge network, short port syntax", async () => {
@@ -39,7 +42,10 @@ describe('renderComposeFile', () => {
     const document = parse(
       await renderComposeFile(config, {
         secretFiles,
-        image: { reference: `sha256:${'ab'.repeat(32)}`, labels: { 'org.spark-rstudio-shiny.image-tag': 'spark-rstudio-shiny:4.2.1' } },
+        image: {
+          reference: `sha256:${'ab'.repeat(32)}`,
+          labels: { 'org.spark-rstudio-shiny.image-tag': 'spark-rstudio-shiny:4.2.1' },
+        },
       }),
     ) as ComposeDocument;
     expect(document.version).toBe('2.4');
@@ -50,43 +56,91 @@ describe('renderComposeFile', () => {
     expect(master?.image).toBe(`sha256:${'ab'.repeat(32)}`);
     expect(master?.ports).toEqual(['8080:8080', '3838:3838', '18888:8888']);
     expect(master?.volumes).toEqual(
-      expect.arrayContaining(['data:/data', `${secretFiles.sparkAuth}:/run/secrets/spark_auth_secret:ro`, `${secretFiles.idePassword}:/run/secrets/ide_password:ro`]),
+      expect.arrayContaining([
+        'data:/data',
+        `${secretFiles.sparkAuth}:/run/secrets/spark_auth_secret:ro`,
+        `${secretFiles.idePassword}:/run/secrets/ide_password:ro`,
+      ]),
     );
-    expect(worker?.volumes).toEqual(expect.arrayContaining([`${secretFiles.sparkAuth}:/run/secrets/spark_auth_secret:ro`]));
+    expect(worker?.volumes).toEqual(
+      expect.arrayContaining([`${secretFiles.sparkAuth}:/run/secrets/spark_auth_secret:ro`]),
+    );
     expect(worker?.volumes.some((volume) => volume.includes('ide_password'))).toBe(false);
     expect(worker).toMatchObject({ cpus: 2, mem_limit: '3g', scale: 3, restart: 'unless-stopped' });
     expect(master).toMatchObject({ cpus: 2, mem_limit: '4g', restart: 'unless-stopped' });
     expect(master?.scale).toBeUndefined();
-    expect(worker?.environment).toMatchObject({ SPARK_ROLE: 'worker', SPARK_MASTER_URL: 'spark://master:7077', SPARK_WORKER_CORES: '2' });
+    expect(worker?.environment).toMatchObject({
+      SPARK_ROLE: 'worker',
+      SPARK_MASTER_URL: 'spark://master:7077',
+      SPARK_WORKER_CORES: '2',
+    });
     expect(document.networks).toEqual({ spark: { driver: 'bridge' } });
-    expect(Object.keys(document.volumes).sort()).toEqual(['data', 'home', 'master-work', 'shiny-apps', 'spark-work']);
-    expect(JSON.parse(master?.labels['org.spark-rstudio-shiny.config'] ?? '{}')).toMatchObject({ orchestrator: 'compose', stackName: 'demo', workers: 3 });
+    expect(Object.keys(document.volumes).sort()).toEqual([
+      'data',
+      'home',
+      'master-work',
+      'shiny-apps',
+      'spark-work',
+    ]);
+    expect(JSON.parse(master?.labels['org.spark-rstudio-shiny.config'] ?? '{}')).toMatchObject({
+      orchestrator: 'compose',
+      stackName: 'demo',
+      workers: 3,
+    });
     expect(worker?.labels['org.spark-rstudio-shiny.image-tag']).toBe('spark-rstudio-shiny:4.2.1');
   });
 
   it('should leave the Spark secret out without authentication, and publish 7077 only when asked', async () => {
-    const open = clusterConfigSchema.parse({ orchestrator: 'compose', security: { sparkAuthentication: false } });
-    const document = parse(await renderComposeFile(open, { secretFiles: { idePassword: secretFiles.idePassword } })) as ComposeDocument;
-    expect(document.services.worker?.volumes.some((volume) => volume.includes('spark_auth_secret'))).toBe(false);
+    const open = clusterConfigSchema.parse({
+      orchestrator: 'compose',
+      security: { sparkAuthentication: false },
+    });
+    const document = parse(
+      await renderComposeFile(open, { secretFiles: { idePassword: secretFiles.idePassword } }),
+    ) as ComposeDocument;
+    expect(
+      document.services.worker?.volumes.some((volume) => volume.includes('spark_auth_secret')),
+    ).toBe(false);
     expect(document.services.master?.ports).not.toContain('7077:7077');
-    const published = clusterConfigSchema.parse({ orchestrator: 'compose', ports: { sparkMaster: 17077 } });
-    expect((parse(await renderComposeFile(published, { secretFiles })) as ComposeDocument).services.master?.ports).toContain('17077:7077');
+    const published = clusterConfigSchema.parse({
+      orchestrator: 'compose',
+      ports: { sparkMaster: 17077 },
+    });
+    expect(
+      (parse(await renderComposeFile(published, { secretFiles })) as ComposeDocument).services
+        .master?.ports,
+    ).toContain('17077:7077');
   });
 
   it('should write every string quoted, so YAML 1.1 (docker-compose 1.29) reads what YAML 1.2 does, and escape $ in secret paths', async () => {
     // An IDE user named "yes" and ports that a YAML 1.1 reader would take for base-60 numbers.
-    const config = clusterConfigSchema.parse({ orchestrator: 'compose', security: { ideUser: 'yes' }, ports: { jupyter: 18888 } });
-    const text = await renderComposeFile(config, { secretFiles: { sparkAuth: '/home/a$HOME/spark_auth_secret', idePassword: secretFiles.idePassword } });
+    const config = clusterConfigSchema.parse({
+      orchestrator: 'compose',
+      security: { ideUser: 'yes' },
+      ports: { jupyter: 18888 },
+    });
+    const text = await renderComposeFile(config, {
+      secretFiles: {
+        sparkAuth: '/home/a$HOME/spark_auth_secret',
+        idePassword: secretFiles.idePassword,
+      },
+    });
     const asYaml11 = parse(text, { version: '1.1' }) as ComposeDocument;
     expect(asYaml11).toEqual(parse(text));
     expect(asYaml11.services.master?.environment['IDE_USER']).toBe('yes');
     expect(asYaml11.services.master?.ports).toContain('18888:8888');
     // Compose reads $$ as one $: the path is the file's own, not $HOME expanded.
-    expect(asYaml11.services.worker?.volumes).toContain('/home/a$$HOME/spark_auth_secret:/run/secrets/spark_auth_secret:ro');
+    expect(asYaml11.services.worker?.volumes).toContain(
+      '/home/a$$HOME/spark_auth_secret:/run/secrets/spark_auth_secret:ro',
+    );
   });
 
   it('should refuse to render a service without the file of a secret it reads', async () => {
-    await expect(renderComposeFile(clusterConfigSchema.parse({ orchestrator: 'compose' }), { secretFiles: { idePassword: secretFiles.idePassword } })).rejects.toMatchObject({
+    await expect(
+      renderComposeFile(clusterConfigSchema.parse({ orchestrator: 'compose' }), {
+        secretFiles: { idePassword: secretFiles.idePassword },
+      }),
+    ).rejects.toMatchObject({
       code: 'INVALID_CONFIGURATION',
       message: expect.stringMatching(/spark_auth_secret/),
     });

@@ -5,7 +5,11 @@
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import { CONFIG_LABEL, parseInput, SrsError } from '@spark-rstudio-shiny/core';
-import { clusterConfigSchema, type ClusterConfig, type ClusterConfigInput } from './cluster-config.js';
+import {
+  clusterConfigSchema,
+  type ClusterConfig,
+  type ClusterConfigInput,
+} from './cluster-config.js';
 import { renderStackFile } from './render-stack-file.js';
 
 type Document = Record<string, unknown>;
@@ -20,10 +24,17 @@ interface StringOption {
   fields: (document: Document) => void;
 }
 
-const services = (document: Document): Record<string, Record<string, unknown>> => document['services'] as Record<string, Record<string, unknown>>;
-const env = (document: Document, service: string): Record<string, unknown> => services(document)[service]?.['environment'] as Record<string, unknown>;
+const services = (document: Document): Record<string, Record<string, unknown>> =>
+  document['services'] as Record<string, Record<string, unknown>>;
+const env = (document: Document, service: string): Record<string, unknown> =>
+  services(document)[service]?.['environment'] as Record<string, unknown>;
 const limits = (document: Document, service: string): Record<string, unknown> =>
-  ((services(document)[service]?.['deploy'] as Record<string, unknown>)['resources'] as Record<string, Record<string, unknown>>)['limits'] as Record<string, unknown>;
+  (
+    (services(document)[service]?.['deploy'] as Record<string, unknown>)['resources'] as Record<
+      string,
+      Record<string, unknown>
+    >
+  )['limits'] as Record<string, unknown>;
 
 const OPTIONS: StringOption[] = [
   {
@@ -41,11 +52,19 @@ const OPTIONS: StringOption[] = [
     plain: 'srs',
     shaped: fc.stringMatching(/^[a-z0-9_$-]{1,30}$/),
     fields: (document) => {
-      for (const secret of Object.values(document['secrets'] as Record<string, Record<string, unknown>>)) secret['name'] = '<secret name>';
+      for (const secret of Object.values(
+        document['secrets'] as Record<string, Record<string, unknown>>,
+      ))
+        secret['name'] = '<secret name>';
       // The head's node label is named after the stack.
-      const placement = (services(document)['master']?.['deploy'] as Record<string, Record<string, string[]>>)['placement'] as Record<string, string[]>;
+      const placement = (
+        services(document)['master']?.['deploy'] as Record<string, Record<string, string[]>>
+      )['placement'] as Record<string, string[]>;
       placement['constraints'] = (placement['constraints'] as string[]).map((constraint) =>
-        constraint.replace(/^node\.labels\.org\.spark-rstudio-shiny\.head\.\S+ == true$/, '<head label>'),
+        constraint.replace(
+          /^node\.labels\.org\.spark-rstudio-shiny\.head\.\S+ == true$/,
+          '<head label>',
+        ),
       );
     },
   },
@@ -91,7 +110,9 @@ const OPTIONS: StringOption[] = [
 function normalized(text: string, option: StringOption): Document {
   const document = parse(text) as Document;
   for (const service of Object.values(services(document))) {
-    const labels = (service['deploy'] as Record<string, Record<string, unknown>>)['labels'] as Record<string, unknown>;
+    const labels = (service['deploy'] as Record<string, Record<string, unknown>>)[
+      'labels'
+    ] as Record<string, unknown>;
     // The label holds every option as one JSON string: it cannot change the document's shape.
     expect(typeof labels[CONFIG_LABEL]).toBe('string');
     labels[CONFIG_LABEL] = '<options>';
@@ -103,7 +124,10 @@ function normalized(text: string, option: StringOption): Document {
 describe.each(OPTIONS)('the $name option, whatever text it holds', (option) => {
   let plain: Document;
   beforeAll(async () => {
-    plain = normalized(await renderStackFile(clusterConfigSchema.parse(option.set(option.plain))), option);
+    plain = normalized(
+      await renderStackFile(clusterConfigSchema.parse(option.set(option.plain))),
+      option,
+    );
   });
 
   it('should be refused, or change only its own fields of the stack file', async () => {
@@ -113,7 +137,21 @@ describe.each(OPTIONS)('the $name option, whatever text it holds', (option) => {
           fc.string({ unit: 'binary', maxLength: 80 }),
           option.shaped,
           // YAML 1.1 reads these plain scalars as booleans, a number with underscores, base 60.
-          fc.constantFrom('x\n  command: [sh, -c, id]\n  cap_add: [ALL]', '$HOME', '${SRS_IMAGE}', 'a:1\n', 'yes', 'on', 'no', 'off', 'y', '1_000', 'a:1:20', '1:20', '0o17'),
+          fc.constantFrom(
+            'x\n  command: [sh, -c, id]\n  cap_add: [ALL]',
+            '$HOME',
+            '${SRS_IMAGE}',
+            'a:1\n',
+            'yes',
+            'on',
+            'no',
+            'off',
+            'y',
+            '1_000',
+            'a:1:20',
+            '1:20',
+            '0o17',
+          ),
         ),
         async (value) => {
           let config: ClusterConfig;

@@ -10,7 +10,11 @@ interface Rendered {
       image: string;
       ports?: { target: number; published: number; mode: string }[];
       environment: Record<string, string>;
-      deploy: { replicas: number; endpoint_mode: string; resources: { limits: { cpus: string; memory: string } } };
+      deploy: {
+        replicas: number;
+        endpoint_mode: string;
+        resources: { limits: { cpus: string; memory: string } };
+      };
     }
   >;
   networks: Record<string, { driver: string; attachable: boolean }>;
@@ -19,7 +23,13 @@ interface Rendered {
 
 describe('renderStackFile', () => {
   it('should render the shipped stack file from validated options', async () => {
-    const config = clusterConfigSchema.parse({ stackName: 'demo', image: 'my/img:1', workers: 3, worker: { cores: 2, memory: '3g' }, ports: { rstudio: null, jupyter: 18888 } });
+    const config = clusterConfigSchema.parse({
+      stackName: 'demo',
+      image: 'my/img:1',
+      workers: 3,
+      worker: { cores: 2, memory: '3g' },
+      ports: { rstudio: null, jupyter: 18888 },
+    });
     const text = await renderStackFile(config);
     expect(text).not.toMatch(/\$\{/);
     const stack = parse(text) as Rendered;
@@ -27,29 +37,47 @@ describe('renderStackFile', () => {
     expect(stack.services.worker?.deploy.replicas).toBe(3);
     expect(stack.services.worker?.deploy.endpoint_mode).toBe('dnsrr');
     expect(stack.services.worker?.deploy.resources.limits).toEqual({ cpus: '2', memory: '3g' });
-    expect(stack.services.worker?.environment).toMatchObject({ SPARK_ROLE: 'worker', SPARK_WORKER_CORES: '2', SPARK_WORKER_MEMORY: '2048m' });
+    expect(stack.services.worker?.environment).toMatchObject({
+      SPARK_ROLE: 'worker',
+      SPARK_WORKER_CORES: '2',
+      SPARK_WORKER_MEMORY: '2048m',
+    });
     expect(stack.services.master?.ports).toEqual([
       { target: 8080, published: 8080, protocol: 'tcp', mode: 'host' },
       { target: 3838, published: 3838, protocol: 'tcp', mode: 'host' },
       { target: 8888, published: 18888, protocol: 'tcp', mode: 'host' },
     ]);
     expect(stack.networks.spark).toEqual({ driver: 'overlay', attachable: true });
-    expect(Object.keys(stack.volumes).sort()).toEqual(['data', 'home', 'master-work', 'shiny-apps', 'spark-work']);
+    expect(Object.keys(stack.volumes).sort()).toEqual([
+      'data',
+      'home',
+      'master-work',
+      'shiny-apps',
+      'spark-work',
+    ]);
     // The data volume is the same /data in the head and in every worker.
-    expect((stack.services.master as unknown as { volumes: string[] }).volumes).toContain('data:/data');
-    expect((stack.services.worker as unknown as { volumes: string[] }).volumes).toContain('data:/data');
+    expect((stack.services.master as unknown as { volumes: string[] }).volumes).toContain(
+      'data:/data',
+    );
+    expect((stack.services.worker as unknown as { volumes: string[] }).volumes).toContain(
+      'data:/data',
+    );
   });
 
   it('should publish neither Spark RPC (7077) nor the REST server (6066) by default', async () => {
     const text = await renderStackFile(clusterConfigSchema.parse({}));
     const stack = parse(text) as Rendered;
-    const published = Object.values(stack.services).flatMap((service) => (service.ports ?? []).map((port) => port.target));
+    const published = Object.values(stack.services).flatMap((service) =>
+      (service.ports ?? []).map((port) => port.target),
+    );
     expect(published).not.toContain(7077);
     expect(published).not.toContain(6066);
   });
 
   it("should give both services the stack's Spark secret and the master the IDE password, readable by root only", async () => {
-    const stack = parse(await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' }))) as Rendered & {
+    const stack = parse(
+      await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' })),
+    ) as Rendered & {
       services: Record<string, { secrets: { source: string; target: string; mode: number }[] }>;
       secrets: Record<string, { external: boolean; name: string }>;
     };
@@ -57,65 +85,135 @@ describe('renderStackFile', () => {
       { source: 'spark_auth_secret', target: 'spark_auth_secret', mode: 0o400 },
       { source: 'ide_password', target: 'ide_password', mode: 0o400 },
     ]);
-    expect(stack.services.worker?.secrets).toEqual([{ source: 'spark_auth_secret', target: 'spark_auth_secret', mode: 0o400 }]);
+    expect(stack.services.worker?.secrets).toEqual([
+      { source: 'spark_auth_secret', target: 'spark_auth_secret', mode: 0o400 },
+    ]);
     expect(stack.secrets).toEqual({
       spark_auth_secret: { external: true, name: 'demo_spark_auth_secret' },
       ide_password: { external: true, name: 'demo_ide_password' },
     });
-    expect(stack.services.worker?.environment).toMatchObject({ SPARK_AUTHENTICATE: 'true', SPARK_NETWORK_CRYPTO: 'false' });
-    expect(stack.services.master?.environment).toMatchObject({ SPARK_AUTHENTICATE: 'true', IDE_USER: 'analyst' });
+    expect(stack.services.worker?.environment).toMatchObject({
+      SPARK_AUTHENTICATE: 'true',
+      SPARK_NETWORK_CRYPTO: 'false',
+    });
+    expect(stack.services.master?.environment).toMatchObject({
+      SPARK_AUTHENTICATE: 'true',
+      IDE_USER: 'analyst',
+    });
   });
 
   it('should pin the head to its labelled node, and encrypt the overlay network on a swarm of more than one node', async () => {
-    type Placed = { services: Record<string, { deploy: { placement?: { constraints: string[] } } }>; networks: Record<string, { driver_opts?: Record<string, string> }> };
-    const single = parse(await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' }))) as Placed;
-    expect(single.services['master']?.deploy.placement?.constraints).toEqual(['node.role == manager', 'node.labels.org.spark-rstudio-shiny.head.demo == true']);
+    type Placed = {
+      services: Record<string, { deploy: { placement?: { constraints: string[] } } }>;
+      networks: Record<string, { driver_opts?: Record<string, string> }>;
+    };
+    const single = parse(
+      await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' })),
+    ) as Placed;
+    expect(single.services['master']?.deploy.placement?.constraints).toEqual([
+      'node.role == manager',
+      'node.labels.org.spark-rstudio-shiny.head.demo == true',
+    ]);
     expect(single.networks['spark']?.driver_opts).toBeUndefined();
-    const three = parse(await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' }), undefined, undefined, { nodes: 3 })) as Placed;
+    const three = parse(
+      await renderStackFile(
+        clusterConfigSchema.parse({ stackName: 'demo' }),
+        undefined,
+        undefined,
+        { nodes: 3 },
+      ),
+    ) as Placed;
     expect(three.networks['spark']?.driver_opts).toEqual({ encrypted: 'true' });
-    const off = parse(await renderStackFile(clusterConfigSchema.parse({ security: { encryptOverlay: false } }), undefined, undefined, { nodes: 3 })) as Placed;
+    const off = parse(
+      await renderStackFile(
+        clusterConfigSchema.parse({ security: { encryptOverlay: false } }),
+        undefined,
+        undefined,
+        { nodes: 3 },
+      ),
+    ) as Placed;
     expect(off.networks['spark']?.driver_opts).toBeUndefined();
   });
 
   it('should run the services on the image reference a deploy resolved, keeping the name it was asked for in a label', async () => {
-    type Labelled = { services: Record<string, { image: string; deploy: { labels: Record<string, string> } }> };
+    type Labelled = {
+      services: Record<string, { image: string; deploy: { labels: Record<string, string> } }>;
+    };
     const id = `sha256:${'ab'.repeat(32)}`;
     const stack = parse(
-      await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo', image: 'my/img:1' }), undefined, undefined, {
-        nodes: 1,
-        image: { reference: id, labels: { 'org.spark-rstudio-shiny.image-tag': 'my/img:1' } },
-      }),
+      await renderStackFile(
+        clusterConfigSchema.parse({ stackName: 'demo', image: 'my/img:1' }),
+        undefined,
+        undefined,
+        {
+          nodes: 1,
+          image: { reference: id, labels: { 'org.spark-rstudio-shiny.image-tag': 'my/img:1' } },
+        },
+      ),
     ) as Labelled;
     for (const service of ['master', 'worker']) {
       expect(stack.services[service]?.image).toBe(id);
-      expect(stack.services[service]?.deploy.labels).toMatchObject({ 'org.spark-rstudio-shiny.image-tag': 'my/img:1' });
-      expect(JSON.parse(stack.services[service]?.deploy.labels['org.spark-rstudio-shiny.config'] ?? '{}')).toMatchObject({ image: 'my/img:1' });
+      expect(stack.services[service]?.deploy.labels).toMatchObject({
+        'org.spark-rstudio-shiny.image-tag': 'my/img:1',
+      });
+      expect(
+        JSON.parse(
+          stack.services[service]?.deploy.labels['org.spark-rstudio-shiny.config'] ?? '{}',
+        ),
+      ).toMatchObject({ image: 'my/img:1' });
     }
   });
 
   it("should keep a stack's RStudio-era password secret when the deploy names it", async () => {
     const stack = parse(
-      await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' }), undefined, { sparkAuth: 'demo_spark_auth_secret', idePassword: 'demo_rstudio_password' }),
+      await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' }), undefined, {
+        sparkAuth: 'demo_spark_auth_secret',
+        idePassword: 'demo_rstudio_password',
+      }),
     ) as { secrets: Record<string, { name: string }> };
-    expect(stack.secrets['ide_password']).toEqual({ external: true, name: 'demo_rstudio_password' });
+    expect(stack.secrets['ide_password']).toEqual({
+      external: true,
+      name: 'demo_rstudio_password',
+    });
   });
 
   it('should drop the Spark secret when authentication is off, and publish 7077 only when asked', async () => {
-    const config = clusterConfigSchema.parse({ ports: { sparkMaster: 17077 }, security: { sparkAuthentication: false, dangerouslyPublishUnauthenticatedMaster: true } });
-    const stack = parse(await renderStackFile(config)) as Rendered & { services: Record<string, { secrets: { source: string }[] }>; secrets: Record<string, unknown> };
+    const config = clusterConfigSchema.parse({
+      ports: { sparkMaster: 17077 },
+      security: { sparkAuthentication: false, dangerouslyPublishUnauthenticatedMaster: true },
+    });
+    const stack = parse(await renderStackFile(config)) as Rendered & {
+      services: Record<string, { secrets: { source: string }[] }>;
+      secrets: Record<string, unknown>;
+    };
     expect(stack.services.worker?.secrets).toEqual([]);
     expect(stack.services.master?.secrets.map((secret) => secret.source)).toEqual(['ide_password']);
     expect(Object.keys(stack.secrets)).toEqual(['ide_password']);
     expect(stack.services.worker?.environment).toMatchObject({ SPARK_AUTHENTICATE: 'false' });
-    expect(stack.services.master?.ports?.find((port) => port.target === 7077)).toEqual({ target: 7077, published: 17077, protocol: 'tcp', mode: 'host' });
+    expect(stack.services.master?.ports?.find((port) => port.target === 7077)).toEqual({
+      target: 7077,
+      published: 17077,
+      protocol: 'tcp',
+      mode: 'host',
+    });
   });
 
   it('should give Spark the worker memory minus 1 GiB, and at least 512m', () => {
-    expect(stackVariables(clusterConfigSchema.parse({ worker: { memory: '4g' } })).SRS_WORKER_SPARK_MEMORY).toBe('3072m');
-    expect(stackVariables(clusterConfigSchema.parse({ worker: { memory: '1g' } })).SRS_WORKER_SPARK_MEMORY).toBe('512m');
+    expect(
+      stackVariables(clusterConfigSchema.parse({ worker: { memory: '4g' } }))
+        .SRS_WORKER_SPARK_MEMORY,
+    ).toBe('3072m');
+    expect(
+      stackVariables(clusterConfigSchema.parse({ worker: { memory: '1g' } }))
+        .SRS_WORKER_SPARK_MEMORY,
+    ).toBe('512m');
     // Executors must fit in a worker, or jobs wait for resources forever.
-    expect(stackVariables(clusterConfigSchema.parse({ worker: { memory: '1g' } })).SRS_EXECUTOR_MEMORY).toBe('512m');
-    expect(stackVariables(clusterConfigSchema.parse({ worker: { memory: '4g' } })).SRS_EXECUTOR_MEMORY).toBe('1024m');
+    expect(
+      stackVariables(clusterConfigSchema.parse({ worker: { memory: '1g' } })).SRS_EXECUTOR_MEMORY,
+    ).toBe('512m');
+    expect(
+      stackVariables(clusterConfigSchema.parse({ worker: { memory: '4g' } })).SRS_EXECUTOR_MEMORY,
+    ).toBe('1024m');
   });
 });
 

@@ -1,18 +1,35 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { CONFIG_LABEL, headNodeLabel, SrsError, stackSecretNames, type StackSecretKind } from '@spark-rstudio-shiny/core';
+import {
+  CONFIG_LABEL,
+  headNodeLabel,
+  SrsError,
+  stackSecretNames,
+  type StackSecretKind,
+} from '@spark-rstudio-shiny/core';
 import { memoryBytes, type ClusterConfig } from './cluster-config.js';
 import { configLabelValue } from './config-label.js';
 import { stringifyForEveryReader } from './yaml-output.js';
 
 /** The stack file this package ships. */
-export const DEFAULT_STACK_FILE = fileURLToPath(new URL('../spark-rstudio-shiny.yml', import.meta.url));
+export const DEFAULT_STACK_FILE = fileURLToPath(
+  new URL('../spark-rstudio-shiny.yml', import.meta.url),
+);
 
-/** The variables of the stack file, from validated options (and the secret names the stack uses). */
-export function stackVariables(config: ClusterConfig, secretNames: Record<StackSecretKind, string> = stackSecretNames(config.stackName)): Record<string, string> {
-  // Spark gets the container's memory minus 1 GiB for the worker daemon, as on a bare machine, but never under 512 MiB.
-  const sparkMemoryMb = Math.max(512, Math.floor(memoryBytes(config.worker.memory) / 1024 ** 2) - 1024);
+/**
+ * The variables of the stack file, from validated options (and the secret names the stack uses).
+ */
+export function stackVariables(
+  config: ClusterConfig,
+  secretNames: Record<StackSecretKind, string> = stackSecretNames(config.stackName),
+): Record<string, string> {
+  // Spark gets the container's memory minus 1 GiB for the worker daemon, as on a bare machine, but
+  // never under 512 MiB.
+  const sparkMemoryMb = Math.max(
+    512,
+    Math.floor(memoryBytes(config.worker.memory) / 1024 ** 2) - 1024,
+  );
   return {
     SRS_IMAGE: config.image,
     SRS_WORKERS: String(config.workers),
@@ -62,7 +79,9 @@ function substituteDocument(node: unknown, variables: Record<string, string>): u
   if (typeof node === 'string') return substituteVariables(node, variables);
   if (Array.isArray(node)) return node.map((item) => substituteDocument(item, variables));
   if (node !== null && typeof node === 'object') {
-    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, substituteDocument(value, variables)]));
+    return Object.fromEntries(
+      Object.entries(node).map(([key, value]) => [key, substituteDocument(value, variables)]),
+    );
   }
   return node;
 }
@@ -94,7 +113,10 @@ export interface StackDocument {
   version?: string;
   services: Record<string, ComposeService>;
   secrets?: Record<string, unknown>;
-  networks?: Record<string, { driver?: string; attachable?: boolean; driver_opts?: Record<string, string> }>;
+  networks?: Record<
+    string,
+    { driver?: string; attachable?: boolean; driver_opts?: Record<string, string> }
+  >;
   volumes?: Record<string, unknown>;
 }
 
@@ -124,7 +146,11 @@ export function encryptsOverlay(config: ClusterConfig, nodes: number): boolean {
 }
 
 /** The template parsed, then its variables substituted value by value (never in its text). */
-export async function substitutedTemplate(config: ClusterConfig, templatePath: string = DEFAULT_STACK_FILE, secretNames?: Record<StackSecretKind, string>): Promise<StackDocument> {
+export async function substitutedTemplate(
+  config: ClusterConfig,
+  templatePath: string = DEFAULT_STACK_FILE,
+  secretNames?: Record<StackSecretKind, string>,
+): Promise<StackDocument> {
   const template = parse(await readFile(templatePath, 'utf8')) as unknown;
   return substituteDocument(template, stackVariables(config, secretNames)) as StackDocument;
 }
@@ -143,32 +169,55 @@ export async function renderStackFile(
   const document = await substitutedTemplate(config, templatePath, secretNames);
   // Spark RPC only when asked (the file itself never publishes it: a by-hand deploy stays closed).
   if (config.ports.sparkMaster !== null) {
-    document.services['master']?.ports?.push({ target: 7077, published: config.ports.sparkMaster, protocol: 'tcp', mode: 'host' });
+    document.services['master']?.ports?.push({
+      target: 7077,
+      published: config.ports.sparkMaster,
+      protocol: 'tcp',
+      mode: 'host',
+    });
   }
   // Without authentication no service gets (or needs) the Spark secret.
   if (!config.security.sparkAuthentication) {
-    for (const service of Object.values(document.services)) service.secrets = service.secrets?.filter((secret) => secret.source !== 'spark_auth_secret');
+    for (const service of Object.values(document.services))
+      service.secrets = service.secrets?.filter((secret) => secret.source !== 'spark_auth_secret');
     delete document.secrets?.['spark_auth_secret'];
   }
   // The head stays on the node that holds its volumes (ensureHeadNode labels it).
   const head = document.services['master'];
   if (head?.deploy !== undefined) {
-    head.deploy.placement = { ...head.deploy.placement, constraints: [...(head.deploy.placement?.constraints ?? []), `node.labels.${headNodeLabel(config.stackName)} == true`] };
+    head.deploy.placement = {
+      ...head.deploy.placement,
+      constraints: [
+        ...(head.deploy.placement?.constraints ?? []),
+        `node.labels.${headNodeLabel(config.stackName)} == true`,
+      ],
+    };
   }
   const network = document.networks?.['spark'];
-  if (encryptsOverlay(config, swarm.nodes) && network !== undefined) network.driver_opts = { ...network.driver_opts, encrypted: 'true' };
+  if (encryptsOverlay(config, swarm.nodes) && network !== undefined)
+    network.driver_opts = { ...network.driver_opts, encrypted: 'true' };
   // The options, so that any process can attach to the stack later (set in the parsed document:
   // nothing in a value can change the file's structure).
   for (const service of Object.values(document.services)) {
-    service.deploy = { ...service.deploy, labels: { ...service.deploy?.labels, ...swarm.image?.labels, [CONFIG_LABEL]: configLabelValue(config) } };
+    service.deploy = {
+      ...service.deploy,
+      labels: {
+        ...service.deploy?.labels,
+        ...swarm.image?.labels,
+        [CONFIG_LABEL]: configLabelValue(config),
+      },
+    };
     if (swarm.image !== undefined) service.image = swarm.image.reference;
   }
   // The file quotes substituted numbers so it parses before substitution; the CLI casts them back
   // only when it substituted them itself, so cast them here.
   for (const service of Object.values(document.services)) {
-    if (service.deploy?.replicas !== undefined) service.deploy.replicas = Number(service.deploy.replicas);
+    if (service.deploy?.replicas !== undefined)
+      service.deploy.replicas = Number(service.deploy.replicas);
     if (service.ports !== undefined) {
-      service.ports = service.ports.map((port) => ({ ...port, published: Number(port.published) })).filter((port) => port.published !== 0);
+      service.ports = service.ports
+        .map((port) => ({ ...port, published: Number(port.published) }))
+        .filter((port) => port.published !== 0);
     }
   }
   return `# Rendered by @spark-rstudio-shiny/stack from ${templatePath}\n${stringifyForEveryReader(document)}`;

@@ -6,5 +6,9 @@ import { stringify } from 'yaml';
 
 /** The document as YAML text that YAML 1.1 and 1.2 readers read alike. */
 export function stringifyForEveryReader(document: unknown): string {
-  return stringify(document, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN', lineWidth: 0 });
+  return stringify(document, {
+    defaultStringType: 'QUOTE_DOUBLE',
+    defaultKeyType: 'PLAIN',
+    lineWidth: 0,
+  });
 }

@@ -42,16 +42,28 @@ const DIND_FLAGS = [
 
 const log = (message: string): void => void process.stderr.write(`[first-start] ${message}\n`);
 
-async function inMachine(container: string, script: string): Promise<{ seconds: number; output: string }> {
+async function inMachine(
+  container: string,
+  script: string,
+): Promise<{ seconds: number; output: string }> {
   const started = performance.now();
-  const result = await execa('docker', ['exec', container, 'bash', '-lc', script], { all: true, timeout: 3_600_000, reject: false });
+  const result = await execa('docker', ['exec', container, 'bash', '-lc', script], {
+    all: true,
+    timeout: 3_600_000,
+    reject: false,
+  });
   const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
-  if (result.exitCode !== 0) throw new Error(`in the fresh machine, "${script}" failed after ${seconds} s:\n${String(result.all).split('\n').slice(-30).join('\n')}`);
+  if (result.exitCode !== 0)
+    throw new Error(
+      `in the fresh machine, "${script}" failed after ${seconds} s:\n${String(result.all).split('\n').slice(-30).join('\n')}`,
+    );
   return { seconds, output: String(result.all) };
 }
 
 /** `docker system df` inside the machine, in bytes per kind. */
-async function diskUse(container: string): Promise<Record<string, { bytes: number; reclaimableBytes: number }>> {
+async function diskUse(
+  container: string,
+): Promise<Record<string, { bytes: number; reclaimableBytes: number }>> {
   const { output } = await inMachine(container, "docker system df --format '{{json .}}'");
   const units: Record<string, number> = { B: 1, kB: 1e3, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 };
   const bytes = (text: string): number => {
@@ -68,10 +80,18 @@ async function diskUse(container: string): Promise<Record<string, { bytes: numbe
 
 const keep = process.argv.includes('--keep');
 log('the fresh machine: a Debian 12 image made here, without a registry');
-await ensureBaseImage({ image: 'debian:bookworm-slim', docker, onProgress: (event) => event.kind === 'step' && log(event.message) });
-await docker.run(['build', '--force-rm', '-q', '-t', MACHINE_IMAGE, MACHINE_CONTEXT], { timeoutMs: 900_000 });
+await ensureBaseImage({
+  image: 'debian:bookworm-slim',
+  docker,
+  onProgress: (event) => event.kind === 'step' && log(event.message),
+});
+await docker.run(['build', '--force-rm', '-q', '-t', MACHINE_IMAGE, MACHINE_CONTEXT], {
+  timeoutMs: 900_000,
+});
 // npm as this machine has it: <prefix>/lib/node_modules/npm, whose bin/npm-cli.js `npm` links to.
-const npmRoot = dirname(dirname((await execa('readlink', ['-f', join(dirname(process.execPath), 'npm')])).stdout));
+const npmRoot = dirname(
+  dirname((await execa('readlink', ['-f', join(dirname(process.execPath), 'npm')])).stdout),
+);
 const clone = await mkdtemp(join(tmpdir(), 'srs-first-start-'));
 await execa('git', ['clone', '--quiet', ROOT, join(clone, 'srs')]);
 const container = `srs-first-start-${process.pid}`;
@@ -107,13 +127,19 @@ try {
   const fresh = await inMachine(container, 'cd /root/srs && npm run up');
   log(`fresh: ${fresh.seconds} s`);
   const disk = await diskUse(container);
-  const imagesListed = (await inMachine(container, "docker image ls -a --format '{{.Repository}}:{{.Tag}} {{.Size}}'")).output.split('\n').filter(Boolean);
+  const imagesListed = (
+    await inMachine(container, "docker image ls -a --format '{{.Repository}}:{{.Tag}} {{.Size}}'")
+  ).output
+    .split('\n')
+    .filter(Boolean);
   log('second `npm run up` with the stack running…');
   const warm = await inMachine(container, 'cd /root/srs && npm run up');
   log('`npm run srs -- down`, then `npm run up` (a redeploy from the built image)…');
   await inMachine(container, 'cd /root/srs && npm run srs -- down');
   const redeploy = await inMachine(container, 'cd /root/srs && npm run up');
-  log('`npm run srs -- build --no-cache` (the SDK), then plain buildx, no SDK, --no-cache, on the same machine…');
+  log(
+    '`npm run srs -- build --no-cache` (the SDK), then plain buildx, no SDK, --no-cache, on the same machine…',
+  );
   const sdkBuild = await inMachine(container, 'cd /root/srs && npm run srs -- build --no-cache');
   const staged = await inMachine(
     container,
@@ -133,7 +159,9 @@ try {
       `~/.cache/spark-rstudio-shiny/tools/docker-buildx-linux-amd64 build --no-cache --load -t plain:test --build-arg SPARK_VERSION=4.2.1 --build-arg SPARK_ARTIFACT=pyspark-4.2.1.tar.gz --build-arg SPARK_ARTIFACT_CHECKSUM=sha256:${sha} --build-arg SPARK_ARTIFACT_SOURCE=pypi . >/dev/null 2>&1`,
     ].join('; '),
   );
-  const buildLine = /Building spark-rstudio-shiny[^\n]*\n[\s\S]*?Built spark-rstudio-shiny/.exec(fresh.output);
+  const buildLine = /Building spark-rstudio-shiny[^\n]*\n[\s\S]*?Built spark-rstudio-shiny/.exec(
+    fresh.output,
+  );
   process.stdout.write(
     `${JSON.stringify(
       {
@@ -144,7 +172,11 @@ try {
         imagesAfterFreshUp: imagesListed,
         secondUpSeconds: warm.seconds,
         downThenUpSeconds: redeploy.seconds,
-        build: { sdkNoCacheSeconds: sdkBuild.seconds, plainBuildxNoCacheSeconds: plain.seconds, ratio: Number((sdkBuild.seconds / plain.seconds).toFixed(2)) },
+        build: {
+          sdkNoCacheSeconds: sdkBuild.seconds,
+          plainBuildxNoCacheSeconds: plain.seconds,
+          ratio: Number((sdkBuild.seconds / plain.seconds).toFixed(2)),
+        },
         buildOutputSeen: buildLine !== null,
         targets: { freshUpSeconds: 180, imagesBytes: 2.2e9, secondUpSeconds: 20 },
       },

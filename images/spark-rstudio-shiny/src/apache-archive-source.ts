@@ -23,8 +23,18 @@ export class ApacheArchiveSource implements SparkArtifactSource {
   readonly #keysUrl: string;
   readonly #connectTimeoutMs: number;
 
-  constructor(options: { mirror?: string | undefined; keysUrl?: string | undefined; connectTimeoutMs?: number | undefined } = {}) {
-    this.#mirror = (options.mirror ?? process.env.SRS_APACHE_MIRROR ?? DEFAULT_APACHE_MIRROR).replace(/\/+$/, '');
+  constructor(
+    options: {
+      mirror?: string | undefined;
+      keysUrl?: string | undefined;
+      connectTimeoutMs?: number | undefined;
+    } = {},
+  ) {
+    this.#mirror = (
+      options.mirror ??
+      process.env.SRS_APACHE_MIRROR ??
+      DEFAULT_APACHE_MIRROR
+    ).replace(/\/+$/, '');
     this.#keysUrl = options.keysUrl ?? process.env.SRS_APACHE_KEYS_URL ?? DEFAULT_SPARK_KEYS_URL;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   }
@@ -45,9 +55,16 @@ export class ApacheArchiveSource implements SparkArtifactSource {
     return parseApacheSha512(text);
   }
 
-  async verifyDownload(version: string, path: string, options: SourceCallOptions = {}): Promise<string> {
+  async verifyDownload(
+    version: string,
+    path: string,
+    options: SourceCallOptions = {},
+  ): Promise<string> {
     const call = { signal: options.signal, connectTimeoutMs: this.#connectTimeoutMs };
-    const [signature, keys] = await Promise.all([downloadText(`${this.url(version)}.asc`, call), downloadText(this.#keysUrl, call)]).catch((error: unknown) => {
+    const [signature, keys] = await Promise.all([
+      downloadText(`${this.url(version)}.asc`, call),
+      downloadText(this.#keysUrl, call),
+    ]).catch((error: unknown) => {
       throw new SrsError({
         code: 'ARTIFACT_UNAVAILABLE',
         message: `the signature of ${this.fileName(version)} or Spark's KEYS (${this.#keysUrl}) could not be fetched: ${(error as Error).message}`,
@@ -59,7 +76,11 @@ export class ApacheArchiveSource implements SparkArtifactSource {
     return `signed by ${signed.signer}, key ${signed.fingerprint}`;
   }
 
-  async download(version: string, destination: string, options: SourceCallOptions = {}): Promise<void> {
+  async download(
+    version: string,
+    destination: string,
+    options: SourceCallOptions = {},
+  ): Promise<void> {
     await downloadFile(this.url(version), destination, {
       signal: options.signal,
       connectTimeoutMs: this.#connectTimeoutMs,

@@ -29,7 +29,10 @@ export interface EnsureBaseImageOptions {
   signal?: AbortSignal | undefined;
   /** How long a pull may take before the offline path is taken. */
   pullTimeoutMs?: number | undefined;
-  /** Debian mirror for debootstrap; default $SRS_DEBIAN_MIRROR, then the machine's apt sources, then deb.debian.org. */
+  /**
+   * Debian mirror for debootstrap; default $SRS_DEBIAN_MIRROR, then the machine's apt sources, then
+   * deb.debian.org.
+   */
   mirror?: string | undefined;
   /** Receives steps and tool output. */
   onProgress?: ImageProgressListener | undefined;
@@ -52,14 +55,31 @@ export async function ensureBaseImage(options: EnsureBaseImageOptions): Promise<
   const onProgress = options.onProgress ?? stepsToStderr;
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
   const present = await docker
-    .run(['image', 'inspect', '--format', `{{.Comment}}|{{index .Config.Labels "${BOOTSTRAP_LABEL}"}}|{{.Architecture}}`, options.image], signalOption)
+    .run(
+      [
+        'image',
+        'inspect',
+        '--format',
+        `{{.Comment}}|{{index .Config.Labels "${BOOTSTRAP_LABEL}"}}|{{.Architecture}}`,
+        options.image,
+      ],
+      signalOption,
+    )
     .then(
       (result) => {
-        const [comment = '', recipe = '', architecture = ''] = result.stdout.replaceAll('<no value>', '').split('|');
-        // Made here (imported, or labelled by the recipe) by an older recipe; or of another architecture.
+        const [comment = '', recipe = '', architecture = ''] = result.stdout
+          .replaceAll('<no value>', '')
+          .split('|');
+        // Made here (imported, or labelled by the recipe) by an older recipe; or of another
+        // architecture.
         const madeHere = comment.startsWith('Imported from') || recipe !== '';
-        const wrongArchitecture = options.architecture !== undefined && architectureOfEngine(architecture) !== options.architecture;
-        return { outdated: (madeHere && recipe !== BOOTSTRAP_VERSION) || wrongArchitecture, recipe: recipe === '' ? '1' : recipe };
+        const wrongArchitecture =
+          options.architecture !== undefined &&
+          architectureOfEngine(architecture) !== options.architecture;
+        return {
+          outdated: (madeHere && recipe !== BOOTSTRAP_VERSION) || wrongArchitecture,
+          recipe: recipe === '' ? '1' : recipe,
+        };
       },
       (error: unknown) => {
         if (error instanceof SrsError && error.code !== 'DOCKER_COMMAND_FAILED') throw error;
@@ -71,30 +91,46 @@ export async function ensureBaseImage(options: EnsureBaseImageOptions): Promise<
     return 'present';
   }
   if (present !== undefined) {
-    onProgress({ kind: 'step', message: `Base image ${options.image}: made here by an older recipe (${present.recipe}); making it again` });
+    onProgress({
+      kind: 'step',
+      message: `Base image ${options.image}: made here by an older recipe (${present.recipe}); making it again`,
+    });
     await bootstrapDebianImage({ ...options, docker, onProgress });
     return 'bootstrapped';
   }
   onProgress({ kind: 'step', message: `Base image ${options.image}: pulling…` });
   try {
-    const platform = options.architecture === undefined ? [] : ['--platform', platformOf(options.architecture)];
-    await docker.run(['pull', ...platform, options.image], { ...signalOption, timeoutMs: options.pullTimeoutMs ?? 120_000 });
+    const platform =
+      options.architecture === undefined ? [] : ['--platform', platformOf(options.architecture)];
+    await docker.run(['pull', ...platform, options.image], {
+      ...signalOption,
+      timeoutMs: options.pullTimeoutMs ?? 120_000,
+    });
     onProgress({ kind: 'step', message: `Base image ${options.image}: pulled` });
     return 'pulled';
   } catch (error) {
     if (options.signal?.aborted) throw error;
     const reason = error instanceof SrsError ? error.message.split('\n')[0] : String(error);
-    onProgress({ kind: 'step', message: `Base image ${options.image}: pull failed (${reason}); bootstrapping it from the Debian mirror (offline path)` });
+    onProgress({
+      kind: 'step',
+      message: `Base image ${options.image}: pull failed (${reason}); bootstrapping it from the Debian mirror (offline path)`,
+    });
   }
   await bootstrapDebianImage({ ...options, docker, onProgress });
-  onProgress({ kind: 'step', message: `Base image ${options.image}: bootstrapped with debootstrap and imported` });
+  onProgress({
+    kind: 'step',
+    message: `Base image ${options.image}: bootstrapped with debootstrap and imported`,
+  });
   return 'bootstrapped';
 }
 
 /** "debian:trixie-slim" → "trixie"; undefined for images debootstrap cannot make. */
 export function debianSuiteOf(image: string): string | undefined {
-  // Hub's library image, or one of its per-architecture repositories (arm64v8/debian, amd64/debian).
-  const match = /^(?:docker\.io\/)?(?:library\/|amd64\/|arm64v8\/)?debian:([a-z]+)(?:-slim)?$/.exec(image);
+  // Hub's library image, or one of its per-architecture repositories (arm64v8/debian,
+  // amd64/debian).
+  const match = /^(?:docker\.io\/)?(?:library\/|amd64\/|arm64v8\/)?debian:([a-z]+)(?:-slim)?$/.exec(
+    image,
+  );
   return match?.[1];
 }
 
@@ -111,7 +147,9 @@ export async function mirrorFromAptSources(root = '/etc/apt'): Promise<string | 
   return undefined;
 }
 
-async function bootstrapDebianImage(options: EnsureBaseImageOptions & { docker: DockerClient; onProgress: ImageProgressListener }): Promise<void> {
+async function bootstrapDebianImage(
+  options: EnsureBaseImageOptions & { docker: DockerClient; onProgress: ImageProgressListener },
+): Promise<void> {
   const suite = debianSuiteOf(options.image);
   if (suite === undefined) {
     throw new SrsError({
@@ -120,28 +158,57 @@ async function bootstrapDebianImage(options: EnsureBaseImageOptions & { docker: 
       hint: 'load it with `docker load`, make a registry reachable, or use a debian:<suite>-slim base',
     });
   }
-  const mirror = options.mirror ?? process.env.SRS_DEBIAN_MIRROR ?? (await mirrorFromAptSources()) ?? 'http://deb.debian.org/debian';
+  const mirror =
+    options.mirror ??
+    process.env.SRS_DEBIAN_MIRROR ??
+    (await mirrorFromAptSources()) ??
+    'http://deb.debian.org/debian';
   const work = await mkdtemp(join(tmpdir(), 'srs-base-'));
   const rootfs = join(work, 'rootfs');
   const tarball = join(work, 'rootfs.tar');
   const run = async (file: string, args: string[]): Promise<void> => {
-    const child = execa(file, args, { ...(options.signal === undefined ? {} : { cancelSignal: options.signal }), all: true });
+    const child = execa(file, args, {
+      ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
+      all: true,
+    });
     child.all?.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') options.onProgress({ kind: 'output', line });
+      for (const line of chunk.toString().split('\n'))
+        if (line.trim() !== '') options.onProgress({ kind: 'output', line });
     });
     await child;
   };
   try {
     const debootstrap = await prepareDebootstrap(options.image, run, options.onProgress);
-    options.onProgress({ kind: 'step', message: `debootstrap --variant=minbase ${suite} from ${mirror}…` });
+    options.onProgress({
+      kind: 'step',
+      message: `debootstrap --variant=minbase ${suite} from ${mirror}…`,
+    });
     const arch = options.architecture === undefined ? [] : [`--arch=${options.architecture}`];
-    await run(debootstrap, ['--variant=minbase', ...arch, `--keyring=${DEBIAN_KEYRING}`, suite, rootfs, mirror]);
+    await run(debootstrap, [
+      '--variant=minbase',
+      ...arch,
+      `--keyring=${DEBIAN_KEYRING}`,
+      suite,
+      rootfs,
+      mirror,
+    ]);
     await slimDown(rootfs);
     await run('tar', ['-C', rootfs, '-cf', tarball, '.']);
     if (options.architecture === undefined) {
-      await options.docker.run(['import', '--change', 'CMD ["bash"]', '--change', `LABEL ${BOOTSTRAP_LABEL}=${BOOTSTRAP_VERSION}`, tarball, options.image], {
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
-      });
+      await options.docker.run(
+        [
+          'import',
+          '--change',
+          'CMD ["bash"]',
+          '--change',
+          `LABEL ${BOOTSTRAP_LABEL}=${BOOTSTRAP_VERSION}`,
+          tarball,
+          options.image,
+        ],
+        {
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+        },
+      );
     } else {
       await importForPlatform(tarball, work, options.image, options.architecture, options);
     }
@@ -168,16 +235,32 @@ async function bootstrapDebianImage(options: EnsureBaseImageOptions & { docker: 
  * system of another architecture becomes an image through buildx instead (FROM scratch, the
  * tarball added), which records the platform it was built for.
  */
-async function importForPlatform(tarball: string, work: string, image: string, architecture: ImageArchitecture, options: EnsureBaseImageOptions): Promise<void> {
+async function importForPlatform(
+  tarball: string,
+  work: string,
+  image: string,
+  architecture: ImageArchitecture,
+  options: EnsureBaseImageOptions,
+): Promise<void> {
   if (options.buildx === undefined) {
-    throw new SrsError({ code: 'BASE_IMAGE_UNAVAILABLE', message: `importing an ${architecture} base image needs buildx`, hint: 'install the docker buildx plugin' });
+    throw new SrsError({
+      code: 'BASE_IMAGE_UNAVAILABLE',
+      message: `importing an ${architecture} base image needs buildx`,
+      hint: 'install the docker buildx plugin',
+    });
   }
-  await writeFile(join(work, 'Dockerfile'), `FROM scratch\nADD rootfs.tar /\nLABEL ${BOOTSTRAP_LABEL}=${BOOTSTRAP_VERSION}\nCMD ["bash"]\n`);
+  await writeFile(
+    join(work, 'Dockerfile'),
+    `FROM scratch\nADD rootfs.tar /\nLABEL ${BOOTSTRAP_LABEL}=${BOOTSTRAP_VERSION}\nCMD ["bash"]\n`,
+  );
   await writeFile(join(work, '.dockerignore'), '*\n!rootfs.tar\n!Dockerfile\n');
-  await options.buildx.run(['build', '--platform', platformOf(architecture), '--load', '-t', image, work], {
-    timeoutMs: 30 * 60_000,
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  });
+  await options.buildx.run(
+    ['build', '--platform', platformOf(architecture), '--load', '-t', image, work],
+    {
+      timeoutMs: 30 * 60_000,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    },
+  );
 }
 
 /** Debian's archive keyring: debootstrap checks the mirror's Release file against it. */
@@ -189,20 +272,43 @@ export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
  * Debian's archive when we are root on a Debian-like machine, else one error saying what to do.
  * debootstrap itself needs root, so nothing else can make the base image here.
  */
-async function prepareDebootstrap(image: string, run: (file: string, args: string[]) => Promise<void>, onProgress: ImageProgressListener): Promise<string> {
+async function prepareDebootstrap(
+  image: string,
+  run: (file: string, args: string[]) => Promise<void>,
+  onProgress: ImageProgressListener,
+): Promise<string> {
   const unavailable = (why: string): SrsError =>
     new SrsError({
       code: 'BASE_IMAGE_UNAVAILABLE',
       message: `${image} is not on this engine, could not be pulled, and ${why}`,
       hint: `make a registry reachable (docker pull ${image}), load the image (docker load -i FILE), or run the build once as root so it can be made from the Debian mirror`,
     });
-  if (process.getuid?.() !== 0) throw unavailable('making it from the Debian mirror (debootstrap) needs root');
-  const find = (): string | undefined => ['/usr/sbin/debootstrap', '/usr/bin/debootstrap', '/usr/local/sbin/debootstrap'].find((path) => existsSync(path));
+  if (process.getuid?.() !== 0)
+    throw unavailable('making it from the Debian mirror (debootstrap) needs root');
+  const find = (): string | undefined =>
+    ['/usr/sbin/debootstrap', '/usr/bin/debootstrap', '/usr/local/sbin/debootstrap'].find((path) =>
+      existsSync(path),
+    );
   if (find() === undefined || !existsSync(DEBIAN_KEYRING)) {
-    if (!existsSync('/usr/bin/apt-get')) throw unavailable("debootstrap (with Debian's archive keyring) is not installed to make it from the Debian mirror");
-    onProgress({ kind: 'step', message: `Installing debootstrap and debian-archive-keyring from Debian's archive (to make ${image})…` });
+    if (!existsSync('/usr/bin/apt-get'))
+      throw unavailable(
+        "debootstrap (with Debian's archive keyring) is not installed to make it from the Debian mirror",
+      );
+    onProgress({
+      kind: 'step',
+      message: `Installing debootstrap and debian-archive-keyring from Debian's archive (to make ${image})…`,
+    });
     await run('apt-get', ['update', '-qq']);
-    await run('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'debootstrap', 'debian-archive-keyring']);
+    await run('env', [
+      'DEBIAN_FRONTEND=noninteractive',
+      'apt-get',
+      'install',
+      '-y',
+      '-qq',
+      '--no-install-recommends',
+      'debootstrap',
+      'debian-archive-keyring',
+    ]);
   }
   const found = find();
   if (found === undefined) throw unavailable('debootstrap could not be installed');
@@ -225,7 +331,10 @@ async function slimDown(rootfs: string): Promise<void> {
       '',
     ].join('\n'),
   );
-  await writeFile(join(rootfs, 'etc/apt/apt.conf.d/docker-no-languages'), 'Acquire::Languages "none";\n');
+  await writeFile(
+    join(rootfs, 'etc/apt/apt.conf.d/docker-no-languages'),
+    'Acquire::Languages "none";\n',
+  );
   await writeFile(
     join(rootfs, 'etc/dpkg/dpkg.cfg.d/docker-slim'),
     [
@@ -238,22 +347,32 @@ async function slimDown(rootfs: string): Promise<void> {
       '',
     ].join('\n'),
   );
-  for (const dir of ['var/cache/apt/archives', 'var/lib/apt/lists', 'usr/share/man', 'usr/share/info']) {
+  for (const dir of [
+    'var/cache/apt/archives',
+    'var/lib/apt/lists',
+    'usr/share/man',
+    'usr/share/info',
+  ]) {
     for (const name of await readdir(join(rootfs, dir)).catch(() => [] as string[])) {
       if (name === 'partial' || name === 'lock') continue;
       await rm(join(rootfs, dir, name), { recursive: true, force: true });
     }
   }
   // Packages' scripts that register manual pages (update-alternatives for java) need the folders.
-  for (const section of ['man1', 'man2', 'man3', 'man4', 'man5', 'man6', 'man7', 'man8']) await mkdir(join(rootfs, 'usr/share/man', section), { recursive: true });
+  for (const section of ['man1', 'man2', 'man3', 'man4', 'man5', 'man6', 'man7', 'man8'])
+    await mkdir(join(rootfs, 'usr/share/man', section), { recursive: true });
   await rm(join(rootfs, 'var/cache/apt/pkgcache.bin'), { force: true });
   await rm(join(rootfs, 'var/cache/apt/srcpkgcache.bin'), { force: true });
   for (const name of await readdir(join(rootfs, 'usr/share/locale')).catch(() => [] as string[])) {
-    if (name !== 'locale.alias') await rm(join(rootfs, 'usr/share/locale', name), { recursive: true, force: true });
+    if (name !== 'locale.alias')
+      await rm(join(rootfs, 'usr/share/locale', name), { recursive: true, force: true });
   }
   for (const name of await readdir(join(rootfs, 'usr/share/doc')).catch(() => [] as string[])) {
-    for (const entry of await readdir(join(rootfs, 'usr/share/doc', name)).catch(() => [] as string[])) {
-      if (entry !== 'copyright') await rm(join(rootfs, 'usr/share/doc', name, entry), { recursive: true, force: true });
+    for (const entry of await readdir(join(rootfs, 'usr/share/doc', name)).catch(
+      () => [] as string[],
+    )) {
+      if (entry !== 'copyright')
+        await rm(join(rootfs, 'usr/share/doc', name, entry), { recursive: true, force: true });
     }
   }
 }

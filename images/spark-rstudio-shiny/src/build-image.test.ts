@@ -40,13 +40,18 @@ describe('buildImage input validation', () => {
     [{ sparkSources: [] }, /sparkSources/],
     [{ sparkSources: ['maven'] }, /sparkSources\.0/],
     [{ javaVersion: 11 }, /javaVersion/],
-  ])('should refuse %j with one INVALID_CONFIGURATION error and no docker call', async (input, message) => {
-    const error = await buildImage({ ...(input as object), docker: untouchable }).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(SrsError);
-    expect((error as SrsError).code).toBe('INVALID_CONFIGURATION');
-    expect((error as SrsError).message).toMatch(message);
-    expect(untouchable.calls).toEqual([]);
-  });
+  ])(
+    'should refuse %j with one INVALID_CONFIGURATION error and no docker call',
+    async (input, message) => {
+      const error = await buildImage({ ...(input as object), docker: untouchable }).catch(
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(SrsError);
+      expect((error as SrsError).code).toBe('INVALID_CONFIGURATION');
+      expect((error as SrsError).message).toMatch(message);
+      expect(untouchable.calls).toEqual([]);
+    },
+  );
 });
 
 describe('base image helpers', () => {
@@ -60,9 +65,15 @@ describe('base image helpers', () => {
   it('should find the Debian mirror in deb822 and one-line apt sources', async () => {
     const root = await mkdtemp(join(tmpdir(), 'srs-apt-'));
     await mkdir(join(root, 'sources.list.d'));
-    await writeFile(join(root, 'sources.list.d', 'debian.sources'), 'Types: deb\nURIs: http://mirror.example/debian\nSuites: trixie\n');
+    await writeFile(
+      join(root, 'sources.list.d', 'debian.sources'),
+      'Types: deb\nURIs: http://mirror.example/debian\nSuites: trixie\n',
+    );
     await expect(mirrorFromAptSources(root)).resolves.toBe('http://mirror.example/debian');
-    await writeFile(join(root, 'sources.list'), 'deb [arch=amd64] http://other.example/debian bookworm main\n');
+    await writeFile(
+      join(root, 'sources.list'),
+      'deb [arch=amd64] http://other.example/debian bookworm main\n',
+    );
     await expect(mirrorFromAptSources(root)).resolves.toBe('http://other.example/debian');
   });
 });
@@ -72,8 +83,13 @@ describe('the base image a build starts FROM', () => {
 
   it('should take a pulled base image by its registry digest and label the image with it', async () => {
     const digest = `debian@sha256:${'7a'.repeat(32)}`;
-    const docker = new RecordedDocker([{ args: ['image', 'inspect'], stdout: `["${digest}"]|${ID}` }]);
-    await expect(pinnedBaseImage(docker, 'debian:trixie-slim')).resolves.toEqual({ reference: digest, label: digest });
+    const docker = new RecordedDocker([
+      { args: ['image', 'inspect'], stdout: `["${digest}"]|${ID}` },
+    ]);
+    await expect(pinnedBaseImage(docker, 'debian:trixie-slim')).resolves.toEqual({
+      reference: digest,
+      label: digest,
+    });
   });
 
   it('should take a base image made here by its name, and label it with its image ID', async () => {

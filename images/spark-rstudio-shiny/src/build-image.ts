@@ -17,8 +17,20 @@ import {
 } from '@spark-rstudio-shiny/core';
 import { ensureBaseImage, type BaseImageOrigin } from './base-image.js';
 import { findBuildx, type Buildx } from './buildx.js';
-import { extraContext, extraPackagesSchema, fetchExtraWheels, type ExtraPackages } from './extra-packages.js';
-import { pushImage, pushManifestList, pushTargetSchema, repositoryOf, withTag, type PushedImage } from './push-image.js';
+import {
+  extraContext,
+  extraPackagesSchema,
+  fetchExtraWheels,
+  type ExtraPackages,
+} from './extra-packages.js';
+import {
+  pushImage,
+  pushManifestList,
+  pushTargetSchema,
+  repositoryOf,
+  withTag,
+  type PushedImage,
+} from './push-image.js';
 import { formatChecksum } from './checksum.js';
 import { defaultCacheDir } from './artifact-cache.js';
 import { normalizeContextModes } from './context-modes.js';
@@ -33,7 +45,17 @@ import { DEFAULT_SPARK_SOURCES } from './spark-artifact-source.js';
 export const DEFAULT_CONTEXT_DIR = fileURLToPath(new URL('../', import.meta.url));
 
 /** What the Dockerfile copies from the context (the package's `files` hold the same). */
-const CONTEXT_ENTRIES = ['Dockerfile', '.dockerignore', 'scripts', 'rootfs', 'r', 'jvm', 'python', 'apps', 'extra'];
+const CONTEXT_ENTRIES = [
+  'Dockerfile',
+  '.dockerignore',
+  'scripts',
+  'rootfs',
+  'r',
+  'jvm',
+  'python',
+  'apps',
+  'extra',
+];
 
 /** Validated options of {@link buildImage}. */
 export const buildImageOptionsSchema = z.strictObject({
@@ -49,7 +71,12 @@ export const buildImageOptionsSchema = z.strictObject({
   baseImage: imageReferenceSchema.default(DEFAULT_BASE_IMAGE),
   javaVersion: z.union([z.literal(17), z.literal(21)]).default(21),
   /** false builds without RStudio Server even when a verified .deb is at hand. */
-  rstudio: z.union([z.literal(false), z.strictObject({ version: z.string().optional(), sha256: z.string().optional() })]).default({}),
+  rstudio: z
+    .union([
+      z.literal(false),
+      z.strictObject({ version: z.string().optional(), sha256: z.string().optional() }),
+    ])
+    .default({}),
   cacheDir: z.string().optional(),
   contextDir: z.string().default(DEFAULT_CONTEXT_DIR),
   /** Ignore Docker's layer cache (a cold build). */
@@ -69,7 +96,10 @@ export const buildImageOptionsSchema = z.strictObject({
    * and `<ref>` becomes a manifest list over them.
    */
   push: pushTargetSchema.optional(),
-  /** The registry of `push` answers plain HTTP (the manifest list needs to be told; the engine's insecure-registries must list it too). */
+  /**
+   * The registry of `push` answers plain HTTP (the manifest list needs to be told; the engine's
+   * insecure-registries must list it too).
+   */
   insecureRegistry: z.boolean().default(false),
   /**
    * Your own packages, in an image derived from the built one (so head and workers have them):
@@ -110,7 +140,10 @@ export interface BuildImageResult {
   architecture: ImageArchitecture;
   /** Every architecture's image. */
   images: BuiltImage[];
-  /** With `push`: the reference every node can pull (a manifest list over several architectures), and its digest. */
+  /**
+   * With `push`: the reference every node can pull (a manifest list over several architectures),
+   * and its digest.
+   */
   pushed?: PushedImage | undefined;
   /** How the base image was obtained (of the first architecture). */
   baseImage: BaseImageOrigin;
@@ -131,7 +164,10 @@ export interface BuildImageResult {
 export async function buildImage(options: BuildImageOptions = {}): Promise<BuildImageResult> {
   const { signal, onProgress: listener, docker: client, ...input } = options;
   const parsed = parseInput(buildImageOptionsSchema, input, 'image build options');
-  const extra = parsed.extra !== undefined && parsed.extra.apt.length + parsed.extra.pip.length > 0 ? parsed.extra : undefined;
+  const extra =
+    parsed.extra !== undefined && parsed.extra.apt.length + parsed.extra.pip.length > 0
+      ? parsed.extra
+      : undefined;
   if (extra !== undefined && input.tag === DEFAULT_IMAGE_TAG) {
     throw new SrsError({
       code: 'INVALID_CONFIGURATION',
@@ -141,33 +177,87 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
     });
   }
   // With extra packages the plain image keeps the project's name and `tag` names the derived one.
-  const finalTag = extra === undefined ? parsed.tag : input.tag === undefined ? `${DEFAULT_IMAGE_TAG}-custom` : parsed.tag;
+  const finalTag =
+    extra === undefined
+      ? parsed.tag
+      : input.tag === undefined
+        ? `${DEFAULT_IMAGE_TAG}-custom`
+        : parsed.tag;
   const config = { ...parsed, tag: extra === undefined ? parsed.tag : DEFAULT_IMAGE_TAG };
   const onProgress = listener ?? stepsToStderr;
   const docker = client ?? new DockerCli();
   const native = await engineArchitecture(docker, signal);
   const architectures = [...new Set(config.architectures ?? [native])];
-  const baseImages = Object.fromEntries(architectures.map((architecture) => [architecture, baseImageFor(config.baseImage, architecture, native)]));
+  const baseImages = Object.fromEntries(
+    architectures.map((architecture) => [
+      architecture,
+      baseImageFor(config.baseImage, architecture, native),
+    ]),
+  );
 
   // Everything the build needs comes from different places: fetch it all at once, and stop the
   // others as soon as one fails. Another architecture's base image waits for buildx (below).
   const { baseImage, spark, wheels, rstudio } = await allOrNothing(signal, async (shared) => {
     const [baseImage, spark, wheels, ...rstudio] = await Promise.all([
       ensureBaseImage({ image: config.baseImage, docker, signal: shared, onProgress }),
-      fetchSparkArtifact({ version: config.sparkVersion, sources: config.sparkSources, cacheDir: config.cacheDir, signal: shared, onProgress }),
-      fetchPythonWheels({ lockFile: join(config.contextDir, 'python', 'jupyterlab.lock'), architectures, cacheDir: config.cacheDir, signal: shared, onProgress }),
+      fetchSparkArtifact({
+        version: config.sparkVersion,
+        sources: config.sparkSources,
+        cacheDir: config.cacheDir,
+        signal: shared,
+        onProgress,
+      }),
+      fetchPythonWheels({
+        lockFile: join(config.contextDir, 'python', 'jupyterlab.lock'),
+        architectures,
+        cacheDir: config.cacheDir,
+        signal: shared,
+        onProgress,
+      }),
       ...architectures.map((architecture) =>
         config.rstudio === false
-          ? Promise.resolve<RStudioArtifact>({ present: false, reason: 'disabled by configuration' })
-          : fetchRStudioDeb({ ...config.rstudio, architecture, cacheDir: config.cacheDir, signal: shared, onProgress }),
+          ? Promise.resolve<RStudioArtifact>({
+              present: false,
+              reason: 'disabled by configuration',
+            })
+          : fetchRStudioDeb({
+              ...config.rstudio,
+              architecture,
+              cacheDir: config.cacheDir,
+              signal: shared,
+              onProgress,
+            }),
       ),
     ]);
-    return { baseImage, spark, wheels, rstudio: Object.fromEntries(architectures.map((architecture, index) => [architecture, rstudio[index] as RStudioArtifact])) };
+    return {
+      baseImage,
+      spark,
+      wheels,
+      rstudio: Object.fromEntries(
+        architectures.map((architecture, index) => [
+          architecture,
+          rstudio[index] as RStudioArtifact,
+        ]),
+      ),
+    };
   });
-  const buildx = await findBuildx({ docker, baseImage: config.baseImage, cacheDir: config.cacheDir, signal, onProgress });
+  const buildx = await findBuildx({
+    docker,
+    baseImage: config.baseImage,
+    cacheDir: config.cacheDir,
+    signal,
+    onProgress,
+  });
   for (const architecture of architectures.filter((candidate) => candidate !== native)) {
     await requireEmulation(buildx, architecture, signal);
-    await ensureBaseImage({ image: baseImages[architecture] as string, architecture, buildx, docker, signal, onProgress });
+    await ensureBaseImage({
+      image: baseImages[architecture] as string,
+      architecture,
+      buildx,
+      docker,
+      signal,
+      onProgress,
+    });
   }
 
   const context = await stageContext(config, { spark, wheels, rstudio: Object.values(rstudio) });
@@ -191,7 +281,8 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
       });
       if (images.length === 0) labels = built.labels;
       images.push({ architecture, tag, imageId: built.imageId });
-      if (architectures.length > 1 && architecture === native) await docker.run(['tag', tag, config.tag], signal === undefined ? {} : { signal });
+      if (architectures.length > 1 && architecture === native)
+        await docker.run(['tag', tag, config.tag], signal === undefined ? {} : { signal });
     }
   } finally {
     await rm(context, { recursive: true, force: true });
@@ -200,8 +291,22 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
   if (extra !== undefined) {
     for (const [index, image] of images.entries()) {
       const tag = images.length === 1 ? finalTag : `${finalTag}-${image.architecture}`;
-      images[index] = { architecture: image.architecture, tag, imageId: await buildExtra({ config, extra, buildx, docker, base: image, tag, signal, onProgress }) };
-      if (images.length > 1 && image.architecture === native) await docker.run(['tag', tag, finalTag], signal === undefined ? {} : { signal });
+      images[index] = {
+        architecture: image.architecture,
+        tag,
+        imageId: await buildExtra({
+          config,
+          extra,
+          buildx,
+          docker,
+          base: image,
+          tag,
+          signal,
+          onProgress,
+        }),
+      };
+      if (images.length > 1 && image.architecture === native)
+        await docker.run(['tag', tag, finalTag], signal === undefined ? {} : { signal });
     }
   }
 
@@ -209,7 +314,13 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
   if (config.push !== undefined) {
     const target = withTag(config.push, finalTag);
     for (const image of images) {
-      image.pushed = await pushImage({ image: image.tag, to: images.length === 1 ? target : `${target}-${image.architecture}`, docker, signal, onProgress });
+      image.pushed = await pushImage({
+        image: image.tag,
+        to: images.length === 1 ? target : `${target}-${image.architecture}`,
+        docker,
+        signal,
+        onProgress,
+      });
     }
     pushed =
       images.length === 1
@@ -231,7 +342,12 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
     images,
     pushed,
     baseImage,
-    spark: { version: spark.version, source: spark.source, fileName: spark.fileName, fromCache: spark.fromCache },
+    spark: {
+      version: spark.version,
+      source: spark.source,
+      fileName: spark.fileName,
+      fromCache: spark.fromCache,
+    },
     rstudio: labels[`${LABEL_PREFIX}.rstudio`] ?? 'absent',
     labels,
   };
@@ -251,9 +367,18 @@ async function buildExtra(job: {
   const { config, extra, signal, onProgress } = job;
   const context = await extraContext(config.cacheDir ?? defaultCacheDir(), config.contextDir);
   try {
-    await fetchExtraWheels(extra.pip, [job.base.architecture], join(context, 'wheels'), { signal, onProgress });
-    onProgress({ kind: 'step', message: `Building ${job.tag} for ${job.base.architecture}: ${job.base.tag} with ${[...extra.apt, ...extra.pip].join(', ')}…` });
-    const labels = { [`${LABEL_PREFIX}.extra-apt`]: extra.apt.join(' ') || 'none', [`${LABEL_PREFIX}.extra-pip`]: extra.pip.join(' ') || 'none' };
+    await fetchExtraWheels(extra.pip, [job.base.architecture], join(context, 'wheels'), {
+      signal,
+      onProgress,
+    });
+    onProgress({
+      kind: 'step',
+      message: `Building ${job.tag} for ${job.base.architecture}: ${job.base.tag} with ${[...extra.apt, ...extra.pip].join(', ')}…`,
+    });
+    const labels = {
+      [`${LABEL_PREFIX}.extra-apt`]: extra.apt.join(' ') || 'none',
+      [`${LABEL_PREFIX}.extra-pip`]: extra.pip.join(' ') || 'none',
+    };
     await runBuild(
       job.buildx,
       [
@@ -278,12 +403,23 @@ async function buildExtra(job: {
   } finally {
     await rm(context, { recursive: true, force: true });
   }
-  const imageId = (await job.docker.run(['image', 'inspect', '--format', '{{.Id}}', job.tag], signal === undefined ? {} : { signal })).stdout;
-  onProgress({ kind: 'step', message: `Built ${job.tag} (${imageId.slice(0, 19)}): deploy it with srs up --image ${job.tag}` });
+  const imageId = (
+    await job.docker.run(
+      ['image', 'inspect', '--format', '{{.Id}}', job.tag],
+      signal === undefined ? {} : { signal },
+    )
+  ).stdout;
+  onProgress({
+    kind: 'step',
+    message: `Built ${job.tag} (${imageId.slice(0, 19)}): deploy it with srs up --image ${job.tag}`,
+  });
   return imageId;
 }
 
-/** One architecture's build: BuildKit, then the same build again from the cache with the version labels. */
+/**
+ * One architecture's build: BuildKit, then the same build again from the cache with the version
+ * labels.
+ */
 async function buildOne(job: {
   config: z.output<typeof buildImageOptionsSchema>;
   buildx: Buildx;
@@ -337,14 +473,32 @@ async function buildOne(job: {
   let labels: Record<string, string>;
   try {
     await build(unlabelled, {}, config.noCache);
-    const versions = await docker.run(['run', '--rm', '--platform', platformOf(architecture), '--entrypoint', 'cat', unlabelled, '/etc/srs/versions'], signalOption);
-    labels = { ...imageLabels(parseVersions(versions.stdout)), [`${LABEL_PREFIX}.architecture`]: architecture, [`${LABEL_PREFIX}.base-image`]: base.label };
+    const versions = await docker.run(
+      [
+        'run',
+        '--rm',
+        '--platform',
+        platformOf(architecture),
+        '--entrypoint',
+        'cat',
+        unlabelled,
+        '/etc/srs/versions',
+      ],
+      signalOption,
+    );
+    labels = {
+      ...imageLabels(parseVersions(versions.stdout)),
+      [`${LABEL_PREFIX}.architecture`]: architecture,
+      [`${LABEL_PREFIX}.base-image`]: base.label,
+    };
     // The same build again, all from the cache, with the labels on the final image.
     await build(job.tag, labels, false);
   } finally {
     await docker.run(['image', 'rm', unlabelled], signalOption).catch(() => undefined);
   }
-  const imageId = (await docker.run(['image', 'inspect', '--format', '{{.Id}}', job.tag], signalOption)).stdout;
+  const imageId = (
+    await docker.run(['image', 'inspect', '--format', '{{.Id}}', job.tag], signalOption)
+  ).stdout;
   onProgress({ kind: 'step', message: `Built ${job.tag} (${imageId.slice(0, 19)})` });
   return { imageId, labels };
 }
@@ -354,15 +508,31 @@ async function buildOne(job: {
  * point at other bytes tomorrow), one made here by its name and image ID (it has no digest),
  * and the label that records it on the image.
  */
-export async function pinnedBaseImage(docker: DockerClient, image: string, signal?: AbortSignal): Promise<{ reference: string; label: string }> {
-  const { stdout } = await docker.run(['image', 'inspect', '--format', '{{json .RepoDigests}}|{{.Id}}', image], signal === undefined ? {} : { signal });
+export async function pinnedBaseImage(
+  docker: DockerClient,
+  image: string,
+  signal?: AbortSignal,
+): Promise<{ reference: string; label: string }> {
+  const { stdout } = await docker.run(
+    ['image', 'inspect', '--format', '{{json .RepoDigests}}|{{.Id}}', image],
+    signal === undefined ? {} : { signal },
+  );
   const [digests = '[]', id = ''] = stdout.split('|');
   const repository = repositoryOf(image.split('@')[0] ?? image);
-  const candidates = (JSON.parse(digests === 'null' ? '[]' : digests) as string[]).filter((reference) => /@sha256:[0-9a-f]{64}$/.test(reference));
+  const candidates = (JSON.parse(digests === 'null' ? '[]' : digests) as string[]).filter(
+    (reference) => /@sha256:[0-9a-f]{64}$/.test(reference),
+  );
   // Docker names Hub's library images "debian@sha256:…" in RepoDigests.
-  const digest = candidates.find((reference) => reference.split('@')[0] === repository || `docker.io/library/${reference.split('@')[0] ?? ''}` === repository);
+  const digest = candidates.find(
+    (reference) =>
+      reference.split('@')[0] === repository ||
+      `docker.io/library/${reference.split('@')[0] ?? ''}` === repository,
+  );
   if (digest !== undefined) return { reference: digest, label: digest };
-  return { reference: image, label: `${image} (made here from the Debian mirror, image ${id.slice(0, 19)})` };
+  return {
+    reference: image,
+    label: `${image} (made here from the Debian mirror, image ${id.slice(0, 19)})`,
+  };
 }
 
 /**
@@ -370,9 +540,15 @@ export async function pinnedBaseImage(docker: DockerClient, image: string, signa
  * official per-architecture repository Docker Hub keeps (`arm64v8/debian:trixie-slim`), which a
  * classic image store can hold beside the engine's own.
  */
-export function baseImageFor(baseImage: string, architecture: ImageArchitecture, native: ImageArchitecture): string {
+export function baseImageFor(
+  baseImage: string,
+  architecture: ImageArchitecture,
+  native: ImageArchitecture,
+): string {
   if (architecture === native) return baseImage;
-  const library = /^(?:docker\.io\/)?(?:library\/)?([a-z0-9._-]+(?::[A-Za-z0-9_.-]+)?)$/.exec(baseImage);
+  const library = /^(?:docker\.io\/)?(?:library\/)?([a-z0-9._-]+(?::[A-Za-z0-9_.-]+)?)$/.exec(
+    baseImage,
+  );
   if (library?.[1] === undefined) {
     throw new SrsError({
       code: 'INVALID_CONFIGURATION',
@@ -384,10 +560,19 @@ export function baseImageFor(baseImage: string, architecture: ImageArchitecture,
 }
 
 /** Docker Hub's per-architecture repositories of the official images. */
-const PER_ARCHITECTURE_REPOSITORY: Readonly<Record<ImageArchitecture, string>> = { amd64: 'amd64', arm64: 'arm64v8' };
+const PER_ARCHITECTURE_REPOSITORY: Readonly<Record<ImageArchitecture, string>> = {
+  amd64: 'amd64',
+  arm64: 'arm64v8',
+};
 
-/** Fails fast when the engine cannot run another architecture's programs (no emulation registered). */
-async function requireEmulation(buildx: Buildx, architecture: ImageArchitecture, signal: AbortSignal | undefined): Promise<void> {
+/**
+ * Fails fast when the engine cannot run another architecture's programs (no emulation registered).
+ */
+async function requireEmulation(
+  buildx: Buildx,
+  architecture: ImageArchitecture,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const { stdout } = await buildx.run(['inspect'], signal === undefined ? {} : { signal });
   const platforms = /^Platforms:\s*(.*)$/m.exec(stdout)?.[1] ?? '';
   if (!platforms.split(/,\s*/).includes(platformOf(architecture))) {
@@ -400,7 +585,10 @@ async function requireEmulation(buildx: Buildx, architecture: ImageArchitecture,
 }
 
 /** The architecture of the engine the build runs on: what it builds for unless told otherwise. */
-async function engineArchitecture(docker: DockerClient, signal: AbortSignal | undefined): Promise<ImageArchitecture> {
+async function engineArchitecture(
+  docker: DockerClient,
+  signal: AbortSignal | undefined,
+): Promise<ImageArchitecture> {
   const engine = await probeEngine({ docker, signal });
   if (!engine.answers) throw engine.error;
   const architecture = architectureOfEngine(engine.architecture);
@@ -414,8 +602,14 @@ async function engineArchitecture(docker: DockerClient, signal: AbortSignal | un
   return architecture;
 }
 
-/** Runs `work` with a signal that aborts when the caller's does or when `work` fails, so parallel fetches stop together. */
-async function allOrNothing<T>(signal: AbortSignal | undefined, work: (shared: AbortSignal) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` with a signal that aborts when the caller's does or when `work` fails, so parallel
+ * fetches stop together.
+ */
+async function allOrNothing<T>(
+  signal: AbortSignal | undefined,
+  work: (shared: AbortSignal) => Promise<T>,
+): Promise<T> {
   const failed = new AbortController();
   const shared = signal === undefined ? failed.signal : AbortSignal.any([signal, failed.signal]);
   try {
@@ -442,15 +636,20 @@ async function stageContext(
   try {
     for (const entry of CONTEXT_ENTRIES) {
       // Only the Dockerfile must be there: a trimmed context (a test's) may lack the rest.
-      await cp(join(config.contextDir, entry), join(context, entry), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT' || entry === 'Dockerfile') throw error;
-      });
+      await cp(join(config.contextDir, entry), join(context, entry), { recursive: true }).catch(
+        (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT' || entry === 'Dockerfile') throw error;
+        },
+      );
     }
     await normalizeContextModes(context);
-    for (const dir of ['spark', 'rstudio', 'python-wheels']) await mkdir(join(staged, dir), { recursive: true });
+    for (const dir of ['spark', 'rstudio', 'python-wheels'])
+      await mkdir(join(staged, dir), { recursive: true });
     await stage(artifacts.spark.path, join(staged, 'spark', artifacts.spark.fileName));
-    for (const file of artifacts.wheels.files) await stage(join(artifacts.wheels.dir, file), join(staged, 'python-wheels', file));
-    for (const deb of artifacts.rstudio) if (deb.present) await stage(deb.path, join(staged, 'rstudio', deb.fileName));
+    for (const file of artifacts.wheels.files)
+      await stage(join(artifacts.wheels.dir, file), join(staged, 'python-wheels', file));
+    for (const deb of artifacts.rstudio)
+      if (deb.present) await stage(deb.path, join(staged, 'rstudio', deb.fileName));
     return context;
   } catch (error) {
     await rm(context, { recursive: true, force: true });
@@ -459,8 +658,13 @@ async function stageContext(
 }
 
 /** One buildx build, its output streamed; a failure names the failing step's own lines. */
-async function runBuild(buildx: Buildx, args: string[], options: { tag: string; signal: AbortSignal | undefined; onProgress: ImageProgressListener }): Promise<void> {
-  // BuildKit's plain progress prefixes each line of a step with "#N <seconds> ": keep the tail for the error.
+async function runBuild(
+  buildx: Buildx,
+  args: string[],
+  options: { tag: string; signal: AbortSignal | undefined; onProgress: ImageProgressListener },
+): Promise<void> {
+  // BuildKit's plain progress prefixes each line of a step with "#N <seconds> ": keep the tail for
+  // the error.
   const tail: string[] = [];
   try {
     await buildx.run(args, {
@@ -473,9 +677,16 @@ async function runBuild(buildx: Buildx, args: string[], options: { tag: string; 
     });
   } catch (error) {
     if (error instanceof SrsError && error.code === 'DOCKER_COMMAND_FAILED') {
-      const lines = tail.map((line) => line.replace(/^#\d+ \d+(\.\d+)? /, '').trim()).filter((line) => line !== '');
-      const marked = lines.filter((line) => /^(error|E):|checksum mismatch|expected|actual /i.test(line));
-      const reasons = marked.length > 0 ? marked : lines.filter((line) => !/^#\d+ /.test(line) && !/^-+$/.test(line)).slice(-8);
+      const lines = tail
+        .map((line) => line.replace(/^#\d+ \d+(\.\d+)? /, '').trim())
+        .filter((line) => line !== '');
+      const marked = lines.filter((line) =>
+        /^(error|E):|checksum mismatch|expected|actual /i.test(line),
+      );
+      const reasons =
+        marked.length > 0
+          ? marked
+          : lines.filter((line) => !/^#\d+ /.test(line) && !/^-+$/.test(line)).slice(-8);
       throw new SrsError({
         code: 'IMAGE_BUILD_FAILED',
         message: `the build of ${options.tag} failed: ${lastMeaningfulLine(error.stderr)}${reasons.length === 0 ? '' : `\n${reasons.join('\n')}`}`,
@@ -504,7 +715,8 @@ export function parseVersions(text: string): Record<string, string> {
 export function imageLabels(versions: Record<string, string>): Record<string, string> {
   const labels: Record<string, string> = {
     'org.opencontainers.image.title': 'spark-rstudio-shiny',
-    'org.opencontainers.image.description': 'Spark standalone master with Shiny Server, JupyterLab and RStudio Server, or Spark worker (SPARK_ROLE)',
+    'org.opencontainers.image.description':
+      'Spark standalone master with Shiny Server, JupyterLab and RStudio Server, or Spark worker (SPARK_ROLE)',
     'org.opencontainers.image.version': versions.spark ?? 'unknown',
     'org.opencontainers.image.licenses': 'Apache-2.0',
   };
@@ -541,7 +753,12 @@ function lastMeaningfulLine(text: string | undefined): string {
     (text ?? '')
       .split('\n')
       .map((line) => line.trim())
-      .filter((line) => line !== '' && !line.startsWith('DEPRECATED') && !/buildx|BuildKit|docs\.docker\.com/.test(line))
+      .filter(
+        (line) =>
+          line !== '' &&
+          !line.startsWith('DEPRECATED') &&
+          !/buildx|BuildKit|docs\.docker\.com/.test(line),
+      )
       .pop() ?? 'see the build output'
   );
 }

@@ -7,7 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DockerCli, probeEngine, SrsError, type DockerClient, type DockerResult, type DockerRunOptions } from '@spark-rstudio-shiny/core';
+import {
+  DockerCli,
+  probeEngine,
+  SrsError,
+  type DockerClient,
+  type DockerResult,
+  type DockerRunOptions,
+} from '@spark-rstudio-shiny/core';
 import { defaultCacheDir } from './artifact-cache.js';
 import { architectureOfEngine } from './image-architecture.js';
 import { stepsToStderr, type ImageProgressListener } from './image-progress.js';
@@ -38,33 +45,52 @@ const DEBIAN_ARCH: Readonly<Record<string, string>> = { x64: 'amd64', arm64: 'ar
 /**
  * The docker CLI's buildx plugin when it has one; else a standalone buildx from the cache; else
  * one taken from Debian's docker-buildx package (a Linux engine of this machine's architecture,
- * local or remote, and a Debian base image whose suite packages it: trixie and later). Otherwise one
+ * local or remote, and a Debian base image whose suite packages it: trixie and later). Otherwise
+ * one
  * IMAGE_BUILD_FAILED error saying what to install.
  */
 export async function findBuildx(options: FindBuildxOptions): Promise<Buildx> {
   const { docker } = options;
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
-  const plugin = await docker.run(['buildx', 'version'], { timeoutMs: 30_000, ...signalOption }).catch(() => undefined);
+  const plugin = await docker
+    .run(['buildx', 'version'], { timeoutMs: 30_000, ...signalOption })
+    .catch(() => undefined);
   if (plugin !== undefined) {
-    return { command: 'docker buildx', version: plugin.stdout, run: (args, runOptions) => docker.run(['buildx', ...args], runOptions) };
+    return {
+      command: 'docker buildx',
+      version: plugin.stdout,
+      run: (args, runOptions) => docker.run(['buildx', ...args], runOptions),
+    };
   }
   // The program runs here and is taken from a container of the engine's: both must be this
   // machine's kind (a Linux engine of this architecture, local or remote).
   const arch = DEBIAN_ARCH[process.arch];
   const host = docker instanceof DockerCli ? docker.host : undefined;
-  if (arch === undefined || process.platform !== 'linux' || !(docker instanceof DockerCli)) throw buildxMissing();
-  const binary = join(options.cacheDir ?? defaultCacheDir(), 'tools', `docker-buildx-linux-${arch}`);
+  if (arch === undefined || process.platform !== 'linux' || !(docker instanceof DockerCli))
+    throw buildxMissing();
+  const binary = join(
+    options.cacheDir ?? defaultCacheDir(),
+    'tools',
+    `docker-buildx-linux-${arch}`,
+  );
   if (!existsSync(binary)) {
     const engine = await probeEngine({ docker, signal: options.signal });
     if (!engine.answers) throw engine.error;
-    if (engine.osType !== 'linux' || architectureOfEngine(engine.architecture) !== arch) throw buildxMissing();
+    if (engine.osType !== 'linux' || architectureOfEngine(engine.architecture) !== arch)
+      throw buildxMissing();
     await takeBuildxFromDebian(binary, options);
   }
   const standalone = new DockerCli({ binary, ...(host === undefined ? {} : { host }) });
-  const version = await standalone.run(['version'], { timeoutMs: 30_000, ...signalOption }).catch((error: unknown) => {
-    throw buildxMissing(error);
-  });
-  return { command: binary, version: version.stdout, run: (args, runOptions) => standalone.run(args, runOptions) };
+  const version = await standalone
+    .run(['version'], { timeoutMs: 30_000, ...signalOption })
+    .catch((error: unknown) => {
+      throw buildxMissing(error);
+    });
+  return {
+    command: binary,
+    version: version.stdout,
+    run: (args, runOptions) => standalone.run(args, runOptions),
+  };
 }
 
 /**
@@ -77,11 +103,21 @@ async function takeBuildxFromDebian(binary: string, options: FindBuildxOptions):
   await mkdir(join(binary, '..'), { recursive: true });
   const partial = `${binary}.partial`;
   const container = `srs-buildx-${randomBytes(4).toString('hex')}`;
-  onProgress({ kind: 'step', message: `BuildKit: the docker CLI has no buildx plugin; taking buildx from Debian's docker-buildx package (into ${binary})…` });
-  const script = 'set -e; apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-buildx >/dev/null';
+  onProgress({
+    kind: 'step',
+    message: `BuildKit: the docker CLI has no buildx plugin; taking buildx from Debian's docker-buildx package (into ${binary})…`,
+  });
+  const script =
+    'set -e; apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-buildx >/dev/null';
   try {
-    await options.docker.run(['run', '--name', container, '--entrypoint', 'bash', options.baseImage, '-c', script], { timeoutMs: 300_000, ...signalOption });
-    await options.docker.run(['cp', `${container}:/usr/libexec/docker/cli-plugins/docker-buildx`, partial], { timeoutMs: 120_000, ...signalOption });
+    await options.docker.run(
+      ['run', '--name', container, '--entrypoint', 'bash', options.baseImage, '-c', script],
+      { timeoutMs: 300_000, ...signalOption },
+    );
+    await options.docker.run(
+      ['cp', `${container}:/usr/libexec/docker/cli-plugins/docker-buildx`, partial],
+      { timeoutMs: 120_000, ...signalOption },
+    );
     await chmod(partial, 0o755);
     await rename(partial, binary);
   } catch (error) {

@@ -9,7 +9,10 @@ const HEX = 'ab'.repeat(64);
 
 describe('parseApacheSha512', () => {
   it('should read the sha512sum form "<hex>  <file>"', () => {
-    expect(parseApacheSha512(`${HEX}  spark-4.2.1-bin-hadoop3.tgz\n`)).toEqual({ algorithm: 'sha512', value: HEX });
+    expect(parseApacheSha512(`${HEX}  spark-4.2.1-bin-hadoop3.tgz\n`)).toEqual({
+      algorithm: 'sha512',
+      value: HEX,
+    });
   });
 
   it('should read the gpg --print-md form spread over several upper-case lines', () => {
@@ -29,11 +32,18 @@ describe('verifyChecksum', () => {
     const file = join(dir, 'artifact.tgz');
     await writeFile(file, 'spark bytes');
     const right = createHash('sha256').update('spark bytes').digest('hex');
-    await expect(fileChecksum(file, 'sha256')).resolves.toEqual({ algorithm: 'sha256', value: right });
-    await expect(verifyChecksum(file, { algorithm: 'sha256', value: right.toUpperCase() })).resolves.toBeUndefined();
+    await expect(fileChecksum(file, 'sha256')).resolves.toEqual({
+      algorithm: 'sha256',
+      value: right,
+    });
+    await expect(
+      verifyChecksum(file, { algorithm: 'sha256', value: right.toUpperCase() }),
+    ).resolves.toBeUndefined();
 
     const wrong = '0'.repeat(64);
-    const error = await verifyChecksum(file, { algorithm: 'sha256', value: wrong }).catch((caught: unknown) => caught);
+    const error = await verifyChecksum(file, { algorithm: 'sha256', value: wrong }).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(ChecksumMismatchError);
     const mismatch = error as ChecksumMismatchError;
     expect(mismatch.code).toBe('CHECKSUM_MISMATCH');

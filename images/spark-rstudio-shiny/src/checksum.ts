@@ -21,7 +21,10 @@ export async function fileChecksum(path: string, algorithm: ChecksumAlgorithm): 
   return { algorithm, value: hash.digest('hex') };
 }
 
-/** Resolves when `path` has the expected digest; rejects with {@link ChecksumMismatchError} naming both. */
+/**
+ * Resolves when `path` has the expected digest; rejects with {@link ChecksumMismatchError} naming
+ * both.
+ */
 export async function verifyChecksum(path: string, expected: Checksum): Promise<void> {
   const actual = await fileChecksum(path, expected.algorithm);
   if (actual.value !== expected.value.toLowerCase()) {
@@ -41,10 +44,13 @@ export function formatChecksum(checksum: Checksum): string {
 
 /**
  * Parses Apache's published `.sha512` files, which come in two forms:
- * `<hex>  <file>` (sha512sum) and `<file>: 8883C67E 0A138069 …` (gpg --print-md, over several lines).
+ * `<hex>  <file>` (sha512sum) and `<file>: 8883C67E 0A138069 …` (gpg --print-md, over several
+ * lines).
  */
 export function parseApacheSha512(text: string): Checksum {
-  const withoutName = text.includes(':') ? text.slice(text.indexOf(':') + 1) : (text.trim().split(/\s+/)[0] ?? '');
+  const withoutName = text.includes(':')
+    ? text.slice(text.indexOf(':') + 1)
+    : (text.trim().split(/\s+/)[0] ?? '');
   const hex = withoutName.replace(/\s+/g, '').toLowerCase();
   if (!/^[0-9a-f]{128}$/.test(hex)) {
     throw new SrsError({

@@ -17,6 +17,7 @@ export async function normalizeContextModes(root: string, dir: string = root): P
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) await normalizeContextModes(root, path);
-    else if (entry.isFile()) await chmod(path, isExecutable(relative(root, path).split(sep).join('/')) ? 0o755 : 0o644);
+    else if (entry.isFile())
+      await chmod(path, isExecutable(relative(root, path).split(sep).join('/')) ? 0o755 : 0o644);
   }
 }

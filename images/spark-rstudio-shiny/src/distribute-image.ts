@@ -1,9 +1,23 @@
 import { z } from 'zod';
-import { DEFAULT_IMAGE_TAG, DockerCli, imageReferenceSchema, parseInput, SrsError } from '@spark-rstudio-shiny/core';
+import {
+  DEFAULT_IMAGE_TAG,
+  DockerCli,
+  imageReferenceSchema,
+  parseInput,
+  SrsError,
+} from '@spark-rstudio-shiny/core';
 import { stepsToStderr, type ImageProgressListener } from './image-progress.js';
 
-/** An engine as DOCKER_HOST names it: ssh://user@node2, tcp://10.0.0.3:2376, unix:///var/run/docker.sock. */
-const engineSchema = z.string().regex(/^(ssh|tcp|unix):\/\/[A-Za-z0-9@._:/-]+$/, 'must be an engine address like ssh://user@node2 or tcp://10.0.0.3:2376');
+/**
+ * An engine as DOCKER_HOST names it: ssh://user@node2, tcp://10.0.0.3:2376,
+ * unix:///var/run/docker.sock.
+ */
+const engineSchema = z
+  .string()
+  .regex(
+    /^(ssh|tcp|unix):\/\/[A-Za-z0-9@._:/-]+$/,
+    'must be an engine address like ssh://user@node2 or tcp://10.0.0.3:2376',
+  );
 
 const optionsSchema = z.strictObject({
   image: imageReferenceSchema.default(DEFAULT_IMAGE_TAG),
@@ -14,7 +28,10 @@ const optionsSchema = z.strictObject({
 export interface DistributeImageOptions {
   /** The image to copy (default the project's tag). */
   image?: string | undefined;
-  /** The engines of the other nodes, as DOCKER_HOST takes them (ssh:// needs the docker CLI's SSH access). */
+  /**
+   * The engines of the other nodes, as DOCKER_HOST takes them (ssh:// needs the docker CLI's SSH
+   * access).
+   */
   engines: readonly string[];
   /** The engine that has the image (default: this CLI's own). */
   from?: DockerCli | undefined;
@@ -40,8 +57,14 @@ export interface DistributedImage {
  * deployed with `--resolve-image never`, which is how the SDK deploys.
  * For a swarm that has a registry, push there instead and deploy that name (see the README).
  */
-export async function distributeImage(options: DistributeImageOptions): Promise<DistributedImage[]> {
-  const { image, engines } = parseInput(optionsSchema, { image: options.image, engines: [...options.engines] }, 'image distribution');
+export async function distributeImage(
+  options: DistributeImageOptions,
+): Promise<DistributedImage[]> {
+  const { image, engines } = parseInput(
+    optionsSchema,
+    { image: options.image, engines: [...options.engines] },
+    'image distribution',
+  );
   const from = options.from ?? new DockerCli();
   const onProgress = options.onProgress ?? stepsToStderr;
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
@@ -61,8 +84,14 @@ export async function distributeImage(options: DistributeImageOptions): Promise<
       results.push({ engine, imageId, copied: false });
       continue;
     }
-    onProgress({ kind: 'step', message: `${engine}: copying ${image} (docker save | docker load)…` });
-    await from.pipeTo(['save', image], target, ['load'], { ...signalOption, timeoutMs: 30 * 60_000 });
+    onProgress({
+      kind: 'step',
+      message: `${engine}: copying ${image} (docker save | docker load)…`,
+    });
+    await from.pipeTo(['save', image], target, ['load'], {
+      ...signalOption,
+      timeoutMs: 30 * 60_000,
+    });
     const loaded = await idOn(target, image, options.signal);
     if (loaded !== imageId) {
       throw new SrsError({
@@ -77,12 +106,21 @@ export async function distributeImage(options: DistributeImageOptions): Promise<
   return results;
 }
 
-async function idOn(docker: DockerCli, image: string, signal: AbortSignal | undefined): Promise<string | undefined> {
-  return docker.run(['image', 'inspect', '--format', '{{.Id}}', image], { timeoutMs: 60_000, ...(signal === undefined ? {} : { signal }) }).then(
-    (result) => result.stdout,
-    (error: unknown) => {
-      if (error instanceof SrsError && error.code === 'DOCKER_COMMAND_FAILED') return undefined;
-      throw error;
-    },
-  );
+async function idOn(
+  docker: DockerCli,
+  image: string,
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
+  return docker
+    .run(['image', 'inspect', '--format', '{{.Id}}', image], {
+      timeoutMs: 60_000,
+      ...(signal === undefined ? {} : { signal }),
+    })
+    .then(
+      (result) => result.stdout,
+      (error: unknown) => {
+        if (error instanceof SrsError && error.code === 'DOCKER_COMMAND_FAILED') return undefined;
+        throw error;
+      },
+    );
 }

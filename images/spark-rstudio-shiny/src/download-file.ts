@@ -35,12 +35,18 @@ async function get(url: string, options: DownloadOptions): Promise<Response> {
       ...(options.accept === undefined ? {} : { headers: { accept: options.accept } }),
     });
     if (!response.ok)
-      throw new SrsError({ code: 'ARTIFACT_UNAVAILABLE', message: `GET ${url}: HTTP ${response.status}`, hint: 'the server does not have it; check the version and the mirror' });
+      throw new SrsError({
+        code: 'ARTIFACT_UNAVAILABLE',
+        message: `GET ${url}: HTTP ${response.status}`,
+        hint: 'the server does not have it; check the version and the mirror',
+      });
     return response;
   } finally {
     // Headers are in: from here on only the caller's signal may stop the body.
     headerSignal.removeEventListener('abort', onAbort);
-    options.signal?.addEventListener('abort', () => controller.abort(options.signal?.reason), { once: true });
+    options.signal?.addEventListener('abort', () => controller.abort(options.signal?.reason), {
+      once: true,
+    });
   }
 }
 
@@ -50,10 +56,21 @@ export async function downloadText(url: string, options: DownloadOptions = {}): 
   return response.text();
 }
 
-/** Downloads `url` to `destination` through a `.part` file, so a cut download never looks complete. */
-export async function downloadFile(url: string, destination: string, options: DownloadOptions = {}): Promise<void> {
+/**
+ * Downloads `url` to `destination` through a `.part` file, so a cut download never looks complete.
+ */
+export async function downloadFile(
+  url: string,
+  destination: string,
+  options: DownloadOptions = {},
+): Promise<void> {
   const response = await get(url, options);
-  if (response.body === null) throw new SrsError({ code: 'ARTIFACT_UNAVAILABLE', message: `GET ${url}: empty body`, hint: 'try again, or another mirror' });
+  if (response.body === null)
+    throw new SrsError({
+      code: 'ARTIFACT_UNAVAILABLE',
+      message: `GET ${url}: empty body`,
+      hint: 'try again, or another mirror',
+    });
   const totalHeader = response.headers.get('content-length');
   const totalBytes = totalHeader === null ? undefined : Number(totalHeader);
   let receivedBytes = 0;

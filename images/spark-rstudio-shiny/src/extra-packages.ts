@@ -11,12 +11,17 @@ import type { ImageArchitecture } from './image-architecture.js';
 import type { ImageProgressListener } from './image-progress.js';
 
 /** A Debian package name (what `apt-get install` takes), and nothing that could be an option. */
-const aptPackageSchema = z.string().regex(/^[a-z0-9][a-z0-9.+-]{1,62}$/, 'must be a Debian package name like r-cran-xgboost');
+const aptPackageSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.+-]{1,62}$/, 'must be a Debian package name like r-cran-xgboost');
 
 /** A pinned Python requirement, name==version (extras allowed): the image is reproducible. */
 const pipRequirementSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?==[A-Za-z0-9][A-Za-z0-9.+!_-]*$/, 'must be a pinned requirement like polars==1.31.0');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?==[A-Za-z0-9][A-Za-z0-9.+!_-]*$/,
+    'must be a pinned requirement like polars==1.31.0',
+  );
 
 /** What `extra` of buildImage takes. */
 export const extraPackagesSchema = z.strictObject({
@@ -29,7 +34,10 @@ export const extraPackagesSchema = z.strictObject({
 /** The extra packages, validated. */
 export type ExtraPackages = z.output<typeof extraPackagesSchema>;
 
-const WHEEL_MACHINE: Readonly<Record<ImageArchitecture, string>> = { amd64: 'x86_64', arm64: 'aarch64' };
+const WHEEL_MACHINE: Readonly<Record<ImageArchitecture, string>> = {
+  amd64: 'x86_64',
+  arm64: 'aarch64',
+};
 
 /**
  * Fetches the wheels of `requirements` and of what they need, for each architecture, with the
@@ -40,14 +48,27 @@ export async function fetchExtraWheels(
   requirements: readonly string[],
   architectures: readonly ImageArchitecture[],
   dir: string,
-  options: { python?: string | undefined; pythonVersion?: string | undefined; signal?: AbortSignal | undefined; onProgress: ImageProgressListener },
+  options: {
+    python?: string | undefined;
+    pythonVersion?: string | undefined;
+    signal?: AbortSignal | undefined;
+    onProgress: ImageProgressListener;
+  },
 ): Promise<void> {
   await mkdir(dir, { recursive: true });
   if (requirements.length === 0) return;
   const version = options.pythonVersion ?? '3.13';
   for (const architecture of architectures) {
-    options.onProgress({ kind: 'step', message: `Your Python packages for ${architecture}: downloading ${requirements.join(', ')} with pip…` });
-    const platforms = ['manylinux_2_41', 'manylinux_2_34', 'manylinux_2_28', 'manylinux2014'].flatMap((tag) => ['--platform', `${tag}_${WHEEL_MACHINE[architecture]}`]);
+    options.onProgress({
+      kind: 'step',
+      message: `Your Python packages for ${architecture}: downloading ${requirements.join(', ')} with pip…`,
+    });
+    const platforms = [
+      'manylinux_2_41',
+      'manylinux_2_34',
+      'manylinux_2_28',
+      'manylinux2014',
+    ].flatMap((tag) => ['--platform', `${tag}_${WHEEL_MACHINE[architecture]}`]);
     const args = [
       '-m',
       'pip',
@@ -69,7 +90,10 @@ export async function fetchExtraWheels(
       ...requirements,
     ];
     try {
-      await execa(options.python ?? 'python3', args, { ...(options.signal === undefined ? {} : { cancelSignal: options.signal }), all: true });
+      await execa(options.python ?? 'python3', args, {
+        ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
+        all: true,
+      });
     } catch (error) {
       const detail = String((error as { all?: string }).all ?? (error as Error).message)
         .split('\n')
@@ -86,7 +110,10 @@ export async function fetchExtraWheels(
   }
 }
 
-/** A private build context for extra/Dockerfile (its files, and the wheels under wheels/); the caller removes it. */
+/**
+ * A private build context for extra/Dockerfile (its files, and the wheels under wheels/); the
+ * caller removes it.
+ */
 export async function extraContext(cacheDir: string, contextDir: string): Promise<string> {
   await mkdir(join(cacheDir, 'contexts'), { recursive: true });
   const context = await mkdtemp(join(cacheDir, 'contexts', 'extra-'));

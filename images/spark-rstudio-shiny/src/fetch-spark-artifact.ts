@@ -7,7 +7,11 @@ import { CHECKSUM_SIDECAR_SUFFIX, verifyOrEvict } from './artifact-verification.
 import { formatChecksum, type Checksum } from './checksum.js';
 import { stepsToStderr, type ImageProgressListener } from './image-progress.js';
 import { PypiSource } from './pypi-source.js';
-import { DEFAULT_SPARK_SOURCES, type SparkArtifactSource, type SparkSourceName } from './spark-artifact-source.js';
+import {
+  DEFAULT_SPARK_SOURCES,
+  type SparkArtifactSource,
+  type SparkSourceName,
+} from './spark-artifact-source.js';
 
 /** A verified Spark artifact in the cache. */
 export interface SparkArtifact {
@@ -43,7 +47,9 @@ export interface FetchSparkArtifactOptions {
 
 function parseSidecar(text: string): Checksum | undefined {
   const match = /^(sha256|sha512):([0-9a-f]+)\s*$/.exec(text.trim());
-  return match === null ? undefined : { algorithm: match[1] as Checksum['algorithm'], value: match[2] as string };
+  return match === null
+    ? undefined
+    : { algorithm: match[1] as Checksum['algorithm'], value: match[2] as string };
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -59,7 +65,9 @@ async function exists(path: string): Promise<boolean> {
  * verified, so a second build needs no network. A checksum mismatch stops everything (it is not
  * "unreachable": trying another source would hide a tampered or broken file).
  */
-export async function fetchSparkArtifact(options: FetchSparkArtifactOptions): Promise<SparkArtifact> {
+export async function fetchSparkArtifact(
+  options: FetchSparkArtifactOptions,
+): Promise<SparkArtifact> {
   const onProgress = options.onProgress ?? stepsToStderr;
   const implementations: Record<SparkSourceName, SparkArtifactSource> = {
     apache: options.sourceImplementations?.apache ?? new ApacheArchiveSource(),
@@ -73,11 +81,24 @@ export async function fetchSparkArtifact(options: FetchSparkArtifactOptions): Pr
   for (const name of order) {
     const source = implementations[name];
     const path = join(dir, source.fileName(options.version));
-    const recorded = await readFile(path + CHECKSUM_SIDECAR_SUFFIX, 'utf8').then(parseSidecar, () => undefined);
+    const recorded = await readFile(path + CHECKSUM_SIDECAR_SUFFIX, 'utf8').then(
+      parseSidecar,
+      () => undefined,
+    );
     if (recorded === undefined || !(await exists(path))) continue;
     await verifyOrEvict(path, recorded);
-    onProgress({ kind: 'step', message: `Spark ${options.version}: using cached ${source.fileName(options.version)} (${name}, ${recorded.algorithm} verified)` });
-    return { source: name, version: options.version, path, fileName: source.fileName(options.version), checksum: recorded, fromCache: true };
+    onProgress({
+      kind: 'step',
+      message: `Spark ${options.version}: using cached ${source.fileName(options.version)} (${name}, ${recorded.algorithm} verified)`,
+    });
+    return {
+      source: name,
+      version: options.version,
+      path,
+      fileName: source.fileName(options.version),
+      checksum: recorded,
+      fromCache: true,
+    };
   }
 
   const failures: string[] = [];
@@ -87,24 +108,41 @@ export async function fetchSparkArtifact(options: FetchSparkArtifactOptions): Pr
     const path = join(dir, fileName);
     let checksum: Checksum;
     try {
-      onProgress({ kind: 'step', message: `Spark ${options.version}: fetching ${fileName} from ${name}…` });
-      checksum = await source.publishedChecksum(options.version, { signal: options.signal, onProgress });
-      if (!(await exists(path))) await source.download(options.version, path, { signal: options.signal, onProgress });
+      onProgress({
+        kind: 'step',
+        message: `Spark ${options.version}: fetching ${fileName} from ${name}…`,
+      });
+      checksum = await source.publishedChecksum(options.version, {
+        signal: options.signal,
+        onProgress,
+      });
+      if (!(await exists(path)))
+        await source.download(options.version, path, { signal: options.signal, onProgress });
     } catch (error) {
-      if (options.signal?.aborted) throw new SrsError({ code: 'ABORTED', message: 'fetching Spark was aborted', cause: error });
+      if (options.signal?.aborted)
+        throw new SrsError({
+          code: 'ABORTED',
+          message: 'fetching Spark was aborted',
+          cause: error,
+        });
       const reason = firstLine(error);
       failures.push(`${name}: ${reason}`);
       const next = order[index + 1];
-      onProgress({ kind: 'step', message: `Spark source ${name} is unreachable (${reason})${next === undefined ? '' : `; trying ${next}`}` });
+      onProgress({
+        kind: 'step',
+        message: `Spark source ${name} is unreachable (${reason})${next === undefined ? '' : `; trying ${next}`}`,
+      });
       continue;
     }
     await verifyOrEvict(path, checksum);
     // More than the checksum where the source offers it (Apache's signature): a file it does not
     // vouch for is never kept.
-    const signed = await source.verifyDownload?.(options.version, path, { signal: options.signal, onProgress }).catch(async (error: unknown) => {
-      await rm(path, { force: true });
-      throw error;
-    });
+    const signed = await source
+      .verifyDownload?.(options.version, path, { signal: options.signal, onProgress })
+      .catch(async (error: unknown) => {
+        await rm(path, { force: true });
+        throw error;
+      });
     await writeFile(path + CHECKSUM_SIDECAR_SUFFIX, `${formatChecksum(checksum)}\n`);
     onProgress({
       kind: 'step',
@@ -120,6 +158,11 @@ export async function fetchSparkArtifact(options: FetchSparkArtifactOptions): Pr
 }
 
 function firstLine(error: unknown): string {
-  const text = error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error);
+  const text =
+    error instanceof Error
+      ? error.cause instanceof Error
+        ? `${error.message}: ${error.cause.message}`
+        : error.message
+      : String(error);
   return text.split('\n')[0] ?? text;
 }

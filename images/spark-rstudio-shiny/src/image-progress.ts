@@ -1,6 +1,10 @@
-/** What the image pipeline reports while it works; the CLI renders these, the SDK only emits them. */
+/**
+ * What the image pipeline reports while it works; the CLI renders these, the SDK only emits them.
+ */
 export type ImageProgressEvent =
-  /** A step starts or ends ("Fetching Spark 4.2.1 from pypi…", "Fetched …"), or a source is skipped. */
+  /**
+   * A step starts or ends ("Fetching Spark 4.2.1 from pypi…", "Fetched …"), or a source is skipped.
+   */
   | { kind: 'step'; message: string }
   /** Bytes of a download so far. */
   | { kind: 'download'; file: string; receivedBytes: number; totalBytes: number | undefined }

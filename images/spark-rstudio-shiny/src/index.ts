@@ -15,12 +15,20 @@ export { ensureBaseImage, BOOTSTRAP_LABEL, BOOTSTRAP_VERSION } from './base-imag
 export type { BaseImageOrigin, EnsureBaseImageOptions } from './base-image.js';
 export { fetchSparkArtifact } from './fetch-spark-artifact.js';
 export type { FetchSparkArtifactOptions, SparkArtifact } from './fetch-spark-artifact.js';
-export { fetchRStudioDeb, DEFAULT_RSTUDIO_VERSION, PINNED_RSTUDIO_SHA256 } from './rstudio-artifact.js';
+export {
+  fetchRStudioDeb,
+  DEFAULT_RSTUDIO_VERSION,
+  PINNED_RSTUDIO_SHA256,
+} from './rstudio-artifact.js';
 export type { FetchRStudioOptions, RStudioArtifact } from './rstudio-artifact.js';
 export { fetchPythonWheels, parseLockFile } from './python-wheels.js';
 export type { FetchPythonWheelsOptions, LockedWheel, PythonWheels } from './python-wheels.js';
 export { DEFAULT_SPARK_SOURCES } from './spark-artifact-source.js';
-export type { SparkArtifactSource, SparkSourceName, SourceCallOptions } from './spark-artifact-source.js';
+export type {
+  SparkArtifactSource,
+  SparkSourceName,
+  SourceCallOptions,
+} from './spark-artifact-source.js';
 export { defaultCacheDir } from './artifact-cache.js';
 export type { Checksum, ChecksumAlgorithm } from './checksum.js';
 export { formatChecksum } from './checksum.js';

@@ -16,7 +16,12 @@ export const PINNED_PYSPARK_SHA256: Readonly<Record<string, string>> = {
 };
 
 const simpleIndexSchema = z.looseObject({
-  files: z.array(z.looseObject({ filename: z.string(), hashes: z.looseObject({ sha256: z.string().optional() }) })),
+  files: z.array(
+    z.looseObject({
+      filename: z.string(),
+      hashes: z.looseObject({ sha256: z.string().optional() }),
+    }),
+  ),
 });
 
 /**
@@ -31,7 +36,11 @@ export class PypiSource implements SparkArtifactSource {
 
   constructor(options: { python?: string; indexUrl?: string; timeoutSeconds?: number } = {}) {
     this.#python = options.python ?? 'python3';
-    this.#indexUrl = (options.indexUrl ?? process.env.PIP_INDEX_URL ?? 'https://pypi.org/simple').replace(/\/+$/, '');
+    this.#indexUrl = (
+      options.indexUrl ??
+      process.env.PIP_INDEX_URL ??
+      'https://pypi.org/simple'
+    ).replace(/\/+$/, '');
     this.#timeoutSeconds = options.timeoutSeconds ?? 15;
   }
 
@@ -54,13 +63,23 @@ export class PypiSource implements SparkArtifactSource {
         cause: error,
       });
     });
-    // The JSON form of the simple API is asked for by content type; plain HTML answers are parsed too.
+    // The JSON form of the simple API is asked for by content type; plain HTML answers are parsed
+    // too.
     const sha = findSha256(text, this.fileName(version));
-    if (sha === undefined) throw new SrsError({ code: 'ARTIFACT_UNAVAILABLE', message: `PyPI lists no ${this.fileName(version)} with a sha256`, hint: 'check the Spark version' });
+    if (sha === undefined)
+      throw new SrsError({
+        code: 'ARTIFACT_UNAVAILABLE',
+        message: `PyPI lists no ${this.fileName(version)} with a sha256`,
+        hint: 'check the Spark version',
+      });
     return { algorithm: 'sha256', value: sha };
   }
 
-  async download(version: string, destination: string, options: SourceCallOptions = {}): Promise<void> {
+  async download(
+    version: string,
+    destination: string,
+    options: SourceCallOptions = {},
+  ): Promise<void> {
     const work = await mkdtemp(join(dirname(destination), '.pip-'));
     // pip downloads into its temporary folder and prints a progress bar only on a terminal: the
     // bytes so far are read off that folder, the total off its "Downloading … (450.0 MB)" line.
@@ -70,26 +89,51 @@ export class PypiSource implements SparkArtifactSource {
     const fileName = this.fileName(version);
     const watch = setInterval(() => {
       void largestFileSize(temporary).then((receivedBytes) => {
-        if (receivedBytes > 0) options.onProgress?.({ kind: 'download', file: fileName, receivedBytes, totalBytes });
+        if (receivedBytes > 0)
+          options.onProgress?.({ kind: 'download', file: fileName, receivedBytes, totalBytes });
       });
     }, 500);
     try {
       const pip = execa(
         this.#python,
-        ['-m', 'pip', 'download', '--no-deps', '--no-binary', ':all:', '--timeout', String(this.#timeoutSeconds), '--retries', '1', '--dest', work, `pyspark==${version}`],
-        { ...(options.signal === undefined ? {} : { cancelSignal: options.signal }), all: true, env: { TMPDIR: temporary } },
+        [
+          '-m',
+          'pip',
+          'download',
+          '--no-deps',
+          '--no-binary',
+          ':all:',
+          '--timeout',
+          String(this.#timeoutSeconds),
+          '--retries',
+          '1',
+          '--dest',
+          work,
+          `pyspark==${version}`,
+        ],
+        {
+          ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
+          all: true,
+          env: { TMPDIR: temporary },
+        },
       );
       pip.all?.on('data', (chunk: Buffer) => {
         for (const line of chunk.toString().split(/\r?\n/)) {
           if (line.trim() === '') continue;
           const size = /Downloading \S+ \((\d+(?:\.\d+)?) (kB|MB|GB)\)/.exec(line);
-          if (size?.[1] !== undefined) totalBytes = Number(size[1]) * UNIT_BYTES[size[2] as keyof typeof UNIT_BYTES];
+          if (size?.[1] !== undefined)
+            totalBytes = Number(size[1]) * UNIT_BYTES[size[2] as keyof typeof UNIT_BYTES];
           options.onProgress?.({ kind: 'output', line });
         }
       });
       await pip;
       const [file] = (await readdir(work)).filter((name) => name === this.fileName(version));
-      if (file === undefined) throw new SrsError({ code: 'ARTIFACT_UNAVAILABLE', message: `pip download left no ${this.fileName(version)}`, hint: 'check what pip printed above' });
+      if (file === undefined)
+        throw new SrsError({
+          code: 'ARTIFACT_UNAVAILABLE',
+          message: `pip download left no ${this.fileName(version)}`,
+          hint: 'check what pip printed above',
+        });
       await rename(join(work, file), destination);
     } finally {
       clearInterval(watch);
@@ -107,7 +151,9 @@ async function largestFileSize(dir: string): Promise<number> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
   for (const entry of entries) {
     if (!entry.isFile()) continue;
-    const size = await stat(join(entry.parentPath ?? (entry as { path?: string }).path ?? dir, entry.name)).then(
+    const size = await stat(
+      join(entry.parentPath ?? (entry as { path?: string }).path ?? dir, entry.name),
+    ).then(
       (info) => info.size,
       () => 0,
     );
@@ -121,7 +167,9 @@ function findSha256(indexText: string, fileName: string): string | undefined {
     const parsed = simpleIndexSchema.parse(JSON.parse(indexText));
     return parsed.files.find((file) => file.filename === fileName)?.hashes.sha256;
   } catch {
-    const match = new RegExp(`${fileName.replace(/\./g, '\\.')}#sha256=([0-9a-f]{64})`).exec(indexText);
+    const match = new RegExp(`${fileName.replace(/\./g, '\\.')}#sha256=([0-9a-f]{64})`).exec(
+      indexText,
+    );
     return match?.[1];
   }
 }

@@ -16,18 +16,21 @@ describe('parseLockFile', () => {
     ]);
   });
 
-  it.each([['jupyterlab>=4 --hash=sha256:' + 'a'.repeat(64)], ['jupyterlab==4.6.6'], ['jupyterlab==4.6.6 --hash=md5:abc']])(
-    'should refuse a line that is not pinned with a sha256: %s',
-    (line) => {
-      expect(() => parseLockFile(line)).toThrow(SrsError);
-      expect(() => parseLockFile(line)).toThrow(/line 1 of the lock file/);
-    },
-  );
+  it.each([
+    ['jupyterlab>=4 --hash=sha256:' + 'a'.repeat(64)],
+    ['jupyterlab==4.6.6'],
+    ['jupyterlab==4.6.6 --hash=md5:abc'],
+  ])('should refuse a line that is not pinned with a sha256: %s', (line) => {
+    expect(() => parseLockFile(line)).toThrow(SrsError);
+    expect(() => parseLockFile(line)).toThrow(/line 1 of the lock file/);
+  });
 
   it('should parse the lock the image ships, JupyterLab and the Python kernel among its pins', async () => {
     const wheels = parseLockFile(await readFile(SHIPPED_LOCK, 'utf8'));
     const names = wheels.map((wheel) => wheel.name);
-    expect(names).toEqual(expect.arrayContaining(['jupyterlab', 'ipykernel', 'jupyter-server', 'terminado']));
+    expect(names).toEqual(
+      expect.arrayContaining(['jupyterlab', 'ipykernel', 'jupyter-server', 'terminado']),
+    );
     expect(new Set(names).size).toBe(names.length);
   });
 });

@@ -45,7 +45,10 @@ export interface PythonWheels {
 }
 
 /** The machine names in wheel platform tags, per architecture. */
-const WHEEL_MACHINE: Readonly<Record<ImageArchitecture, string>> = { amd64: 'x86_64', arm64: 'aarch64' };
+const WHEEL_MACHINE: Readonly<Record<ImageArchitecture, string>> = {
+  amd64: 'x86_64',
+  arm64: 'aarch64',
+};
 
 /** Whether a wheel file serves an architecture: pure wheels (`-any`) serve every one. */
 export function wheelFits(fileName: string, architecture: ImageArchitecture): boolean {
@@ -54,16 +57,25 @@ export function wheelFits(fileName: string, architecture: ImageArchitecture): bo
       .replace(/\.whl$/, '')
       .split('-')
       .pop() ?? '';
-  return platform === 'any' || platform.split('.').some((tag) => tag.endsWith(`_${WHEEL_MACHINE[architecture]}`));
+  return (
+    platform === 'any' ||
+    platform.split('.').some((tag) => tag.endsWith(`_${WHEEL_MACHINE[architecture]}`))
+  );
 }
 
-/** Parses a lock file written by scripts/lock-jupyterlab.sh (or pip-compile --generate-hashes, one line per package). */
+/**
+ * Parses a lock file written by scripts/lock-jupyterlab.sh (or pip-compile --generate-hashes, one
+ * line per package).
+ */
 export function parseLockFile(text: string): LockedWheel[] {
   const wheels: LockedWheel[] = [];
   for (const [index, raw] of text.split('\n').entries()) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
-    const match = /^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!_-]+)((?:\s+--hash=sha256:[0-9a-f]{64})+)\s*$/.exec(line);
+    const match =
+      /^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!_-]+)((?:\s+--hash=sha256:[0-9a-f]{64})+)\s*$/.exec(
+        line,
+      );
     if (match === null) {
       throw new SrsError({
         code: 'INVALID_CONFIGURATION',
@@ -71,7 +83,9 @@ export function parseLockFile(text: string): LockedWheel[] {
         hint: 'regenerate it with bash scripts/lock-jupyterlab.sh',
       });
     }
-    const hashes = [...(match[3] as string).matchAll(/sha256:([0-9a-f]{64})/g)].map((found) => found[1] as string);
+    const hashes = [...(match[3] as string).matchAll(/sha256:([0-9a-f]{64})/g)].map(
+      (found) => found[1] as string,
+    );
     wheels.push({ name: match[1] as string, version: match[2] as string, sha256: hashes });
   }
   return wheels;
@@ -107,12 +121,17 @@ export async function fetchPythonWheels(options: FetchPythonWheelsOptions): Prom
   let present = await wheelsByHash(dir);
   // The wheel of each locked package that fits an architecture, if the cache has it.
   const fitting = (wheel: LockedWheel, architecture: ImageArchitecture): string | undefined =>
-    wheel.sha256.map((hash) => present.get(hash)).find((file) => file !== undefined && wheelFits(file, architecture));
+    wheel.sha256
+      .map((hash) => present.get(hash))
+      .find((file) => file !== undefined && wheelFits(file, architecture));
   let downloaded = 0;
   for (const architecture of architectures) {
     const missing = locked.filter((wheel) => fitting(wheel, architecture) === undefined);
     if (missing.length === 0) continue;
-    onProgress({ kind: 'step', message: `JupyterLab: downloading ${missing.length} of ${locked.length} locked wheels for ${architecture} with pip…` });
+    onProgress({
+      kind: 'step',
+      message: `JupyterLab: downloading ${missing.length} of ${locked.length} locked wheels for ${architecture} with pip…`,
+    });
     await pipDownload(missing, dir, architecture, options);
     downloaded += missing.length;
     present = await wheelsByHash(dir);
@@ -133,14 +152,30 @@ export async function fetchPythonWheels(options: FetchPythonWheelsOptions): Prom
       hint: 'check that pip reaches PyPI (PIP_INDEX_URL), or regenerate the lock with bash scripts/lock-jupyterlab.sh',
     });
   }
-  onProgress({ kind: 'step', message: `JupyterLab: ${files.size} wheels for ${architectures.join(' and ')} ${downloaded === 0 ? 'from the cache' : 'fetched'} (sha256 verified)` });
+  onProgress({
+    kind: 'step',
+    message: `JupyterLab: ${files.size} wheels for ${architectures.join(' and ')} ${downloaded === 0 ? 'from the cache' : 'fetched'} (sha256 verified)`,
+  });
   return { dir, files: [...files].sort(), fromCache: downloaded === 0 };
 }
 
-async function pipDownload(missing: LockedWheel[], dir: string, architecture: ImageArchitecture, options: FetchPythonWheelsOptions): Promise<void> {
+async function pipDownload(
+  missing: LockedWheel[],
+  dir: string,
+  architecture: ImageArchitecture,
+  options: FetchPythonWheelsOptions,
+): Promise<void> {
   const work = await mkdtemp(join(dir, '.pip-'));
   const requirements = join(work, 'requirements.txt');
-  await writeFile(requirements, missing.map((wheel) => `${wheel.name}==${wheel.version} ${wheel.sha256.map((hash) => `--hash=sha256:${hash}`).join(' ')}`).join('\n'));
+  await writeFile(
+    requirements,
+    missing
+      .map(
+        (wheel) =>
+          `${wheel.name}==${wheel.version} ${wheel.sha256.map((hash) => `--hash=sha256:${hash}`).join(' ')}`,
+      )
+      .join('\n'),
+  );
   const version = options.pythonVersion ?? '3.13';
   const args = [
     '-m',
@@ -165,18 +200,30 @@ async function pipDownload(missing: LockedWheel[], dir: string, architecture: Im
     'abi3',
     '--abi',
     'none',
-    ...['manylinux_2_41', 'manylinux_2_34', 'manylinux_2_28', 'manylinux2014'].flatMap((tag) => ['--platform', `${tag}_${WHEEL_MACHINE[architecture]}`]),
+    ...['manylinux_2_41', 'manylinux_2_34', 'manylinux_2_28', 'manylinux2014'].flatMap((tag) => [
+      '--platform',
+      `${tag}_${WHEEL_MACHINE[architecture]}`,
+    ]),
     '-r',
     requirements,
   ];
   try {
-    const pip = execa(options.python ?? 'python3', args, { ...(options.signal === undefined ? {} : { cancelSignal: options.signal }), all: true });
+    const pip = execa(options.python ?? 'python3', args, {
+      ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
+      all: true,
+    });
     pip.all?.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString().split(/\r?\n/)) if (line.trim() !== '') options.onProgress?.({ kind: 'output', line });
+      for (const line of chunk.toString().split(/\r?\n/))
+        if (line.trim() !== '') options.onProgress?.({ kind: 'output', line });
     });
     await pip;
   } catch (error) {
-    if (options.signal?.aborted) throw new SrsError({ code: 'ABORTED', message: 'fetching the JupyterLab wheels was aborted', cause: error });
+    if (options.signal?.aborted)
+      throw new SrsError({
+        code: 'ABORTED',
+        message: 'fetching the JupyterLab wheels was aborted',
+        cause: error,
+      });
     const detail = String((error as { all?: string }).all ?? (error as Error).message)
       .split('\n')
       .filter((line) => /error|ERROR|HASH|Could not/i.test(line))

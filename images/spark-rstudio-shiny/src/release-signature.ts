@@ -18,7 +18,11 @@ export interface VerifiedSignature {
  * Checks a detached, armored signature (`.asc`) of `file` against the armored public keys of a
  * KEYS file. Throws SIGNATURE_INVALID when no key of KEYS made it or the file was changed.
  */
-export async function verifyDetachedSignature(file: string, armoredSignature: string, armoredKeys: string): Promise<VerifiedSignature> {
+export async function verifyDetachedSignature(
+  file: string,
+  armoredSignature: string,
+  armoredKeys: string,
+): Promise<VerifiedSignature> {
   const invalid = (why: string, cause?: unknown): SrsError =>
     new SrsError({
       code: 'SIGNATURE_INVALID',
@@ -46,5 +50,8 @@ export async function verifyDetachedSignature(file: string, armoredSignature: st
   const key = keys.find((candidate) => candidate.getKeys(first.keyID).length > 0);
   if (key === undefined) throw invalid(`no key of KEYS has the signing key ${first.keyID.toHex()}`);
   const user = await key.getPrimaryUser().catch(() => undefined);
-  return { fingerprint: key.getFingerprint().toUpperCase(), signer: user?.user.userID?.userID ?? first.keyID.toHex() };
+  return {
+    fingerprint: key.getFingerprint().toUpperCase(),
+    signer: user?.user.userID?.userID ?? first.keyID.toHex(),
+  };
 }

@@ -17,14 +17,20 @@ export const DEFAULT_RSTUDIO_VERSION = '2026.09.0+174';
  * an arm64 image has RStudio only with SRS_RSTUDIO_SHA256 set to Posit's value, and says so.
  */
 export const PINNED_RSTUDIO_SHA256: Readonly<Record<string, string>> = {
-  'rstudio-server-2026.09.0-174-amd64.deb': '168bc577ef2f68abab1ad2ed684e830da1d244618b25b69fd20448e60716c5ba',
+  'rstudio-server-2026.09.0-174-amd64.deb':
+    '168bc577ef2f68abab1ad2ed684e830da1d244618b25b69fd20448e60716c5ba',
 };
 
 /** Options of {@link fetchRStudioDeb}. */
 export interface FetchRStudioOptions {
-  /** Release, e.g. "2025.09.1+401"; default {@link DEFAULT_RSTUDIO_VERSION} or $SRS_RSTUDIO_VERSION. */
+  /**
+   * Release, e.g. "2025.09.1+401"; default {@link DEFAULT_RSTUDIO_VERSION} or $SRS_RSTUDIO_VERSION.
+   */
   version?: string | undefined;
-  /** sha256 of the .deb; default $SRS_RSTUDIO_SHA256, then the pinned value of the version. Without one nothing is installed. */
+  /**
+   * sha256 of the .deb; default $SRS_RSTUDIO_SHA256, then the pinned value of the version. Without
+   * one nothing is installed.
+   */
   sha256?: string | undefined;
   /** The image's architecture (default amd64). */
   architecture?: ImageArchitecture | undefined;
@@ -37,10 +43,15 @@ export interface FetchRStudioOptions {
 }
 
 /** A verified RStudio Server .deb, or why there is none. */
-export type RStudioArtifact = { present: true; version: string; path: string; fileName: string; sha256: string } | { present: false; reason: string };
+export type RStudioArtifact =
+  | { present: true; version: string; path: string; fileName: string; sha256: string }
+  | { present: false; reason: string };
 
 /** Posit's .deb for Ubuntu 22.04 (jammy), which installs on current Debian too. */
-export function rstudioDebFileName(version: string, architecture: ImageArchitecture = 'amd64'): string {
+export function rstudioDebFileName(
+  version: string,
+  architecture: ImageArchitecture = 'amd64',
+): string {
   return `rstudio-server-${version.replace('+', '-')}-${architecture}.deb`;
 }
 
@@ -60,7 +71,12 @@ export async function fetchRStudioDeb(options: FetchRStudioOptions = {}): Promis
   const version = options.version ?? process.env.SRS_RSTUDIO_VERSION ?? DEFAULT_RSTUDIO_VERSION;
   const architecture = options.architecture ?? 'amd64';
   const fileName = rstudioDebFileName(version, architecture);
-  const sha256 = (options.sha256 ?? process.env.SRS_RSTUDIO_SHA256 ?? PINNED_RSTUDIO_SHA256[fileName] ?? '').toLowerCase();
+  const sha256 = (
+    options.sha256 ??
+    process.env.SRS_RSTUDIO_SHA256 ??
+    PINNED_RSTUDIO_SHA256[fileName] ??
+    ''
+  ).toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(sha256)) {
     const reason = `no sha256 known for ${fileName}, so RStudio is absent on ${architecture} (set SRS_RSTUDIO_SHA256 to Posit's published value)`;
     onProgress({ kind: 'step', message: `RStudio Server: skipped, ${reason}` });
@@ -76,14 +92,24 @@ export async function fetchRStudioDeb(options: FetchRStudioOptions = {}): Promis
   if (!cached) {
     onProgress({ kind: 'step', message: `RStudio Server ${version}: downloading ${fileName}…` });
     try {
-      await downloadFile(rstudioDebUrl(version, architecture), path, { signal: options.signal, connectTimeoutMs: 10_000, onProgress });
+      await downloadFile(rstudioDebUrl(version, architecture), path, {
+        signal: options.signal,
+        connectTimeoutMs: 10_000,
+        onProgress,
+      });
     } catch (error) {
       const reason = `Posit's download is unreachable (${(error as Error).message.split('\n')[0]})`;
-      onProgress({ kind: 'step', message: `RStudio Server: skipped, ${reason}; building with JupyterLab only` });
+      onProgress({
+        kind: 'step',
+        message: `RStudio Server: skipped, ${reason}; building with JupyterLab only`,
+      });
       return { present: false, reason };
     }
   }
   await verifyOrEvict(path, { algorithm: 'sha256', value: sha256 });
-  onProgress({ kind: 'step', message: `RStudio Server ${version}: ${cached ? 'using cached' : 'fetched'} ${fileName} (sha256 verified)` });
+  onProgress({
+    kind: 'step',
+    message: `RStudio Server ${version}: ${cached ? 'using cached' : 'fetched'} ${fileName} (sha256 verified)`,
+  });
   return { present: true, version, path, fileName, sha256 };
 }

@@ -3,9 +3,14 @@ import type { ImageProgressListener } from './image-progress.js';
 
 /** Where Spark can come from. */
 export type SparkSourceName =
-  /** The official binary tarball from the Apache archive, checked against its published .sha512 (ships SparkR). */
+  /**
+   * The official binary tarball from the Apache archive, checked against its published .sha512
+   * (ships SparkR).
+   */
   | 'apache'
-  /** The pyspark sdist from PyPI via the machine's pip, checked against PyPI's sha256 (no SparkR). */
+  /**
+   * The pyspark sdist from PyPI via the machine's pip, checked against PyPI's sha256 (no SparkR).
+   */
   | 'pypi';
 
 /** The order tried when the configuration names none. */
@@ -19,7 +24,10 @@ export interface SourceCallOptions {
   onProgress?: ImageProgressListener | undefined;
 }
 
-/** One place Spark can be fetched from. Each network call fails within seconds when the source is unreachable. */
+/**
+ * One place Spark can be fetched from. Each network call fails within seconds when the source is
+ * unreachable.
+ */
 export interface SparkArtifactSource {
   /** The source's name in configuration and labels. */
   readonly name: SparkSourceName;

@@ -3,7 +3,12 @@
 // wheels, RStudio absent and said so), then a Spark master, one worker and a PySpark job with an
 // exact result, every process an aarch64 one. Prints what each part took.
 import { waitUntil } from '@spark-rstudio-shiny/core';
-import { docker, makeTestSecrets, TestResources, uniqueName } from '@spark-rstudio-shiny/test-support';
+import {
+  docker,
+  makeTestSecrets,
+  TestResources,
+  uniqueName,
+} from '@spark-rstudio-shiny/test-support';
 import { buildImage, type BuildImageResult } from '../src/index.js';
 
 const TAG = 'spark-rstudio-shiny:4.2.1-arm64';
@@ -36,12 +41,24 @@ describe('the arm64 image under emulation', () => {
   });
 
   it('should be an arm64 image, with the versions it installed and RStudio absent, said so', async () => {
-    const { stdout } = await docker.run(['image', 'inspect', '--format', '{{.Architecture}} {{index .Config.Labels "org.spark-rstudio-shiny.architecture"}}', TAG]);
+    const { stdout } = await docker.run([
+      'image',
+      'inspect',
+      '--format',
+      '{{.Architecture}} {{index .Config.Labels "org.spark-rstudio-shiny.architecture"}}',
+      TAG,
+    ]);
     expect(stdout).toBe('arm64 arm64');
     expect(built.images.map((image) => image.architecture)).toEqual(['arm64']);
     expect(built.labels['org.spark-rstudio-shiny.spark']).toBe('4.2.1');
     expect(built.rstudio).toBe('absent');
-    expect(steps.some((step) => /RStudio Server: skipped, no sha256 known for rstudio-server-.*-arm64\.deb, so RStudio is absent on arm64/.test(step))).toBe(true);
+    expect(
+      steps.some((step) =>
+        /RStudio Server: skipped, no sha256 known for rstudio-server-.*-arm64\.deb, so RStudio is absent on arm64/.test(
+          step,
+        ),
+      ),
+    ).toBe(true);
   });
 
   it('should run a master, a worker and a PySpark job with the exact result, all aarch64', async () => {
@@ -77,8 +94,12 @@ describe('the arm64 image under emulation', () => {
     ]);
     await waitUntil(
       async () => {
-        const state = await docker.run(['exec', master, 'curl', '-fsS', '--max-time', '5', 'http://127.0.0.1:8080/json/']).catch(() => undefined);
-        return state !== undefined && /"aliveworkers"\s*:\s*1/.test(state.stdout) ? true : undefined;
+        const state = await docker
+          .run(['exec', master, 'curl', '-fsS', '--max-time', '5', 'http://127.0.0.1:8080/json/'])
+          .catch(() => undefined);
+        return state !== undefined && /"aliveworkers"\s*:\s*1/.test(state.stdout)
+          ? true
+          : undefined;
       },
       { description: 'the arm64 master with its worker', timeoutMs: 1_800_000, intervalMs: 5000 },
     );
@@ -92,10 +113,22 @@ describe('the arm64 image under emulation', () => {
       'spark.stop()',
     ].join('\n');
     const jobStarted = performance.now();
-    const { stdout } = await docker.run(['exec', '-i', '--user', 'analyst', master, 'bash', '-c', 'cat > /tmp/job.py && spark-submit /tmp/job.py 2>/dev/null'], {
-      input: job,
-      timeoutMs: 3_600_000,
-    });
+    const { stdout } = await docker.run(
+      [
+        'exec',
+        '-i',
+        '--user',
+        'analyst',
+        master,
+        'bash',
+        '-c',
+        'cat > /tmp/job.py && spark-submit /tmp/job.py 2>/dev/null',
+      ],
+      {
+        input: job,
+        timeoutMs: 3_600_000,
+      },
+    );
     timings['jobSeconds'] = seconds(jobStarted);
     // The sum of 0..99999, computed here.
     expect(stdout).toMatch(new RegExp(`^RESULT ${(99_999 * 100_000) / 2}$`, 'm'));

@@ -17,7 +17,15 @@ import {
 const masterJson = z.looseObject({
   status: z.string(),
   aliveworkers: z.number(),
-  workers: z.array(z.looseObject({ id: z.string(), host: z.string(), state: z.string(), cores: z.number(), memory: z.number() })),
+  workers: z.array(
+    z.looseObject({
+      id: z.string(),
+      host: z.string(),
+      state: z.string(),
+      cores: z.number(),
+      memory: z.number(),
+    }),
+  ),
   completedapps: z.array(z.looseObject({ name: z.string(), state: z.string() })),
 });
 
@@ -99,7 +107,8 @@ describe('the image as master and workers on a plain Docker network', () => {
       'from pyspark.sql import SparkSession',
       'import time',
       'spark = SparkSession.builder.appName("srs-image-test").getOrCreate()',
-      // A busy machine may register the second executor after the job would start: wait for both (driver + 2), up to 2 minutes.
+      // A busy machine may register the second executor after the job would start: wait for both
+      // (driver + 2), up to 2 minutes.
       'deadline = time.time() + 120',
       'while len(spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()) < 3 and time.time() < deadline: time.sleep(0.5)',
       'total = spark.range(0, 1000000, numPartitions=4).selectExpr("sum(id) AS s").first()["s"]',
@@ -108,8 +117,12 @@ describe('the image as master and workers on a plain Docker network', () => {
       'spark.stop()',
     ].join('\n');
     await docker.run(['exec', '-i', master, 'sh', '-c', 'cat > /tmp/srs-job.py'], { input: job });
-    const { stdout } = await docker.run(['exec', master, 'spark-submit', '--master', 'spark://master:7077', '/tmp/srs-job.py'], { timeoutMs: 240_000 });
-    // 0 + 1 + … + 999999, and executors on both worker hosts (the driver's own host is not counted).
+    const { stdout } = await docker.run(
+      ['exec', master, 'spark-submit', '--master', 'spark://master:7077', '/tmp/srs-job.py'],
+      { timeoutMs: 240_000 },
+    );
+    // 0 + 1 + … + 999999, and executors on both worker hosts (the driver's own host is not
+    // counted).
     expect(stdout).toContain('RESULT sum=499999500000 executor_hosts=2');
     const state = await readMaster();
     expect(state.completedapps.map((app) => app.name)).toContain('srs-image-test');
@@ -119,7 +132,9 @@ describe('the image as master and workers on a plain Docker network', () => {
     const port = await publishedPort(master, 3838);
     const response = await waitUntil(
       async () => {
-        const answer = await fetch(`http://127.0.0.1:${port}/spark-demo/`, { signal: AbortSignal.timeout(5000) });
+        const answer = await fetch(`http://127.0.0.1:${port}/spark-demo/`, {
+          signal: AbortSignal.timeout(5000),
+        });
         return answer.status === 200 ? answer : undefined;
       },
       { description: 'Shiny Server to answer', timeoutMs: 60_000 },
@@ -132,9 +147,27 @@ describe('the image as master and workers on a plain Docker network', () => {
   });
 
   it('should serve Shiny Server on SHINY_PORT when it is set, and stay healthy', async () => {
-    const other = await resources.container(uniqueName('srs-master-port'), [...secrets.spark, ...secrets.ide, '-e', 'SPARK_ROLE=master', '-e', 'SHINY_PORT=3939', image]);
+    const other = await resources.container(uniqueName('srs-master-port'), [
+      ...secrets.spark,
+      ...secrets.ide,
+      '-e',
+      'SPARK_ROLE=master',
+      '-e',
+      'SHINY_PORT=3939',
+      image,
+    ]);
     await expect(waitUntilHealthy(other, 120_000)).resolves.toBe('healthy');
-    const { stdout } = await docker.run(['exec', other, 'curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:3939/spark-demo/']);
+    const { stdout } = await docker.run([
+      'exec',
+      other,
+      'curl',
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      'http://127.0.0.1:3939/spark-demo/',
+    ]);
     expect(stdout).toBe('200');
   });
 
@@ -144,7 +177,14 @@ describe('the image as master and workers on a plain Docker network', () => {
   });
 
   it('should size a worker from its container limits when no cores or memory are given', async () => {
-    const network = (await docker.run(['inspect', '--format', '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}', master])).stdout;
+    const network = (
+      await docker.run([
+        'inspect',
+        '--format',
+        '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}',
+        master,
+      ])
+    ).stdout;
     const sized = await resources.container(uniqueName('srs-worker-sized'), [
       '--network',
       network,
@@ -164,8 +204,17 @@ describe('the image as master and workers on a plain Docker network', () => {
       },
       { description: 'the sized worker to register', timeoutMs: 120_000 },
     );
-    const host = (await docker.run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, sized])).stdout;
-    const worker = state.workers.find((candidate) => candidate.host === host && candidate.state === 'ALIVE');
+    const host = (
+      await docker.run([
+        'inspect',
+        '--format',
+        `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`,
+        sized,
+      ])
+    ).stdout;
+    const worker = state.workers.find(
+      (candidate) => candidate.host === host && candidate.state === 'ALIVE',
+    );
     // 1.5 CPUs round up to 2 cores; 2 GiB minus 1 GiB for the worker daemon.
     expect(worker).toMatchObject({ cores: 2, memory: 1024 });
   });
@@ -182,12 +231,28 @@ describe('the image as master and workers on a plain Docker network', () => {
       { description: 'JupyterLab to run', timeoutMs: 60_000 },
     );
     expect(jupyter).toMatch(/^analyst\s/);
-    expect((await docker.run(['exec', master, 'stat', '-c', '%a %U:%G', '/etc/srs/jupyter/jupyter_server_config.json'])).stdout).toBe('640 root:analyst');
-    const config = (await docker.run(['exec', master, 'cat', '/etc/srs/jupyter/jupyter_server_config.json'])).stdout;
+    expect(
+      (
+        await docker.run([
+          'exec',
+          master,
+          'stat',
+          '-c',
+          '%a %U:%G',
+          '/etc/srs/jupyter/jupyter_server_config.json',
+        ])
+      ).stdout,
+    ).toBe('640 root:analyst');
+    const config = (
+      await docker.run(['exec', master, 'cat', '/etc/srs/jupyter/jupyter_server_config.json'])
+    ).stdout;
     expect(config).toMatch(/"hashed_password": "argon2:/);
     expect(config).not.toContain(secrets.idePassword);
     // Without RStudio Server no login password is set for the account itself.
-    expect((await docker.run(['exec', master, 'sh', '-c', 'getent shadow analyst | cut -d: -f2'])).stdout).toMatch(/^[!*]/);
+    expect(
+      (await docker.run(['exec', master, 'sh', '-c', 'getent shadow analyst | cut -d: -f2']))
+        .stdout,
+    ).toMatch(/^[!*]/);
     const port = await publishedPort(master, 8888);
     const anonymous = await waitUntil(
       async () =>
@@ -201,42 +266,115 @@ describe('the image as master and workers on a plain Docker network', () => {
   });
 
   it('should let the IDE user publish Shiny apps and the shiny user only read them', async () => {
-    await docker.run(['exec', '--user', 'analyst', master, 'sh', '-c', 'mkdir /srv/shiny-server/mine && echo ok > /srv/shiny-server/mine/app.R']);
-    for (const target of ['/srv/shiny-server/evil', '/srv/shiny-server/mine/app.R', '/srv/shiny-server/spark-demo/app.R']) {
-      const attempt = await docker.run(['exec', '--user', 'shiny', master, 'sh', '-c', `echo x >> ${target} || mkdir ${target}`]).then(
-        () => 'written',
-        () => 'refused',
-      );
+    await docker.run([
+      'exec',
+      '--user',
+      'analyst',
+      master,
+      'sh',
+      '-c',
+      'mkdir /srv/shiny-server/mine && echo ok > /srv/shiny-server/mine/app.R',
+    ]);
+    for (const target of [
+      '/srv/shiny-server/evil',
+      '/srv/shiny-server/mine/app.R',
+      '/srv/shiny-server/spark-demo/app.R',
+    ]) {
+      const attempt = await docker
+        .run([
+          'exec',
+          '--user',
+          'shiny',
+          master,
+          'sh',
+          '-c',
+          `echo x >> ${target} || mkdir ${target}`,
+        ])
+        .then(
+          () => 'written',
+          () => 'refused',
+        );
       expect([target, attempt]).toEqual([target, 'refused']);
     }
-    expect((await docker.run(['exec', '--user', 'shiny', master, 'cat', '/srv/shiny-server/mine/app.R'])).stdout).toBe('ok');
-    expect((await docker.run(['exec', master, 'id', '-nG', 'shiny'])).stdout.split(' ')).not.toContain('shiny-authors');
+    expect(
+      (await docker.run(['exec', '--user', 'shiny', master, 'cat', '/srv/shiny-server/mine/app.R']))
+        .stdout,
+    ).toBe('ok');
+    expect(
+      (await docker.run(['exec', master, 'id', '-nG', 'shiny'])).stdout.split(' '),
+    ).not.toContain('shiny-authors');
   });
 
   it("should keep Spark's configuration root's, so the spark user cannot change what other users' spark-submit reads", async () => {
-    const { stdout } = await docker.run(['exec', master, 'stat', '-c', '%n %a %U:%G', '/opt/spark/conf', '/opt/spark/conf/spark-env.sh']);
-    expect(stdout.split('\n')).toEqual(['/opt/spark/conf 755 root:root', '/opt/spark/conf/spark-env.sh 644 root:root']);
-    const attempt = await docker.run(['exec', '--user', 'spark', master, 'sh', '-c', 'echo "export X=1" >> /opt/spark/conf/spark-env.sh']).then(
-      () => 'written',
-      () => 'refused',
-    );
+    const { stdout } = await docker.run([
+      'exec',
+      master,
+      'stat',
+      '-c',
+      '%n %a %U:%G',
+      '/opt/spark/conf',
+      '/opt/spark/conf/spark-env.sh',
+    ]);
+    expect(stdout.split('\n')).toEqual([
+      '/opt/spark/conf 755 root:root',
+      '/opt/spark/conf/spark-env.sh 644 root:root',
+    ]);
+    const attempt = await docker
+      .run([
+        'exec',
+        '--user',
+        'spark',
+        master,
+        'sh',
+        '-c',
+        'echo "export X=1" >> /opt/spark/conf/spark-env.sh',
+      ])
+      .then(
+        () => 'written',
+        () => 'refused',
+      );
     expect(attempt).toBe('refused');
   });
 
   it('should keep the Spark secret readable by the spark group only, and out of the logs and the environment', async () => {
-    expect((await docker.run(['exec', master, 'stat', '-c', '%a %U:%G', '/opt/spark/conf/spark-defaults.conf'])).stdout).toBe('640 root:spark');
-    expect((await docker.run(['exec', master, 'id', '-nG', 'shiny'])).stdout.split(' ')).toContain('spark');
+    expect(
+      (
+        await docker.run([
+          'exec',
+          master,
+          'stat',
+          '-c',
+          '%a %U:%G',
+          '/opt/spark/conf/spark-defaults.conf',
+        ])
+      ).stdout,
+    ).toBe('640 root:spark');
+    expect((await docker.run(['exec', master, 'id', '-nG', 'shiny'])).stdout.split(' ')).toContain(
+      'spark',
+    );
     const seen = [
       (await docker.run(['logs', master])).stdout,
-      ...(await Promise.all(workers.map(async (worker) => (await docker.run(['logs', worker])).stdout))),
+      ...(await Promise.all(
+        workers.map(async (worker) => (await docker.run(['logs', worker])).stdout),
+      )),
       (await docker.run(['inspect', master, ...workers])).stdout,
-      (await docker.run(['exec', master, 'sh', '-c', 'cat /proc/[0-9]*/environ 2>/dev/null | tr "\\0" "\\n"'])).stdout,
+      (
+        await docker.run([
+          'exec',
+          master,
+          'sh',
+          '-c',
+          'cat /proc/[0-9]*/environ 2>/dev/null | tr "\\0" "\\n"',
+        ])
+      ).stdout,
     ].join('\n');
     expect(seen.length).toBeGreaterThan(1000);
     expect(seen).not.toContain(secrets.sparkSecret);
     expect(seen).not.toContain(secrets.idePassword);
     // Nor in any process's command line.
-    expect((await docker.run(['exec', master, 'ps', '-eo', 'args'])).stdout).not.toContain(secrets.idePassword);
+    expect((await docker.run(['exec', master, 'ps', '-eo', 'args'])).stdout).not.toContain(
+      secrets.idePassword,
+    );
   });
 
   it('should log every supervised process under its own name', async () => {
@@ -244,7 +382,9 @@ describe('the image as master and workers on a plain Docker network', () => {
     expect(stdout).toMatch(/^\[spark-master\] .*Master: Starting Spark master at spark:\/\//m);
     expect(stdout).toMatch(/^\[shiny-server\] .*Starting listener on http:\/\/0\.0\.0\.0:3838/m);
     expect(stdout).toMatch(/^\[jupyterlab\] .*Jupyter Server [\d.]+ is running at/m);
-    expect(stdout).toMatch(/^\[entrypoint\] RStudio Server is not installed in this image .*JupyterLab is the IDE/m);
+    expect(stdout).toMatch(
+      /^\[entrypoint\] RStudio Server is not installed in this image .*JupyterLab is the IDE/m,
+    );
   });
 });
 
@@ -257,7 +397,9 @@ describe('the image refusing to half-start', () => {
   it('should exit 64 with one clear line for an unknown role', async () => {
     const result = await runToCompletion(['-e', 'SPARK_ROLE=boss', image]);
     expect(result.exitCode).toBe(64);
-    expect(result.stderr).toContain('[entrypoint] error: SPARK_ROLE must be "master" or "worker" (or unset, for a one-container trial), got "boss".');
+    expect(result.stderr).toContain(
+      '[entrypoint] error: SPARK_ROLE must be "master" or "worker" (or unset, for a one-container trial), got "boss".',
+    );
   });
 
   it('should make a worker give up after its bound when no master answers', async () => {
@@ -274,59 +416,108 @@ describe('the image refusing to half-start', () => {
       image,
     ]);
     expect(result.exitCode).toBe(69);
-    expect(result.stderr).toContain('[entrypoint] error: the Spark master at spark://no-such-master:7077 did not answer within 3s.');
+    expect(result.stderr).toContain(
+      '[entrypoint] error: the Spark master at spark://no-such-master:7077 did not answer within 3s.',
+    );
     expect(Date.now() - started).toBeLessThan(60_000);
   });
 
   it('should exit 78 when authentication is on and no Spark secret is mounted', async () => {
     const result = await runToCompletion(['-e', 'SPARK_ROLE=worker', image]);
     expect(result.exitCode).toBe(78);
-    expect(result.stderr).toContain('[entrypoint] error: Spark authentication is on and there is no secret at /run/secrets/spark_auth_secret.');
+    expect(result.stderr).toContain(
+      '[entrypoint] error: Spark authentication is on and there is no secret at /run/secrets/spark_auth_secret.',
+    );
   });
 
   it('should exit 78 for a Spark secret in the environment, or one too short', async () => {
-    const inEnvironment = await runToCompletion(['-e', 'SPARK_ROLE=worker', '-e', 'SPARK_AUTH_SECRET=0123456789abcdef0123', image]);
+    const inEnvironment = await runToCompletion([
+      '-e',
+      'SPARK_ROLE=worker',
+      '-e',
+      'SPARK_AUTH_SECRET=0123456789abcdef0123',
+      image,
+    ]);
     expect(inEnvironment.exitCode).toBe(78);
     expect(inEnvironment.stderr).toContain('error: SPARK_AUTH_SECRET is set in the environment');
     const short = await makeTestSecrets({ sparkSecret: 'tooshort' });
     const tooShort = await runToCompletion([...short.spark, '-e', 'SPARK_ROLE=worker', image]);
     expect(tooShort.exitCode).toBe(78);
-    expect(tooShort.stderr).toContain('is too short or has spaces (8 characters; at least 16, no spaces)');
+    expect(tooShort.stderr).toContain(
+      'is too short or has spaces (8 characters; at least 16, no spaces)',
+    );
   });
 
   it.each([
-    ['an empty IDE password', { idePassword: '' }, 'the IDE password in /run/secrets/ide_password is empty; refusing to start.'],
+    [
+      'an empty IDE password',
+      { idePassword: '' },
+      'the IDE password in /run/secrets/ide_password is empty; refusing to start.',
+    ],
     [
       'an IDE password of two lines',
       { idePassword: 'first-line-pass\nroot:injected' },
       'the IDE password in /run/secrets/ide_password holds a line break or a control character; refusing to start.',
     ],
-    ['a short IDE password', { idePassword: 'short' }, 'the IDE password in /run/secrets/ide_password is shorter than 8 characters; refusing to start.'],
+    [
+      'a short IDE password',
+      { idePassword: 'short' },
+      'the IDE password in /run/secrets/ide_password is shorter than 8 characters; refusing to start.',
+    ],
   ])('should exit 78 for %s, before anything starts', async (_name, values, message) => {
     const bad = await makeTestSecrets(values);
-    const result = await runToCompletion([...bad.spark, ...bad.ide, '-e', 'SPARK_ROLE=master', image]);
+    const result = await runToCompletion([
+      ...bad.spark,
+      ...bad.ide,
+      '-e',
+      'SPARK_ROLE=master',
+      image,
+    ]);
     expect(result.exitCode).toBe(78);
     expect(result.stderr).toContain(`[entrypoint] error: ${message}`);
   });
 
   it.each([
-    ['IDE_USER=daemon', 'error: IDE_USER "daemon" names a system account of the image; choose another name.'],
-    ['IDE_USER=nobody', 'error: IDE_USER "nobody" names a system account of the image; choose another name.'],
+    [
+      'IDE_USER=daemon',
+      'error: IDE_USER "daemon" names a system account of the image; choose another name.',
+    ],
+    [
+      'IDE_USER=nobody',
+      'error: IDE_USER "nobody" names a system account of the image; choose another name.',
+    ],
     ['IDE_USER=Bad', 'error: IDE_USER must be a plain user name'],
-    ['SPARK_LOCAL_IP=1.2.3.4;id', 'error: SPARK_LOCAL_IP must be an IPv4 address or a host name, got "1.2.3.4;id".'],
+    [
+      'SPARK_LOCAL_IP=1.2.3.4;id',
+      'error: SPARK_LOCAL_IP must be an IPv4 address or a host name, got "1.2.3.4;id".',
+    ],
     ['SPARK_MASTER_HOST=$(id)', 'error: SPARK_MASTER_HOST must be an IPv4 address or a host name'],
     ['SHINY_PORT=80;x', 'error: SHINY_PORT must be a port number from 1 to 65535, got "80;x".'],
     ['JUPYTER_PORT=0', 'error: JUPYTER_PORT must be a port number from 1 to 65535, got "0".'],
   ])('should exit 64 with one line for %s', async (setting, message) => {
     const secrets = await makeTestSecrets();
-    const result = await runToCompletion([...secrets.spark, ...secrets.ide, '-e', 'SPARK_ROLE=master', '-e', setting, image]);
+    const result = await runToCompletion([
+      ...secrets.spark,
+      ...secrets.ide,
+      '-e',
+      'SPARK_ROLE=master',
+      '-e',
+      setting,
+      image,
+    ]);
     expect(result.exitCode).toBe(64);
     expect(result.stderr).toContain(`[entrypoint] ${message}`);
     expect(result.stderr.split('\n').filter((line) => line.includes('error:'))).toHaveLength(1);
   });
 
   it('should refuse a malformed master URL', async () => {
-    const result = await runToCompletion(['-e', 'SPARK_ROLE=worker', '-e', 'SPARK_MASTER_URL=http://master:7077', image]);
+    const result = await runToCompletion([
+      '-e',
+      'SPARK_ROLE=worker',
+      '-e',
+      'SPARK_MASTER_URL=http://master:7077',
+      image,
+    ]);
     expect(result.exitCode).toBe(64);
     expect(result.stderr).toContain('SPARK_MASTER_URL must look like spark://HOST:PORT');
   });

@@ -17,7 +17,8 @@ export const EXIT_CODES = {
 /** The exit code for an error thrown by a command. */
 export function exitCodeFor(error: unknown): number {
   if (isSrsError(error, 'INVALID_CONFIGURATION')) return EXIT_CODES.usage;
-  if (isSrsError(error, 'WAIT_TIMEOUT') || isSrsError(error, 'CONVERGENCE_TIMEOUT')) return EXIT_CODES.timeout;
+  if (isSrsError(error, 'WAIT_TIMEOUT') || isSrsError(error, 'CONVERGENCE_TIMEOUT'))
+    return EXIT_CODES.timeout;
   if (isSrsError(error, 'ABORTED')) return EXIT_CODES.interrupted;
   return EXIT_CODES.failure;
 }

@@ -8,9 +8,18 @@ import { runCli } from './cli.js';
 
 const ROOT = new URL('../../../', import.meta.url);
 const readme = readFileSync(fileURLToPath(new URL('README.md', ROOT)), 'utf8');
-const scripts = Object.keys((JSON.parse(readFileSync(fileURLToPath(new URL('package.json', ROOT)), 'utf8')) as { scripts: Record<string, string> }).scripts);
+const scripts = Object.keys(
+  (
+    JSON.parse(readFileSync(fileURLToPath(new URL('package.json', ROOT)), 'utf8')) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts,
+);
 
-/** Every command line the README shows: lines of its sh blocks, and inline code that starts like one. */
+/**
+ * Every command line the README shows: lines of its sh blocks, and inline code that starts like
+ * one.
+ */
 export function commandsIn(markdown: string): string[] {
   const commands: string[] = [];
   for (const block of markdown.matchAll(/```sh\n([\s\S]*?)```/g)) {
@@ -19,7 +28,8 @@ export function commandsIn(markdown: string): string[] {
       if (command !== '') commands.push(command);
     }
   }
-  for (const inline of markdown.matchAll(/`((?:npm|docker) [^`]+)`/g)) commands.push((inline[1] ?? '').trim());
+  for (const inline of markdown.matchAll(/`((?:npm|docker) [^`]+)`/g))
+    commands.push((inline[1] ?? '').trim());
   return commands;
 }
 

@@ -33,21 +33,29 @@ export class Reporter {
 
   /** Ends a run of progress lines. */
   endProgress(): void {
-    if (this.mode === 'human' && (this.err as NodeJS.WriteStream).isTTY === true) this.err.write('\n');
+    if (this.mode === 'human' && (this.err as NodeJS.WriteStream).isTTY === true)
+      this.err.write('\n');
   }
 
   /** The command's result: JSON in json mode, else the human text. */
   result(json: unknown, text: string): void {
     if (this.mode === 'json') this.out.write(`${JSON.stringify(json, null, 2)}\n`);
-    else if (this.mode === 'human' || text !== '') this.out.write(text.endsWith('\n') ? text : `${text}\n`);
+    else if (this.mode === 'human' || text !== '')
+      this.out.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
   /** One error: message and hint on stderr (and a JSON object on stdout in json mode). */
   error(error: unknown): void {
     // Messages that already start with "error:" (a tool's own line) are not prefixed twice.
-    const message = (error instanceof Error ? error.message : String(error)).replace(/^(error:\s*)+/i, '');
+    const message = (error instanceof Error ? error.message : String(error)).replace(
+      /^(error:\s*)+/i,
+      '',
+    );
     const hint = isSrsError(error) ? error.hint : undefined;
     this.err.write(`error: ${message}\n${hint === undefined ? '' : `hint: ${hint}\n`}`);
-    if (this.mode === 'json') this.out.write(`${JSON.stringify({ error: { code: isSrsError(error) ? error.code : 'UNEXPECTED', message, hint: hint ?? null } })}\n`);
+    if (this.mode === 'json')
+      this.out.write(
+        `${JSON.stringify({ error: { code: isSrsError(error) ? error.code : 'UNEXPECTED', message, hint: hint ?? null } })}\n`,
+      );
   }
 }

@@ -17,14 +17,36 @@ const stack = `srs-user-${suffix}`;
 const uiPort = randomInt(40_000, 44_000);
 const isRoot = process.getuid?.() === 0;
 
-/** Runs srs as `user`, as its login would: its home, its name, a normal user's PATH, nothing else. */
-async function srsAs(user: string, ...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+/**
+ * Runs srs as `user`, as its login would: its home, its name, a normal user's PATH, nothing else.
+ */
+async function srsAs(
+  user: string,
+  ...args: string[]
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const result = await execa(
     'runuser',
-    ['-u', user, '--', 'env', '-i', `HOME=/home/${user}`, `USER=${user}`, 'LANG=C.UTF-8', 'PATH=/usr/local/bin:/usr/bin:/bin', NODE, SRS, ...args],
+    [
+      '-u',
+      user,
+      '--',
+      'env',
+      '-i',
+      `HOME=/home/${user}`,
+      `USER=${user}`,
+      'LANG=C.UTF-8',
+      'PATH=/usr/local/bin:/usr/bin:/bin',
+      NODE,
+      SRS,
+      ...args,
+    ],
     { reject: false, timeout: 900_000, cwd: '/' },
   );
-  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  return {
+    exitCode: result.exitCode ?? -1,
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+  };
 }
 
 // Creating accounts needs root; CI runs as root. Elsewhere the test says why it cannot run.
@@ -39,23 +61,45 @@ describeAsRoot('srs as a non-root user', () => {
   afterAll(async () => {
     await srsAs(member, 'down', '--purge', '--stack', stack).catch(() => undefined);
     await docker.run(['stack', 'rm', stack]).catch(() => undefined);
-    for (const user of [member, outsider]) await execa('userdel', ['--remove', user], { reject: false });
+    for (const user of [member, outsider])
+      await execa('userdel', ['--remove', user], { reject: false });
   });
 
   it('should refuse a user outside the docker group with one message naming the group, and change nothing', async () => {
     const result = await srsAs(outsider, 'up', '--stack', stack, '--workers', '1');
     expect(result.exitCode).toBe(1);
-    expect(result.stderr.split('\n').filter((line) => line.startsWith('error:'))).toEqual([expect.stringMatching(/may not use the Docker engine/)]);
+    expect(result.stderr.split('\n').filter((line) => line.startsWith('error:'))).toEqual([
+      expect.stringMatching(/may not use the Docker engine/),
+    ]);
     expect(result.stderr).toMatch(/^hint: .*docker group/m);
     const doctor = await srsAs(outsider, 'doctor', '--json');
-    const checks = z.array(z.looseObject({ check: z.string(), status: z.string(), detail: z.string(), fix: z.string().optional() })).parse(JSON.parse(doctor.stdout));
+    const checks = z
+      .array(
+        z.looseObject({
+          check: z.string(),
+          status: z.string(),
+          detail: z.string(),
+          fix: z.string().optional(),
+        }),
+      )
+      .parse(JSON.parse(doctor.stdout));
     expect(checks.find((check) => check.check === 'docker CLI')).toMatchObject({ status: 'ok' });
     expect(checks.find((check) => check.check === 'Docker engine')).toMatchObject({
       status: 'fail',
       detail: 'running, but this user may not use its socket',
       fix: expect.stringMatching(/docker group/) as unknown,
     });
-    expect((await docker.run(['service', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${stack}`])).stdout).toBe('');
+    expect(
+      (
+        await docker.run([
+          'service',
+          'ls',
+          '-q',
+          '--filter',
+          `label=com.docker.stack.namespace=${stack}`,
+        ])
+      ).stdout,
+    ).toBe('');
   });
 
   it('should build, deploy, scale, report and remove a cluster for a docker-group user, installing nothing', async () => {
@@ -75,7 +119,10 @@ describeAsRoot('srs as a non-root user', () => {
       '--port-rstudio',
       'none',
     );
-    expect({ exitCode: up.exitCode, stderr: up.exitCode === 0 ? '' : up.stderr }).toEqual({ exitCode: 0, stderr: '' });
+    expect({ exitCode: up.exitCode, stderr: up.exitCode === 0 ? '' : up.stderr }).toEqual({
+      exitCode: 0,
+      stderr: '',
+    });
     expect(up.stderr).toMatch(/engine answers: Docker /);
     expect(up.stderr).not.toMatch(/installing|starting dockerd|debootstrap/i);
     expect(up.stdout).toMatch(/^Ready: 1 Spark worker\(s\) ALIVE$/m);
@@ -85,10 +132,23 @@ describeAsRoot('srs as a non-root user', () => {
     expect(JSON.parse(scaled.stdout)).toMatchObject({ ready: true, spark: { aliveWorkers: 2 } });
 
     const status = await srsAs(member, 'status', '--stack', stack, '--json');
-    expect(JSON.parse(status.stdout)).toMatchObject({ ready: true, urls: { sparkUi: `http://127.0.0.1:${uiPort}` } });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      ready: true,
+      urls: { sparkUi: `http://127.0.0.1:${uiPort}` },
+    });
 
     const down = await srsAs(member, 'down', '--purge', '--stack', stack);
     expect(down.exitCode).toBe(0);
-    expect((await docker.run(['service', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${stack}`])).stdout).toBe('');
+    expect(
+      (
+        await docker.run([
+          'service',
+          'ls',
+          '-q',
+          '--filter',
+          `label=com.docker.stack.namespace=${stack}`,
+        ])
+      ).stdout,
+    ).toBe('');
   });
 });

@@ -5,7 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { docker, ensureTestImage, startTlsEngineNode, TestResources, type TlsEngineNode } from '@spark-rstudio-shiny/test-support';
+import {
+  docker,
+  ensureTestImage,
+  startTlsEngineNode,
+  TestResources,
+  type TlsEngineNode,
+} from '@spark-rstudio-shiny/test-support';
 
 const SRS = fileURLToPath(new URL('../dist/bin/srs.js', import.meta.url));
 const stack = `srs-remote-${randomBytes(3).toString('hex')}`;
@@ -16,9 +22,19 @@ describe('srs against a remote engine over TCP with TLS', () => {
   let node: TlsEngineNode;
 
   /** Runs srs with the remote engine's DOCKER_HOST and client certificates in its environment. */
-  const srs = async (...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> => {
-    const result = await execa('node', [SRS, ...args], { env: node.env, reject: false, timeout: 900_000 });
-    return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  const srs = async (
+    ...args: string[]
+  ): Promise<{ exitCode: number; stdout: string; stderr: string }> => {
+    const result = await execa('node', [SRS, ...args], {
+      env: node.env,
+      reject: false,
+      timeout: 900_000,
+    });
+    return {
+      exitCode: result.exitCode ?? -1,
+      stdout: String(result.stdout),
+      stderr: String(result.stderr),
+    };
   };
 
   beforeAll(async () => {
@@ -26,7 +42,14 @@ describe('srs against a remote engine over TCP with TLS', () => {
     node = await startTlsEngineNode(resources);
     // The image reaches the remote engine as it would without a registry: docker save on this
     // machine's engine (the remote one's settings emptied for that side) into docker load there.
-    await execa('bash', ['-c', `DOCKER_HOST= DOCKER_TLS_VERIFY= DOCKER_CERT_PATH= docker save ${image} | docker load`], { env: node.env, timeout: 900_000 });
+    await execa(
+      'bash',
+      [
+        '-c',
+        `DOCKER_HOST= DOCKER_TLS_VERIFY= DOCKER_CERT_PATH= docker save ${image} | docker load`,
+      ],
+      { env: node.env, timeout: 900_000 },
+    );
     await execa('docker', ['tag', image, REMOTE_IMAGE], { env: node.env });
   }, 1_200_000);
 
@@ -54,7 +77,10 @@ describe('srs against a remote engine over TCP with TLS', () => {
       '--port-rstudio',
       'none',
     );
-    expect({ exitCode: up.exitCode, stderr: up.exitCode === 0 ? '' : up.stderr }).toEqual({ exitCode: 0, stderr: '' });
+    expect({ exitCode: up.exitCode, stderr: up.exitCode === 0 ? '' : up.stderr }).toEqual({
+      exitCode: 0,
+      stderr: '',
+    });
     expect(up.stderr).toMatch(/engine answers: Docker /);
     expect(up.stderr).not.toMatch(/installing|starting dockerd|Building /);
     expect(up.stdout).toContain(`Spark UI      http://${node.ip}:8080`);
@@ -64,9 +90,14 @@ describe('srs against a remote engine over TCP with TLS', () => {
     expect(JSON.parse(scaled.stdout)).toMatchObject({ ready: true, spark: { aliveWorkers: 2 } });
 
     const status = await srs('status', '--stack', stack, '--json');
-    const parsed = JSON.parse(status.stdout) as { ready: boolean; services: { name: string; running: number; desired: number }[] };
+    const parsed = JSON.parse(status.stdout) as {
+      ready: boolean;
+      services: { name: string; running: number; desired: number }[];
+    };
     expect(parsed.ready).toBe(true);
-    expect(parsed.services.map((service) => [service.name, service.running, service.desired]).sort()).toEqual([
+    expect(
+      parsed.services.map((service) => [service.name, service.running, service.desired]).sort(),
+    ).toEqual([
       ['master', 1, 1],
       ['worker', 2, 2],
     ]);
@@ -76,16 +107,30 @@ describe('srs against a remote engine over TCP with TLS', () => {
     expect(logs.stdout).toMatch(/spark-master/);
 
     // Nothing of it is on this machine's own engine.
-    expect((await docker.run(['service', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${stack}`]).catch(() => ({ stdout: '' }))).stdout).toBe('');
+    expect(
+      (
+        await docker
+          .run(['service', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${stack}`])
+          .catch(() => ({ stdout: '' }))
+      ).stdout,
+    ).toBe('');
 
     const down = await srs('down', '--purge', '--stack', stack);
     expect(down.exitCode).toBe(0);
-    const left = await execa('docker', ['service', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${stack}`], { env: node.env });
+    const left = await execa(
+      'docker',
+      ['service', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${stack}`],
+      { env: node.env },
+    );
     expect(left.stdout).toBe('');
   });
 
   it('should fail fast with one clear message when the client certificates are missing', async () => {
-    const result = await execa('node', [SRS, 'status', '--stack', stack], { env: { ...node.env, DOCKER_CERT_PATH: '/nonexistent' }, reject: false, timeout: 120_000 });
+    const result = await execa('node', [SRS, 'status', '--stack', stack], {
+      env: { ...node.env, DOCKER_CERT_PATH: '/nonexistent' },
+      reject: false,
+      timeout: 120_000,
+    });
     expect(result.exitCode).toBe(1);
     expect(
       String(result.stderr)

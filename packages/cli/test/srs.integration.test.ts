@@ -22,7 +22,12 @@ function srs(...args: string[]): Promise<{ exitCode: number; stdout: string; std
 const statusContract = z.looseObject({
   spark: z.looseObject({ aliveWorkers: z.number() }),
   services: z.array(z.looseObject({ name: z.string(), running: z.number(), desired: z.number() })),
-  urls: z.looseObject({ sparkUi: z.string(), shiny: z.string().nullable(), jupyter: z.string().nullable(), rstudio: z.string().nullable() }),
+  urls: z.looseObject({
+    sparkUi: z.string(),
+    shiny: z.string().nullable(),
+    jupyter: z.string().nullable(),
+    rstudio: z.string().nullable(),
+  }),
 });
 
 describe('srs usage errors', () => {
@@ -53,7 +58,12 @@ describe('srs against a real swarm', () => {
     const result = await srs('build', '--json');
     expect(result.exitCode).toBe(0);
     const built = z
-      .looseObject({ tag: z.string(), imageId: z.string(), spark: z.looseObject({ version: z.string(), source: z.string() }), rstudio: z.string() })
+      .looseObject({
+        tag: z.string(),
+        imageId: z.string(),
+        spark: z.looseObject({ version: z.string(), source: z.string() }),
+        rstudio: z.string(),
+      })
       .parse(JSON.parse(result.stdout));
     expect(built.tag).toBe('spark-rstudio-shiny:4.2.1');
     expect(built.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -64,9 +74,15 @@ describe('srs against a real swarm', () => {
     const result = await srs('urls', '--json', '--stack', stack);
     expect(result.exitCode).toBe(1);
     expect(JSON.parse(result.stdout)).toEqual({
-      error: { code: 'STACK_NOT_FOUND', message: `no stack named "${stack}" is deployed`, hint: expect.any(String) as unknown },
+      error: {
+        code: 'STACK_NOT_FOUND',
+        message: `no stack named "${stack}" is deployed`,
+        hint: expect.any(String) as unknown,
+      },
     });
-    expect(result.stderr).toBe(`error: no stack named "${stack}" is deployed\nhint: deploy it first (srs up), or name the right stack`);
+    expect(result.stderr).toBe(
+      `error: no stack named "${stack}" is deployed\nhint: deploy it first (srs up), or name the right stack`,
+    );
   });
 
   it('should bring the stack up with `up --workers 1` and port flags, and print the URLs and the IDE login', async () => {
@@ -96,8 +112,15 @@ describe('srs against a real swarm', () => {
   it('should attach to the running stack: urls --json gives the ports it was deployed with', async () => {
     const result = await srs('urls', '--json', '--stack', stack);
     expect(result.exitCode).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ sparkUi: `http://127.0.0.1:${uiPort}`, shiny: null, jupyter: `http://127.0.0.1:${jupyterPort}`, rstudio: null });
-    const listed = z.array(z.looseObject({ stackName: z.string() })).parse(JSON.parse((await srs('list', '--json')).stdout));
+    expect(JSON.parse(result.stdout)).toEqual({
+      sparkUi: `http://127.0.0.1:${uiPort}`,
+      shiny: null,
+      jupyter: `http://127.0.0.1:${jupyterPort}`,
+      rstudio: null,
+    });
+    const listed = z
+      .array(z.looseObject({ stackName: z.string() }))
+      .parse(JSON.parse((await srs('list', '--json')).stdout));
     expect(listed.map((entry) => entry.stackName)).toContain(stack);
   });
 
@@ -131,19 +154,31 @@ describe('srs against a real swarm', () => {
     const result = await srs('scale', '2', '--stack', stack);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('2 Spark worker(s) ALIVE');
-    const status = statusContract.parse(JSON.parse((await srs('status', '--json', '--stack', stack)).stdout));
+    const status = statusContract.parse(
+      JSON.parse((await srs('status', '--json', '--stack', stack)).stdout),
+    );
     expect(status.spark.aliveWorkers).toBe(2);
   });
 
   it("should print the master's log lines with their process", async () => {
     const result = await srs('logs', 'master', '--tail', '200', '--stack', stack);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toMatch(/master\.1 \[spark-master\] .*Starting Spark master at spark:\/\//);
+    expect(result.stdout).toMatch(
+      /master\.1 \[spark-master\] .*Starting Spark master at spark:\/\//,
+    );
   });
 
   it('should report every precondition with doctor --json', async () => {
     const result = await srs('doctor', '--json');
-    const checks = z.array(z.looseObject({ check: z.string(), status: z.enum(['ok', 'warn', 'fail']), detail: z.string() })).parse(JSON.parse(result.stdout));
+    const checks = z
+      .array(
+        z.looseObject({
+          check: z.string(),
+          status: z.enum(['ok', 'warn', 'fail']),
+          detail: z.string(),
+        }),
+      )
+      .parse(JSON.parse(result.stdout));
     expect(checks.find((check) => check.check === 'Docker engine')?.status).toBe('ok');
     expect(checks.find((check) => check.check === 'swarm')?.status).toBe('ok');
     expect(result.exitCode).toBe(checks.some((check) => check.status === 'fail') ? 1 : 0);
@@ -156,7 +191,9 @@ describe('srs against a real swarm', () => {
     expect(after.exitCode).toBe(1);
     expect(after.stderr).toContain(`error: no stack named "${stack}" is deployed`);
     const secrets = await execa('docker', ['secret', 'ls', '--format', '{{.Name}}']);
-    expect(secrets.stdout.split('\n')).toEqual(expect.arrayContaining([`${stack}_spark_auth_secret`, `${stack}_ide_password`]));
+    expect(secrets.stdout.split('\n')).toEqual(
+      expect.arrayContaining([`${stack}_spark_auth_secret`, `${stack}_ide_password`]),
+    );
   });
 
   it('should delete volumes and secrets with down --purge', async () => {
@@ -165,6 +202,16 @@ describe('srs against a real swarm', () => {
     expect(JSON.parse(result.stdout)).toEqual({ removed: stack, purged: true });
     const label = `label=com.docker.stack.namespace=${stack}`;
     expect((await execa('docker', ['volume', 'ls', '-q', '--filter', label])).stdout).toBe('');
-    expect((await execa('docker', ['secret', 'ls', '-q', '--filter', `label=org.spark-rstudio-shiny.stack=${stack}`])).stdout).toBe('');
+    expect(
+      (
+        await execa('docker', [
+          'secret',
+          'ls',
+          '-q',
+          '--filter',
+          `label=org.spark-rstudio-shiny.stack=${stack}`,
+        ])
+      ).stdout,
+    ).toBe('');
   });
 });

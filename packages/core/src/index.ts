@@ -2,7 +2,12 @@
 // not listed here is internal.
 
 export { SrsError, ChecksumMismatchError, isSrsError, isRetryable } from './errors/srs-error.js';
-export type { SrsErrorCode, SrsErrorOptions, ChecksumMismatchOptions, ValidationIssue } from './errors/srs-error.js';
+export type {
+  SrsErrorCode,
+  SrsErrorOptions,
+  ChecksumMismatchOptions,
+  ValidationIssue,
+} from './errors/srs-error.js';
 export { parseInput } from './errors/parse-input.js';
 
 export { DockerCli, mapDockerFailure } from './docker/docker-cli.js';

@@ -16,7 +16,9 @@ export const DEFAULT_STACK_NAME = 'srs';
 export const LABEL_PREFIX = 'org.spark-rstudio-shiny';
 /** The service label that records the options a stack was deployed with. */
 export const CONFIG_LABEL = `${LABEL_PREFIX}.config`;
-/** The label that ties a Docker secret to its stack (secrets outlive `docker stack rm`, on purpose). */
+/**
+ * The label that ties a Docker secret to its stack (secrets outlive `docker stack rm`, on purpose).
+ */
 export const STACK_SECRET_LABEL = `${LABEL_PREFIX}.stack`;
 /** The label Docker gives everything `docker stack deploy` creates. */
 export const STACK_NAMESPACE_LABEL = 'com.docker.stack.namespace';

@@ -5,7 +5,14 @@
 // `docker stack deploy` / `docker service scale` and a loop polling the master's /json/ once a
 // second, in the same run, so the SDK's overhead is a ratio. The image must be built.
 import { execa } from 'execa';
-import { DEFAULT_IMAGE_TAG, DEFAULT_STACK_FILE, DockerCli, ensureStackSecrets, SparkCluster, stackSecretNames } from '../src/index.js';
+import {
+  DEFAULT_IMAGE_TAG,
+  DEFAULT_STACK_FILE,
+  DockerCli,
+  ensureStackSecrets,
+  SparkCluster,
+  stackSecretNames,
+} from '../src/index.js';
 
 const WORKERS = 2;
 const image = process.env.SRS_IMAGE ?? DEFAULT_IMAGE_TAG;
@@ -19,7 +26,9 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
 
 async function aliveWorkers(): Promise<number> {
   try {
-    const response = await fetch(`http://127.0.0.1:${uiPort}/json/`, { signal: AbortSignal.timeout(2000) });
+    const response = await fetch(`http://127.0.0.1:${uiPort}/json/`, {
+      signal: AbortSignal.timeout(2000),
+    });
     return ((await response.json()) as { aliveworkers: number }).aliveworkers;
   } catch {
     return -1;
@@ -29,13 +38,16 @@ async function aliveWorkers(): Promise<number> {
 async function pollUntilAlive(count: number, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while ((await aliveWorkers()) !== count) {
-    if (Date.now() > deadline) throw new Error(`plain CLI: ${count} workers not ALIVE in ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`plain CLI: ${count} workers not ALIVE in ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
 
 async function removeStack(name: string): Promise<void> {
-  await new SparkCluster({ stackName: name }).remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
+  await new SparkCluster({ stackName: name })
+    .remove({ purge: true, timeoutMs: 120_000 })
+    .catch(() => undefined);
 }
 
 const ports = { sparkUi: uiPort, shiny: null, jupyter: null, rstudio: null };
@@ -47,7 +59,8 @@ await removeStack(sdkStack);
 await removeStack(plainStack);
 
 // Both sides get their stack's secrets before any timing, as a user creates them once.
-for (const name of [sdkStack, plainStack]) await ensureStackSecrets(new DockerCli(), name, ['sparkAuth', 'idePassword']);
+for (const name of [sdkStack, plainStack])
+  await ensureStackSecrets(new DockerCli(), name, ['sparkAuth', 'idePassword']);
 
 interface Run {
   deployMs: number;
@@ -77,7 +90,11 @@ async function plainRun(): Promise<Run> {
   };
   const run: Run = {
     deployMs: await timed(async () => {
-      await execa('docker', ['stack', 'deploy', '--resolve-image', 'never', '-c', DEFAULT_STACK_FILE, plainStack], { env });
+      await execa(
+        'docker',
+        ['stack', 'deploy', '--resolve-image', 'never', '-c', DEFAULT_STACK_FILE, plainStack],
+        { env },
+      );
       await pollUntilAlive(WORKERS);
     }),
     scaleMs: {},
@@ -103,17 +120,26 @@ for (let round = 0; round < ROUNDS; round += 1) {
     plainRuns.push(await plainRun());
     sdkRuns.push(await sdkRun());
   }
-  process.stderr.write(`round ${round + 1}/${ROUNDS}: deploy sdk ${sdkRuns.at(-1)?.deployMs} ms, plain ${plainRuns.at(-1)?.deployMs} ms\n`);
+  process.stderr.write(
+    `round ${round + 1}/${ROUNDS}: deploy sdk ${sdkRuns.at(-1)?.deployMs} ms, plain ${plainRuns.at(-1)?.deployMs} ms\n`,
+  );
 }
 await removeStack(sdkStack);
 await removeStack(plainStack);
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const median = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 const ratio = (a: number, b: number): number => Number((a / b).toFixed(2));
 const compare = (pick: (run: Run) => number) => {
   const sdkMs = median(sdkRuns.map(pick));
   const plainCliMs = median(plainRuns.map(pick));
-  return { sdkMs, plainCliMs, ratio: ratio(sdkMs, plainCliMs), sdkRunsMs: sdkRuns.map(pick), plainRunsMs: plainRuns.map(pick) };
+  return {
+    sdkMs,
+    plainCliMs,
+    ratio: ratio(sdkMs, plainCliMs),
+    sdkRunsMs: sdkRuns.map(pick),
+    plainRunsMs: plainRuns.map(pick),
+  };
 };
 process.stdout.write(
   `${JSON.stringify(

@@ -20,17 +20,48 @@ export interface RBenchmarkRun {
 export async function runRBenchmark(run: RBenchmarkRun): Promise<Record<string, unknown>> {
   const image = process.env.SRS_IMAGE ?? DEFAULT_IMAGE_TAG;
   const ports = { sparkUi: run.sparkUiPort, shiny: null, jupyter: null, rstudio: null };
-  const cluster = new SparkCluster({ stackName: run.stackName, image, workers: 2, worker: { cores: 1, memory: '2g' }, ports });
+  const cluster = new SparkCluster({
+    stackName: run.stackName,
+    image,
+    workers: 2,
+    worker: { cores: 1, memory: '2g' },
+    ports,
+  });
   await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
   await cluster.deploy({ timeoutMs: 300_000 });
   try {
-    const master = (await execa('docker', ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${run.stackName}_master`])).stdout.split('\n')[0] as string;
-    const env = Object.entries(run.env ?? {}).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
-    const { stdout } = await execa('docker', ['exec', '-i', '--user', 'analyst', '--workdir', '/home/analyst', ...env, master, 'Rscript', '-'], {
-      input: run.script,
-      timeout: run.timeoutMs,
-      ...(run.showProgress === true ? { stderr: 'inherit' as const } : {}),
-    });
+    const master = (
+      await execa('docker', [
+        'ps',
+        '-q',
+        '--filter',
+        `label=com.docker.swarm.service.name=${run.stackName}_master`,
+      ])
+    ).stdout.split('\n')[0] as string;
+    const env = Object.entries(run.env ?? {}).flatMap(([name, value]) => [
+      '--env',
+      `${name}=${value}`,
+    ]);
+    const { stdout } = await execa(
+      'docker',
+      [
+        'exec',
+        '-i',
+        '--user',
+        'analyst',
+        '--workdir',
+        '/home/analyst',
+        ...env,
+        master,
+        'Rscript',
+        '-',
+      ],
+      {
+        input: run.script,
+        timeout: run.timeoutMs,
+        ...(run.showProgress === true ? { stderr: 'inherit' as const } : {}),
+      },
+    );
     return JSON.parse(stdout.slice(stdout.indexOf('{'))) as Record<string, unknown>;
   } finally {
     await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);

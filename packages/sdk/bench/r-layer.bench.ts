@@ -40,5 +40,12 @@ cat(jsonlite::toJSON(list(
 ), auto_unbox = TRUE, digits = 4))
 `;
 
-const result = await runRBenchmark({ stackName: 'srs-bench-r', sparkUiPort: 29_180, script: R_BENCH, timeoutMs: 1_800_000 });
-process.stdout.write(`${JSON.stringify({ workers: 2, coresPerWorker: 1, bridge: 'pyspark', ...result }, null, 2)}\n`);
+const result = await runRBenchmark({
+  stackName: 'srs-bench-r',
+  sparkUiPort: 29_180,
+  script: R_BENCH,
+  timeoutMs: 1_800_000,
+});
+process.stdout.write(
+  `${JSON.stringify({ workers: 2, coresPerWorker: 1, bridge: 'pyspark', ...result }, null, 2)}\n`,
+);

@@ -1,6 +1,7 @@
 // Model fits benchmark: prints one JSON object.
 //   npm run bench:models                      # 10^6 and 10^7 rows
-//   npm run bench:models -- --rows 1e6,1e7,1e8 --runs 3 --families gaussian,binomial,poisson --mllib-up-to 1e6
+//   npm run bench:models -- --rows 1e6,1e7,1e8 --runs 3 --families gaussian,binomial,poisson
+// --mllib-up-to 1e6
 // Deploys a stack with 2 workers (1 core each) and, in one R process in the head (the session
 // warm), for each size of srspark's synthetic data (y ~ x + segment, 8 segments), median of
 // --runs after one warm-up run at that size (reported, not counted), srs_glm and pyspark.ml taking
@@ -17,13 +18,16 @@ import { runRBenchmark } from './r-in-head.js';
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 && process.argv[at + 1] !== undefined ? (process.argv[at + 1] as string) : fallback;
+  return at >= 0 && process.argv[at + 1] !== undefined
+    ? (process.argv[at + 1] as string)
+    : fallback;
 }
 
 const sizes = option('rows', '1e6,1e7').split(',').map(Number);
 const runs = Number(option('runs', '3'));
 const families = option('families', 'gaussian,binomial,poisson').split(',');
-// Above this many rows, srs_glm's MLlib path (slower than its SQL path everywhere measured) is left out.
+// Above this many rows, srs_glm's MLlib path (slower than its SQL path everywhere measured) is left
+// out.
 const mllibUpTo = Number(option('mllib-up-to', '1e9'));
 if (
   sizes.some((rows) => !Number.isInteger(rows) || rows < 1000 || rows > 1e9) ||
@@ -127,8 +131,15 @@ const result = await runRBenchmark({
   stackName: 'srs-bench-models',
   sparkUiPort: 29_181,
   script: R_BENCH,
-  env: { BENCH_ROWS: sizes.join(','), BENCH_RUNS: String(runs), BENCH_FAMILIES: families.join(','), BENCH_MLLIB_UP_TO: String(mllibUpTo) },
+  env: {
+    BENCH_ROWS: sizes.join(','),
+    BENCH_RUNS: String(runs),
+    BENCH_FAMILIES: families.join(','),
+    BENCH_MLLIB_UP_TO: String(mllibUpTo),
+  },
   timeoutMs: 7_200_000,
   showProgress: true,
 });
-process.stdout.write(`${JSON.stringify({ workers: 2, coresPerWorker: 1, bridge: 'pyspark', model: 'y ~ x + segment (8 levels)', ...result }, null, 2)}\n`);
+process.stdout.write(
+  `${JSON.stringify({ workers: 2, coresPerWorker: 1, bridge: 'pyspark', model: 'y ~ x + segment (8 levels)', ...result }, null, 2)}\n`,
+);

@@ -9,8 +9,21 @@
 //   node-stopped      a whole node of a three-node swarm (Docker-in-Docker) killed, 4 workers;
 //                     started again before the next run
 import { randomInt } from 'node:crypto';
-import { distributeImage, DockerCli, DEFAULT_IMAGE_TAG, SparkCluster, waitUntil } from '../src/index.js';
-import { jobResult, slowSumJob, startTestSwarm, TestResources, testSwarmClusterOptions, uniqueName } from '@spark-rstudio-shiny/test-support';
+import {
+  distributeImage,
+  DockerCli,
+  DEFAULT_IMAGE_TAG,
+  SparkCluster,
+  waitUntil,
+} from '../src/index.js';
+import {
+  jobResult,
+  slowSumJob,
+  startTestSwarm,
+  TestResources,
+  testSwarmClusterOptions,
+  uniqueName,
+} from '@spark-rstudio-shiny/test-support';
 
 const image = process.env.SRS_IMAGE ?? DEFAULT_IMAGE_TAG;
 const RUNS = 3;
@@ -24,9 +37,15 @@ async function healthy(cluster: SparkCluster, workers: number): Promise<void> {
     },
     { description: `${workers} ALIVE workers`, timeoutMs: 600_000, intervalMs: 500 },
   );
-  const job = slowSumJob({ rows: 10_000, partitions: 2, secondsPerPartition: 0, name: 'srs-bench-resilience' });
+  const job = slowSumJob({
+    rows: 10_000,
+    partitions: 2,
+    secondsPerPartition: 0,
+    name: 'srs-bench-resilience',
+  });
   const { stdout } = await cluster.submitPython(job.script, { timeoutMs: 300_000 });
-  if (jobResult(stdout) !== job.expected) throw new Error(`the job after the fault printed ${stdout}`);
+  if (jobResult(stdout) !== job.expected)
+    throw new Error(`the job after the fault printed ${stdout}`);
 }
 
 /** Times inject + recover, RUNS times; `after` (not timed) prepares the next run. */
@@ -49,8 +68,17 @@ async function measure(
   return { fault, seconds, medianSeconds: sorted[1] as number };
 }
 
-async function containerOf(stackName: string, service: string, client: DockerCli = docker): Promise<string> {
-  const { stdout } = await client.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_${service}`]);
+async function containerOf(
+  stackName: string,
+  service: string,
+  client: DockerCli = docker,
+): Promise<string> {
+  const { stdout } = await client.run([
+    'ps',
+    '-q',
+    '--filter',
+    `label=com.docker.swarm.service.name=${stackName}_${service}`,
+  ]);
   const [id] = stdout.split('\n').filter(Boolean);
   if (id === undefined) throw new Error(`no ${service} container`);
   return id;
@@ -63,7 +91,12 @@ let previousHead = '';
 {
   const stackName = 'srs-bench-resilience';
   const base = randomInt(26_000, 28_000);
-  const cluster = new SparkCluster({ stackName, image, workers: 2, ports: { sparkUi: base, shiny: base + 1, jupyter: null, rstudio: null } });
+  const cluster = new SparkCluster({
+    stackName,
+    image,
+    workers: 2,
+    ports: { sparkUi: base, shiny: base + 1, jupyter: null, rstudio: null },
+  });
   await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
   await cluster.deploy({ timeoutMs: 300_000 });
   try {
@@ -71,7 +104,13 @@ let previousHead = '';
     results.push(
       await measure(
         'worker-killed',
-        async () => void (await docker.run(['kill', '--signal', 'KILL', await containerOf(stackName, 'worker')])),
+        async () =>
+          void (await docker.run([
+            'kill',
+            '--signal',
+            'KILL',
+            await containerOf(stackName, 'worker'),
+          ])),
         () => healthy(cluster, 2),
       ),
     );
@@ -86,7 +125,12 @@ let previousHead = '';
           // A new head container (the old one gone), then the cluster healthy on it.
           await waitUntil(
             async () => {
-              const { stdout } = await docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_master`]);
+              const { stdout } = await docker.run([
+                'ps',
+                '-q',
+                '--filter',
+                `label=com.docker.swarm.service.name=${stackName}_master`,
+              ]);
               const heads = stdout.split('\n').filter(Boolean);
               return heads.length === 1 && heads[0] !== previousHead ? true : undefined;
             },
@@ -96,23 +140,49 @@ let previousHead = '';
         },
         // Not timed: Swarm calls the update complete after its monitor period (60 s for the head).
         async () =>
-          void (await waitUntil(async () => ((await cluster.status()).services.find((service) => service.name === 'master')?.updateState === 'completed' ? true : undefined), {
-            description: 'the master update',
-            timeoutMs: 600_000,
-            intervalMs: 500,
-          })),
+          void (await waitUntil(
+            async () =>
+              (await cluster.status()).services.find((service) => service.name === 'master')
+                ?.updateState === 'completed'
+                ? true
+                : undefined,
+            {
+              description: 'the master update',
+              timeoutMs: 600_000,
+              intervalMs: 500,
+            },
+          )),
       ),
     );
     results.push(
       await measure(
         'master-killed',
-        async () => void (await docker.run(['kill', '--signal', 'KILL', await containerOf(stackName, 'master')])),
+        async () =>
+          void (await docker.run([
+            'kill',
+            '--signal',
+            'KILL',
+            await containerOf(stackName, 'master'),
+          ])),
         async () => {
-          await waitUntil(async () => ((await docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_master`])).stdout === '' ? undefined : true), {
-            description: 'a new master task',
-            timeoutMs: 600_000,
-            intervalMs: 500,
-          });
+          await waitUntil(
+            async () =>
+              (
+                await docker.run([
+                  'ps',
+                  '-q',
+                  '--filter',
+                  `label=com.docker.swarm.service.name=${stackName}_master`,
+                ])
+              ).stdout === ''
+                ? undefined
+                : true,
+            {
+              description: 'a new master task',
+              timeoutMs: 600_000,
+              intervalMs: 500,
+            },
+          );
           await healthy(cluster, 2);
         },
       ),
@@ -127,8 +197,15 @@ if (!process.argv.includes('--single-node')) {
   const resources = new TestResources();
   const swarm = await startTestSwarm(3, resources);
   try {
-    await distributeImage({ image, engines: swarm.nodes.map((node) => node.engine), onProgress: () => undefined });
-    const cluster = new SparkCluster(testSwarmClusterOptions(swarm, uniqueName('srs-bench-nodes'), image), { docker: swarm.manager.docker });
+    await distributeImage({
+      image,
+      engines: swarm.nodes.map((node) => node.engine),
+      onProgress: () => undefined,
+    });
+    const cluster = new SparkCluster(
+      testSwarmClusterOptions(swarm, uniqueName('srs-bench-nodes'), image),
+      { docker: swarm.manager.docker },
+    );
     await cluster.deploy({ timeoutMs: 600_000 });
     await healthy(cluster, 4);
     const others = swarm.nodes.filter((node) => node !== swarm.manager);
@@ -146,10 +223,16 @@ if (!process.argv.includes('--single-node')) {
           // Bring the node back for the next run (it rejoins the swarm by itself).
           const node = others[(victim - 1) % others.length] as (typeof others)[number];
           await docker.run(['start', node.container]);
-          await waitUntil(async () => ((await cluster.status()).nodes.every((entry) => entry.state === 'Ready') ? true : undefined), {
-            description: 'the node back Ready',
-            timeoutMs: 300_000,
-          });
+          await waitUntil(
+            async () =>
+              (await cluster.status()).nodes.every((entry) => entry.state === 'Ready')
+                ? true
+                : undefined,
+            {
+              description: 'the node back Ready',
+              timeoutMs: 300_000,
+            },
+          );
         },
       ),
     );
@@ -158,4 +241,6 @@ if (!process.argv.includes('--single-node')) {
   }
 }
 
-process.stdout.write(`${JSON.stringify({ image, runsPerFault: RUNS, faults: results }, null, 2)}\n`);
+process.stdout.write(
+  `${JSON.stringify({ image, runsPerFault: RUNS, faults: results }, null, 2)}\n`,
+);

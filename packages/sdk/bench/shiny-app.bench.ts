@@ -24,7 +24,9 @@ const stackName = 'srs-bench-app';
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 && process.argv[at + 1] !== undefined ? (process.argv[at + 1] as string) : fallback;
+  return at >= 0 && process.argv[at + 1] !== undefined
+    ? (process.argv[at + 1] as string)
+    : fallback;
 }
 const SIZES = option('rows', '1e6,1e7,1e8').split(',').map(Number);
 const idleMinutes = Number(option('idle-minutes', '5'));
@@ -43,8 +45,10 @@ if (
 }
 /** The app's select holds R's text of the number (1e+06). */
 const selectValue = (rows: number): string => rows.toExponential().replace(/e\+(\d)$/, 'e+0$1');
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-const progress = (message: string): boolean => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
+const median = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const progress = (message: string): boolean =>
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
 
 // The app's work (synthetic data, per-segment aggregate, GLM) as one PySpark script.
 const PLAIN_JOB = (rows: number, seed: number): string =>
@@ -64,21 +68,53 @@ const PLAIN_JOB = (rows: number, seed: number): string =>
 // The browser before anything else (Debian's chromium, installed once as the tests do): a missing
 // one would otherwise fail the run after the plain baseline's minutes.
 const executablePath =
-  process.env.SRS_CHROMIUM ?? (await execa('bash', [fileURLToPath(new URL('../../../scripts/ensure-chromium.sh', import.meta.url))], { stderr: 'inherit' })).stdout.trim();
-const cluster = new SparkCluster({ stackName, image, workers: 2, worker: { cores: 1, memory: '2g' }, ports });
+  process.env.SRS_CHROMIUM ??
+  (
+    await execa(
+      'bash',
+      [fileURLToPath(new URL('../../../scripts/ensure-chromium.sh', import.meta.url))],
+      { stderr: 'inherit' },
+    )
+  ).stdout.trim();
+const cluster = new SparkCluster({
+  stackName,
+  image,
+  workers: 2,
+  worker: { cores: 1, memory: '2g' },
+  ports,
+});
 await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
 await cluster.deploy({ timeoutMs: 300_000 });
-// The plain baseline first, while no app holds executors (a fresh driver per run, as a script would;
+// The plain baseline first, while no app holds executors (a fresh driver per run, as a script
+// would;
 // three runs, each half a minute or more).
 const PLAIN_RUNS = 3;
-const master = (await execa('docker', ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_master`])).stdout.split('\n')[0] as string;
+const master = (
+  await execa('docker', [
+    'ps',
+    '-q',
+    '--filter',
+    `label=com.docker.swarm.service.name=${stackName}_master`,
+  ])
+).stdout.split('\n')[0] as string;
 const plain = new Map<number, number[]>();
 for (const rows of SIZES) {
   const runs: number[] = [];
   for (let repeat = 0; repeat < PLAIN_RUNS; repeat += 1) {
-    await execa('docker', ['exec', '-i', '--user', 'spark', master, 'sh', '-c', 'cat > /tmp/srs-bench-plain.py'], { input: PLAIN_JOB(rows, 200 + repeat) });
+    await execa(
+      'docker',
+      ['exec', '-i', '--user', 'spark', master, 'sh', '-c', 'cat > /tmp/srs-bench-plain.py'],
+      { input: PLAIN_JOB(rows, 200 + repeat) },
+    );
     const started = performance.now();
-    await execa('docker', ['exec', '--user', 'spark', master, 'spark-submit', '/tmp/srs-bench-plain.py']);
+    await execa('docker', [
+      'exec',
+      '--user',
+      'spark',
+      master,
+      'spark-submit',
+      '/tmp/srs-bench-plain.py',
+    ]);
     runs.push(Math.round(performance.now() - started));
   }
   plain.set(rows, runs);
@@ -88,7 +124,15 @@ const profile = await mkdtemp(join(tmpdir(), 'srs-bench-chromium-'));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath,
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 });
 const results: Record<string, unknown>[] = [];
 let idle: Record<string, unknown> | undefined;
@@ -99,10 +143,17 @@ try {
   let seed = 100;
   const selectRows = async (rows: number): Promise<void> => {
     // Select the size (selectize keeps the <select> hidden), then let that first run finish.
-    await page.evaluate(`document.querySelector('#rows').selectize.setValue('${selectValue(rows)}')`);
-    await page.waitForSelector(`#status:has-text("for ${rows.toLocaleString('en-US')} rows")`, { timeout: 600_000 });
+    await page.evaluate(
+      `document.querySelector('#rows').selectize.setValue('${selectValue(rows)}')`,
+    );
+    await page.waitForSelector(`#status:has-text("for ${rows.toLocaleString('en-US')} rows")`, {
+      timeout: 600_000,
+    });
   };
-  /** One input change (a new seed) to the rendered result: milliseconds, and the Spark seconds the app reports. */
+  /**
+   * One input change (a new seed) to the rendered result: milliseconds, and the Spark seconds the
+   * app reports.
+   */
   const change = async (rows: number): Promise<{ ms: number; sparkSeconds: number }> => {
     const label = rows.toLocaleString('en-US');
     seed += 1;
@@ -112,12 +163,23 @@ try {
     // first second, which rounded each latency up to the next half second.
     const expected = JSON.stringify(`for ${label} rows, seed ${seed}`);
     await page
-      .waitForFunction(`document.querySelector('#status')?.textContent?.includes(${expected}) === true`, undefined, { polling: 'raf', timeout: 300_000 })
+      .waitForFunction(
+        `document.querySelector('#status')?.textContent?.includes(${expected}) === true`,
+        undefined,
+        { polling: 'raf', timeout: 300_000 },
+      )
       .catch(async (error: unknown) => {
-        const problem = (await page.textContent('#problem').catch(() => null)) ?? '(no message in the page)';
-        throw new Error(`no result for ${label} rows, seed ${seed}: ${problem}; status: ${(await page.textContent('#status')) ?? ''}`, { cause: error });
+        const problem =
+          (await page.textContent('#problem').catch(() => null)) ?? '(no message in the page)';
+        throw new Error(
+          `no result for ${label} rows, seed ${seed}: ${problem}; status: ${(await page.textContent('#status')) ?? ''}`,
+          { cause: error },
+        );
       });
-    return { ms: Math.round(performance.now() - started), sparkSeconds: Number(/in ([\d.]+) s/.exec((await page.textContent('#status')) ?? '')?.[1]) };
+    return {
+      ms: Math.round(performance.now() - started),
+      sparkSeconds: Number(/in ([\d.]+) s/.exec((await page.textContent('#status')) ?? '')?.[1]),
+    };
   };
   for (const rows of SIZES) {
     await selectRows(rows);
@@ -130,7 +192,9 @@ try {
       latencies.push(run.ms);
       sparkSeconds.push(run.sparkSeconds);
     }
-    progress(`${rows} rows: input to render ${latencies.join(', ')} ms (warm-up ${warmupMs.join(', ')} ms)`);
+    progress(
+      `${rows} rows: input to render ${latencies.join(', ')} ms (warm-up ${warmupMs.join(', ')} ms)`,
+    );
     const plainMs = plain.get(rows) ?? [];
     results.push({
       rows,
@@ -146,11 +210,22 @@ try {
   if (idleMinutes > 0) {
     const rows = SIZES[0] as number;
     await selectRows(rows);
-    const warm = median([(await change(rows)).ms, (await change(rows)).ms, (await change(rows)).ms]);
+    const warm = median([
+      (await change(rows)).ms,
+      (await change(rows)).ms,
+      (await change(rows)).ms,
+    ]);
     progress(`idle for ${idleMinutes} min…`);
     await new Promise((resolve) => setTimeout(resolve, idleMinutes * 60_000));
     const first = await change(rows);
-    idle = { rows, idleMinutes, warmMedianMs: warm, firstAfterIdleMs: first.ms, sparkSecondsInApp: first.sparkSeconds, extraMs: first.ms - warm };
+    idle = {
+      rows,
+      idleMinutes,
+      warmMedianMs: warm,
+      firstAfterIdleMs: first.ms,
+      sparkSecondsInApp: first.sparkSeconds,
+      extraMs: first.ms - warm,
+    };
     progress(`after ${idleMinutes} min idle: ${first.ms} ms (warm ${warm} ms)`);
   }
 } finally {

@@ -78,14 +78,29 @@ export type {
 } from '@spark-rstudio-shiny/image';
 
 // stack
-export { clusterConfigSchema, DEFAULT_STACK_FILE, memoryBytes, renderStackFile } from '@spark-rstudio-shiny/stack';
+export {
+  clusterConfigSchema,
+  DEFAULT_STACK_FILE,
+  memoryBytes,
+  renderStackFile,
+} from '@spark-rstudio-shiny/stack';
 export type { ClusterConfig, ClusterConfigInput, SwarmFacts } from '@spark-rstudio-shiny/stack';
 
 // the cluster
 export { SparkCluster } from './cluster/spark-cluster.js';
 export type { SparkClusterOptions } from './cluster/spark-cluster.js';
 export { readinessOf } from './cluster/cluster-status.js';
-export type { ClusterCredentials, ClusterStatus, ClusterUrls, NodeStatus, Readiness, ReadinessState, ServiceStatus, SparkView, TaskStatus } from './cluster/cluster-status.js';
+export type {
+  ClusterCredentials,
+  ClusterStatus,
+  ClusterUrls,
+  NodeStatus,
+  Readiness,
+  ReadinessState,
+  ServiceStatus,
+  SparkView,
+  TaskStatus,
+} from './cluster/cluster-status.js';
 export type { WaitOptions } from './cluster/wait-for-ready.js';
 export type { LogsOptions } from './logs/read-service-logs.js';
 export type { ServiceLogLine } from './logs/service-log-line.js';

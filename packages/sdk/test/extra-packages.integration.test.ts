@@ -3,12 +3,25 @@
 // workers: importable in the notebooks, and in a UDF that runs on a worker.
 import { randomInt } from 'node:crypto';
 import { buildImage, SparkCluster, waitUntil, type BuildImageResult } from '../src/index.js';
-import { docker, ensureTestImage, JupyterSession, keepStackLogs, serviceContainers, uniqueName, type Kernel } from '@spark-rstudio-shiny/test-support';
+import {
+  docker,
+  ensureTestImage,
+  JupyterSession,
+  keepStackLogs,
+  serviceContainers,
+  uniqueName,
+  type Kernel,
+} from '@spark-rstudio-shiny/test-support';
 
 describe('extra packages on head and workers', () => {
   const stackName = uniqueName('srs-extra');
   const tag = `${uniqueName('srs-extra')}:test`;
-  const ports = { sparkUi: randomInt(46_000, 48_000), jupyter: randomInt(48_000, 50_000), shiny: null, rstudio: null };
+  const ports = {
+    sparkUi: randomInt(46_000, 48_000),
+    jupyter: randomInt(48_000, 50_000),
+    shiny: null,
+    rstudio: null,
+  };
   let built: BuildImageResult;
   let cluster: SparkCluster;
   let jupyter: JupyterSession;
@@ -16,7 +29,11 @@ describe('extra packages on head and workers', () => {
   beforeAll(async () => {
     // The plain image first (shared with the other tests), then ours on top of it.
     await ensureTestImage();
-    built = await buildImage({ tag, extra: { apt: ['r-cran-zoo'], pip: ['tabulate==0.9.0'] }, onProgress: () => undefined });
+    built = await buildImage({
+      tag,
+      extra: { apt: ['r-cran-zoo'], pip: ['tabulate==0.9.0'] },
+      onProgress: () => undefined,
+    });
     cluster = new SparkCluster({ stackName, image: built.tag, workers: 1, demo: false, ports });
     await cluster.deploy({ timeoutMs: 600_000 });
     const login = (await cluster.credentials()).ide;
@@ -63,7 +80,11 @@ describe('extra packages on head and workers', () => {
         ].join('\n'),
       );
       expect(run.error).toBeUndefined();
-      const result = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { head: string; driver: string; executors: string[] };
+      const result = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as {
+        head: string;
+        driver: string;
+        executors: string[];
+      };
       expect(result.head).toBe('0.9.0');
       expect(result.executors.length).toBeGreaterThan(0);
       for (const executor of result.executors) {
@@ -87,7 +108,13 @@ describe('extra packages on head and workers', () => {
       await kernel.close();
     }
     const [worker] = await serviceContainers(stackName, 'worker');
-    const { stdout } = await docker.run(['exec', worker as string, 'Rscript', '-e', 'library(zoo); cat(as.character(packageVersion("zoo")))']);
+    const { stdout } = await docker.run([
+      'exec',
+      worker as string,
+      'Rscript',
+      '-e',
+      'library(zoo); cat(as.character(packageVersion("zoo")))',
+    ]);
     expect(stdout).toMatch(/^1\.8/);
   });
 });

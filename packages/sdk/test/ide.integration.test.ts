@@ -85,7 +85,9 @@ describe('JupyterLab in the head of a real stack', () => {
   });
 
   it('should refuse the REST API to a caller without a session, and a write without the XSRF token', async () => {
-    const anonymous = await fetch(`${login.jupyter}/api/contents`, { signal: AbortSignal.timeout(10_000) });
+    const anonymous = await fetch(`${login.jupyter}/api/contents`, {
+      signal: AbortSignal.timeout(10_000),
+    });
     expect([401, 403]).toContain(anonymous.status);
     const noXsrf = await fetch(`${login.jupyter}/api/contents/forged.txt`, {
       method: 'PUT',
@@ -109,9 +111,15 @@ describe('JupyterLab in the head of a real stack', () => {
         ].join('\n'),
       );
       expect(run.error).toBeUndefined();
-      const answer = JSON.parse(run.stdout) as { rows: { segment: string; n: number; mean_x: number; mean_y: number }[]; hosts: string[] | string; driver: string };
+      const answer = JSON.parse(run.stdout) as {
+        rows: { segment: string; n: number; mean_x: number; mean_y: number }[];
+        hosts: string[] | string;
+        driver: string;
+      };
       const expected = aggregate(syntheticRows(50_000, 5), 'segment', 0);
-      expect(answer.rows.map((row) => [row.segment, row.n])).toEqual(expected.map((row) => [row.group, row.n]));
+      expect(answer.rows.map((row) => [row.segment, row.n])).toEqual(
+        expected.map((row) => [row.group, row.n]),
+      );
       for (const [i, row] of answer.rows.entries()) {
         expect(Math.abs(row.mean_x - (expected[i]?.meanX as number))).toBeLessThan(1e-12);
         expect(Math.abs(row.mean_y - (expected[i]?.meanY as number))).toBeLessThan(1e-12);
@@ -170,24 +178,37 @@ describe('JupyterLab in the head of a real stack', () => {
     }
     const page = await browser.context.newPage();
     await page.goto(`http://127.0.0.1:${ports.shiny}/${name}/`, { timeout: 60_000 });
-    await page.waitForSelector(`h1:has-text("Published from JupyterLab ${name}")`, { timeout: 120_000 });
+    await page.waitForSelector(`h1:has-text("Published from JupyterLab ${name}")`, {
+      timeout: 120_000,
+    });
     await page.close();
   });
 
   it('should keep a notebook saved in JupyterLab across a redeploy', async () => {
     const notebook = {
       type: 'notebook',
-      content: { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: 'markdown', id: 'kept', metadata: {}, source: `kept ${stackName}` }] },
+      content: {
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: {},
+        cells: [{ cell_type: 'markdown', id: 'kept', metadata: {}, source: `kept ${stackName}` }],
+      },
     };
     await jupyter.api('PUT', '/api/contents/kept.ipynb', notebook);
     await cluster.remove({ timeoutMs: 120_000 });
     await cluster.deploy({ timeoutMs: 300_000 });
-    const again = await waitUntil(() => JupyterSession.login(login.jupyter as string, login.password), {
-      description: 'JupyterLab after the redeploy',
-      timeoutMs: 120_000,
-      intervalMs: 2000,
-    });
-    const saved = await again.api<{ content: { cells: { source: string }[] } }>('GET', '/api/contents/kept.ipynb?content=1');
+    const again = await waitUntil(
+      () => JupyterSession.login(login.jupyter as string, login.password),
+      {
+        description: 'JupyterLab after the redeploy',
+        timeoutMs: 120_000,
+        intervalMs: 2000,
+      },
+    );
+    const saved = await again.api<{ content: { cells: { source: string }[] } }>(
+      'GET',
+      '/api/contents/kept.ipynb?content=1',
+    );
     expect(saved.content.cells[0]?.source).toBe(`kept ${stackName}`);
   });
 });

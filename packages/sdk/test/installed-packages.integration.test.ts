@@ -9,7 +9,9 @@ import { execa } from 'execa';
 import { docker, keepStackLogs, uniqueName } from '@spark-rstudio-shiny/test-support';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const PACKAGES = ['core', 'image', 'stack', 'sdk', 'cli'].map((name) => `@spark-rstudio-shiny/${name}`);
+const PACKAGES = ['core', 'image', 'stack', 'sdk', 'cli'].map(
+  (name) => `@spark-rstudio-shiny/${name}`,
+);
 
 // What a user's program does with the SDK, run from the temporary project.
 const USER_PROGRAM = `
@@ -41,7 +43,9 @@ async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, () => {
       const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+      server.close(() =>
+        resolve(typeof address === 'object' && address !== null ? address.port : 0),
+      );
     });
   });
 }
@@ -68,7 +72,12 @@ describe('the packages, installed from their tarballs outside the checkout', () 
     // Pack: each package builds before packing (prepack) and names its workspace deps by version.
     const tarballs = join(work, 'tarballs');
     await mkdir(tarballs);
-    for (const name of PACKAGES) await execa('bash', ['scripts/pnpm.sh', '--filter', name, 'pack', '--pack-destination', tarballs], { cwd: ROOT });
+    for (const name of PACKAGES)
+      await execa(
+        'bash',
+        ['scripts/pnpm.sh', '--filter', name, 'pack', '--pack-destination', tarballs],
+        { cwd: ROOT },
+      );
     const files = (await readdir(tarballs)).sort();
     expect(files).toEqual([
       'spark-rstudio-shiny-cli-0.2.0.tgz',
@@ -81,30 +90,67 @@ describe('the packages, installed from their tarballs outside the checkout', () 
     // Install with plain npm, as a user would, into a project that has nothing else.
     const project = join(work, 'project');
     await mkdir(project);
-    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module' }));
-    await execa('npm', ['install', '--no-audit', '--no-fund', ...files.map((file) => join(tarballs, file))], { cwd: project });
+    await writeFile(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'user-project', private: true, type: 'module' }),
+    );
+    await execa(
+      'npm',
+      ['install', '--no-audit', '--no-fund', ...files.map((file) => join(tarballs, file))],
+      { cwd: project },
+    );
     await writeFile(join(project, 'main.mjs'), USER_PROGRAM);
     await writeFile(join(project, 'remove.mjs'), REMOVE_PROGRAM);
 
-    const run = await execa('node', ['main.mjs', tag, stackName, String(await freePort())], { cwd: project, timeout: 1_500_000 });
-    const result = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { where: Record<string, string>; imageId: string; deployed: number; scaled: number };
+    const run = await execa('node', ['main.mjs', tag, stackName, String(await freePort())], {
+      cwd: project,
+      timeout: 1_500_000,
+    });
+    const result = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as {
+      where: Record<string, string>;
+      imageId: string;
+      deployed: number;
+      scaled: number;
+    };
     // Every package came from the project's node_modules, none from the checkout.
-    for (const url of Object.values(result.where)) expect(fileURLToPath(url).startsWith(join(project, 'node_modules'))).toBe(true);
+    for (const url of Object.values(result.where))
+      expect(fileURLToPath(url).startsWith(join(project, 'node_modules'))).toBe(true);
     expect(result.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(result).toMatchObject({ deployed: 1, scaled: 2 });
 
-    // The CLI of the installed package finds the stack by name, with the options it was deployed with.
-    const status = await execa('npx', ['--no-install', 'srs', '--stack', stackName, 'status', '--json'], { cwd: project });
-    const parsed = JSON.parse(status.stdout) as { ready: boolean; spark: { aliveWorkers: number }; services: { name: string; image: string; imageTag: string }[] };
+    // The CLI of the installed package finds the stack by name, with the options it was deployed
+    // with.
+    const status = await execa(
+      'npx',
+      ['--no-install', 'srs', '--stack', stackName, 'status', '--json'],
+      { cwd: project },
+    );
+    const parsed = JSON.parse(status.stdout) as {
+      ready: boolean;
+      spark: { aliveWorkers: number };
+      services: { name: string; image: string; imageTag: string }[];
+    };
     expect(parsed.ready).toBe(true);
     expect(parsed.spark.aliveWorkers).toBe(2);
-    expect(parsed.services.map((service) => [service.name, service.image, service.imageTag]).sort()).toEqual([
+    expect(
+      parsed.services.map((service) => [service.name, service.image, service.imageTag]).sort(),
+    ).toEqual([
       ['master', result.imageId, tag],
       ['worker', result.imageId, tag],
     ]);
 
     const removed = await execa('node', ['remove.mjs', stackName], { cwd: project });
     expect(removed.stdout).toBe('removed');
-    expect((await docker.run(['service', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${stackName}`])).stdout).toBe('');
+    expect(
+      (
+        await docker.run([
+          'service',
+          'ls',
+          '-q',
+          '--filter',
+          `label=com.docker.stack.namespace=${stackName}`,
+        ])
+      ).stdout,
+    ).toBe('');
   });
 });

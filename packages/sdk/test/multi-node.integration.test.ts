@@ -3,7 +3,14 @@
 // and deployed by digest (every node pulls it), and the registry-less fallback (distributeImage:
 // docker save | docker load); workers spread over the nodes, a job whose executors ran on two
 // nodes, the demo on the master's node, and a whole node stopped mid-job.
-import { SparkCluster, distributeImage, pushImage, waitUntil, type ClusterStatus, type PushedImage } from '../src/index.js';
+import {
+  SparkCluster,
+  distributeImage,
+  pushImage,
+  waitUntil,
+  type ClusterStatus,
+  type PushedImage,
+} from '../src/index.js';
 import {
   docker,
   ensureTestImage,
@@ -33,11 +40,22 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
   const workerNodes = async (): Promise<Map<string, SwarmNode>> => {
     const byAddress = new Map<string, SwarmNode>();
     for (const node of swarm.nodes) {
-      const ids = (await node.docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_worker`]).catch(() => ({ stdout: '' }))).stdout
+      const ids = (
+        await node.docker
+          .run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_worker`])
+          .catch(() => ({ stdout: '' }))
+      ).stdout
         .split('\n')
         .filter(Boolean);
       for (const id of ids) {
-        const address = (await node.docker.run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${stackName}_spark").IPAddress}}`, id])).stdout;
+        const address = (
+          await node.docker.run([
+            'inspect',
+            '--format',
+            `{{(index .NetworkSettings.Networks "${stackName}_spark").IPAddress}}`,
+            id,
+          ])
+        ).stdout;
         byAddress.set(address, node);
       }
     }
@@ -47,10 +65,21 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
   // The nodes of the worker tasks whose worker Spark lists ALIVE (matched by the task's address):
   // a task Swarm still health-checks is "starting" then, and counts, as it does for readiness.
   const aliveWorkerNodes = (status: ClusterStatus): Set<string | undefined> => {
-    const alive = new Set(status.spark.reachable ? status.spark.workers.filter((worker) => worker.state === 'ALIVE').map((worker) => worker.host) : []);
+    const alive = new Set(
+      status.spark.reachable
+        ? status.spark.workers
+            .filter((worker) => worker.state === 'ALIVE')
+            .map((worker) => worker.host)
+        : [],
+    );
     return new Set(
       status.tasks
-        .filter((task) => task.service === 'worker' && task.desiredState === 'running' && task.addresses.some((address) => alive.has(address)))
+        .filter(
+          (task) =>
+            task.service === 'worker' &&
+            task.desiredState === 'running' &&
+            task.addresses.some((address) => alive.has(address)),
+        )
         .map((task) => task.nodeId),
     );
   };
@@ -63,8 +92,14 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
     registry = await startTestRegistry(swarm.network, resources);
     await registry.trustHere();
     for (const node of swarm.nodes) await registry.trustIn(node.container);
-    pushed = await pushImage({ image, to: `${registry.host}/team/spark-rstudio-shiny`, onProgress: () => undefined });
-    cluster = new SparkCluster(testSwarmClusterOptions(swarm, stackName, pushed.pinned), { docker: swarm.manager.docker });
+    pushed = await pushImage({
+      image,
+      to: `${registry.host}/team/spark-rstudio-shiny`,
+      onProgress: () => undefined,
+    });
+    cluster = new SparkCluster(testSwarmClusterOptions(swarm, stackName, pushed.pinned), {
+      docker: swarm.manager.docker,
+    });
     await cluster.deploy({ timeoutMs: 900_000 });
   }, 1_800_000);
 
@@ -78,10 +113,20 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
   it('should run every task from the registry image by digest, pulled by each node that runs one', async () => {
     const status = await cluster.status();
     expect(status.services.map((service) => service.image)).toEqual([pushed.pinned, pushed.pinned]);
-    const taskNodes = new Set(status.tasks.filter((task) => task.desiredState === 'running').map((task) => task.nodeId));
+    const taskNodes = new Set(
+      status.tasks.filter((task) => task.desiredState === 'running').map((task) => task.nodeId),
+    );
     expect(taskNodes.size).toBeGreaterThanOrEqual(2);
     for (const node of swarm.nodes.filter((candidate) => taskNodes.has(candidate.nodeId))) {
-      const digests = (await node.docker.run(['image', 'ls', '--digests', '--format', '{{.Repository}}@{{.Digest}}'])).stdout.split('\n');
+      const digests = (
+        await node.docker.run([
+          'image',
+          'ls',
+          '--digests',
+          '--format',
+          '{{.Repository}}@{{.Digest}}',
+        ])
+      ).stdout.split('\n');
       expect(digests).toContain(pushed.pinned);
     }
   });
@@ -103,7 +148,12 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
     expect(workerTaskNodes.size).toBeGreaterThanOrEqual(2);
     expect(status.spark.aliveWorkers).toBe(4);
     // The head is on the manager.
-    expect(status.tasks.find((task) => task.service === 'master' && task.desiredState === 'running' && task.state === 'running')?.nodeId).toBe(swarm.manager.nodeId);
+    expect(
+      status.tasks.find(
+        (task) =>
+          task.service === 'master' && task.desiredState === 'running' && task.state === 'running',
+      )?.nodeId,
+    ).toBe(swarm.manager.nodeId);
   });
 
   it('should run a job whose executors ran on two different nodes, with the exact result', async () => {
@@ -129,7 +179,9 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
   it("should serve the Shiny demo on the master's node", async () => {
     const response = await waitUntil(
       async () => {
-        const answer = await fetch(`http://${swarm.manager.ip}:3838/spark-demo/`, { signal: AbortSignal.timeout(10_000) });
+        const answer = await fetch(`http://${swarm.manager.ip}:3838/spark-demo/`, {
+          signal: AbortSignal.timeout(10_000),
+        });
         return answer.status === 200 ? answer : undefined;
       },
       { description: "the demo on the master's node", timeoutMs: 120_000 },
@@ -139,9 +191,16 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
 
   it('should reschedule the workers of a stopped node, show it down, and finish the running job', async () => {
     const nodes = await workerNodes();
-    const victim = swarm.nodes.find((node) => node !== swarm.manager && [...nodes.values()].includes(node));
+    const victim = swarm.nodes.find(
+      (node) => node !== swarm.manager && [...nodes.values()].includes(node),
+    );
     if (victim === undefined) throw new Error('no worker-only node runs a worker');
-    const job = slowSumJob({ rows: 1_000_000, partitions: 32, secondsPerPartition: 2, name: 'srs-node-down' });
+    const job = slowSumJob({
+      rows: 1_000_000,
+      partitions: 32,
+      secondsPerPartition: 2,
+      name: 'srs-node-down',
+    });
     const running = cluster.submitPython(job.script, { timeoutMs: 900_000 });
     // Mid-job: the application holds executors on the workers.
     await waitUntil(
@@ -156,7 +215,9 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
     const down = await waitUntil(
       async () => {
         const status = await cluster.status();
-        return status.nodes.find((node) => node.id === victim.nodeId)?.state === 'Down' ? status : undefined;
+        return status.nodes.find((node) => node.id === victim.nodeId)?.state === 'Down'
+          ? status
+          : undefined;
       },
       { description: `${victim.hostname} to show Down`, timeoutMs: 300_000, intervalMs: 1000 },
     );
@@ -175,12 +236,26 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
   });
   it('should refuse to keep the unencrypted overlay once encryption is on, and encrypt it after a down and up', async () => {
     // The stack runs with encryptOverlay false; "auto" on three nodes means encrypted.
-    const options = { ...testSwarmClusterOptions(swarm, stackName, pushed.pinned), security: { encryptOverlay: 'auto' as const } };
+    const options = {
+      ...testSwarmClusterOptions(swarm, stackName, pushed.pinned),
+      security: { encryptOverlay: 'auto' as const },
+    };
     const encrypted = new SparkCluster(options, { docker: swarm.manager.docker });
     const network = `${stackName}_spark`;
     const encryption = async (): Promise<string> =>
-      (await swarm.manager.docker.run(['network', 'inspect', '--format', '{{index .Options "encrypted"}}', network])).stdout.replace('<no value>', '');
-    await expect(encrypted.deploy({ wait: false })).rejects.toMatchObject({ code: 'OVERLAY_NOT_ENCRYPTED', hint: expect.stringMatching(/srs down, then srs up/) as unknown });
+      (
+        await swarm.manager.docker.run([
+          'network',
+          'inspect',
+          '--format',
+          '{{index .Options "encrypted"}}',
+          network,
+        ])
+      ).stdout.replace('<no value>', '');
+    await expect(encrypted.deploy({ wait: false })).rejects.toMatchObject({
+      code: 'OVERLAY_NOT_ENCRYPTED',
+      hint: expect.stringMatching(/srs down, then srs up/) as unknown,
+    });
     expect(await encryption()).toBe('');
     await cluster.remove({ timeoutMs: 300_000 });
     // This kernel has no IPsec: an encrypted overlay carries nothing between the test's nodes, so

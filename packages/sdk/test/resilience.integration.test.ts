@@ -46,7 +46,12 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
   };
 
   beforeAll(async () => {
-    cluster = new SparkCluster({ stackName, image: await ensureTestImage(), workers: 2, ports: { sparkUi: base, shiny: base + 1, jupyter: null, rstudio: null } });
+    cluster = new SparkCluster({
+      stackName,
+      image: await ensureTestImage(),
+      workers: 2,
+      ports: { sparkUi: base, shiny: base + 1, jupyter: null, rstudio: null },
+    });
     await cluster.deploy({ timeoutMs: 300_000 });
     browser = await launchBrowser();
   });
@@ -58,20 +63,39 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
   });
 
   it('should finish a job exactly when a worker is killed (-9) in the middle of it; the dead worker leaves and its replacement registers', async () => {
-    const job = slowSumJob({ rows: 1_000_000, partitions: 24, secondsPerPartition: 3, name: 'srs-kill-worker' });
+    const job = slowSumJob({
+      rows: 1_000_000,
+      partitions: 24,
+      secondsPerPartition: 3,
+      name: 'srs-kill-worker',
+    });
     const running = cluster.submitPython(job.script, { timeoutMs: 600_000 });
     const head = await master();
     // Mid-job: the application holds both workers' cores.
-    await waitUntil(async () => ((await readMasterJson(docker, head)).coresused >= 2 ? true : undefined), { description: 'the job to use both workers', timeoutMs: 180_000 });
+    await waitUntil(
+      async () => ((await readMasterJson(docker, head)).coresused >= 2 ? true : undefined),
+      { description: 'the job to use both workers', timeoutMs: 180_000 },
+    );
     const before = await readMasterJson(docker, head);
     const [victim] = await serviceContainers(stackName, 'worker');
-    const victimHost = (await docker.run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${stackName}_spark").IPAddress}}`, victim as string])).stdout;
+    const victimHost = (
+      await docker.run([
+        'inspect',
+        '--format',
+        `{{(index .NetworkSettings.Networks "${stackName}_spark").IPAddress}}`,
+        victim as string,
+      ])
+    ).stdout;
     const killed = Date.now();
     await docker.run(['kill', '--signal', 'KILL', victim as string]);
     await waitUntil(
       async () => {
         const state = await readMasterJson(docker, head);
-        return state.workers.some((worker) => worker.host === victimHost && worker.state === 'ALIVE') ? undefined : true;
+        return state.workers.some(
+          (worker) => worker.host === victimHost && worker.state === 'ALIVE',
+        )
+          ? undefined
+          : true;
       },
       { description: 'the killed worker to leave the ALIVE workers', timeoutMs: 120_000 },
     );
@@ -81,10 +105,16 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
     expect(jobResult(stdout)).toBe(job.expected);
     const ready = await cluster.waitUntilReady({ timeoutMs: 300_000 });
     expect(ready.spark.aliveWorkers).toBe(2);
-    const aliveIds = ready.spark.reachable ? ready.spark.workers.filter((worker) => worker.state === 'ALIVE').map((worker) => worker.id) : [];
+    const aliveIds = ready.spark.reachable
+      ? ready.spark.workers.filter((worker) => worker.state === 'ALIVE').map((worker) => worker.id)
+      : [];
     // The replacement registered anew: a worker id the master had not seen before the kill.
     expect(aliveIds.some((id) => !before.workers.some((worker) => worker.id === id))).toBe(true);
-    report('worker killed mid-job', { deadWorkerLeftSeconds: left, jobFinishedSeconds: finished, twoAliveAgainSeconds: secondsSince(killed) });
+    report('worker killed mid-job', {
+      deadWorkerLeftSeconds: left,
+      jobFinishedSeconds: finished,
+      twoAliveAgainSeconds: secondsSince(killed),
+    });
   });
 
   it('should have its workers re-register with a replaced master (service update --force), run a job afterwards, and serve the demo again', async () => {
@@ -102,17 +132,36 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
     const status = await cluster.waitUntilReady({ timeoutMs: 300_000 });
     const registered = secondsSince(replaced);
     expect(status.spark.aliveWorkers).toBe(2);
-    const job = slowSumJob({ rows: 100_000, partitions: 4, secondsPerPartition: 0, name: 'srs-after-replace' });
-    expect(jobResult((await cluster.submitPython(job.script, { timeoutMs: 300_000 })).stdout)).toBe(job.expected);
+    const job = slowSumJob({
+      rows: 100_000,
+      partitions: 4,
+      secondsPerPartition: 0,
+      name: 'srs-after-replace',
+    });
+    expect(jobResult((await cluster.submitPython(job.script, { timeoutMs: 300_000 })).stdout)).toBe(
+      job.expected,
+    );
     await demoAnswers();
     const served = secondsSince(replaced);
-    // Swarm calls the update complete after its monitor period (60 s for the head) without a failure.
-    await waitUntil(async () => ((await cluster.status()).services.find((service) => service.name === 'master')?.updateState === 'completed' ? true : undefined), {
-      description: 'the master service update to complete',
-      timeoutMs: 300_000,
-      intervalMs: 2000,
+    // Swarm calls the update complete after its monitor period (60 s for the head) without a
+    // failure.
+    await waitUntil(
+      async () =>
+        (await cluster.status()).services.find((service) => service.name === 'master')
+          ?.updateState === 'completed'
+          ? true
+          : undefined,
+      {
+        description: 'the master service update to complete',
+        timeoutMs: 300_000,
+        intervalMs: 2000,
+      },
+    );
+    report('master replaced (service update --force)', {
+      workersRegisteredSeconds: registered,
+      jobAndDemoSeconds: served,
+      swarmUpdateCompletedSeconds: secondsSince(replaced),
     });
-    report('master replaced (service update --force)', { workersRegisteredSeconds: registered, jobAndDemoSeconds: served, swarmUpdateCompletedSeconds: secondsSince(replaced) });
   });
 
   it('should recover the same way when the master container is killed (-9)', async () => {
@@ -121,16 +170,28 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
     const status = await waitUntil(
       async () => {
         const current = await cluster.status();
-        return current.ready && (await serviceContainers(stackName, 'master')).length === 1 ? current : undefined;
+        return current.ready && (await serviceContainers(stackName, 'master')).length === 1
+          ? current
+          : undefined;
       },
       { description: 'a new master with 2 ALIVE workers', timeoutMs: 300_000, intervalMs: 2000 },
     );
     const registered = secondsSince(killed);
     expect(status.spark.aliveWorkers).toBe(2);
-    const job = slowSumJob({ rows: 100_000, partitions: 4, secondsPerPartition: 0, name: 'srs-after-kill' });
-    expect(jobResult((await cluster.submitPython(job.script, { timeoutMs: 300_000 })).stdout)).toBe(job.expected);
+    const job = slowSumJob({
+      rows: 100_000,
+      partitions: 4,
+      secondsPerPartition: 0,
+      name: 'srs-after-kill',
+    });
+    expect(jobResult((await cluster.submitPython(job.script, { timeoutMs: 300_000 })).stdout)).toBe(
+      job.expected,
+    );
     await demoAnswers();
-    report('master killed (-9)', { workersRegisteredSeconds: registered, jobAndDemoSeconds: secondsSince(killed) });
+    report('master killed (-9)', {
+      workersRegisteredSeconds: registered,
+      jobAndDemoSeconds: secondsSince(killed),
+    });
   });
 
   it("should keep the demo's R session working when the master process alone restarts (kill -9 in the head)", async () => {
@@ -143,13 +204,23 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
       const killed = Date.now();
       // supervisord starts the master again; it recovers its workers and applications from the
       // master-work volume, or the R layer opens a new session when its application is gone.
-      await docker.run(['exec', head, 'pkill', '-9', '-f', 'org.apache.spark.deploy.master.Master']);
+      await docker.run([
+        'exec',
+        head,
+        'pkill',
+        '-9',
+        '-f',
+        'org.apache.spark.deploy.master.Master',
+      ]);
       await cluster.waitUntilReady({ timeoutMs: 300_000 });
       await page.fill('#seed', '13');
       await page.waitForSelector('#status:has-text("seed 13")', { timeout: 300_000 });
       const appAfter = /app (app-\d+-\d+)/.exec((await page.textContent('#status')) ?? '')?.[1];
       expect(appAfter).toMatch(/^app-/);
-      report('master process restarted in the head', { demoAnsweredSeconds: secondsSince(killed), sameApplication: appAfter === appBefore ? 1 : 0 });
+      report('master process restarted in the head', {
+        demoAnsweredSeconds: secondsSince(killed),
+        sameApplication: appAfter === appBefore ? 1 : 0,
+      });
     } finally {
       await page.close();
     }
@@ -178,12 +249,18 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
       'spark.stop()',
     ].join('\n');
     const head = await master();
-    await docker.run(['exec', '-i', '--user', 'spark', head, 'sh', '-c', 'cat > /tmp/srs-decommission.py'], { input: script });
+    await docker.run(
+      ['exec', '-i', '--user', 'spark', head, 'sh', '-c', 'cat > /tmp/srs-decommission.py'],
+      { input: script },
+    );
     // The leaving worker's container goes away with its log: follow every worker's log from now on.
     const workerLogs: string[] = [];
     const following = new AbortController();
     const followers = (await serviceContainers(stackName, 'worker')).map(async (id) => {
-      for await (const line of docker.stream(['logs', '--follow', '--since', '1s', id], { signal: following.signal })) workerLogs.push(line);
+      for await (const line of docker.stream(['logs', '--follow', '--since', '1s', id], {
+        signal: following.signal,
+      }))
+        workerLogs.push(line);
     });
     let shuffledAt = 0;
     const output: string[] = [];
@@ -212,8 +289,12 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
     expect(shuffledAt).toBeGreaterThan(0);
     expect(jobResult(stdout)).toBe(BigInt((200_000 * 199_999) / 2));
     expect(stdout).toMatch(/^ATTEMPTS 0$/m);
-    expect(workerLogs.join('\n')).toMatch(/stopping: decommissioning the worker first \(1 executor\(s\) hand over their blocks/);
-    report('scale-down mid-job (decommission)', { jobFinishedAfterScaleDownSeconds: secondsSince(shuffledAt) });
+    expect(workerLogs.join('\n')).toMatch(
+      /stopping: decommissioning the worker first \(1 executor\(s\) hand over their blocks/,
+    );
+    report('scale-down mid-job (decommission)', {
+      jobFinishedAfterScaleDownSeconds: secondsSince(shuffledAt),
+    });
     await cluster.scaleWorkers(2, { timeoutMs: 180_000 });
   });
 
@@ -248,7 +329,9 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
     const after = Number(/^BOTH_EXECUTORS_AFTER (-?[\d.]+)$/m.exec(stdout)?.[1]);
     // -1: the job ran to its end on one executor, the demo never gave its own back.
     expect(after).toBeGreaterThan(0);
-    report('idle app gives its kept executor to a driver that needs it', { bothExecutorsAfterSeconds: after });
+    report('idle app gives its kept executor to a driver that needs it', {
+      bothExecutorsAfterSeconds: after,
+    });
   });
 });
 
@@ -257,18 +340,46 @@ describe('ports that are taken', () => {
   const stackName = uniqueName('srs-port');
   afterAll(async () => {
     await resources.cleanup();
-    await new SparkCluster({ stackName }).remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
+    await new SparkCluster({ stackName })
+      .remove({ purge: true, timeoutMs: 120_000 })
+      .catch(() => undefined);
   });
 
   it('should refuse to deploy at once, naming the port, its option and the container that holds it', async () => {
     const port = randomInt(25_000, 28_000);
-    const holder = await resources.container(uniqueName('srs-port-holder'), ['-p', `${port}:80`, 'debian:trixie-slim', 'sleep', 'infinity']);
-    const cluster = new SparkCluster({ stackName, image: await ensureTestImage(), workers: 1, ports: { sparkUi: port, shiny: null, jupyter: null, rstudio: null } });
+    const holder = await resources.container(uniqueName('srs-port-holder'), [
+      '-p',
+      `${port}:80`,
+      'debian:trixie-slim',
+      'sleep',
+      'infinity',
+    ]);
+    const cluster = new SparkCluster({
+      stackName,
+      image: await ensureTestImage(),
+      workers: 1,
+      ports: { sparkUi: port, shiny: null, jupyter: null, rstudio: null },
+    });
     const started = Date.now();
     const error = await cluster.deploy({ timeoutMs: 600_000 }).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code: 'PORT_IN_USE', message: expect.stringContaining(`port ${port} (ports.sparkUi) is taken by container ${holder}`) });
+    expect(error).toMatchObject({
+      code: 'PORT_IN_USE',
+      message: expect.stringContaining(
+        `port ${port} (ports.sparkUi) is taken by container ${holder}`,
+      ),
+    });
     expect(Date.now() - started).toBeLessThan(60_000);
     // Nothing was deployed.
-    expect((await docker.run(['service', 'ls', '-q', '--filter', `label=com.docker.stack.namespace=${stackName}`])).stdout).toBe('');
+    expect(
+      (
+        await docker.run([
+          'service',
+          'ls',
+          '-q',
+          '--filter',
+          `label=com.docker.stack.namespace=${stackName}`,
+        ])
+      ).stdout,
+    ).toBe('');
   });
 });

@@ -40,7 +40,11 @@ interface RegionStats {
 /** A CSV for the "Your data" mode: four regions, an amount with some values missing, a count. */
 function uploadRows(count: number): UploadRow[] {
   const regions = ['East', 'North', 'South', 'West'];
-  return Array.from({ length: count }, (_, i) => ({ region: regions[(i * 7) % 4] as string, amount: i % 37 === 5 ? null : ((i * 7919) % 1000) / 8, units: (i * 13) % 17 }));
+  return Array.from({ length: count }, (_, i) => ({
+    region: regions[(i * 7) % 4] as string,
+    amount: i % 37 === 5 ? null : ((i * 7919) % 1000) / 8,
+    units: (i * 13) % 17,
+  }));
 }
 
 function toCsv(rows: UploadRow[]): string {
@@ -53,15 +57,30 @@ function summariseUpload(rows: UploadRow[]): RegionStats[] {
   return regions.map((region) => {
     const mine = rows.filter((row) => row.region === region);
     const amounts = mine.flatMap((row) => (row.amount === null ? [] : [row.amount]));
-    return { region, n: mine.length, mean: amounts.reduce((sum, value) => sum + value, 0) / amounts.length, min: Math.min(...amounts), max: Math.max(...amounts) };
+    return {
+      region,
+      n: mine.length,
+      mean: amounts.reduce((sum, value) => sum + value, 0) / amounts.length,
+      min: Math.min(...amounts),
+      max: Math.max(...amounts),
+    };
   });
 }
 const ROWS = 100_000;
 
 /** The per-group table as the page shows it. */
 async function readAggregate(page: Page): Promise<GroupStats[]> {
-  const cells = await page.$$eval('#aggregate table tbody tr', (rows) => rows.map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? '')));
-  return cells.map(([group, n, meanX, meanY]) => ({ group: group ?? '', n: Number(n), meanX: Number(meanX), meanY: Number(meanY) }));
+  const cells = await page.$$eval('#aggregate table tbody tr', (rows) =>
+    rows.map((row) =>
+      [...row.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? ''),
+    ),
+  );
+  return cells.map(([group, n, meanX, meanY]) => ({
+    group: group ?? '',
+    n: Number(n),
+    meanX: Number(meanX),
+    meanY: Number(meanY),
+  }));
 }
 
 /** Waits until the page's table has the expected groups and counts, then checks the means. */
@@ -69,10 +88,16 @@ async function expectAggregate(page: Page, expected: GroupStats[]): Promise<void
   const shown = await waitUntil(
     async () => {
       const table = await readAggregate(page);
-      const same = table.length === expected.length && table.every((row, i) => row.group === expected[i]?.group && row.n === expected[i]?.n);
+      const same =
+        table.length === expected.length &&
+        table.every((row, i) => row.group === expected[i]?.group && row.n === expected[i]?.n);
       return same ? table : undefined;
     },
-    { description: `the page to show ${JSON.stringify(expected.map((row) => [row.group, row.n]))}`, timeoutMs: 240_000, intervalMs: 500 },
+    {
+      description: `the page to show ${JSON.stringify(expected.map((row) => [row.group, row.n]))}`,
+      timeoutMs: 240_000,
+      intervalMs: 500,
+    },
   );
   for (const [i, row] of shown.entries()) {
     // The page prints 9 decimals; Spark sums in another order than this loop.
@@ -85,20 +110,50 @@ async function expectAggregate(page: Page, expected: GroupStats[]): Promise<void
  * Runs the R layer's own tests (testthat, TAP) inside the stack's master as the IDE user, on one
  * bridge; checks that every planned test passed. The output is kept in .artifacts/.
  */
-async function expectRLayerTestsToPass(stackName: string, backend: 'pyspark' | 'sparkr'): Promise<void> {
+async function expectRLayerTestsToPass(
+  stackName: string,
+  backend: 'pyspark' | 'sparkr',
+): Promise<void> {
   const [master = ''] = await serviceContainers(stackName, 'master');
-  const script = (await docker.run(['exec', master, 'Rscript', '-e', 'cat(system.file("tests/run-tests.R", package = "srspark"))'])).stdout;
+  const script = (
+    await docker.run([
+      'exec',
+      master,
+      'Rscript',
+      '-e',
+      'cat(system.file("tests/run-tests.R", package = "srspark"))',
+    ])
+  ).stdout;
   const result = await docker
-    .run(['exec', '--user', 'analyst', '--workdir', '/home/analyst', '-e', `SRS_R_BACKEND=${backend}`, master, 'Rscript', script], { timeoutMs: 600_000 })
+    .run(
+      [
+        'exec',
+        '--user',
+        'analyst',
+        '--workdir',
+        '/home/analyst',
+        '-e',
+        `SRS_R_BACKEND=${backend}`,
+        master,
+        'Rscript',
+        script,
+      ],
+      { timeoutMs: 600_000 },
+    )
     .then(
       (ran) => ({ ok: true, output: ran.stdout }),
-      (error: unknown) => ({ ok: false, output: `${String((error as { stdout?: string }).stdout ?? '')}\n${String(error)}` }),
+      (error: unknown) => ({
+        ok: false,
+        output: `${String((error as { stdout?: string }).stdout ?? '')}\n${String(error)}`,
+      }),
     );
   await mkdir(join(ARTIFACTS_DIR, 'logs'), { recursive: true });
   await writeFile(join(ARTIFACTS_DIR, 'logs', `srspark-tests-${backend}.tap`), result.output);
   expect(result.output).not.toMatch(/^not ok/m);
   expect(result.output).toMatch(/^1\.\.(\d+)$/m);
-  expect(result.output.match(/^ok \d+/gm)?.length).toBe(Number(/^1\.\.(\d+)$/m.exec(result.output)?.[1]));
+  expect(result.output.match(/^ok \d+/gm)?.length).toBe(
+    Number(/^1\.\.(\d+)$/m.exec(result.output)?.[1]),
+  );
   expect(result.ok).toBe(true);
 }
 
@@ -113,7 +168,12 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
 
   beforeAll(async () => {
     const image = await ensureTestImage();
-    cluster = new SparkCluster({ stackName, image, workers: 2, ports: { sparkUi: sparkUiPort, shiny: shinyPort, jupyter: null, rstudio: null } });
+    cluster = new SparkCluster({
+      stackName,
+      image,
+      workers: 2,
+      ports: { sparkUi: sparkUiPort, shiny: shinyPort, jupyter: null, rstudio: null },
+    });
     await cluster.deploy({ timeoutMs: 300_000 });
     browser = await launchBrowser();
     profile = browser.profile;
@@ -129,7 +189,8 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
   it("should show Spark's per-segment numbers for the default inputs, equal to an independent computation", async () => {
     await page.goto(`http://127.0.0.1:${shinyPort}/spark-demo/`, { timeout: 60_000 });
     await page.waitForSelector('#status:has-text("computed by Spark on")', { timeout: 240_000 });
-    // Executors come and go with the work (dynamic allocation): at least one, at most one per worker.
+    // Executors come and go with the work (dynamic allocation): at least one, at most one per
+    // worker.
     expect(await page.textContent('#status')).toMatch(
       /computed by Spark on [12] executors in [\d.]+ s \(pyspark backend, Spark 4\.2\.1, app app-\d+-\d+\) for 100,000 rows, seed 42/,
     );
@@ -152,23 +213,34 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     const coefficients = await waitUntil(
       async () => {
         const cells = await page.$$eval('#coefficients table tbody tr', (lines) =>
-          lines.map((line) => [...line.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? '')),
+          lines.map((line) =>
+            [...line.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? ''),
+          ),
         );
         const shown = new Map(cells.map(([term, estimate]) => [term ?? '', Number(estimate)]));
-        return Math.abs((shown.get('x') ?? 0) - (expected.get('x') ?? 0)) < 1e-5 ? shown : undefined;
+        return Math.abs((shown.get('x') ?? 0) - (expected.get('x') ?? 0)) < 1e-5
+          ? shown
+          : undefined;
       },
       { description: 'the coefficients of the filtered fit', timeoutMs: 120_000, intervalMs: 500 },
     );
     expect([...coefficients.keys()].sort()).toEqual([...expected.keys()].sort());
-    for (const [term, estimate] of expected) expect(Math.abs((coefficients.get(term) as number) - estimate)).toBeLessThan(2e-6);
+    for (const [term, estimate] of expected)
+      expect(Math.abs((coefficients.get(term) as number) - estimate)).toBeLessThan(2e-6);
 
     await mkdir(join(ARTIFACTS_DIR, 'screenshots'), { recursive: true });
-    await page.screenshot({ path: join(ARTIFACTS_DIR, 'screenshots', 'spark-demo.png'), fullPage: true });
+    await page.screenshot({
+      path: join(ARTIFACTS_DIR, 'screenshots', 'spark-demo.png'),
+      fullPage: true,
+    });
   });
 
   it('should show a bad formula as a message in the page, and keep working after it', async () => {
     await page.fill('#formula', 'y ~ z');
-    await page.waitForSelector('#problem:has-text("unknown column(s) z in the formula; the table has id, x, segment, grp, y")', { timeout: 60_000 });
+    await page.waitForSelector(
+      '#problem:has-text("unknown column(s) z in the formula; the table has id, x, segment, grp, y")',
+      { timeout: 60_000 },
+    );
     expect(await page.isVisible('#aggregate table')).toBe(false);
     await page.fill('#formula', 'y ~ x + segment');
     await page.waitForSelector('#problem', { state: 'detached', timeout: 120_000 });
@@ -179,9 +251,14 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     // A fresh computation, so the executors are there (idle ones are given back after 30 s).
     await page.fill('#seed', '8');
     await page.waitForSelector('#status:has-text("seed 8")', { timeout: 240_000 });
-    const master = await fetch(`http://127.0.0.1:${sparkUiPort}/json/`, { signal: AbortSignal.timeout(5000) });
+    const master = await fetch(`http://127.0.0.1:${sparkUiPort}/json/`, {
+      signal: AbortSignal.timeout(5000),
+    });
     const state = z
-      .looseObject({ activeapps: z.array(z.looseObject({ id: z.string(), name: z.string() })), workers: z.array(z.looseObject({ host: z.string(), state: z.string() })) })
+      .looseObject({
+        activeapps: z.array(z.looseObject({ id: z.string(), name: z.string() })),
+        workers: z.array(z.looseObject({ host: z.string(), state: z.string() })),
+      })
       .parse(await master.json());
     const app = state.activeapps.find((candidate) => candidate.name === 'srs-shiny-spark-demo');
     expect(app).toBeDefined();
@@ -191,8 +268,18 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     expect(workers).toHaveLength(2);
     let executorsOnWorkers = 0;
     for (const worker of workers) {
-      const { stdout } = await docker.run(['exec', worker, 'curl', '-fsS', '--max-time', '5', 'http://127.0.0.1:8081/json/']);
-      const executors = z.looseObject({ executors: z.array(z.looseObject({ appid: z.string() })) }).parse(JSON.parse(stdout)).executors;
+      const { stdout } = await docker.run([
+        'exec',
+        worker,
+        'curl',
+        '-fsS',
+        '--max-time',
+        '5',
+        'http://127.0.0.1:8081/json/',
+      ]);
+      const executors = z
+        .looseObject({ executors: z.array(z.looseObject({ appid: z.string() })) })
+        .parse(JSON.parse(stdout)).executors;
       executorsOnWorkers += executors.filter((executor) => executor.appid === app?.id).length;
     }
     const shown = Number(/on (\d+) executors/.exec((await page.textContent('#status')) ?? '')?.[1]);
@@ -215,12 +302,31 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
 
   it('should refuse a size the page does not offer, sent by a crafted client, and compute at most once a second', async () => {
     // What a crafted websocket message does: set the input to anything.
-    await page.evaluate(() => (globalThis as unknown as { Shiny: { setInputValue: (name: string, value: unknown) => void } }).Shiny.setInputValue('rows', '1000000000'));
-    await page.waitForSelector('#problem:has-text("rows must be one of 100,000, 1,000,000, 10,000,000, 100,000,000")', { timeout: 60_000 });
-    await page.evaluate(() => (globalThis as unknown as { Shiny: { setInputValue: (name: string, value: unknown) => void } }).Shiny.setInputValue('rows', '1e+05'));
+    await page.evaluate(() =>
+      (
+        globalThis as unknown as {
+          Shiny: { setInputValue: (name: string, value: unknown) => void };
+        }
+      ).Shiny.setInputValue('rows', '1000000000'),
+    );
+    await page.waitForSelector(
+      '#problem:has-text("rows must be one of 100,000, 1,000,000, 10,000,000, 100,000,000")',
+      { timeout: 60_000 },
+    );
+    await page.evaluate(() =>
+      (
+        globalThis as unknown as {
+          Shiny: { setInputValue: (name: string, value: unknown) => void };
+        }
+      ).Shiny.setInputValue('rows', '1e+05'),
+    );
     await page.waitForSelector('#problem', { state: 'detached', timeout: 120_000 });
     // The status line counts the computations this browser session started.
-    const computations = async (): Promise<number> => Number(/computation (\d+) of this session/.exec((await page.textContent('#status')) ?? '')?.[1] ?? Number.NaN);
+    const computations = async (): Promise<number> =>
+      Number(
+        /computation (\d+) of this session/.exec((await page.textContent('#status')) ?? '')?.[1] ??
+          Number.NaN,
+      );
     const settle = async (seed: number): Promise<void> => {
       await page.waitForSelector(`#status:has-text("seed ${seed};")`, { timeout: 240_000 });
     };
@@ -231,7 +337,15 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     // Thirty changes in three seconds: throttled to about one computation a second.
     const burstStarted = Date.now();
     for (let seed = 30; seed < 60; seed += 1) {
-      await page.evaluate((value) => (globalThis as unknown as { Shiny: { setInputValue: (name: string, value: unknown) => void } }).Shiny.setInputValue('seed', value), seed);
+      await page.evaluate(
+        (value) =>
+          (
+            globalThis as unknown as {
+              Shiny: { setInputValue: (name: string, value: unknown) => void };
+            }
+          ).Shiny.setInputValue('seed', value),
+        seed,
+      );
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const burstSeconds = (Date.now() - burstStarted) / 1000;
@@ -247,12 +361,17 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     await writeFile(file, toCsv(rows));
     await page.click('a[data-value="upload"]');
     await page.setInputFiles('#file', file);
-    await page.waitForSelector('#upload_status:has-text("sales.csv: 600 rows copied into Spark; model amount ~ region")', { timeout: 240_000 });
+    await page.waitForSelector(
+      '#upload_status:has-text("sales.csv: 600 rows copied into Spark; model amount ~ region")',
+      { timeout: 240_000 },
+    );
     const expected = summariseUpload(rows);
     const shown = await waitUntil(
       async () => {
         const cells = await page.$$eval('#upload_summary table tbody tr', (lines) =>
-          lines.map((line) => [...line.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? '')),
+          lines.map((line) =>
+            [...line.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? ''),
+          ),
         );
         return cells.length === expected.length ? cells : undefined;
       },
@@ -264,36 +383,61 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
       expect(Math.abs(Number(mean) - want.mean)).toBeLessThan(1e-8);
       expect([Number(min), Number(max)]).toEqual([want.min, want.max]);
     }
-    // amount ~ region: the intercept is the first region's mean, each other coefficient its difference.
+    // amount ~ region: the intercept is the first region's mean, each other coefficient its
+    // difference.
     const coefficients = new Map(
       (
-        await page.$$eval('#upload_coefficients table tbody tr', (lines) => lines.map((line) => [...line.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? '')))
+        await page.$$eval('#upload_coefficients table tbody tr', (lines) =>
+          lines.map((line) =>
+            [...line.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? ''),
+          ),
+        )
       ).map(([term, estimate]) => [term ?? '', Number(estimate)]),
     );
     const [first, ...others] = expected;
-    expect(Math.abs((coefficients.get('(Intercept)') as number) - (first as RegionStats).mean)).toBeLessThan(1e-5);
-    for (const other of others) expect(Math.abs((coefficients.get(`region${other.region}`) as number) - (other.mean - (first as RegionStats).mean))).toBeLessThan(1e-5);
-    await page.screenshot({ path: join(ARTIFACTS_DIR, 'screenshots', 'spark-demo-your-data.png'), fullPage: true });
+    expect(
+      Math.abs((coefficients.get('(Intercept)') as number) - (first as RegionStats).mean),
+    ).toBeLessThan(1e-5);
+    for (const other of others)
+      expect(
+        Math.abs(
+          (coefficients.get(`region${other.region}`) as number) -
+            (other.mean - (first as RegionStats).mean),
+        ),
+      ).toBeLessThan(1e-5);
+    await page.screenshot({
+      path: join(ARTIFACTS_DIR, 'screenshots', 'spark-demo-your-data.png'),
+      fullPage: true,
+    });
 
     // A model on other columns, typed by the user; an unknown column is named in the page.
     await page.fill('#upload_formula', 'amount ~ units + nosuch');
-    await page.waitForSelector('#upload_problem:has-text("unknown column(s) nosuch in the formula")', { timeout: 60_000 });
+    await page.waitForSelector(
+      '#upload_problem:has-text("unknown column(s) nosuch in the formula")',
+      { timeout: 60_000 },
+    );
     await page.fill('#upload_formula', 'amount ~ units + region');
-    await page.waitForSelector('#upload_status:has-text("model amount ~ units + region")', { timeout: 120_000 });
+    await page.waitForSelector('#upload_status:has-text("model amount ~ units + region")', {
+      timeout: 120_000,
+    });
   });
 
   it('should refuse an upload over the size limit with a message in the page', async () => {
     const file = join(profile, 'too-large.csv');
     await writeFile(file, `a,b\n${'1,2\n'.repeat(6_000_000)}`);
     await page.setInputFiles('#file', file);
-    await page.waitForSelector('#file_progress:has-text("Maximum upload size exceeded")', { timeout: 60_000 });
+    await page.waitForSelector('#file_progress:has-text("Maximum upload size exceeded")', {
+      timeout: 60_000,
+    });
     await page.click('a[data-value="synthetic"]');
   });
 
   it('should say in the page when the cluster has no workers, and recover by itself when they are back', async () => {
     await cluster.scaleWorkers(0, { timeoutMs: 180_000 });
     await page.fill('#seed', '9');
-    await page.waitForSelector('#problem:has-text("the cluster has no ALIVE Spark worker")', { timeout: 120_000 });
+    await page.waitForSelector('#problem:has-text("the cluster has no ALIVE Spark worker")', {
+      timeout: 120_000,
+    });
     await cluster.scaleWorkers(2, { timeoutMs: 180_000 });
     await page.waitForSelector('#status:has-text("seed 9")', { timeout: 240_000 });
     expect(await page.isVisible('#problem')).toBe(false);
@@ -306,7 +450,15 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
 // have none, and this test says so instead of passing silently.
 const sparkrLabel = await (async () => {
   const image = await ensureTestImage();
-  return (await docker.run(['image', 'inspect', '--format', '{{index .Config.Labels "org.spark-rstudio-shiny.sparkr"}}', image])).stdout;
+  return (
+    await docker.run([
+      'image',
+      'inspect',
+      '--format',
+      '{{index .Config.Labels "org.spark-rstudio-shiny.sparkr"}}',
+      image,
+    ])
+  ).stdout;
 })();
 const sparkrPresent = sparkrLabel !== '' && sparkrLabel !== 'absent';
 

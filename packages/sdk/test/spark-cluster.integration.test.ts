@@ -2,11 +2,18 @@
 // Spark's view, scaling both ways, a real job, logs, remove and an immediate redeploy.
 import { randomInt } from 'node:crypto';
 import { SparkCluster, SrsError, type ServiceLogLine } from '../src/index.js';
-import { docker, ensureTestImage, serviceContainers, uniqueName } from '@spark-rstudio-shiny/test-support';
+import {
+  docker,
+  ensureTestImage,
+  serviceContainers,
+  uniqueName,
+} from '@spark-rstudio-shiny/test-support';
 
 async function removeStackLeftovers(stackName: string): Promise<void> {
   // Everything the stack made, volumes and secrets included.
-  await new SparkCluster({ stackName }).remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
+  await new SparkCluster({ stackName })
+    .remove({ purge: true, timeoutMs: 120_000 })
+    .catch(() => undefined);
 }
 
 describe('a SparkCluster on a real single-node swarm', () => {
@@ -33,11 +40,18 @@ describe('a SparkCluster on a real single-node swarm', () => {
     expect(status.ready).toBe(true);
     expect(status.spark.reachable).toBe(true);
     expect(status.spark.aliveWorkers).toBe(2);
-    expect(status.services.map((service) => [service.name, service.running, service.desired]).sort()).toEqual([
+    expect(
+      status.services.map((service) => [service.name, service.running, service.desired]).sort(),
+    ).toEqual([
       ['master', 1, 1],
       ['worker', 2, 2],
     ]);
-    expect(status.urls).toEqual({ sparkUi: `http://127.0.0.1:${basePort}`, shiny: `http://127.0.0.1:${basePort + 1}`, jupyter: null, rstudio: null });
+    expect(status.urls).toEqual({
+      sparkUi: `http://127.0.0.1:${basePort}`,
+      shiny: `http://127.0.0.1:${basePort + 1}`,
+      jupyter: null,
+      rstudio: null,
+    });
     const shiny = await fetch(status.urls.shiny as string, { signal: AbortSignal.timeout(5000) });
     expect(shiny.status).toBe(200);
   });
@@ -45,7 +59,10 @@ describe('a SparkCluster on a real single-node swarm', () => {
   it('should scale to 3 workers and wait until 3 are ALIVE', async () => {
     const status = await cluster.scaleWorkers(3, { timeoutMs: 180_000 });
     expect(status.spark.aliveWorkers).toBe(3);
-    expect(status.services.find((service) => service.name === 'worker')).toMatchObject({ running: 3, desired: 3 });
+    expect(status.services.find((service) => service.name === 'worker')).toMatchObject({
+      running: 3,
+      desired: 3,
+    });
   });
 
   it('should run a Spark job from inside the stack network with executors on the worker tasks', async () => {
@@ -55,7 +72,8 @@ describe('a SparkCluster on a real single-node swarm', () => {
       'import time',
       'spark = SparkSession.builder.appName("srs-stack-test").getOrCreate()',
       // The job asks for an executor on each of the 3 workers (minExecutors=3); a busy machine may
-      // register the last one after the job would start: wait for all (driver + 3), up to 2 minutes.
+      // register the last one after the job would start: wait for all (driver + 3), up to 2
+      // minutes.
       'deadline = time.time() + 120',
       'while len(spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()) < 4 and time.time() < deadline: time.sleep(0.5)',
       'total = spark.range(0, 3000000, numPartitions=6).selectExpr("sum(id) AS s").first()["s"]',
@@ -64,8 +82,20 @@ describe('a SparkCluster on a real single-node swarm', () => {
       'print(f"RESULT sum={total} hosts={\',\'.join(hosts)}")',
       'spark.stop()',
     ].join('\n');
-    await docker.run(['exec', '-i', master, 'sh', '-c', 'cat > /tmp/srs-stack-job.py'], { input: job });
-    const { stdout } = await docker.run(['exec', master, 'spark-submit', '--conf', 'spark.dynamicAllocation.minExecutors=3', '/tmp/srs-stack-job.py'], { timeoutMs: 300_000 });
+    await docker.run(['exec', '-i', master, 'sh', '-c', 'cat > /tmp/srs-stack-job.py'], {
+      input: job,
+    });
+    const { stdout } = await docker.run(
+      [
+        'exec',
+        master,
+        'spark-submit',
+        '--conf',
+        'spark.dynamicAllocation.minExecutors=3',
+        '/tmp/srs-stack-job.py',
+      ],
+      { timeoutMs: 300_000 },
+    );
     const match = /RESULT sum=(\d+) hosts=(\S*)/.exec(stdout);
     expect(match?.[1]).toBe('4499998500000');
     const status = await cluster.status();
@@ -82,13 +112,19 @@ describe('a SparkCluster on a real single-node swarm', () => {
   it('should scale down to 1 and not count the DEAD workers as alive', async () => {
     const status = await cluster.scaleWorkers(1, { timeoutMs: 180_000 });
     expect(status.spark.aliveWorkers).toBe(1);
-    expect(status.services.find((service) => service.name === 'worker')).toMatchObject({ running: 1, desired: 1 });
+    expect(status.services.find((service) => service.name === 'worker')).toMatchObject({
+      running: 1,
+      desired: 1,
+    });
   });
 
   it("should yield the master's start line from logs, and end a follow when aborted", async () => {
     const lines: ServiceLogLine[] = [];
     for await (const line of cluster.logs('master', { tail: 500 })) lines.push(line);
-    const start = lines.find((line) => line.process === 'spark-master' && /Starting Spark master at spark:\/\//.test(line.message));
+    const start = lines.find(
+      (line) =>
+        line.process === 'spark-master' && /Starting Spark master at spark:\/\//.test(line.message),
+    );
     expect(start).toBeDefined();
     expect(start?.service).toBe('master');
     expect(start?.slot).toBe(1);
@@ -96,7 +132,11 @@ describe('a SparkCluster on a real single-node swarm', () => {
     const controller = new AbortController();
     const followed: ServiceLogLine[] = [];
     const stopped = (async () => {
-      for await (const line of cluster.logs('worker', { follow: true, tail: 5, signal: controller.signal })) {
+      for await (const line of cluster.logs('worker', {
+        follow: true,
+        tail: 5,
+        signal: controller.signal,
+      })) {
         followed.push(line);
         if (followed.length === 1) setTimeout(() => controller.abort(), 200);
       }
@@ -133,7 +173,12 @@ describe('a SparkCluster whose image does not exist', () => {
 
   it('should fail fast with the task error, not a timeout', async () => {
     const port = randomInt(40_000, 50_000);
-    const cluster = new SparkCluster({ stackName, image: 'srs-no-such-image:0.0.0', workers: 1, ports: { sparkUi: port, shiny: null, jupyter: null, rstudio: null } });
+    const cluster = new SparkCluster({
+      stackName,
+      image: 'srs-no-such-image:0.0.0',
+      workers: 1,
+      ports: { sparkUi: port, shiny: null, jupyter: null, rstudio: null },
+    });
     const started = Date.now();
     const error = await cluster.deploy({ timeoutMs: 300_000 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SrsError);

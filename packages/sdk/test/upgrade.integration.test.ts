@@ -3,7 +3,13 @@
 // rolled back by Swarm with ROLLBACK_HAPPENED while the previous image keeps serving.
 import { randomInt } from 'node:crypto';
 import { SparkCluster, SrsError } from '../src/index.js';
-import { docker, ensureTestImage, keepStackLogs, serviceContainers, uniqueName } from '@spark-rstudio-shiny/test-support';
+import {
+  docker,
+  ensureTestImage,
+  keepStackLogs,
+  serviceContainers,
+  uniqueName,
+} from '@spark-rstudio-shiny/test-support';
 
 /** Builds `tag` from the image under test with one more instruction; returns its ID. */
 async function derive(base: string, tag: string, instruction: string): Promise<string> {
@@ -20,20 +26,40 @@ describe('upgrades of a deployed stack', () => {
 
   beforeAll(async () => {
     base = await ensureTestImage();
-    cluster = new SparkCluster({ stackName, image: tag, workers: 1, demo: false, ports: { sparkUi: basePort, shiny: null, jupyter: null, rstudio: null } });
+    cluster = new SparkCluster({
+      stackName,
+      image: tag,
+      workers: 1,
+      demo: false,
+      ports: { sparkUi: basePort, shiny: null, jupyter: null, rstudio: null },
+    });
   });
 
   afterAll(async () => {
     await keepStackLogs(stackName);
     await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
     await docker.run(['image', 'rm', tag]).catch(() => undefined);
-    await docker.run(['image', 'prune', '--force', '--filter', `label=org.spark-rstudio-shiny.test-upgrade=${stackName}`]).catch(() => undefined);
+    await docker
+      .run([
+        'image',
+        'prune',
+        '--force',
+        '--filter',
+        `label=org.spark-rstudio-shiny.test-upgrade=${stackName}`,
+      ])
+      .catch(() => undefined);
   });
 
   it('should roll every task onto a rebuilt image of the same name, keeping volumes and secrets, and roll a broken one back', async () => {
-    const first = await derive(base, tag, `LABEL org.spark-rstudio-shiny.test-upgrade=${stackName} org.spark-rstudio-shiny.test-revision=1`);
+    const first = await derive(
+      base,
+      tag,
+      `LABEL org.spark-rstudio-shiny.test-upgrade=${stackName} org.spark-rstudio-shiny.test-revision=1`,
+    );
     const deployed = await cluster.deploy({ timeoutMs: 300_000 });
-    expect(deployed.services.map((service) => [service.name, service.image, service.imageTag])).toEqual(
+    expect(
+      deployed.services.map((service) => [service.name, service.image, service.imageTag]),
+    ).toEqual(
       expect.arrayContaining([
         ['master', first, tag],
         ['worker', first, tag],
@@ -44,7 +70,11 @@ describe('upgrades of a deployed stack', () => {
     const password = (await cluster.credentials()).ide.password;
 
     // The same name, a new image: a deploy rolls the tasks onto it.
-    const second = await derive(base, tag, `LABEL org.spark-rstudio-shiny.test-upgrade=${stackName} org.spark-rstudio-shiny.test-revision=2`);
+    const second = await derive(
+      base,
+      tag,
+      `LABEL org.spark-rstudio-shiny.test-upgrade=${stackName} org.spark-rstudio-shiny.test-revision=2`,
+    );
     expect(second).not.toBe(first);
     const upgraded = await cluster.deploy({ timeoutMs: 300_000 });
     expect(upgraded.ready).toBe(true);
@@ -60,7 +90,11 @@ describe('upgrades of a deployed stack', () => {
     expect((await cluster.credentials()).ide.password).toBe(password);
 
     // A new image that cannot start: Swarm rolls back, the SDK says so, the previous image serves.
-    await derive(base, tag, `LABEL org.spark-rstudio-shiny.test-upgrade=${stackName} org.spark-rstudio-shiny.test-revision=3\nENTRYPOINT ["/bin/false"]`);
+    await derive(
+      base,
+      tag,
+      `LABEL org.spark-rstudio-shiny.test-upgrade=${stackName} org.spark-rstudio-shiny.test-revision=3\nENTRYPOINT ["/bin/false"]`,
+    );
     const error = await cluster.deploy({ timeoutMs: 420_000 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SrsError);
     expect(error).toMatchObject({ code: 'ROLLBACK_HAPPENED' });
@@ -72,6 +106,8 @@ describe('upgrades of a deployed stack', () => {
       ]),
     );
     const [restoredHead = ''] = await serviceContainers(stackName, 'master');
-    expect((await docker.run(['exec', restoredHead, 'cat', '/data/upgrade-check'])).stdout).toBe('kept');
+    expect((await docker.run(['exec', restoredHead, 'cat', '/data/upgrade-check'])).stdout).toBe(
+      'kept',
+    );
   });
 });

@@ -8,7 +8,15 @@ import { chromium, type BrowserContext } from 'playwright-core';
 const CHROMIUM = process.env.SRS_CHROMIUM ?? '/usr/bin/chromium';
 // Without the background-networking flags Chromium keeps calling Google's hosts, which this
 // network refuses.
-const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** A browser with a profile folder of its own (also a place for files the test makes). */
 export interface TestBrowser {
@@ -19,7 +27,12 @@ export interface TestBrowser {
 
 export async function launchBrowser(): Promise<TestBrowser> {
   const profile = await mkdtemp(join(tmpdir(), 'srs-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 1000 } });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1280, height: 1000 },
+  });
   return {
     context,
     profile,

@@ -33,7 +33,10 @@ export function ensureTestImage(): Promise<string> {
   return image;
 }
 
-/** Secret files for containers started with `docker run` (no swarm secrets there), and the `-v` flags that mount them. */
+/**
+ * Secret files for containers started with `docker run` (no swarm secrets there), and the `-v`
+ * flags that mount them.
+ */
 export interface TestSecrets {
   sparkSecret: string;
   idePassword: string;
@@ -46,8 +49,13 @@ export interface TestSecrets {
 
 const secretDirs: string[] = [];
 
-/** Writes fresh secrets into a private temporary folder (removed after the test file), as Docker would mount them under /run/secrets. */
-export async function makeTestSecrets(values: { sparkSecret?: string; idePassword?: string } = {}): Promise<TestSecrets> {
+/**
+ * Writes fresh secrets into a private temporary folder (removed after the test file), as Docker
+ * would mount them under /run/secrets.
+ */
+export async function makeTestSecrets(
+  values: { sparkSecret?: string; idePassword?: string } = {},
+): Promise<TestSecrets> {
   const dir = await mkdtemp(join(tmpdir(), 'srs-secrets-'));
   secretDirs.push(dir);
   const sparkSecret = values.sparkSecret ?? randomBytes(32).toString('hex');
@@ -98,7 +106,8 @@ export class TestResources {
       await writeFile(join(ARTIFACTS_DIR, 'logs', `${name}.log`), logs);
       await docker.run(['rm', '-f', '-v', name]).catch(() => undefined);
     }
-    for (const name of this.#networks) await docker.run(['network', 'rm', name]).catch(() => undefined);
+    for (const name of this.#networks)
+      await docker.run(['network', 'rm', name]).catch(() => undefined);
   }
 }
 
@@ -111,24 +120,43 @@ export async function keepStackLogs(stackName: string): Promise<void> {
   for (const service of ['master', 'worker']) {
     const name = `${stackName}_${service}`;
     const tasks = await docker
-      .run(['service', 'ps', '--no-trunc', '--format', '{{.Name}} {{.Image}} {{.Node}} desired={{.DesiredState}} current={{.CurrentState}} {{.Error}}', name])
+      .run([
+        'service',
+        'ps',
+        '--no-trunc',
+        '--format',
+        '{{.Name}} {{.Image}} {{.Node}} desired={{.DesiredState}} current={{.CurrentState}} {{.Error}}',
+        name,
+      ])
       .then(
         (result) => result.stdout,
         (error: unknown) => String(error),
       );
-    const logs = await docker.run(['service', 'logs', '--timestamps', '--no-trunc', '--raw', name], { timeoutMs: 60_000 }).then(
-      (result) => `${result.stdout}\n${result.stderr}`,
-      (error: unknown) => String(error),
-    );
+    const logs = await docker
+      .run(['service', 'logs', '--timestamps', '--no-trunc', '--raw', name], { timeoutMs: 60_000 })
+      .then(
+        (result) => `${result.stdout}\n${result.stderr}`,
+        (error: unknown) => String(error),
+      );
     sections.push(`== ${name}: tasks\n${tasks}\n== ${name}: logs\n${logs}`);
   }
   await mkdir(join(ARTIFACTS_DIR, 'logs'), { recursive: true }).catch(() => undefined);
-  await writeFile(join(ARTIFACTS_DIR, 'logs', `${stackName}.log`), sections.join('\n')).catch(() => undefined);
+  await writeFile(join(ARTIFACTS_DIR, 'logs', `${stackName}.log`), sections.join('\n')).catch(
+    () => undefined,
+  );
 }
 
 /** The running containers of a stack's service on this engine's node (docker ps IDs). */
-export async function serviceContainers(stackName: string, service: 'master' | 'worker'): Promise<string[]> {
-  const { stdout } = await docker.run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stackName}_${service}`]);
+export async function serviceContainers(
+  stackName: string,
+  service: 'master' | 'worker',
+): Promise<string[]> {
+  const { stdout } = await docker.run([
+    'ps',
+    '-q',
+    '--filter',
+    `label=com.docker.swarm.service.name=${stackName}_${service}`,
+  ]);
   return stdout.split('\n').filter((id) => id !== '');
 }
 
@@ -136,7 +164,8 @@ export async function serviceContainers(stackName: string, service: 'master' | '
 export async function publishedPort(container: string, port: number): Promise<number> {
   const { stdout } = await docker.run(['port', container, `${port}/tcp`]);
   const match = /:(\d+)\s*$/m.exec(stdout);
-  if (match?.[1] === undefined) throw new Error(`no published port for ${container}:${port} in ${JSON.stringify(stdout)}`);
+  if (match?.[1] === undefined)
+    throw new Error(`no published port for ${container}:${port} in ${JSON.stringify(stdout)}`);
   return Number(match[1]);
 }
 
@@ -144,22 +173,36 @@ export async function publishedPort(container: string, port: number): Promise<nu
 export function waitUntilHealthy(container: string, timeoutMs: number): Promise<string> {
   return waitUntil(
     async () => {
-      const { stdout } = await docker.run(['inspect', '--format', '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}', container]);
+      const { stdout } = await docker.run([
+        'inspect',
+        '--format',
+        '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}',
+        container,
+      ]);
       const [state, health] = stdout.split(' ');
-      if (state === 'exited' || state === 'dead') throw new SrsError({ code: 'DOCKER_COMMAND_FAILED', message: `${container} ${state} before it was healthy` });
+      if (state === 'exited' || state === 'dead')
+        throw new SrsError({
+          code: 'DOCKER_COMMAND_FAILED',
+          message: `${container} ${state} before it was healthy`,
+        });
       return health === 'healthy' ? health : undefined;
     },
     { description: `${container} to be healthy`, timeoutMs, intervalMs: 2000 },
   );
 }
 
-/** Runs a throwaway container and returns its exit code and output, never rejecting on exit code. */
-export async function runToCompletion(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+/**
+ * Runs a throwaway container and returns its exit code and output, never rejecting on exit code.
+ */
+export async function runToCompletion(
+  args: string[],
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   try {
     const result = await docker.run(['run', '--rm', ...args], { timeoutMs: 120_000 });
     return { exitCode: 0, stdout: result.stdout, stderr: result.stderr };
   } catch (error) {
-    if (error instanceof SrsError && error.exitCode !== undefined) return { exitCode: error.exitCode, stdout: '', stderr: error.stderr ?? '' };
+    if (error instanceof SrsError && error.exitCode !== undefined)
+      return { exitCode: error.exitCode, stdout: '', stderr: error.stderr ?? '' };
     throw error;
   }
 }

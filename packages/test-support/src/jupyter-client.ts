@@ -40,7 +40,12 @@ export class JupyterSession {
     return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
   }
 
-  async #request(method: string, path: string, body?: string, contentType = 'application/json'): Promise<Response> {
+  async #request(
+    method: string,
+    path: string,
+    body?: string,
+    contentType = 'application/json',
+  ): Promise<Response> {
     const response = await fetch(`${this.#base}${path}`, {
       method,
       redirect: 'manual',
@@ -62,16 +67,26 @@ export class JupyterSession {
 
   /** A REST call; rejects on an HTTP error. */
   async api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.#request(method, path, body === undefined ? undefined : JSON.stringify(body));
+    const response = await this.#request(
+      method,
+      path,
+      body === undefined ? undefined : JSON.stringify(body),
+    );
     const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 300)}`);
+    if (!response.ok)
+      throw new Error(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 300)}`);
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 
-  /** Starts a kernel of the given kernelspec (ir, python3) and returns a handle to run code in it. */
+  /**
+   * Starts a kernel of the given kernelspec (ir, python3) and returns a handle to run code in it.
+   */
   async startKernel(name: string): Promise<Kernel> {
     const { id } = await this.api<{ id: string }>('POST', '/api/kernels', { name });
-    const socket = new WebSocket(`${this.#base.replace(/^http/, 'ws')}/api/kernels/${id}/channels?session_id=${randomUUID()}`, { headers: { cookie: this.cookieHeader } });
+    const socket = new WebSocket(
+      `${this.#base.replace(/^http/, 'ws')}/api/kernels/${id}/channels?session_id=${randomUUID()}`,
+      { headers: { cookie: this.cookieHeader } },
+    );
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);
@@ -102,7 +117,11 @@ export class Kernel {
     return new Promise<Execution>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.socket.off('message', onMessage);
-        reject(new Error(`the kernel did not finish within ${timeoutMs} ms; output so far:\n${result.stdout}\n${result.stderr}`));
+        reject(
+          new Error(
+            `the kernel did not finish within ${timeoutMs} ms; output so far:\n${result.stdout}\n${result.stderr}`,
+          ),
+        );
       }, timeoutMs);
       const onMessage = (data: WebSocket.RawData): void => {
         const message = JSON.parse(data.toString()) as Message;
@@ -122,10 +141,24 @@ export class Kernel {
       this.socket.on('message', onMessage);
       this.socket.send(
         JSON.stringify({
-          header: { msg_id: msgId, msg_type: 'execute_request', username: 'test', session: randomUUID(), date: new Date().toISOString(), version: '5.3' },
+          header: {
+            msg_id: msgId,
+            msg_type: 'execute_request',
+            username: 'test',
+            session: randomUUID(),
+            date: new Date().toISOString(),
+            version: '5.3',
+          },
           parent_header: {},
           metadata: {},
-          content: { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true },
+          content: {
+            code,
+            silent: false,
+            store_history: false,
+            user_expressions: {},
+            allow_stdin: false,
+            stop_on_error: true,
+          },
           channel: 'shell',
         }),
       );

@@ -1,4 +1,9 @@
-import { SrsError, type DockerClient, type DockerResult, type DockerRunOptions } from '@spark-rstudio-shiny/core';
+import {
+  SrsError,
+  type DockerClient,
+  type DockerResult,
+  type DockerRunOptions,
+} from '@spark-rstudio-shiny/core';
 
 /** One recorded docker call: the arguments it must match, and what the CLI answered. */
 export interface RecordedCall {
@@ -27,22 +32,36 @@ export class RecordedDocker implements DockerClient {
 
   run(args: readonly string[], _options?: DockerRunOptions): Promise<DockerResult> {
     this.calls.push([...args]);
-    const index = this.#recordings.findIndex((candidate) => candidate.args.every((arg, position) => args[position] === arg));
+    const index = this.#recordings.findIndex((candidate) =>
+      candidate.args.every((arg, position) => args[position] === arg),
+    );
     const recording = this.#recordings[index];
-    if (recording === undefined) return Promise.reject(new Error(`no recorded output for: docker ${args.join(' ')}`));
+    if (recording === undefined)
+      return Promise.reject(new Error(`no recorded output for: docker ${args.join(' ')}`));
     if (recording.once === true) this.#recordings.splice(index, 1);
     if (recording.error !== undefined) return Promise.reject(recording.error);
-    return Promise.resolve({ command: `docker ${args.join(' ')}`, stdout: (recording.stdout ?? '').trim(), stderr: (recording.stderr ?? '').trim() });
+    return Promise.resolve({
+      command: `docker ${args.join(' ')}`,
+      stdout: (recording.stdout ?? '').trim(),
+      stderr: (recording.stderr ?? '').trim(),
+    });
   }
 
-  /** Replays the recording's stdout lines; a recording with both lines and an error fails after the lines. */
+  /**
+   * Replays the recording's stdout lines; a recording with both lines and an error fails after the
+   * lines.
+   */
   async *stream(args: readonly string[]): AsyncIterable<string> {
     this.calls.push([...args]);
-    const index = this.#recordings.findIndex((candidate) => candidate.args.every((arg, position) => args[position] === arg));
+    const index = this.#recordings.findIndex((candidate) =>
+      candidate.args.every((arg, position) => args[position] === arg),
+    );
     const recording = this.#recordings[index];
-    if (recording === undefined) throw new Error(`no recorded output for: docker ${args.join(' ')}`);
+    if (recording === undefined)
+      throw new Error(`no recorded output for: docker ${args.join(' ')}`);
     if (recording.once === true) this.#recordings.splice(index, 1);
-    for (const line of `${recording.stdout ?? ''}\n${recording.stderr ?? ''}`.split('\n')) if (line.trim() !== '') yield line.trim();
+    for (const line of `${recording.stdout ?? ''}\n${recording.stderr ?? ''}`.split('\n'))
+      if (line.trim() !== '') yield line.trim();
     if (recording.error !== undefined) throw recording.error;
   }
 }

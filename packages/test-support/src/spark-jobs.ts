@@ -6,7 +6,12 @@ import type { DockerClient } from '@spark-rstudio-shiny/core';
  * A job that runs for a while (partitions × seconds per partition over the executors) and prints
  * an exact result: the sum of 0..rows-1.
  */
-export function slowSumJob(options: { rows: number; partitions: number; secondsPerPartition: number; name: string }): { script: string; expected: bigint } {
+export function slowSumJob(options: {
+  rows: number;
+  partitions: number;
+  secondsPerPartition: number;
+  name: string;
+}): { script: string; expected: bigint } {
   const script = [
     'import time',
     'from pyspark.sql import SparkSession',
@@ -38,8 +43,14 @@ const masterJsonSchema = z.looseObject({
 export type MasterJson = z.infer<typeof masterJsonSchema>;
 
 /** The master's /json/ as seen from inside the head (curl in the master's container). */
-export async function readMasterJson(docker: DockerClient, masterContainer: string): Promise<MasterJson> {
-  const { stdout } = await docker.run(['exec', masterContainer, 'curl', '-fsS', '--max-time', '5', 'http://127.0.0.1:8080/json/'], { timeoutMs: 20_000 });
+export async function readMasterJson(
+  docker: DockerClient,
+  masterContainer: string,
+): Promise<MasterJson> {
+  const { stdout } = await docker.run(
+    ['exec', masterContainer, 'curl', '-fsS', '--max-time', '5', 'http://127.0.0.1:8080/json/'],
+    { timeoutMs: 20_000 },
+  );
   return masterJsonSchema.parse(JSON.parse(stdout));
 }
 

@@ -86,7 +86,9 @@ export interface TlsEngineNode {
  * for the test, as Docker's "protect the daemon socket" guide does it.
  */
 export async function startTlsEngineNode(resources: TestResources): Promise<TlsEngineNode> {
-  await docker.run(['build', '--force-rm', '-q', '-t', NODE_IMAGE, NODE_CONTEXT], { timeoutMs: 600_000 });
+  await docker.run(['build', '--force-rm', '-q', '-t', NODE_IMAGE, NODE_CONTEXT], {
+    timeoutMs: 600_000,
+  });
   const network = await resources.network(uniqueName('srs-remote'));
   const certs = await mkdtemp(join(tmpdir(), 'srs-engine-tls-'));
   const container = await resources.container(uniqueName('srs-remote-engine'), [
@@ -100,15 +102,43 @@ export async function startTlsEngineNode(resources: TestResources): Promise<TlsE
     NODE_IMAGE,
     'infinity',
   ]);
-  const ip = (await docker.run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container])).stdout;
+  const ip = (
+    await docker.run([
+      'inspect',
+      '--format',
+      `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`,
+      container,
+    ])
+  ).stdout;
   const openssl = (args: string[]): Promise<unknown> => execa('openssl', args, { cwd: certs });
   const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  await openssl(['req', '-x509', ...key, '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=srs test engine CA']);
+  await openssl([
+    'req',
+    '-x509',
+    ...key,
+    '-keyout',
+    'ca-key.pem',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=srs test engine CA',
+  ]);
   for (const [name, subject, extensions] of [
     ['server', `/CN=${ip}`, `subjectAltName=IP:${ip}\nextendedKeyUsage=serverAuth\n`],
     ['client', '/CN=srs-test-client', 'extendedKeyUsage=clientAuth\n'],
   ] as const) {
-    await openssl(['req', ...key, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`, '-subj', subject]);
+    await openssl([
+      'req',
+      ...key,
+      '-keyout',
+      `${name}-key.pem`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      subject,
+    ]);
     await writeFile(join(certs, `${name}.ext`), extensions);
     await openssl([
       'x509',
@@ -155,7 +185,11 @@ export async function startTlsEngineNode(resources: TestResources): Promise<TlsE
   const env = { DOCKER_HOST: `tcp://${ip}:2376`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: client };
   await waitUntil(
     async () => {
-      const probe = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { env, reject: false, timeout: 10_000 });
+      const probe = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], {
+        env,
+        reject: false,
+        timeout: 10_000,
+      });
       return probe.exitCode === 0 && probe.stdout.trim() !== '' ? true : undefined;
     },
     { description: `the TLS engine at ${env.DOCKER_HOST}`, timeoutMs: 120_000, intervalMs: 1000 },
@@ -163,32 +197,66 @@ export async function startTlsEngineNode(resources: TestResources): Promise<TlsE
   return { container, ip, env, cleanup: () => rm(certs, { recursive: true, force: true }) };
 }
 
-/** Starts `count` node containers, makes the first a swarm manager and joins the others as workers. */
+/**
+ * Starts `count` node containers, makes the first a swarm manager and joins the others as workers.
+ */
 export async function startTestSwarm(count: number, resources: TestResources): Promise<TestSwarm> {
-  await docker.run(['build', '--force-rm', '-q', '-t', NODE_IMAGE, NODE_CONTEXT], { timeoutMs: 600_000 });
+  await docker.run(['build', '--force-rm', '-q', '-t', NODE_IMAGE, NODE_CONTEXT], {
+    timeoutMs: 600_000,
+  });
   const network = await resources.network(uniqueName('srs-nodes'));
   const nodes: SwarmNode[] = [];
   for (let index = 1; index <= count; index += 1) {
     const hostname = `node-${index}`;
-    const container = await resources.container(uniqueName(`srs-node${index}`), ['--network', network, '--hostname', hostname, ...NODE_FLAGS, NODE_IMAGE]);
-    const ip = (await docker.run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container])).stdout;
+    const container = await resources.container(uniqueName(`srs-node${index}`), [
+      '--network',
+      network,
+      '--hostname',
+      hostname,
+      ...NODE_FLAGS,
+      NODE_IMAGE,
+    ]);
+    const ip = (
+      await docker.run([
+        'inspect',
+        '--format',
+        `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`,
+        container,
+      ])
+    ).stdout;
     const engine = `tcp://${ip}:2375`;
     const nodeDocker = new DockerCli({ host: engine });
-    await waitUntil(async () => (await nodeDocker.run(['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 10_000 }).catch(() => undefined))?.stdout || undefined, {
-      description: `the engine of ${hostname}`,
-      timeoutMs: 120_000,
-      intervalMs: 1000,
-    });
+    await waitUntil(
+      async () =>
+        (
+          await nodeDocker
+            .run(['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 10_000 })
+            .catch(() => undefined)
+        )?.stdout || undefined,
+      {
+        description: `the engine of ${hostname}`,
+        timeoutMs: 120_000,
+        intervalMs: 1000,
+      },
+    );
     nodes.push({ container, hostname, ip, engine, docker: nodeDocker, nodeId: '' });
   }
   const [manager, ...workers] = nodes as [SwarmNode, ...SwarmNode[]];
-  await manager.docker.run(['swarm', 'init', '--advertise-addr', manager.ip], { timeoutMs: 60_000 });
+  await manager.docker.run(['swarm', 'init', '--advertise-addr', manager.ip], {
+    timeoutMs: 60_000,
+  });
   const token = (await manager.docker.run(['swarm', 'join-token', '-q', 'worker'])).stdout;
-  for (const node of workers) await node.docker.run(['swarm', 'join', '--token', token, `${manager.ip}:2377`], { timeoutMs: 60_000 });
-  for (const node of nodes) node.nodeId = (await node.docker.run(['info', '--format', '{{.Swarm.NodeID}}'])).stdout;
+  for (const node of workers)
+    await node.docker.run(['swarm', 'join', '--token', token, `${manager.ip}:2377`], {
+      timeoutMs: 60_000,
+    });
+  for (const node of nodes)
+    node.nodeId = (await node.docker.run(['info', '--format', '{{.Swarm.NodeID}}'])).stdout;
   await waitUntil(
     async () => {
-      const ready = (await manager.docker.run(['node', 'ls', '--format', '{{.Status}}'])).stdout.split('\n').filter((status) => status === 'Ready');
+      const ready = (await manager.docker.run(['node', 'ls', '--format', '{{.Status}}'])).stdout
+        .split('\n')
+        .filter((status) => status === 'Ready');
       return ready.length === count ? true : undefined;
     },
     { description: `${count} Ready swarm nodes`, timeoutMs: 120_000 },

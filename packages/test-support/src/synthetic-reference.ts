@@ -16,7 +16,12 @@ export function syntheticRows(rows: number, seed: number, groups = 8): Synthetic
     const x = ((id * 7919 + seed * 104729) % 10007) / 10007;
     const grp = (id * 31 + seed * 17) % groups;
     const noise = ((id * 15485863 + seed * 32452843) % 1000) / 1000 - 0.5;
-    out.push({ x, grp, segment: String.fromCharCode(65 + grp), y: 1.5 + 2 * x + 0.25 * grp + noise });
+    out.push({
+      x,
+      grp,
+      segment: String.fromCharCode(65 + grp),
+      y: 1.5 + 2 * x + 0.25 * grp + noise,
+    });
   }
   return out;
 }
@@ -28,8 +33,14 @@ export interface GroupStats {
   meanY: number;
 }
 
-/** Count and means per segment (or per decile of x) of the rows with x >= minX, ordered by group. */
-export function aggregate(rows: SyntheticRow[], by: 'segment' | 'x_decile', minX: number): GroupStats[] {
+/**
+ * Count and means per segment (or per decile of x) of the rows with x >= minX, ordered by group.
+ */
+export function aggregate(
+  rows: SyntheticRow[],
+  by: 'segment' | 'x_decile',
+  minX: number,
+): GroupStats[] {
   const groups = new Map<string, { n: number; sumX: number; sumY: number }>();
   for (const row of rows) {
     if (row.x < minX) continue;
@@ -42,7 +53,12 @@ export function aggregate(rows: SyntheticRow[], by: 'segment' | 'x_decile', minX
   }
   return [...groups.entries()]
     .sort(([a], [b]) => (by === 'segment' ? a.localeCompare(b) : Number(a) - Number(b)))
-    .map(([group, stats]) => ({ group, n: stats.n, meanX: stats.sumX / stats.n, meanY: stats.sumY / stats.n }));
+    .map(([group, stats]) => ({
+      group,
+      n: stats.n,
+      meanX: stats.sumX / stats.n,
+      meanY: stats.sumY / stats.n,
+    }));
 }
 
 /**
@@ -61,7 +77,9 @@ export function leastSquares(rows: SyntheticRow[], minX: number): Map<string, nu
     const features = [1, row.x, ...segments.map((segment) => (row.segment === segment ? 1 : 0))];
     for (let i = 0; i < size; i += 1) {
       xty[i] = (xty[i] as number) + (features[i] as number) * row.y;
-      for (let j = 0; j < size; j += 1) (xtx[i] as number[])[j] = ((xtx[i] as number[])[j] as number) + (features[i] as number) * (features[j] as number);
+      for (let j = 0; j < size; j += 1)
+        (xtx[i] as number[])[j] =
+          ((xtx[i] as number[])[j] as number) + (features[i] as number) * (features[j] as number);
     }
   }
   // Gaussian elimination with partial pivoting on [XtX | Xty].
@@ -69,15 +87,25 @@ export function leastSquares(rows: SyntheticRow[], minX: number): Map<string, nu
   for (let column = 0; column < size; column += 1) {
     let pivot = column;
     for (let line = column + 1; line < size; line += 1)
-      if (Math.abs((matrix[line] as number[])[column] as number) > Math.abs((matrix[pivot] as number[])[column] as number)) pivot = line;
+      if (
+        Math.abs((matrix[line] as number[])[column] as number) >
+        Math.abs((matrix[pivot] as number[])[column] as number)
+      )
+        pivot = line;
     [matrix[column], matrix[pivot]] = [matrix[pivot] as number[], matrix[column] as number[]];
     const top = matrix[column] as number[];
     for (let line = 0; line < size; line += 1) {
       if (line === column) continue;
       const current = matrix[line] as number[];
       const factor = (current[column] as number) / (top[column] as number);
-      for (let k = column; k <= size; k += 1) current[k] = (current[k] as number) - factor * (top[k] as number);
+      for (let k = column; k <= size; k += 1)
+        current[k] = (current[k] as number) - factor * (top[k] as number);
     }
   }
-  return new Map(terms.map((term, i) => [term, ((matrix[i] as number[])[size] as number) / ((matrix[i] as number[])[i] as number)]));
+  return new Map(
+    terms.map((term, i) => [
+      term,
+      ((matrix[i] as number[])[size] as number) / ((matrix[i] as number[])[i] as number),
+    ]),
+  );
 }

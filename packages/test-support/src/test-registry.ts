@@ -27,20 +27,52 @@ export interface TestRegistry {
 }
 
 /** Starts a TLS registry on `network`, its certificate for its address there. */
-export async function startTestRegistry(network: string, resources: TestResources): Promise<TestRegistry> {
-  await docker.run(['build', '--force-rm', '-q', '-t', REGISTRY_IMAGE, REGISTRY_CONTEXT], { timeoutMs: 600_000 });
+export async function startTestRegistry(
+  network: string,
+  resources: TestResources,
+): Promise<TestRegistry> {
+  await docker.run(['build', '--force-rm', '-q', '-t', REGISTRY_IMAGE, REGISTRY_CONTEXT], {
+    timeoutMs: 600_000,
+  });
   const certs = await mkdtemp(join(tmpdir(), 'srs-registry-certs-'));
   const name = uniqueName('srs-registry');
   // The container first, so its address is known; the certificate names that address.
-  await resources.container(name, ['--network', network, '-v', `${certs}:/certs:ro`, '--entrypoint', 'sleep', REGISTRY_IMAGE, 'infinity']);
-  const ip = (await docker.run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, name])).stdout;
+  await resources.container(name, [
+    '--network',
+    network,
+    '-v',
+    `${certs}:/certs:ro`,
+    '--entrypoint',
+    'sleep',
+    REGISTRY_IMAGE,
+    'infinity',
+  ]);
+  const ip = (
+    await docker.run([
+      'inspect',
+      '--format',
+      `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`,
+      name,
+    ])
+  ).stdout;
   const host = `${ip}:5000`;
   await makeCertificates(certs, ip);
-  await docker.run(['exec', '-d', name, 'docker-registry', 'serve', '/etc/srs-registry/config.yml']);
+  await docker.run([
+    'exec',
+    '-d',
+    name,
+    'docker-registry',
+    'serve',
+    '/etc/srs-registry/config.yml',
+  ]);
   const caCertificate = await readFile(join(certs, 'ca.crt'), 'utf8');
   await waitUntil(
     async () => {
-      const probe = await execa('curl', ['-fsS', '--cacert', join(certs, 'ca.crt'), `https://${host}/v2/`], { reject: false, timeout: 5000 });
+      const probe = await execa(
+        'curl',
+        ['-fsS', '--cacert', join(certs, 'ca.crt'), `https://${host}/v2/`],
+        { reject: false, timeout: 5000 },
+      );
       return probe.exitCode === 0 ? true : undefined;
     },
     { description: `the registry at ${host}`, timeoutMs: 60_000, intervalMs: 500 },
@@ -50,7 +82,17 @@ export async function startTestRegistry(network: string, resources: TestResource
     host,
     caCertificate,
     trustIn: async (container: string) => {
-      await docker.run(['exec', '-i', container, 'sh', '-c', `mkdir -p '/etc/docker/certs.d/${host}' && cat > '/etc/docker/certs.d/${host}/ca.crt'`], { input: caCertificate });
+      await docker.run(
+        [
+          'exec',
+          '-i',
+          container,
+          'sh',
+          '-c',
+          `mkdir -p '/etc/docker/certs.d/${host}' && cat > '/etc/docker/certs.d/${host}/ca.crt'`,
+        ],
+        { input: caCertificate },
+      );
     },
     trustHere: async () => {
       await mkdir(hostTrust, { recursive: true });
@@ -83,9 +125,41 @@ async function makeCertificates(dir: string, ip: string): Promise<void> {
     '-subj',
     '/CN=srs test registry CA',
   ]);
-  await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', `/CN=${ip}`]);
-  await writeFile(join(dir, 'server.ext'), `subjectAltName=IP:${ip}\nextendedKeyUsage=serverAuth\n`);
-  await openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext']);
+  await openssl([
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    `/CN=${ip}`,
+  ]);
+  await writeFile(
+    join(dir, 'server.ext'),
+    `subjectAltName=IP:${ip}\nextendedKeyUsage=serverAuth\n`,
+  );
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+  ]);
   // The registry runs as root in its container; the key needs no other reader.
   await execa('chmod', ['0644', join(dir, 'server.key'), join(dir, 'server.crt')]);
 }

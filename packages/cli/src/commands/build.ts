@@ -18,14 +18,18 @@ export interface BuildFlags {
   pip?: string[] | undefined;
 }
 
-/** srs build: base image, verified artifacts, BuildKit build, labels, and with --push the registry. */
+/**
+ * srs build: base image, verified artifacts, BuildKit build, labels, and with --push the registry.
+ */
 export async function build(flags: BuildFlags, reporter: Reporter): Promise<BuildImageResult> {
   const result = await buildImage({
     ...(flags.image === undefined ? {} : { tag: flags.image }),
     ...(flags.push === undefined ? {} : { push: flags.push }),
     ...(flags.arch === undefined ? {} : { architectures: flags.arch as ('amd64' | 'arm64')[] }),
     insecureRegistry: flags.insecureRegistry === true,
-    ...(flags.apt === undefined && flags.pip === undefined ? {} : { extra: { apt: flags.apt ?? [], pip: flags.pip ?? [] } }),
+    ...(flags.apt === undefined && flags.pip === undefined
+      ? {}
+      : { extra: { apt: flags.apt ?? [], pip: flags.pip ?? [] } }),
     noCache: flags.noCache === true,
     signal: interruptSignal(),
     onProgress: renderImageProgress(reporter),
@@ -36,7 +40,12 @@ export async function build(flags: BuildFlags, reporter: Reporter): Promise<Buil
     result,
     [
       `Built ${result.tag} for ${architectures}: Spark ${result.spark.version} (${result.spark.source}), JupyterLab ${result.labels['org.spark-rstudio-shiny.jupyterlab'] ?? 'absent'}, RStudio Server ${result.rstudio}`,
-      ...(result.pushed === undefined ? [] : [`Pushed ${result.pushed.reference}`, `Deploy it anywhere by digest: srs up --image ${result.pushed.pinned}`]),
+      ...(result.pushed === undefined
+        ? []
+        : [
+            `Pushed ${result.pushed.reference}`,
+            `Deploy it anywhere by digest: srs up --image ${result.pushed.pinned}`,
+          ]),
     ].join('\n'),
   );
   return result;

@@ -1,5 +1,10 @@
 import { InvalidArgumentError, Option } from 'commander';
-import { SparkCluster, isSrsError, type ClusterConfig, type ClusterConfigInput } from '@spark-rstudio-shiny/sdk';
+import {
+  SparkCluster,
+  isSrsError,
+  type ClusterConfig,
+  type ClusterConfigInput,
+} from '@spark-rstudio-shiny/sdk';
 
 /** Options every cluster command shares, and the SDK options `up` takes as flags. */
 export interface ClusterFlags {
@@ -22,34 +27,48 @@ export interface ClusterFlags {
   demo?: boolean | undefined;
 }
 
-/** A port flag's value: a number, or "none" (unpublished). Commander keeps a parser's null as the raw text, so "none" stays a word until configFromFlags. */
+/**
+ * A port flag's value: a number, or "none" (unpublished). Commander keeps a parser's null as the
+ * raw text, so "none" stays a word until configFromFlags.
+ */
 export type PortFlag = number | 'none';
 
 /** A port flag: a number, or "none" to leave the port unpublished. The SDK validates the range. */
 function portValue(value: string): PortFlag {
   if (value === 'none') return 'none';
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`must be a port number or "none", got "${value}"`);
+  if (!/^\d+$/.test(value))
+    throw new InvalidArgumentError(`must be a port number or "none", got "${value}"`);
   return Number(value);
 }
 
 function positiveNumber(value: string): number {
-  if (!/^\d+(\.\d+)?$/.test(value)) throw new InvalidArgumentError(`must be a number, got "${value}"`);
+  if (!/^\d+(\.\d+)?$/.test(value))
+    throw new InvalidArgumentError(`must be a number, got "${value}"`);
   return Number(value);
 }
 
 /** The flags of `srs up` for every SDK option (validated by the SDK, which says what is wrong). */
 export function sdkOptionFlags(): Option[] {
   return [
-    new Option('--orchestrator <name>', 'what runs the stack: swarm (default; one or many nodes) or compose (Docker Compose on this host)'),
+    new Option(
+      '--orchestrator <name>',
+      'what runs the stack: swarm (default; one or many nodes) or compose (Docker Compose on this host)',
+    ),
     new Option('--worker-cores <n>', 'CPUs of each worker (whole cores)').argParser(positiveNumber),
-    new Option('--worker-memory <size>', 'memory of each worker container, e.g. 2g (Spark gets it minus 1g)'),
+    new Option(
+      '--worker-memory <size>',
+      'memory of each worker container, e.g. 2g (Spark gets it minus 1g)',
+    ),
     new Option('--master-cpus <n>', 'CPUs of the head').argParser(positiveNumber),
     new Option('--master-memory <size>', 'memory of the head, e.g. 4g'),
     new Option('--port-spark-ui <port>', 'host port of the Spark UI').argParser(portValue),
     new Option('--port-shiny <port|none>', 'host port of Shiny Server').argParser(portValue),
     new Option('--port-jupyter <port|none>', 'host port of JupyterLab').argParser(portValue),
     new Option('--port-rstudio <port|none>', 'host port of RStudio Server').argParser(portValue),
-    new Option('--port-spark-master <port|none>', 'host port of Spark RPC (7077), unpublished by default').argParser(portValue),
+    new Option(
+      '--port-spark-master <port|none>',
+      'host port of Spark RPC (7077), unpublished by default',
+    ).argParser(portValue),
     new Option('--host <name>', 'the host the published ports are reached at from here'),
     new Option('--ide-user <name>', 'the IDE login (JupyterLab, RStudio)'),
     new Option('--network-encryption', 'encrypt Spark RPC (AES)'),
@@ -58,9 +77,13 @@ export function sdkOptionFlags(): Option[] {
 }
 
 /** The SDK options the flags set (only those given), over `base`. */
-export function configFromFlags(flags: ClusterFlags, base: ClusterConfigInput = {}): ClusterConfigInput {
+export function configFromFlags(
+  flags: ClusterFlags,
+  base: ClusterConfigInput = {},
+): ClusterConfigInput {
   const config: ClusterConfigInput = { ...base, stackName: flags.stack };
-  if (flags.orchestrator !== undefined) config.orchestrator = flags.orchestrator as ClusterConfigInput['orchestrator'];
+  if (flags.orchestrator !== undefined)
+    config.orchestrator = flags.orchestrator as ClusterConfigInput['orchestrator'];
   if (flags.image !== undefined) config.image = flags.image;
   if (flags.workers !== undefined) config.workers = flags.workers;
   if (flags.workerCores !== undefined || flags.workerMemory !== undefined) {
@@ -84,15 +107,22 @@ export function configFromFlags(flags: ClusterFlags, base: ClusterConfigInput = 
     rstudio: flags.portRstudio,
     sparkMaster: flags.portSparkMaster,
   };
-  const given = Object.fromEntries(Object.entries(ports).flatMap(([name, value]) => (value === undefined ? [] : [[name, value === 'none' ? null : value]])));
-  if (Object.keys(given).length > 0) config.ports = { ...base.ports, ...given } as ClusterConfigInput['ports'];
+  const given = Object.fromEntries(
+    Object.entries(ports).flatMap(([name, value]) =>
+      value === undefined ? [] : [[name, value === 'none' ? null : value]],
+    ),
+  );
+  if (Object.keys(given).length > 0)
+    config.ports = { ...base.ports, ...given } as ClusterConfigInput['ports'];
   if (flags.host !== undefined) config.host = flags.host;
   if (flags.demo !== undefined) config.demo = flags.demo;
   if (flags.ideUser !== undefined || flags.networkEncryption !== undefined) {
     config.security = {
       ...base.security,
       ...(flags.ideUser === undefined ? {} : { ideUser: flags.ideUser }),
-      ...(flags.networkEncryption === undefined ? {} : { networkEncryption: flags.networkEncryption }),
+      ...(flags.networkEncryption === undefined
+        ? {}
+        : { networkEncryption: flags.networkEncryption }),
     };
   }
   return config;
@@ -107,7 +137,8 @@ export async function clusterFor(flags: ClusterFlags): Promise<SparkCluster> {
   try {
     deployed = (await SparkCluster.attach(flags.stack)).config;
   } catch (error) {
-    // No such stack, or no engine or swarm yet (up makes them): the command itself says what is wrong.
+    // No such stack, or no engine or swarm yet (up makes them): the command itself says what is
+    // wrong.
     if (!isSrsError(error) || isSrsError(error, 'INVALID_CONFIGURATION')) throw error;
   }
   return new SparkCluster(configFromFlags(flags, deployed));

@@ -3,7 +3,12 @@ import { readdir, statfs } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { defaultCacheDir, DEFAULT_IMAGE_TAG, probeEngine, type EngineProbe } from '@spark-rstudio-shiny/sdk';
+import {
+  defaultCacheDir,
+  DEFAULT_IMAGE_TAG,
+  probeEngine,
+  type EngineProbe,
+} from '@spark-rstudio-shiny/sdk';
 import type { Reporter } from '../reporter.js';
 
 /** One precondition and, when it fails, the fix. */
@@ -27,14 +32,28 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** The engine's line: its version, or why none answers (stopped, this user not allowed, remote and down). */
+/**
+ * The engine's line: its version, or why none answers (stopped, this user not allowed, remote and
+ * down).
+ */
 export function engineCheck(engine: EngineProbe): DoctorCheck {
-  if (engine.answers) return { check: 'Docker engine', status: 'ok', detail: `${engine.serverVersion} (${engine.osType}/${engine.architecture})` };
+  if (engine.answers)
+    return {
+      check: 'Docker engine',
+      status: 'ok',
+      detail: `${engine.serverVersion} (${engine.osType}/${engine.architecture})`,
+    };
   const { error } = engine;
   if (error.code === 'DOCKER_PERMISSION_DENIED') {
-    return { check: 'Docker engine', status: 'fail', detail: 'running, but this user may not use its socket', fix: error.hint ?? 'join the docker group' };
+    return {
+      check: 'Docker engine',
+      status: 'fail',
+      detail: 'running, but this user may not use its socket',
+      fix: error.hint ?? 'join the docker group',
+    };
   }
-  const remote = (process.env.DOCKER_HOST ?? '') !== '' ? ` at ${process.env.DOCKER_HOST ?? ''}` : '';
+  const remote =
+    (process.env.DOCKER_HOST ?? '') !== '' ? ` at ${process.env.DOCKER_HOST ?? ''}` : '';
   return {
     check: 'Docker engine',
     status: 'fail',
@@ -48,12 +67,20 @@ export function engineCheck(engine: EngineProbe): DoctorCheck {
   };
 }
 
-/** srs doctor: every precondition of `srs up`, with a fix for each failure. Exit 1 when one fails. */
+/**
+ * srs doctor: every precondition of `srs up`, with a fix for each failure. Exit 1 when one fails.
+ */
 export async function doctor(reporter: Reporter): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   // The CLI's own version answers without an engine (`docker version` exits 1 then, but prints it).
-  const cli = await execa('docker', ['version', '--format', '{{.Client.Version}}'], { timeout: 15_000, reject: false });
-  const client = cli.failed && (cli.code === 'ENOENT' || String(cli.stdout).trim() === '') ? undefined : String(cli.stdout).trim();
+  const cli = await execa('docker', ['version', '--format', '{{.Client.Version}}'], {
+    timeout: 15_000,
+    reject: false,
+  });
+  const client =
+    cli.failed && (cli.code === 'ENOENT' || String(cli.stdout).trim() === '')
+      ? undefined
+      : String(cli.stdout).trim();
   checks.push(
     client === undefined
       ? {
@@ -68,18 +95,38 @@ export async function doctor(reporter: Reporter): Promise<DoctorCheck[]> {
   if (engine !== undefined) checks.push(engineCheck(engine));
   const server = engine?.answers === true ? engine.serverVersion : undefined;
   if (server !== undefined) {
-    const swarm = await docker(['info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}']).catch(() => 'unknown');
+    const swarm = await docker([
+      'info',
+      '--format',
+      '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}',
+    ]).catch(() => 'unknown');
     checks.push(
       swarm === 'active true'
         ? { check: 'swarm', status: 'ok', detail: 'this engine is a manager' }
         : swarm.startsWith('inactive')
-          ? { check: 'swarm', status: 'warn', detail: 'no swarm yet', fix: 'srs up initializes a single-node swarm' }
+          ? {
+              check: 'swarm',
+              status: 'warn',
+              detail: 'no swarm yet',
+              fix: 'srs up initializes a single-node swarm',
+            }
           : { check: 'swarm', status: 'fail', detail: swarm, fix: 'run against a manager node' },
     );
-    const image = await docker(['image', 'inspect', '--format', '{{.Id}}', DEFAULT_IMAGE_TAG]).catch(() => undefined);
+    const image = await docker([
+      'image',
+      'inspect',
+      '--format',
+      '{{.Id}}',
+      DEFAULT_IMAGE_TAG,
+    ]).catch(() => undefined);
     checks.push(
       image === undefined
-        ? { check: 'image', status: 'warn', detail: `${DEFAULT_IMAGE_TAG} not built yet`, fix: 'srs build (srs up does it)' }
+        ? {
+            check: 'image',
+            status: 'warn',
+            detail: `${DEFAULT_IMAGE_TAG} not built yet`,
+            fix: 'srs build (srs up does it)',
+          }
         : { check: 'image', status: 'ok', detail: `${DEFAULT_IMAGE_TAG} ${image.slice(7, 19)}` },
     );
   }
@@ -88,7 +135,11 @@ export async function doctor(reporter: Reporter): Promise<DoctorCheck[]> {
   const freeGb = (disk.bavail * disk.bsize) / 1024 ** 3;
   checks.push(
     freeGb >= 10
-      ? { check: 'free disk', status: 'ok', detail: `${freeGb.toFixed(0)} GB free under ${dockerRoot}` }
+      ? {
+          check: 'free disk',
+          status: 'ok',
+          detail: `${freeGb.toFixed(0)} GB free under ${dockerRoot}`,
+        }
       : {
           check: 'free disk',
           status: 'fail',
@@ -125,18 +176,32 @@ export async function doctor(reporter: Reporter): Promise<DoctorCheck[]> {
         },
   );
   const sparkCache = join(defaultCacheDir(), 'artifacts', 'spark');
-  const verified = (await readdir(sparkCache).catch(() => [] as string[])).filter((name) => name.endsWith('.checksum')).map((name) => name.slice(0, -'.checksum'.length));
+  const verified = (await readdir(sparkCache).catch(() => [] as string[]))
+    .filter((name) => name.endsWith('.checksum'))
+    .map((name) => name.slice(0, -'.checksum'.length));
   checks.push(
     verified.length > 0
-      ? { check: 'artifact cache', status: 'ok', detail: `${verified.join(', ')} verified in ${sparkCache}` }
-      : { check: 'artifact cache', status: 'warn', detail: `empty (${sparkCache})`, fix: 'the first build downloads Spark (about 450 MB)' },
+      ? {
+          check: 'artifact cache',
+          status: 'ok',
+          detail: `${verified.join(', ')} verified in ${sparkCache}`,
+        }
+      : {
+          check: 'artifact cache',
+          status: 'warn',
+          detail: `empty (${sparkCache})`,
+          fix: 'the first build downloads Spark (about 450 MB)',
+        },
   );
 
   const mark = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;
   reporter.result(
     checks,
     checks
-      .map((check) => `${mark[check.status]}  ${check.check}: ${check.detail}${check.fix === undefined || check.status === 'ok' ? '' : `\n      fix: ${check.fix}`}`)
+      .map(
+        (check) =>
+          `${mark[check.status]}  ${check.check}: ${check.detail}${check.fix === undefined || check.status === 'ok' ? '' : `\n      fix: ${check.fix}`}`,
+      )
       .join('\n'),
   );
   return checks;

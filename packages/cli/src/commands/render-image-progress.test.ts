@@ -14,9 +14,22 @@ describe('renderImageProgress', () => {
     const { reporter, text } = capture('human');
     const render = renderImageProgress(reporter, '  ');
     render({ kind: 'step', message: 'Spark 4.2.1: fetching pyspark-4.2.1.tar.gz from pypi…' });
-    render({ kind: 'download', file: 'spark.tgz', receivedBytes: 100 * 1024 * 1024, totalBytes: 400 * 1024 * 1024 });
-    render({ kind: 'download', file: 'other.whl', receivedBytes: 3 * 1024 * 1024, totalBytes: undefined });
-    render({ kind: 'output', line: '#9 [stage-1  4/14] RUN set -eux; bash /usr/local/lib/srs/install_supervisor.sh' });
+    render({
+      kind: 'download',
+      file: 'spark.tgz',
+      receivedBytes: 100 * 1024 * 1024,
+      totalBytes: 400 * 1024 * 1024,
+    });
+    render({
+      kind: 'download',
+      file: 'other.whl',
+      receivedBytes: 3 * 1024 * 1024,
+      totalBytes: undefined,
+    });
+    render({
+      kind: 'output',
+      line: '#9 [stage-1  4/14] RUN set -eux; bash /usr/local/lib/srs/install_supervisor.sh',
+    });
     render({ kind: 'output', line: '#9 12.61 Setting up supervisor (4.2.5-3) ...' });
     render({ kind: 'output', line: '#5 [internal] load build context' });
     render({ kind: 'output', line: '#9 DONE 12.6s' });
@@ -24,9 +37,13 @@ describe('renderImageProgress', () => {
       .split('\n')
       .filter((line) => line !== '');
     expect(lines[0]).toBe('  Spark 4.2.1: fetching pyspark-4.2.1.tar.gz from pypi…');
-    expect(lines[1]).toMatch(/^ {2}spark\.tgz \[#####---------------\] 100\.0 of 400\.0 MB at \d+(\.\d)? MB\/s$/);
+    expect(lines[1]).toMatch(
+      /^ {2}spark\.tgz \[#####---------------\] 100\.0 of 400\.0 MB at \d+(\.\d)? MB\/s$/,
+    );
     expect(lines[2]).toMatch(/^ {2}other\.whl: 3\.0 MB at /);
-    expect(lines[3]).toBe('  [stage-1  4/14] RUN set -eux; bash /usr/local/lib/srs/install_supervisor.sh');
+    expect(lines[3]).toBe(
+      '  [stage-1  4/14] RUN set -eux; bash /usr/local/lib/srs/install_supervisor.sh',
+    );
     expect(lines).toHaveLength(4);
   });
 
@@ -35,7 +52,9 @@ describe('renderImageProgress', () => {
     reporter.progress('waiting for Spark workers: 0/2 ALIVE');
     reporter.progress('waiting for Spark workers: 0/2 ALIVE');
     reporter.progress('waiting for Spark workers: 1/2 ALIVE');
-    expect(text()).toBe('waiting for Spark workers: 0/2 ALIVE\nwaiting for Spark workers: 1/2 ALIVE\n');
+    expect(text()).toBe(
+      'waiting for Spark workers: 0/2 ALIVE\nwaiting for Spark workers: 1/2 ALIVE\n',
+    );
   });
 
   it('should print no progress at all in json mode', () => {

@@ -32,7 +32,8 @@ export function renderImageProgress(reporter: Reporter, indent = ''): ImageProgr
       );
     } else {
       const step = /^#\d+ (\[[^\]]+\] .*)$/.exec(event.line);
-      if (step?.[1] !== undefined && !step[1].startsWith('[internal]')) reporter.progress(`${indent}${step[1].slice(0, 100)}`);
+      if (step?.[1] !== undefined && !step[1].startsWith('[internal]'))
+        reporter.progress(`${indent}${step[1].slice(0, 100)}`);
     }
   };
 }

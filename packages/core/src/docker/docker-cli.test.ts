@@ -3,7 +3,11 @@ import { DockerCli, mapDockerFailure } from './docker-cli.js';
 
 /** The fields of an execa failure that the mapping reads, as recorded from real runs. */
 function failure(fields: Partial<ExecaError>): ExecaError {
-  return Object.assign(new Error('Command failed'), { exitCode: 1, stderr: '', isCanceled: false, timedOut: false }, fields) as ExecaError;
+  return Object.assign(
+    new Error('Command failed'),
+    { exitCode: 1, stderr: '', isCanceled: false, timedOut: false },
+    fields,
+  ) as ExecaError;
 }
 
 describe('mapDockerFailure', () => {
@@ -14,9 +18,15 @@ describe('mapDockerFailure', () => {
   });
 
   it('should map "Cannot connect to the Docker daemon" to DOCKER_DAEMON_UNREACHABLE', () => {
-    const stderr = 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?';
+    const stderr =
+      'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?';
     const error = mapDockerFailure(failure({ stderr }), 'docker info');
-    expect(error).toMatchObject({ code: 'DOCKER_DAEMON_UNREACHABLE', command: 'docker info', exitCode: 1, stderr });
+    expect(error).toMatchObject({
+      code: 'DOCKER_DAEMON_UNREACHABLE',
+      command: 'docker info',
+      exitCode: 1,
+      stderr,
+    });
   });
 
   it('should map a socket this user may not use to DOCKER_PERMISSION_DENIED, naming the docker group', () => {
@@ -29,28 +39,37 @@ describe('mapDockerFailure', () => {
   });
 
   it('should map a timeout and an abort to their own codes', () => {
-    expect(mapDockerFailure(failure({ timedOut: true }), 'docker pull x').code).toBe('DOCKER_COMMAND_TIMEOUT');
+    expect(mapDockerFailure(failure({ timedOut: true }), 'docker pull x').code).toBe(
+      'DOCKER_COMMAND_TIMEOUT',
+    );
     expect(mapDockerFailure(failure({ isCanceled: true }), 'docker pull x').code).toBe('ABORTED');
   });
 
   it('should keep the last stderr line of any other failure in the message', () => {
-    const stderr = 'Using default tag: latest\nError response from daemon: pull access denied for nosuch, repository does not exist';
+    const stderr =
+      'Using default tag: latest\nError response from daemon: pull access denied for nosuch, repository does not exist';
     const error = mapDockerFailure(failure({ stderr, exitCode: 1 }), 'docker pull nosuch');
     expect(error.code).toBe('DOCKER_COMMAND_FAILED');
-    expect(error.message).toBe('docker pull nosuch failed: Error response from daemon: pull access denied for nosuch, repository does not exist');
+    expect(error.message).toBe(
+      'docker pull nosuch failed: Error response from daemon: pull access denied for nosuch, repository does not exist',
+    );
     expect(error.cause).toBeInstanceOf(Error);
   });
 });
 
 describe('DockerCli', () => {
   it('should reject with DOCKER_NOT_INSTALLED when the binary does not exist', async () => {
-    await expect(new DockerCli({ binary: '/nonexistent/docker' }).run(['version'])).rejects.toMatchObject({ code: 'DOCKER_NOT_INSTALLED' });
+    await expect(
+      new DockerCli({ binary: '/nonexistent/docker' }).run(['version']),
+    ).rejects.toMatchObject({ code: 'DOCKER_NOT_INSTALLED' });
   });
 
   it('should run a real executable and report its lines', async () => {
     // `echo` stands in for the docker binary: the real execa path, no engine needed.
     const lines: string[] = [];
-    const result = await new DockerCli({ binary: 'echo' }).run(['hello', 'world'], { onLine: (line) => lines.push(line) });
+    const result = await new DockerCli({ binary: 'echo' }).run(['hello', 'world'], {
+      onLine: (line) => lines.push(line),
+    });
     expect(result).toEqual({ command: 'echo hello world', stdout: 'hello world', stderr: '' });
     expect(lines).toEqual(['hello world']);
   });

@@ -33,7 +33,10 @@ export interface DockerClient {
    * Runs a long-lived `docker ...args` (logs --follow) and yields its stdout and stderr lines as
    * they come. Ends cleanly when `signal` aborts; rejects with an {@link SrsError} on failure.
    */
-  stream(args: readonly string[], options?: { signal?: AbortSignal | undefined }): AsyncIterable<string>;
+  stream(
+    args: readonly string[],
+    options?: { signal?: AbortSignal | undefined },
+  ): AsyncIterable<string>;
 }
 
 /** The real {@link DockerClient}: the `docker` binary through execa. */
@@ -45,7 +48,8 @@ export class DockerCli implements DockerClient {
   /**
    * @param options.binary the docker CLI (default `docker` on PATH)
    * @param options.host the engine, as DOCKER_HOST takes it: `unix:///var/run/docker.sock`,
-   *   `tcp://10.0.0.2:2375`, `ssh://user@node2` (default: the CLI's own, DOCKER_HOST or the context)
+   *   `tcp://10.0.0.2:2375`, `ssh://user@node2` (default: the CLI's own, DOCKER_HOST or the
+   * context)
    */
   constructor(options: { binary?: string; host?: string } = {}) {
     this.#binary = options.binary ?? 'docker';
@@ -53,7 +57,11 @@ export class DockerCli implements DockerClient {
   }
 
   #env(extra: Record<string, string> = {}): Record<string, string> {
-    return { DOCKER_CLI_HINTS: 'false', ...(this.host === undefined ? {} : { DOCKER_HOST: this.host }), ...extra };
+    return {
+      DOCKER_CLI_HINTS: 'false',
+      ...(this.host === undefined ? {} : { DOCKER_HOST: this.host }),
+      ...extra,
+    };
   }
 
   /**
@@ -67,13 +75,24 @@ export class DockerCli implements DockerClient {
     options: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined } = {},
   ): Promise<DockerResult> {
     const command = `${[this.#binary, ...args].join(' ')} | ${[target.#binary, ...targetArgs].join(' ')}`;
-    const shared = { ...(options.signal === undefined ? {} : { cancelSignal: options.signal }), ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }) };
+    const shared = {
+      ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
+      ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+    };
     try {
-      const result = await execa(this.#binary, args, { ...shared, env: this.#env(), buffer: { stdout: false } }).pipe(target.#binary, targetArgs, {
+      const result = await execa(this.#binary, args, {
+        ...shared,
+        env: this.#env(),
+        buffer: { stdout: false },
+      }).pipe(target.#binary, targetArgs, {
         ...shared,
         env: target.#env(),
       });
-      return { command, stdout: String(result.stdout).trim(), stderr: String(result.stderr).trim() };
+      return {
+        command,
+        stdout: String(result.stdout).trim(),
+        stderr: String(result.stderr).trim(),
+      };
     } catch (error) {
       throw mapDockerFailure(error as ExecaError, command);
     }
@@ -96,13 +115,20 @@ export class DockerCli implements DockerClient {
     }
     try {
       const result = await subprocess;
-      return { command, stdout: String(result.stdout).trim(), stderr: String(result.stderr).trim() };
+      return {
+        command,
+        stdout: String(result.stdout).trim(),
+        stderr: String(result.stderr).trim(),
+      };
     } catch (error) {
       throw mapDockerFailure(error as ExecaError, command);
     }
   }
 
-  async *stream(args: readonly string[], options: { signal?: AbortSignal | undefined } = {}): AsyncIterable<string> {
+  async *stream(
+    args: readonly string[],
+    options: { signal?: AbortSignal | undefined } = {},
+  ): AsyncIterable<string> {
     const command = [this.#binary, ...args].join(' ');
     const subprocess = execa(this.#binary, args, {
       ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
@@ -148,7 +174,11 @@ function forwardLines(stream: NodeJS.ReadableStream | null, onLine: (line: strin
  * Turns an execa failure of the docker CLI into an {@link SrsError} with a code and a hint.
  * Exported for unit tests with recorded stderr.
  */
-export function mapDockerFailure(error: ExecaError, command: string, stderrText?: string): SrsError {
+export function mapDockerFailure(
+  error: ExecaError,
+  command: string,
+  stderrText?: string,
+): SrsError {
   const stderr = (stderrText ?? (typeof error.stderr === 'string' ? error.stderr : '')).trim();
   const base = { command, exitCode: error.exitCode, stderr, cause: error };
   if (error.code === 'ENOENT') {
@@ -179,7 +209,11 @@ export function mapDockerFailure(error: ExecaError, command: string, stderrText?
       hint: `ask an administrator to add ${process.env.USER ?? 'you'} to the docker group (sudo usermod -aG docker ${process.env.USER ?? '$USER'}), then log in again`,
     });
   }
-  if (/Cannot connect to the Docker daemon|Is the docker daemon running|error during connect/i.test(stderr)) {
+  if (
+    /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect/i.test(
+      stderr,
+    )
+  ) {
     return new SrsError({
       ...base,
       code: 'DOCKER_DAEMON_UNREACHABLE',

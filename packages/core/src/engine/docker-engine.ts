@@ -7,7 +7,9 @@ import { DockerCli, type DockerClient } from '../docker/docker-cli.js';
 import { SrsError } from '../errors/srs-error.js';
 
 /** The engine script (also what CI runs): see {@link installOrStartDockerEngine}. */
-export const ENGINE_SCRIPT = fileURLToPath(new URL('../../scripts/ensure-docker-engine.sh', import.meta.url));
+export const ENGINE_SCRIPT = fileURLToPath(
+  new URL('../../scripts/ensure-docker-engine.sh', import.meta.url),
+);
 
 /** What the docker CLI reaches: an engine, or the typed reason there is none. */
 export type EngineProbe =
@@ -22,7 +24,9 @@ export type EngineProbe =
     }
   | {
       answers: false;
-      /** DOCKER_NOT_INSTALLED, DOCKER_PERMISSION_DENIED or DOCKER_DAEMON_UNREACHABLE, with a hint. */
+      /**
+       * DOCKER_NOT_INSTALLED, DOCKER_PERMISSION_DENIED or DOCKER_DAEMON_UNREACHABLE, with a hint.
+       */
       error: SrsError;
     };
 
@@ -30,13 +34,18 @@ export type EngineProbe =
  * Asks the engine the docker CLI is configured for (DOCKER_HOST, the current context) whether it
  * answers. Never installs or starts anything.
  */
-export async function probeEngine(options: { docker?: DockerClient | undefined; signal?: AbortSignal | undefined } = {}): Promise<EngineProbe> {
+export async function probeEngine(
+  options: { docker?: DockerClient | undefined; signal?: AbortSignal | undefined } = {},
+): Promise<EngineProbe> {
   const docker = options.docker ?? new DockerCli();
   try {
-    const { stdout } = await docker.run(['info', '--format', '{{.ServerVersion}}|{{.OSType}}|{{.Architecture}}'], {
-      timeoutMs: 30_000,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
+    const { stdout } = await docker.run(
+      ['info', '--format', '{{.ServerVersion}}|{{.OSType}}|{{.Architecture}}'],
+      {
+        timeoutMs: 30_000,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      },
+    );
     const [serverVersion = '', osType = '', architecture = ''] = stdout.split('|');
     // Something that is not an engine (a proxy answering 404) leaves the fields empty.
     if (serverVersion === '') {
@@ -51,7 +60,12 @@ export async function probeEngine(options: { docker?: DockerClient | undefined; 
     }
     return { answers: true, serverVersion, osType, architecture };
   } catch (error) {
-    if (error instanceof SrsError && ['DOCKER_NOT_INSTALLED', 'DOCKER_PERMISSION_DENIED', 'DOCKER_DAEMON_UNREACHABLE'].includes(error.code)) {
+    if (
+      error instanceof SrsError &&
+      ['DOCKER_NOT_INSTALLED', 'DOCKER_PERMISSION_DENIED', 'DOCKER_DAEMON_UNREACHABLE'].includes(
+        error.code,
+      )
+    ) {
       return { answers: false, error };
     }
     if (error instanceof SrsError && error.code === 'DOCKER_COMMAND_FAILED') {
@@ -78,20 +92,34 @@ export async function probeEngine(options: { docker?: DockerClient | undefined; 
  * naming the docker group).
  */
 export async function installOrStartDockerEngine(
-  options: { onLine?: (line: string) => void; signal?: AbortSignal | undefined; docker?: DockerClient | undefined } = {},
+  options: {
+    onLine?: (line: string) => void;
+    signal?: AbortSignal | undefined;
+    docker?: DockerClient | undefined;
+  } = {},
 ): Promise<EngineProbe & { answers: true }> {
   const first = await probeEngine(options);
   if (first.answers) {
-    options.onLine?.(`engine answers: Docker ${first.serverVersion} (${first.osType}/${first.architecture})`);
+    options.onLine?.(
+      `engine answers: Docker ${first.serverVersion} (${first.osType}/${first.architecture})`,
+    );
     return first;
   }
   // The script decides what may be done here (root on Debian) and says it for everyone else.
-  const child = execa('bash', [ENGINE_SCRIPT], { all: true, ...(options.signal === undefined ? {} : { cancelSignal: options.signal }), reject: false });
+  const child = execa('bash', [ENGINE_SCRIPT], {
+    all: true,
+    ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
+    reject: false,
+  });
   child.all?.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) if (line.trim() !== '') options.onLine?.(line);
   });
   const result = await child;
-  if (result.isCanceled) throw new SrsError({ code: 'ABORTED', message: 'aborted while making sure a Docker engine answers' });
+  if (result.isCanceled)
+    throw new SrsError({
+      code: 'ABORTED',
+      message: 'aborted while making sure a Docker engine answers',
+    });
   const after = result.exitCode === 0 ? await probeEngine(options) : undefined;
   if (after?.answers === true) return after;
   const lines = String(result.all ?? '')
@@ -99,10 +127,14 @@ export async function installOrStartDockerEngine(
     .map((line) => line.replace(/^\[engine\] /, '').trim())
     .filter((line) => line !== '');
   const errorAt = lines.findIndex((line) => line.startsWith('error:'));
-  const message = errorAt === -1 ? first.error.message : (lines[errorAt] ?? '').replace(/^error: /, '');
+  const message =
+    errorAt === -1 ? first.error.message : (lines[errorAt] ?? '').replace(/^error: /, '');
   const advice = errorAt === -1 ? undefined : lines[errorAt + 1];
   throw new SrsError({
-    code: first.error.code === 'DOCKER_PERMISSION_DENIED' ? 'DOCKER_PERMISSION_DENIED' : 'DOCKER_DAEMON_UNREACHABLE',
+    code:
+      first.error.code === 'DOCKER_PERMISSION_DENIED'
+        ? 'DOCKER_PERMISSION_DENIED'
+        : 'DOCKER_DAEMON_UNREACHABLE',
     message,
     hint: advice ?? first.error.hint,
     command: `bash ${ENGINE_SCRIPT}`,

@@ -28,13 +28,19 @@ async function stub(name: string, body: string): Promise<void> {
   await chmod(join(dir, name), 0o755);
 }
 
-async function runScript(machine: Machine): Promise<{ exitCode: number; stderr: string; stdout: string; calls: string[] }> {
+async function runScript(
+  machine: Machine,
+): Promise<{ exitCode: number; stderr: string; stdout: string; calls: string[] }> {
   const failing = machine.dockerInfoError;
   await stub(
     'docker',
-    ['case "$1" in', `  info) ${failing === undefined ? 'exit 0' : `echo '${failing}' >&2; exit 1`} ;;`, '  context) echo default ;;', '  version) echo 20.10.24 ;;', 'esac'].join(
-      '\n',
-    ),
+    [
+      'case "$1" in',
+      `  info) ${failing === undefined ? 'exit 0' : `echo '${failing}' >&2; exit 1`} ;;`,
+      '  context) echo default ;;',
+      '  version) echo 20.10.24 ;;',
+      'esac',
+    ].join('\n'),
   );
   await stub('apt-get', 'exit 0');
   await stub('dockerd', 'exit 0');
@@ -44,16 +50,32 @@ async function runScript(machine: Machine): Promise<{ exitCode: number; stderr: 
   await stub('uname', `echo ${machine.os ?? 'Linux'}`);
   const result = await execa('bash', [ENGINE_SCRIPT], {
     reject: false,
-    env: { PATH: `${dir}:/usr/bin:/bin`, ENGINE_WAIT_SECONDS: '1', DOCKERD_LOG: join(dir, 'dockerd.log'), USER: 'ada', ...machine.env },
+    env: {
+      PATH: `${dir}:/usr/bin:/bin`,
+      ENGINE_WAIT_SECONDS: '1',
+      DOCKERD_LOG: join(dir, 'dockerd.log'),
+      USER: 'ada',
+      ...machine.env,
+    },
     extendEnv: false,
   });
-  const calls = (await readFile(join(dir, 'calls'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
-  return { exitCode: result.exitCode ?? -1, stderr: String(result.stderr), stdout: String(result.stdout), calls };
+  const calls = (await readFile(join(dir, 'calls'), 'utf8').catch(() => ''))
+    .split('\n')
+    .filter(Boolean);
+  return {
+    exitCode: result.exitCode ?? -1,
+    stderr: String(result.stderr),
+    stdout: String(result.stdout),
+    calls,
+  };
 }
 
-const DOWN = 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?';
-const DENIED = 'permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: connect: permission denied';
-const installsOrStarts = (calls: string[]): string[] => calls.filter((call) => /^(apt-get|dockerd|systemctl)/.test(call));
+const DOWN =
+  'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?';
+const DENIED =
+  'permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: connect: permission denied';
+const installsOrStarts = (calls: string[]): string[] =>
+  calls.filter((call) => /^(apt-get|dockerd|systemctl)/.test(call));
 
 describe('ensure-docker-engine.sh', () => {
   it('should trust an engine that answers and install nothing, even for root on Debian', async () => {
@@ -89,7 +111,10 @@ describe('ensure-docker-engine.sh', () => {
   });
 
   it('should never install or start anything for a remote engine, even as root', async () => {
-    const run = await runScript({ dockerInfoError: 'error during connect: dial tcp 10.0.0.9:2376: connect: connection refused', env: { DOCKER_HOST: 'tcp://10.0.0.9:2376' } });
+    const run = await runScript({
+      dockerInfoError: 'error during connect: dial tcp 10.0.0.9:2376: connect: connection refused',
+      env: { DOCKER_HOST: 'tcp://10.0.0.9:2376' },
+    });
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toMatch(/the Docker engine at tcp:\/\/10\.0\.0\.9:2376 does not answer/);
     expect(installsOrStarts(run.calls)).toEqual([]);
@@ -98,7 +123,9 @@ describe('ensure-docker-engine.sh', () => {
   it('should start dockerd for root on Debian when the engine is installed but stopped', async () => {
     const run = await runScript({ dockerInfoError: DOWN });
     // The stand-ins start nothing, so the engine never answers: the script gives up after its wait.
-    expect(run.calls.filter((call) => call === 'dockerd ' || call === 'systemctl start docker')).toHaveLength(1);
+    expect(
+      run.calls.filter((call) => call === 'dockerd ' || call === 'systemctl start docker'),
+    ).toHaveLength(1);
     expect(run.calls.filter((call) => call.startsWith('apt-get'))).toEqual([]);
     expect(run.stderr).toMatch(/dockerd did not answer within 1s/);
   });

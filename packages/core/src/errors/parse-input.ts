@@ -5,11 +5,20 @@ import { SrsError } from './srs-error.js';
  * Validates caller input with a zod schema; on failure throws one INVALID_CONFIGURATION error
  * listing every issue, before anything is changed.
  */
-export function parseInput<Schema extends z.ZodType>(schema: Schema, input: unknown, what: string): z.output<Schema> {
+export function parseInput<Schema extends z.ZodType>(
+  schema: Schema,
+  input: unknown,
+  what: string,
+): z.output<Schema> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
-  const described = issues.map((issue) => `${issue.path === '' ? what : issue.path}: ${issue.message}`);
+  const issues = result.error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
+  const described = issues.map(
+    (issue) => `${issue.path === '' ? what : issue.path}: ${issue.message}`,
+  );
   throw new SrsError({
     code: 'INVALID_CONFIGURATION',
     message: `invalid ${what}: ${described.join('; ')}`,

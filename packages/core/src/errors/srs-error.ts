@@ -32,17 +32,29 @@ export type SrsErrorCode =
   | 'NOT_SWARM_MANAGER'
   /** No stack of that name is deployed (also when the CLI exits 0 saying "Nothing found"). */
   | 'STACK_NOT_FOUND'
-  /** The stack did not reach the wanted state before the deadline; the message has the last task errors. */
+  /**
+   * The stack did not reach the wanted state before the deadline; the message has the last task
+   * errors.
+   */
   | 'CONVERGENCE_TIMEOUT'
-  /** Tasks of a service keep failing (bad image, crash at start); the message has the task's own error. */
+  /**
+   * Tasks of a service keep failing (bad image, crash at start); the message has the task's own
+   * error.
+   */
   | 'TASK_FAILED'
   /** Swarm rolled a service update back (or paused it): the new configuration did not come up. */
   | 'ROLLBACK_HAPPENED'
   /** The Spark master's web UI did not answer (yet): its /json/ is where readiness is read. */
   | 'SPARK_MASTER_UNREACHABLE'
-  /** A host port the stack publishes is taken (by another stack, a container or a program); the message names it. */
+  /**
+   * A host port the stack publishes is taken (by another stack, a container or a program); the
+   * message names it.
+   */
   | 'PORT_IN_USE'
-  /** Swarm finds no node for a task (placement, resources, platform); waiting will not change it. The message has Swarm's reason. */
+  /**
+   * Swarm finds no node for a task (placement, resources, platform); waiting will not change it.
+   * The message has Swarm's reason.
+   */
   | 'NO_SUITABLE_NODE'
   /** Compose mode was asked for, and no Docker Compose CLI (plugin or standalone) runs here. */
   | 'COMPOSE_NOT_INSTALLED'
@@ -79,7 +91,10 @@ export interface SrsErrorOptions {
 
 /** One refused value of an input: where it is and why it was refused. */
 export interface ValidationIssue {
-  /** The field, as a dotted path of the input (`worker.memory`, `ports.jupyter`); empty for the input itself. */
+  /**
+   * The field, as a dotted path of the input (`worker.memory`, `ports.jupyter`); empty for the
+   * input itself.
+   */
   path: string;
   /** Why the value was refused. */
   message: string;
@@ -103,7 +118,9 @@ export class SrsError extends Error {
   readonly stderr: string | undefined;
   /** Whether trying again later may succeed; waits go on through these and stop on the others. */
   readonly retryable: boolean;
-  /** For INVALID_CONFIGURATION: each value that was refused (its field and why); empty otherwise. */
+  /**
+   * For INVALID_CONFIGURATION: each value that was refused (its field and why); empty otherwise.
+   */
   readonly issues: readonly ValidationIssue[];
 
   constructor(options: SrsErrorOptions) {
@@ -150,7 +167,10 @@ export class ChecksumMismatchError extends SrsError {
   constructor(options: ChecksumMismatchOptions) {
     super({
       code: 'CHECKSUM_MISMATCH',
-      message: `checksum mismatch for ${options.file}\n` + `  expected ${options.algorithm}: ${options.expected}\n` + `  actual   ${options.algorithm}: ${options.actual}`,
+      message:
+        `checksum mismatch for ${options.file}\n` +
+        `  expected ${options.algorithm}: ${options.expected}\n` +
+        `  actual   ${options.algorithm}: ${options.actual}`,
       hint: 'the file was deleted from the cache; build again to fetch it anew, and if it happens again the source serves a different file',
     });
     this.file = options.file;
@@ -166,7 +186,8 @@ export class ChecksumMismatchError extends SrsError {
  * error thrown inside a check written by a caller) counts as "not yet".
  */
 export function isRetryable(error: unknown): boolean {
-  if (typeof error === 'object' && error !== null && 'retryable' in error) return (error as { retryable: unknown }).retryable === true;
+  if (typeof error === 'object' && error !== null && 'retryable' in error)
+    return (error as { retryable: unknown }).retryable === true;
   return true;
 }
 

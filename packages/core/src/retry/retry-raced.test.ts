@@ -2,11 +2,18 @@ import { SrsError } from '../errors/srs-error.js';
 import { isSwarmRace, retryRaced } from './retry-raced.js';
 
 function dockerFailure(stderr: string): SrsError {
-  return new SrsError({ code: 'DOCKER_COMMAND_FAILED', message: 'docker node update failed', stderr, exitCode: 1 });
+  return new SrsError({
+    code: 'DOCKER_COMMAND_FAILED',
+    message: 'docker node update failed',
+    stderr,
+    exitCode: 1,
+  });
 }
 
-const OUT_OF_SEQUENCE = 'Error response from daemon: rpc error: code = Unknown desc = update out of sequence';
-const NAME_CONFLICT = 'failed to create service demo_worker: Error response from daemon: rpc error: code = AlreadyExists desc = name conflicts with an existing object';
+const OUT_OF_SEQUENCE =
+  'Error response from daemon: rpc error: code = Unknown desc = update out of sequence';
+const NAME_CONFLICT =
+  'failed to create service demo_worker: Error response from daemon: rpc error: code = AlreadyExists desc = name conflicts with an existing object';
 
 /** A write that fails with the given errors, in turn, then answers `done`. */
 function failingWrite(errors: Error[]): { write: () => Promise<string>; attempts: () => number } {
@@ -22,19 +29,28 @@ function failingWrite(errors: Error[]): { write: () => Promise<string>; attempts
 }
 
 describe('isSwarmRace', () => {
-  it.each([OUT_OF_SEQUENCE, NAME_CONFLICT, 'rpc error: code = AlreadyExists desc = network demo_default already exists'])('should know a lost race: %s', (stderr) => {
+  it.each([
+    OUT_OF_SEQUENCE,
+    NAME_CONFLICT,
+    'rpc error: code = AlreadyExists desc = network demo_default already exists',
+  ])('should know a lost race: %s', (stderr) => {
     expect(isSwarmRace(dockerFailure(stderr))).toBe(true);
   });
 
   it('should not take other failures, or errors that are not docker failures, for a race', () => {
-    expect(isSwarmRace(dockerFailure('service worker: undefined secret "demo_spark_auth"'))).toBe(false);
+    expect(isSwarmRace(dockerFailure('service worker: undefined secret "demo_spark_auth"'))).toBe(
+      false,
+    );
     expect(isSwarmRace(new Error('update out of sequence'))).toBe(false);
   });
 });
 
 describe('retryRaced', () => {
   it('should write again after lost races, and answer what the write answers', async () => {
-    const { write, attempts } = failingWrite([dockerFailure(OUT_OF_SEQUENCE), dockerFailure(NAME_CONFLICT)]);
+    const { write, attempts } = failingWrite([
+      dockerFailure(OUT_OF_SEQUENCE),
+      dockerFailure(NAME_CONFLICT),
+    ]);
     await expect(retryRaced(write, { pauseMs: 1 })).resolves.toBe('done');
     expect(attempts()).toBe(3);
   });

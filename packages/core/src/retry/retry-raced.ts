@@ -3,7 +3,8 @@ import { SrsError } from '../errors/srs-error.js';
 
 /**
  * What Swarm answers a write that raced another write of the same object: both created it
- * (AlreadyExists, name conflicts), or both updated it from the same version (update out of sequence).
+ * (AlreadyExists, name conflicts), or both updated it from the same version (update out of
+ * sequence).
  */
 const SWARM_RACE = /AlreadyExists|name conflicts with an existing object|update out of sequence/i;
 
@@ -19,7 +20,10 @@ export function isSwarmRace(error: unknown): boolean {
  * a random pause (pauseMs to 2 × pauseMs, doubling) so two racers do not meet again; gives up
  * after `retries` more races, on any other failure, or when the signal is aborted.
  */
-export function retryRaced<T>(write: () => Promise<T>, options: { signal?: AbortSignal | undefined; retries?: number; pauseMs?: number } = {}): Promise<T> {
+export function retryRaced<T>(
+  write: () => Promise<T>,
+  options: { signal?: AbortSignal | undefined; retries?: number; pauseMs?: number } = {},
+): Promise<T> {
   return pRetry(write, {
     retries: options.retries ?? 2,
     minTimeout: options.pauseMs ?? 300,

@@ -6,7 +6,10 @@ import { isRetryable, isSrsError } from '../errors/srs-error.js';
  * before it can be inspected, or an engine busy converging. Only reads: never a deploy, scale or
  * remove, which must not run twice. Gives up at once on errors that another try cannot fix.
  */
-export function retryTransient<T>(read: () => Promise<T>, options: { signal?: AbortSignal | undefined; retries?: number } = {}): Promise<T> {
+export function retryTransient<T>(
+  read: () => Promise<T>,
+  options: { signal?: AbortSignal | undefined; retries?: number } = {},
+): Promise<T> {
   return pRetry(read, {
     retries: options.retries ?? 2,
     minTimeout: 250,

@@ -21,27 +21,37 @@ export interface WaitUntilOptions {
  * answer) counts as "not yet"; any other error ends the wait with that error at once (fail fast).
  * Rejects with WAIT_TIMEOUT after the deadline.
  */
-export async function waitUntil<T>(check: (signal: AbortSignal) => Promise<T | undefined>, options: WaitUntilOptions): Promise<T> {
+export async function waitUntil<T>(
+  check: (signal: AbortSignal) => Promise<T | undefined>,
+  options: WaitUntilOptions,
+): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
   const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
+  const signal =
+    options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
   let last: unknown;
   for (;;) {
     if (options.signal?.aborted) {
-      throw new SrsError({ code: 'ABORTED', message: `stopped waiting for ${options.description}: aborted`, cause: options.signal.reason });
+      throw new SrsError({
+        code: 'ABORTED',
+        message: `stopped waiting for ${options.description}: aborted`,
+        cause: options.signal.reason,
+      });
     }
     try {
       const value = await check(signal);
       if (value !== undefined) return value;
       last = undefined;
     } catch (error) {
-      // A check cut short by this wait's own deadline is not the check's failure: the timeout follows.
+      // A check cut short by this wait's own deadline is not the check's failure: the timeout
+      // follows.
       if (!isRetryable(error) && !(timeout.aborted && isSrsError(error, 'ABORTED'))) throw error;
       last = error;
     }
     const remaining = deadline - Date.now();
     if (remaining <= 0 || timeout.aborted) {
-      const detail = options.describeLast?.(last) ?? (last instanceof Error ? last.message : undefined);
+      const detail =
+        options.describeLast?.(last) ?? (last instanceof Error ? last.message : undefined);
       throw new SrsError({
         code: 'WAIT_TIMEOUT',
         message: `timed out after ${options.timeoutMs} ms waiting for ${options.description}${detail === undefined ? '' : ` (last: ${detail})`}`,
@@ -49,6 +59,10 @@ export async function waitUntil<T>(check: (signal: AbortSignal) => Promise<T | u
         cause: last,
       });
     }
-    await sleep(Math.min(options.intervalMs ?? 1000, remaining), undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(() => undefined);
+    await sleep(
+      Math.min(options.intervalMs ?? 1000, remaining),
+      undefined,
+      options.signal === undefined ? {} : { signal: options.signal },
+    ).catch(() => undefined);
   }
 }

@@ -68,21 +68,33 @@ export interface ClusterCredentials {
     password: string;
     /** Where JupyterLab answers from here, or null when its port is unpublished. */
     jupyter: string | null;
-    /** Where RStudio Server answers from here; null when its port is unpublished or the image has none. */
+    /**
+     * Where RStudio Server answers from here; null when its port is unpublished or the image has
+     * none.
+     */
     rstudio: string | null;
-    /** Whether this image has RStudio Server (it is absent when Posit's .deb could not be had at build time). */
+    /**
+     * Whether this image has RStudio Server (it is absent when Posit's .deb could not be had at
+     * build time).
+     */
     rstudioInstalled: boolean;
   };
 }
 
 /** Spark's view when the master answered, or why it did not. */
-export type SparkView = (SparkStatus & { reachable: true }) | { reachable: false; aliveWorkers: 0; error: string };
+export type SparkView =
+  (SparkStatus & { reachable: true }) | { reachable: false; aliveWorkers: 0; error: string };
 
 /**
  * What the cluster is waiting for, in the order it gets there: Swarm runs every task, the master
  * answers, the master is ALIVE (not recovering), every worker task is registered with it.
  */
-export type ReadinessState = 'ready' | 'tasks-not-running' | 'master-unreachable' | 'master-not-alive' | 'workers-not-registered';
+export type ReadinessState =
+  | 'ready'
+  | 'tasks-not-running'
+  | 'master-unreachable'
+  | 'master-not-alive'
+  | 'workers-not-registered';
 
 /** Whether the cluster is ready, and if not, what it waits for, in one sentence. */
 export interface Readiness {
@@ -110,12 +122,20 @@ export const IMAGE_TAG_LABEL = 'org.spark-rstudio-shiny.image-tag';
 
 /** Where the head's web UIs answer from this machine. */
 export function clusterUrls(config: ClusterConfig): ClusterUrls {
-  const at = (port: number | null): string | null => (port === null ? null : `http://${config.host}:${port}`);
-  return { sparkUi: at(config.ports.sparkUi) as string, shiny: at(config.ports.shiny), jupyter: at(config.ports.jupyter), rstudio: at(config.ports.rstudio) };
+  const at = (port: number | null): string | null =>
+    port === null ? null : `http://${config.host}:${port}`;
+  return {
+    sparkUi: at(config.ports.sparkUi) as string,
+    shiny: at(config.ports.shiny),
+    jupyter: at(config.ports.jupyter),
+    rstudio: at(config.ports.rstudio),
+  };
 }
 
 function shortName(fullName: string, stackName: string): ServiceName | undefined {
-  const name = fullName.startsWith(`${stackName}_`) ? fullName.slice(stackName.length + 1) : fullName;
+  const name = fullName.startsWith(`${stackName}_`)
+    ? fullName.slice(stackName.length + 1)
+    : fullName;
   return name === 'master' || name === 'worker' ? name : undefined;
 }
 
@@ -126,7 +146,9 @@ function imageOf(spec: string): string {
 
 /** A task's addresses without their prefix length. */
 function addressesOf(task: SwarmTask): string[] {
-  return (task.NetworksAttachments ?? []).flatMap((attachment) => (attachment.Addresses ?? []).map((address) => address.split('/')[0] ?? address));
+  return (task.NetworksAttachments ?? []).flatMap((attachment) =>
+    (attachment.Addresses ?? []).map((address) => address.split('/')[0] ?? address),
+  );
 }
 
 /**
@@ -136,10 +158,19 @@ function addressesOf(task: SwarmTask): string[] {
  */
 function isRunning(task: SwarmTask, aliveHosts: ReadonlySet<string>): boolean {
   if (task.DesiredState !== 'running') return false;
-  return task.Status.State === 'running' || (task.Status.State === 'starting' && addressesOf(task).some((address) => aliveHosts.has(address)));
+  return (
+    task.Status.State === 'running' ||
+    (task.Status.State === 'starting' &&
+      addressesOf(task).some((address) => aliveHosts.has(address)))
+  );
 }
 
-function toServiceStatus(service: SwarmService, tasks: SwarmTask[], stackName: string, aliveHosts: ReadonlySet<string>): ServiceStatus {
+function toServiceStatus(
+  service: SwarmService,
+  tasks: SwarmTask[],
+  stackName: string,
+  aliveHosts: ReadonlySet<string>,
+): ServiceStatus {
   const own = tasks.filter((task) => task.ServiceID === service.ID);
   const running = own.filter((task) => isRunning(task, aliveHosts));
   const image = service.Spec.TaskTemplate.ContainerSpec.Image;
@@ -149,7 +180,10 @@ function toServiceStatus(service: SwarmService, tasks: SwarmTask[], stackName: s
     image: imageOf(service.Spec.TaskTemplate.ContainerSpec.Image),
     imageTag: service.Spec.Labels?.[IMAGE_TAG_LABEL],
     running: running.length,
-    upToDate: running.filter((task) => task.Spec?.ContainerSpec?.Image === undefined || task.Spec.ContainerSpec.Image === image).length,
+    upToDate: running.filter(
+      (task) =>
+        task.Spec?.ContainerSpec?.Image === undefined || task.Spec.ContainerSpec.Image === image,
+    ).length,
     desired: service.Spec.Mode.Replicated?.Replicas ?? 0,
     updateState: service.UpdateStatus?.State,
   };
@@ -175,9 +209,13 @@ function toTaskStatus(task: SwarmTask, services: SwarmService[], stackName: stri
 export function readinessOf(services: ServiceStatus[], spark: SparkView): Readiness {
   const behind = services.filter((service) => service.running !== service.desired);
   if (behind.length > 0) {
-    return { state: 'tasks-not-running', detail: `Swarm runs ${behind.map((service) => `${service.running}/${service.desired} ${service.name} task(s)`).join(' and ')}` };
+    return {
+      state: 'tasks-not-running',
+      detail: `Swarm runs ${behind.map((service) => `${service.running}/${service.desired} ${service.name} task(s)`).join(' and ')}`,
+    };
   }
-  // Swarm keeps an update "updating" for its monitor period after the last task: the tasks say more.
+  // Swarm keeps an update "updating" for its monitor period after the last task: the tasks say
+  // more.
   const rolling = services.filter((service) => service.upToDate !== service.desired);
   if (rolling.length > 0) {
     return {
@@ -185,19 +223,37 @@ export function readinessOf(services: ServiceStatus[], spark: SparkView): Readin
       detail: `Swarm is rolling ${rolling.map((service) => `${service.name} (${service.upToDate}/${service.desired} on the new image)`).join(' and ')}`,
     };
   }
-  if (!spark.reachable) return { state: 'master-unreachable', detail: `the Spark master does not answer: ${spark.error}` };
-  if (spark.status !== 'ALIVE') return { state: 'master-not-alive', detail: `the Spark master is ${spark.status}` };
+  if (!spark.reachable)
+    return {
+      state: 'master-unreachable',
+      detail: `the Spark master does not answer: ${spark.error}`,
+    };
+  if (spark.status !== 'ALIVE')
+    return { state: 'master-not-alive', detail: `the Spark master is ${spark.status}` };
   const wanted = services.find((service) => service.name === 'worker')?.desired ?? 0;
   if (spark.aliveWorkers !== wanted) {
-    return { state: 'workers-not-registered', detail: `every worker task runs, and ${spark.aliveWorkers} of ${wanted} worker(s) are registered ALIVE with the master` };
+    return {
+      state: 'workers-not-registered',
+      detail: `every worker task runs, and ${spark.aliveWorkers} of ${wanted} worker(s) are registered ALIVE with the master`,
+    };
   }
   return { state: 'ready', detail: `${wanted} worker(s) ALIVE` };
 }
 
 /** The status of a stack from one read of Swarm and one of Spark. */
-export function clusterStatus(config: ClusterConfig, state: StackState, spark: SparkView): ClusterStatus {
-  const aliveHosts = new Set(spark.reachable ? spark.workers.filter((worker) => worker.state === 'ALIVE').map((worker) => worker.host) : []);
-  const services = state.services.map((service) => toServiceStatus(service, state.tasks, config.stackName, aliveHosts));
+export function clusterStatus(
+  config: ClusterConfig,
+  state: StackState,
+  spark: SparkView,
+): ClusterStatus {
+  const aliveHosts = new Set(
+    spark.reachable
+      ? spark.workers.filter((worker) => worker.state === 'ALIVE').map((worker) => worker.host)
+      : [],
+  );
+  const services = state.services.map((service) =>
+    toServiceStatus(service, state.tasks, config.stackName, aliveHosts),
+  );
   const readiness = readinessOf(services, spark);
   return {
     stackName: config.stackName,
@@ -214,7 +270,11 @@ export function clusterStatus(config: ClusterConfig, state: StackState, spark: S
 /** One line for messages: each view, and what the cluster waits for. */
 export function describeStatus(status: ClusterStatus | undefined): string {
   if (status === undefined) return 'no status could be read';
-  const swarm = status.services.map((service) => `${service.name} ${service.running}/${service.desired}`).join(', ');
-  const spark = status.spark.reachable ? `${status.spark.aliveWorkers} ALIVE` : `master unreachable (${status.spark.error})`;
+  const swarm = status.services
+    .map((service) => `${service.name} ${service.running}/${service.desired}`)
+    .join(', ');
+  const spark = status.spark.reachable
+    ? `${status.spark.aliveWorkers} ALIVE`
+    : `master unreachable (${status.spark.error})`;
   return `swarm: ${swarm}; spark: ${spark}; waiting for: ${status.readiness.detail}`;
 }

@@ -6,7 +6,12 @@ const ID = `sha256:${'c3'.repeat(32)}`;
 
 describe('resolveDeployImage', () => {
   it('should deploy a local image by its ID, so that a rebuilt tag is a new service spec', async () => {
-    const docker = new RecordedDocker([{ args: ['image', 'inspect', '--format', '{{.Id}}', 'spark-rstudio-shiny:4.2.1'], stdout: ID }]);
+    const docker = new RecordedDocker([
+      {
+        args: ['image', 'inspect', '--format', '{{.Id}}', 'spark-rstudio-shiny:4.2.1'],
+        stdout: ID,
+      },
+    ]);
     await expect(resolveDeployImage(docker, 'spark-rstudio-shiny:4.2.1')).resolves.toEqual({
       reference: ID,
       tag: 'spark-rstudio-shiny:4.2.1',
@@ -23,7 +28,10 @@ describe('resolveDeployImage', () => {
       stderr: 'Error: No such image: registry.example/srs:2',
     });
     const docker = new RecordedDocker([{ args: ['image', 'inspect'], error: missing }]);
-    await expect(resolveDeployImage(docker, 'registry.example/srs:2')).resolves.toMatchObject({ reference: 'registry.example/srs:2', resolve: 'always' });
+    await expect(resolveDeployImage(docker, 'registry.example/srs:2')).resolves.toMatchObject({
+      reference: 'registry.example/srs:2',
+      resolve: 'always',
+    });
   });
 
   it('should deploy a registry reference by digest as it is, even when this engine holds a copy', async () => {
@@ -39,7 +47,10 @@ describe('resolveDeployImage', () => {
   });
 
   it('should not hide an engine that does not answer', async () => {
-    const down = new SrsError({ code: 'DOCKER_DAEMON_UNREACHABLE', message: 'no Docker engine answers' });
+    const down = new SrsError({
+      code: 'DOCKER_DAEMON_UNREACHABLE',
+      message: 'no Docker engine answers',
+    });
     const docker = new RecordedDocker([{ args: ['image', 'inspect'], error: down }]);
     await expect(resolveDeployImage(docker, 'spark-rstudio-shiny:4.2.1')).rejects.toBe(down);
   });

@@ -18,15 +18,37 @@ export interface DeployImage {
   labels: Record<string, string>;
 }
 
-export async function resolveDeployImage(docker: DockerClient, image: string, signal?: AbortSignal): Promise<DeployImage> {
+export async function resolveDeployImage(
+  docker: DockerClient,
+  image: string,
+  signal?: AbortSignal,
+): Promise<DeployImage> {
   // A registry reference by digest is pinned already: every node pulls those very bytes, even
   // where this engine holds a copy under another ID (build once, push, deploy anywhere).
-  if (/@sha256:[0-9a-f]{64}$/.test(image)) return { reference: image, tag: image, resolve: 'never', labels: { [IMAGE_TAG_LABEL]: image } };
+  if (/@sha256:[0-9a-f]{64}$/.test(image))
+    return { reference: image, tag: image, resolve: 'never', labels: { [IMAGE_TAG_LABEL]: image } };
   try {
-    const { stdout } = await docker.run(['image', 'inspect', '--format', '{{.Id}}', image], { timeoutMs: 30_000, ...(signal === undefined ? {} : { signal }) });
-    return { reference: stdout, tag: image, resolve: 'never', labels: { [IMAGE_TAG_LABEL]: image } };
+    const { stdout } = await docker.run(['image', 'inspect', '--format', '{{.Id}}', image], {
+      timeoutMs: 30_000,
+      ...(signal === undefined ? {} : { signal }),
+    });
+    return {
+      reference: stdout,
+      tag: image,
+      resolve: 'never',
+      labels: { [IMAGE_TAG_LABEL]: image },
+    };
   } catch (error) {
-    if (!isSrsError(error, 'DOCKER_COMMAND_FAILED') || !/No such image/i.test(`${error.message}\n${error.stderr ?? ''}`)) throw error;
-    return { reference: image, tag: image, resolve: 'always', labels: { [IMAGE_TAG_LABEL]: image } };
+    if (
+      !isSrsError(error, 'DOCKER_COMMAND_FAILED') ||
+      !/No such image/i.test(`${error.message}\n${error.stderr ?? ''}`)
+    )
+      throw error;
+    return {
+      reference: image,
+      tag: image,
+      resolve: 'always',
+      labels: { [IMAGE_TAG_LABEL]: image },
+    };
   }
 }

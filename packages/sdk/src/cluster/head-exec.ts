@@ -3,7 +3,10 @@
 // never hands a secret's value back through its API).
 import { SrsError, stackServiceName, type DockerClient } from '@spark-rstudio-shiny/core';
 
-/** How the head's container is found: Swarm's service label, or Compose's project and service labels. */
+/**
+ * How the head's container is found: Swarm's service label, or Compose's project and service
+ * labels.
+ */
 export function headLabels(orchestrator: 'swarm' | 'compose', stackName: string): string[] {
   return orchestrator === 'swarm'
     ? [`com.docker.swarm.service.name=${stackServiceName(stackName, 'master')}`]
@@ -17,10 +20,19 @@ export async function headContainer(
   options: { orchestrator?: 'swarm' | 'compose'; signal?: AbortSignal | undefined } = {},
 ): Promise<string> {
   const labels = headLabels(options.orchestrator ?? 'swarm', stackName);
-  const { stdout: ids } = await docker.run(['ps', '-q', ...labels.flatMap((label) => ['--filter', `label=${label}`]), '--filter', 'status=running'], {
-    timeoutMs: 30_000,
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  });
+  const { stdout: ids } = await docker.run(
+    [
+      'ps',
+      '-q',
+      ...labels.flatMap((label) => ['--filter', `label=${label}`]),
+      '--filter',
+      'status=running',
+    ],
+    {
+      timeoutMs: 30_000,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    },
+  );
   const container = ids.split('\n').find((id) => id !== '');
   if (container === undefined) {
     throw new SrsError({
@@ -44,27 +56,56 @@ export async function submitPythonIn(
 ): Promise<{ stdout: string; stderr: string }> {
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
   const { stdout: path } = await docker.run(
-    ['exec', '-i', '--user', 'spark', container, 'sh', '-c', 'umask 077; file=$(mktemp --suffix=.py /tmp/srs-job-XXXXXXXXXX) && cat > "$file" && echo "$file"'],
+    [
+      'exec',
+      '-i',
+      '--user',
+      'spark',
+      container,
+      'sh',
+      '-c',
+      'umask 077; file=$(mktemp --suffix=.py /tmp/srs-job-XXXXXXXXXX) && cat > "$file" && echo "$file"',
+    ],
     {
       ...signalOption,
       input: script,
     },
   );
   try {
-    const result = await docker.run(['exec', '--user', 'spark', container, 'spark-submit', path, ...(options.args ?? [])], { ...signalOption, timeoutMs: options.timeoutMs });
+    const result = await docker.run(
+      ['exec', '--user', 'spark', container, 'spark-submit', path, ...(options.args ?? [])],
+      { ...signalOption, timeoutMs: options.timeoutMs },
+    );
     return { stdout: result.stdout, stderr: result.stderr };
   } finally {
-    await docker.run(['exec', '--user', 'spark', container, 'rm', '-f', path], { timeoutMs: 30_000 }).catch(() => undefined);
+    await docker
+      .run(['exec', '--user', 'spark', container, 'rm', '-f', path], { timeoutMs: 30_000 })
+      .catch(() => undefined);
   }
 }
 
-/** The IDE password (the stack's secret, as the head reads it) and whether RStudio Server is installed. */
-export async function readIdeLogin(docker: DockerClient, container: string, signal?: AbortSignal): Promise<{ password: string; rstudioInstalled: boolean }> {
+/**
+ * The IDE password (the stack's secret, as the head reads it) and whether RStudio Server is
+ * installed.
+ */
+export async function readIdeLogin(
+  docker: DockerClient,
+  container: string,
+  signal?: AbortSignal,
+): Promise<{ password: string; rstudioInstalled: boolean }> {
   const signalOption = signal === undefined ? {} : { signal };
-  const { stdout: password } = await docker.run(['exec', container, 'cat', '/run/secrets/ide_password'], { timeoutMs: 30_000, ...signalOption });
-  const rstudioInstalled = await docker.run(['exec', container, 'test', '-x', '/usr/lib/rstudio-server/bin/rserver'], { timeoutMs: 30_000, ...signalOption }).then(
-    () => true,
-    () => false,
+  const { stdout: password } = await docker.run(
+    ['exec', container, 'cat', '/run/secrets/ide_password'],
+    { timeoutMs: 30_000, ...signalOption },
   );
+  const rstudioInstalled = await docker
+    .run(['exec', container, 'test', '-x', '/usr/lib/rstudio-server/bin/rserver'], {
+      timeoutMs: 30_000,
+      ...signalOption,
+    })
+    .then(
+      () => true,
+      () => false,
+    );
   return { password, rstudioInstalled };
 }

@@ -4,7 +4,13 @@ import { ensureHeadNode } from './head-node.js';
 
 const LABEL = headNodeLabel('demo');
 const LIST = ['node', 'ls', '--filter', `node.label=${LABEL}=true`];
-const NODE_LINE = JSON.stringify({ ID: 'n1', Hostname: 'box', Status: 'Ready', Availability: 'Active', ManagerStatus: 'Leader' });
+const NODE_LINE = JSON.stringify({
+  ID: 'n1',
+  Hostname: 'box',
+  Status: 'Ready',
+  Availability: 'Active',
+  ManagerStatus: 'Leader',
+});
 
 describe('ensureHeadNode', () => {
   it("should label the engine's own node on a first deploy", async () => {
@@ -37,6 +43,11 @@ describe('ensureHeadNode', () => {
       { args: LIST, stdout: NODE_LINE },
     ]);
     await expect(ensureHeadNode(docker, 'demo')).resolves.toBe('n1');
-    expect(docker.calls.map((call) => call.slice(0, 2).join(' '))).toEqual(['node ls', 'info --format', 'node update', 'node ls']);
+    expect(docker.calls.map((call) => call.slice(0, 2).join(' '))).toEqual([
+      'node ls',
+      'info --format',
+      'node update',
+      'node ls',
+    ]);
   });
 });

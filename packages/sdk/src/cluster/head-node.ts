@@ -9,27 +9,60 @@ import { nodeLsLineSchema, parseJsonLines } from '../swarm/swarm-parsers.js';
  * deploy (of this stack or another) makes Swarm refuse one of the two node updates (update out of
  * sequence): then it reads the labels again and, when still needed, labels again.
  */
-export function ensureHeadNode(docker: DockerClient, stackName: string, signal?: AbortSignal): Promise<string> {
+export function ensureHeadNode(
+  docker: DockerClient,
+  stackName: string,
+  signal?: AbortSignal,
+): Promise<string> {
   return retryRaced(() => labelHeadNode(docker, stackName, signal), { signal });
 }
 
-async function labelHeadNode(docker: DockerClient, stackName: string, signal: AbortSignal | undefined): Promise<string> {
+async function labelHeadNode(
+  docker: DockerClient,
+  stackName: string,
+  signal: AbortSignal | undefined,
+): Promise<string> {
   const signalOption = signal === undefined ? {} : { signal };
   const label = headNodeLabel(stackName);
-  const { stdout } = await docker.run(['node', 'ls', '--filter', `node.label=${label}=true`, '--format', '{{json .}}'], { timeoutMs: 30_000, ...signalOption });
+  const { stdout } = await docker.run(
+    ['node', 'ls', '--filter', `node.label=${label}=true`, '--format', '{{json .}}'],
+    { timeoutMs: 30_000, ...signalOption },
+  );
   const [labelled] = parseJsonLines(stdout, nodeLsLineSchema, 'docker node ls');
   if (labelled !== undefined) return labelled.ID;
-  const self = (await docker.run(['info', '--format', '{{.Swarm.NodeID}}'], { timeoutMs: 30_000, ...signalOption })).stdout;
-  await docker.run(['node', 'update', '--label-add', `${label}=true`, self], { timeoutMs: 30_000, ...signalOption });
+  const self = (
+    await docker.run(['info', '--format', '{{.Swarm.NodeID}}'], {
+      timeoutMs: 30_000,
+      ...signalOption,
+    })
+  ).stdout;
+  await docker.run(['node', 'update', '--label-add', `${label}=true`, self], {
+    timeoutMs: 30_000,
+    ...signalOption,
+  });
   return self;
 }
 
 /** Takes the stack's head label off its node (a purge: the volumes are gone too). */
-export async function releaseHeadNode(docker: DockerClient, stackName: string, signal?: AbortSignal): Promise<void> {
+export async function releaseHeadNode(
+  docker: DockerClient,
+  stackName: string,
+  signal?: AbortSignal,
+): Promise<void> {
   const signalOption = signal === undefined ? {} : { signal };
   const label = headNodeLabel(stackName);
-  const { stdout } = await docker.run(['node', 'ls', '-q', '--filter', `node.label=${label}=true`], { timeoutMs: 30_000, ...signalOption });
+  const { stdout } = await docker.run(
+    ['node', 'ls', '-q', '--filter', `node.label=${label}=true`],
+    { timeoutMs: 30_000, ...signalOption },
+  );
   for (const id of stdout.split('\n').filter(Boolean)) {
-    await retryRaced(() => docker.run(['node', 'update', '--label-rm', label, id], { timeoutMs: 30_000, ...signalOption }), { signal });
+    await retryRaced(
+      () =>
+        docker.run(['node', 'update', '--label-rm', label, id], {
+          timeoutMs: 30_000,
+          ...signalOption,
+        }),
+      { signal },
+    );
   }
 }

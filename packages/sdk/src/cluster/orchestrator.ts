@@ -18,7 +18,11 @@ export interface Orchestrator {
   /** Removes the stack; purge drops its volumes and secrets too. */
   remove(config: ClusterConfig, options: RemoveStackOptions): Promise<void>;
   /** One service's log lines. */
-  logs(config: ClusterConfig, service: ServiceName, options: ReadServiceLogsOptions): AsyncIterable<ServiceLogLine>;
+  logs(
+    config: ClusterConfig,
+    service: ServiceName,
+    options: ReadServiceLogsOptions,
+  ): AsyncIterable<ServiceLogLine>;
   /** The running head container on this engine. */
   headContainer(stackName: string, signal?: AbortSignal): Promise<string>;
 }

@@ -1,6 +1,11 @@
 // Removing a stack so that an immediate redeploy works: services, containers and network gone
 // before returning. Volumes and secrets stay unless purged, so a redeploy loses nothing.
-import { SrsError, STACK_NAMESPACE_LABEL, waitUntil, type DockerClient } from '@spark-rstudio-shiny/core';
+import {
+  SrsError,
+  STACK_NAMESPACE_LABEL,
+  waitUntil,
+  type DockerClient,
+} from '@spark-rstudio-shiny/core';
 import { releaseHeadNode } from './head-node.js';
 import { removeStackSecrets } from '../secrets/stack-secrets.js';
 
@@ -16,10 +21,18 @@ export interface RemoveStackOptions {
 
 /** The error of a stack that is not there. */
 export function stackNotFound(stackName: string): SrsError {
-  return new SrsError({ code: 'STACK_NOT_FOUND', message: `no stack named "${stackName}" is deployed`, hint: 'deploy it first (srs up), or name the right stack' });
+  return new SrsError({
+    code: 'STACK_NOT_FOUND',
+    message: `no stack named "${stackName}" is deployed`,
+    hint: 'deploy it first (srs up), or name the right stack',
+  });
 }
 
-export async function removeStack(docker: DockerClient, stackName: string, options: RemoveStackOptions = {}): Promise<void> {
+export async function removeStack(
+  docker: DockerClient,
+  stackName: string,
+  options: RemoveStackOptions = {},
+): Promise<void> {
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
   let result: { stdout: string; stderr: string };
   try {
@@ -28,7 +41,13 @@ export async function removeStack(docker: DockerClient, stackName: string, optio
     // The CLI tries to delete the network while the tasks still stop, and fails with "network …
     // is in use by task …": the services are gone all the same, and the wait below removes the
     // network once the containers are.
-    if (!(error instanceof SrsError && /is in use by task|failed to remove some resources/i.test(`${error.message}\n${error.stderr ?? ''}`))) throw error;
+    if (!(
+      error instanceof SrsError &&
+      /is in use by task|failed to remove some resources/i.test(
+        `${error.message}\n${error.stderr ?? ''}`,
+      )
+    ))
+      throw error;
     result = { stdout: '', stderr: '' };
   }
   // The CLI exits 0 for a stack that does not exist.
@@ -45,13 +64,21 @@ export async function removeStack(docker: DockerClient, stackName: string, optio
       ]);
       if (`${services.stdout}${containers.stdout}` !== '') return undefined;
       if (networks.stdout === '') return true;
-      await docker.run(['network', 'rm', ...networks.stdout.split('\n')], { signal }).catch(() => undefined);
+      await docker
+        .run(['network', 'rm', ...networks.stdout.split('\n')], { signal })
+        .catch(() => undefined);
       return undefined;
     },
-    { description: `stack ${stackName} to be gone (services, containers, network)`, timeoutMs: options.timeoutMs ?? 120_000, intervalMs: 500, signal: options.signal },
+    {
+      description: `stack ${stackName} to be gone (services, containers, network)`,
+      timeoutMs: options.timeoutMs ?? 120_000,
+      intervalMs: 500,
+      signal: options.signal,
+    },
   );
   if (options.purge !== true) return;
-  const volumes = (await docker.run(['volume', 'ls', '-q', '--filter', label], signalOption)).stdout;
+  const volumes = (await docker.run(['volume', 'ls', '-q', '--filter', label], signalOption))
+    .stdout;
   if (volumes !== '') await docker.run(['volume', 'rm', ...volumes.split('\n')], signalOption);
   const secrets = await removeStackSecrets(docker, stackName, signalOption);
   await releaseHeadNode(docker, stackName, options.signal);

@@ -4,7 +4,8 @@ import { SrsError } from '@spark-rstudio-shiny/core';
 import type { SparkStatus } from '../spark/spark-master-status.js';
 import { SparkCluster } from './spark-cluster.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string =>
+  readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8');
 
 /** Recorded from `docker stack deploy` of the stack named "srs" with 2 workers on Docker 20.10. */
 function recordedSrsStack(): RecordedDocker {
@@ -12,7 +13,11 @@ function recordedSrsStack(): RecordedDocker {
   const master = {
     ...(services[0] as object),
     ID: 'ux8jlbjkdtlqasksdy4shcmjr',
-    Spec: { ...(services[0] as { Spec: object }).Spec, Name: 'srs_master', Mode: { Replicated: { Replicas: 1 } } },
+    Spec: {
+      ...(services[0] as { Spec: object }).Spec,
+      Name: 'srs_master',
+      Mode: { Replicated: { Replicas: 1 } },
+    },
   };
   return new RecordedDocker([
     { args: ['service', 'ls', '-q'], stdout: 'ux8jlbjkdtlq\nvp4p949ib8og' },
@@ -35,8 +40,24 @@ const sparkWith = (alive: number, dead = 0): SparkStatus => ({
   masterUrl: 'spark://10.0.1.2:7077',
   aliveWorkers: alive,
   workers: [
-    ...Array.from({ length: alive }, (_, index) => ({ id: `w${index}`, host: `10.0.1.${10 + index}`, state: 'ALIVE', cores: 1, coresUsed: 0, memoryMb: 1024, memoryUsedMb: 0 })),
-    ...Array.from({ length: dead }, (_, index) => ({ id: `d${index}`, host: `10.0.1.${50 + index}`, state: 'DEAD', cores: 1, coresUsed: 0, memoryMb: 1024, memoryUsedMb: 0 })),
+    ...Array.from({ length: alive }, (_, index) => ({
+      id: `w${index}`,
+      host: `10.0.1.${10 + index}`,
+      state: 'ALIVE',
+      cores: 1,
+      coresUsed: 0,
+      memoryMb: 1024,
+      memoryUsedMb: 0,
+    })),
+    ...Array.from({ length: dead }, (_, index) => ({
+      id: `d${index}`,
+      host: `10.0.1.${50 + index}`,
+      state: 'DEAD',
+      cores: 1,
+      coresUsed: 0,
+      memoryMb: 1024,
+      memoryUsedMb: 0,
+    })),
   ],
   activeApps: [],
   cores: alive,
@@ -50,7 +71,10 @@ describe('SparkCluster input validation', () => {
     [{ stackName: 'my stack' }, /stackName: must be 1–30 lower-case/],
     [{ stackName: 'srs;rm -rf /' }, /stackName/],
     [{ worker: { memory: 'lots' } }, /worker\.memory: must be a size like 512m or 2g/],
-    [{ worker: { memory: '512m' } }, /worker\.memory: must be at least 1g \(the worker daemon needs memory besides the executors\)/],
+    [
+      { worker: { memory: '512m' } },
+      /worker\.memory: must be at least 1g \(the worker daemon needs memory besides the executors\)/,
+    ],
     [{ worker: { cores: 0.5 } }, /worker\.cores: must be a whole number of cores/],
     [{ worker: { cores: 1.5 } }, /worker\.cores: must be a whole number of cores/],
     [{ image: 'spark:1\n    command: ["sh"]' }, /image: must be an image reference/],
@@ -62,9 +86,15 @@ describe('SparkCluster input validation', () => {
       { ports: { sparkMaster: 7077 }, security: { sparkAuthentication: false } },
       /ports\.sparkMaster: publishing the Spark master with authentication off .*dangerouslyPublishUnauthenticatedMaster/,
     ],
-    [{ security: { sparkAuthentication: false, networkEncryption: true } }, /security\.networkEncryption: needs security\.sparkAuthentication/],
+    [
+      { security: { sparkAuthentication: false, networkEncryption: true } },
+      /security\.networkEncryption: needs security\.sparkAuthentication/,
+    ],
     [{ security: { ideUser: 'root' } }, /security\.ideUser: must not be an account of the image/],
-    [{ security: { ideUser: 'www-data' } }, /security\.ideUser: must not be an account of the image/],
+    [
+      { security: { ideUser: 'www-data' } },
+      /security\.ideUser: must not be an account of the image/,
+    ],
     [{ security: { ideUser: 'Bad User' } }, /security\.ideUser: must be a Linux user name/],
   ])('should refuse %j with one INVALID_CONFIGURATION error', (input, message) => {
     const error = (() => {
@@ -79,12 +109,17 @@ describe('SparkCluster input validation', () => {
     expect((error as SrsError).message).toMatch(message);
   });
 
-  it.each([[-1], [2.5], [Number.NaN], [1000]])('should refuse scaleWorkers(%p) before calling docker', async (count) => {
-    const docker = new RecordedDocker([]);
-    const cluster = new SparkCluster({}, { docker });
-    await expect(cluster.scaleWorkers(count)).rejects.toMatchObject({ code: 'INVALID_CONFIGURATION' });
-    expect(docker.calls).toEqual([]);
-  });
+  it.each([[-1], [2.5], [Number.NaN], [1000]])(
+    'should refuse scaleWorkers(%p) before calling docker',
+    async (count) => {
+      const docker = new RecordedDocker([]);
+      const cluster = new SparkCluster({}, { docker });
+      await expect(cluster.scaleWorkers(count)).rejects.toMatchObject({
+        code: 'INVALID_CONFIGURATION',
+      });
+      expect(docker.calls).toEqual([]);
+    },
+  );
 
   it('should refuse an unknown service in logs before calling docker', async () => {
     const docker = new RecordedDocker([]);
@@ -92,32 +127,87 @@ describe('SparkCluster input validation', () => {
     const iterate = async (): Promise<void> => {
       for await (const line of cluster.logs('nosuch' as never)) void line;
     };
-    await expect(iterate()).rejects.toMatchObject({ code: 'INVALID_CONFIGURATION', message: expect.stringMatching(/service.*must be "master" or "worker"/) });
+    await expect(iterate()).rejects.toMatchObject({
+      code: 'INVALID_CONFIGURATION',
+      message: expect.stringMatching(/service.*must be "master" or "worker"/),
+    });
     expect(docker.calls).toEqual([]);
   });
 });
 
 describe('SparkCluster status', () => {
   it('should merge recorded Swarm output with Spark, counting only ALIVE workers', async () => {
-    const cluster = new SparkCluster({ stackName: 'srs' }, { docker: recordedSrsStack(), readSpark: () => Promise.resolve(sparkWith(1, 2)) });
+    const cluster = new SparkCluster(
+      { stackName: 'srs' },
+      { docker: recordedSrsStack(), readSpark: () => Promise.resolve(sparkWith(1, 2)) },
+    );
     const status = await cluster.status();
     expect(status.services).toEqual([
-      { name: 'master', fullName: 'srs_master', image: 'spark-rstudio-shiny:4.2.1', running: 1, upToDate: 1, desired: 1, updateState: undefined },
-      { name: 'worker', fullName: 'srs_worker', image: 'spark-rstudio-shiny:4.2.1', running: 2, upToDate: 2, desired: 2, updateState: undefined },
+      {
+        name: 'master',
+        fullName: 'srs_master',
+        image: 'spark-rstudio-shiny:4.2.1',
+        running: 1,
+        upToDate: 1,
+        desired: 1,
+        updateState: undefined,
+      },
+      {
+        name: 'worker',
+        fullName: 'srs_worker',
+        image: 'spark-rstudio-shiny:4.2.1',
+        running: 2,
+        upToDate: 2,
+        desired: 2,
+        updateState: undefined,
+      },
     ]);
-    expect(status.tasks[0]).toMatchObject({ id: 'm1vq11aqacb55eurc8mhxcu7h', service: 'master', slot: 1, state: 'running', desiredState: 'running', error: undefined });
+    expect(status.tasks[0]).toMatchObject({
+      id: 'm1vq11aqacb55eurc8mhxcu7h',
+      service: 'master',
+      slot: 1,
+      state: 'running',
+      desiredState: 'running',
+      error: undefined,
+    });
     expect(status.spark.aliveWorkers).toBe(1);
-    expect(status.nodes).toEqual([{ id: expect.stringMatching(/^[a-z0-9]{25}$/), hostname: 'node-1', state: 'Ready', availability: 'Active', managerStatus: 'Leader' }]);
+    expect(status.nodes).toEqual([
+      {
+        id: expect.stringMatching(/^[a-z0-9]{25}$/),
+        hostname: 'node-1',
+        state: 'Ready',
+        availability: 'Active',
+        managerStatus: 'Leader',
+      },
+    ]);
     expect(status.ready).toBe(false);
     // Every task runs; Spark is what is behind.
-    expect(status.readiness).toEqual({ state: 'workers-not-registered', detail: 'every worker task runs, and 1 of 2 worker(s) are registered ALIVE with the master' });
-    expect(status.urls).toEqual({ sparkUi: 'http://127.0.0.1:8080', shiny: 'http://127.0.0.1:3838', jupyter: 'http://127.0.0.1:8888', rstudio: 'http://127.0.0.1:8787' });
+    expect(status.readiness).toEqual({
+      state: 'workers-not-registered',
+      detail: 'every worker task runs, and 1 of 2 worker(s) are registered ALIVE with the master',
+    });
+    expect(status.urls).toEqual({
+      sparkUi: 'http://127.0.0.1:8080',
+      shiny: 'http://127.0.0.1:3838',
+      jupyter: 'http://127.0.0.1:8888',
+      rstudio: 'http://127.0.0.1:8787',
+    });
   });
 
   it('should say the master is unreachable instead of failing', async () => {
-    const cluster = new SparkCluster({ stackName: 'srs' }, { docker: recordedSrsStack(), readSpark: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:8080')) });
+    const cluster = new SparkCluster(
+      { stackName: 'srs' },
+      {
+        docker: recordedSrsStack(),
+        readSpark: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:8080')),
+      },
+    );
     const status = await cluster.status();
-    expect(status.spark).toEqual({ reachable: false, aliveWorkers: 0, error: 'connect ECONNREFUSED 127.0.0.1:8080' });
+    expect(status.spark).toEqual({
+      reachable: false,
+      aliveWorkers: 0,
+      error: 'connect ECONNREFUSED 127.0.0.1:8080',
+    });
     expect(status.readiness.state).toBe('master-unreachable');
   });
 
@@ -127,23 +217,40 @@ describe('SparkCluster status', () => {
     let sparkSignal: AbortSignal | undefined;
     const hangingSpark = (_url: string, signal?: AbortSignal): Promise<SparkStatus> => {
       sparkSignal = signal;
-      return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('dropped'))));
+      return new Promise((_resolve, reject) =>
+        signal?.addEventListener('abort', () => reject(new Error('dropped'))),
+      );
     };
-    const cluster = new SparkCluster({ stackName: 'nosuch' }, { docker: new RecordedDocker([{ args: ['service', 'ls', '-q'], stdout: '' }]), readSpark: hangingSpark });
-    await expect(cluster.status()).rejects.toMatchObject({ code: 'STACK_NOT_FOUND', hint: expect.stringContaining('srs up') });
+    const cluster = new SparkCluster(
+      { stackName: 'nosuch' },
+      {
+        docker: new RecordedDocker([{ args: ['service', 'ls', '-q'], stdout: '' }]),
+        readSpark: hangingSpark,
+      },
+    );
+    await expect(cluster.status()).rejects.toMatchObject({
+      code: 'STACK_NOT_FOUND',
+      hint: expect.stringContaining('srs up'),
+    });
     expect(sparkSignal?.aborted).toBe(true);
   });
 });
 
 describe('SparkCluster remove', () => {
   it('should map the CLI\'s exit-0 "Nothing found in stack" to STACK_NOT_FOUND', async () => {
-    const docker = new RecordedDocker([{ args: ['stack', 'rm', 'nosuchstack'], stderr: 'Nothing found in stack: nosuchstack' }]);
-    await expect(new SparkCluster({ stackName: 'nosuchstack' }, { docker }).remove()).rejects.toMatchObject({ code: 'STACK_NOT_FOUND' });
+    const docker = new RecordedDocker([
+      { args: ['stack', 'rm', 'nosuchstack'], stderr: 'Nothing found in stack: nosuchstack' },
+    ]);
+    await expect(
+      new SparkCluster({ stackName: 'nosuchstack' }, { docker }).remove(),
+    ).rejects.toMatchObject({ code: 'STACK_NOT_FOUND' });
   });
 
   it('should refuse purge without wait before calling docker', async () => {
     const docker = new RecordedDocker([]);
-    await expect(new SparkCluster({}, { docker }).remove({ purge: true, wait: false })).rejects.toMatchObject({
+    await expect(
+      new SparkCluster({}, { docker }).remove({ purge: true, wait: false }),
+    ).rejects.toMatchObject({
       code: 'INVALID_CONFIGURATION',
       message: expect.stringMatching(/purge needs wait/),
     });
@@ -151,7 +258,8 @@ describe('SparkCluster remove', () => {
   });
 
   it('should go on when the CLI could not delete the network yet (tasks still stopping), and delete it itself', async () => {
-    // Recorded from a real run on Docker 20.10: `docker stack rm` exits 1 while the services are removed.
+    // Recorded from a real run on Docker 20.10: `docker stack rm` exits 1 while the services are
+    // removed.
     const docker = new RecordedDocker([
       {
         args: ['stack', 'rm', 'srs'],
@@ -189,49 +297,107 @@ describe('SparkCluster readiness', () => {
       {
         args: ['service', 'inspect'],
         stdout: JSON.stringify([
-          { ID: 'svc-worker', Spec: { Name: 'srs_worker', Mode: { Replicated: { Replicas: 1 } }, TaskTemplate: { ContainerSpec: { Image: 'srs-no-such-image:0.0.0' } } } },
+          {
+            ID: 'svc-worker',
+            Spec: {
+              Name: 'srs_worker',
+              Mode: { Replicated: { Replicas: 1 } },
+              TaskTemplate: { ContainerSpec: { Image: 'srs-no-such-image:0.0.0' } },
+            },
+          },
         ]),
       },
       { args: ['service', 'ps', '-q'], stdout: 't1\nt2\nt3' },
-      { args: ['inspect', '--type', 'task'], stdout: JSON.stringify([task('t1'), task('t2'), task('t3')]) },
+      {
+        args: ['inspect', '--type', 'task'],
+        stdout: JSON.stringify([task('t1'), task('t2'), task('t3')]),
+      },
       { args: ['node', 'ls'], stdout: fixture('node-ls.jsonl') },
     ]);
-    const cluster = new SparkCluster({ stackName: 'srs', workers: 1 }, { docker, readSpark: () => Promise.resolve(sparkWith(0)) });
-    const error = await cluster.waitUntilReady({ timeoutMs: 10_000 }).catch((caught: unknown) => caught);
+    const cluster = new SparkCluster(
+      { stackName: 'srs', workers: 1 },
+      { docker, readSpark: () => Promise.resolve(sparkWith(0)) },
+    );
+    const error = await cluster
+      .waitUntilReady({ timeoutMs: 10_000 })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SrsError);
-    expect(error).toMatchObject({ code: 'TASK_FAILED', message: 'srs_worker tasks keep failing (3 rejected): No such image: srs-no-such-image:0.0.0' });
+    expect(error).toMatchObject({
+      code: 'TASK_FAILED',
+      message: 'srs_worker tasks keep failing (3 rejected): No such image: srs-no-such-image:0.0.0',
+    });
     expect((error as SrsError).hint).toMatch(/build the image/);
   });
 
   it.each([
-    ['no suitable node (host-mode port already in use on 1 node)', 'PORT_IN_USE', /the stack publishes 8080 \(ports\.sparkUi\), 3838 \(ports\.shiny\)/],
-    ['no suitable node (insufficient resources on 1 node)', 'NO_SUITABLE_NODE', /cannot be placed: Swarm says "no suitable node \(insufficient resources on 1 node\)"/],
-  ])('should end the wait at once when a task stays pending with "%s"', async (swarmError, code, message) => {
-    // Recorded from Docker 20.10: the scheduler keeps such a task pending with this error.
-    const task = { ID: 'tp', ServiceID: 'svc-master', Slot: 1, DesiredState: 'running', Status: { Timestamp: new Date().toISOString(), State: 'pending', Err: swarmError } };
-    const docker = new RecordedDocker([
-      { args: ['service', 'ls', '-q'], stdout: 'svc-master' },
-      {
-        args: ['service', 'inspect'],
-        stdout: JSON.stringify([
-          { ID: 'svc-master', Spec: { Name: 'srs_master', Mode: { Replicated: { Replicas: 1 } }, TaskTemplate: { ContainerSpec: { Image: 'spark-rstudio-shiny:4.2.1' } } } },
-        ]),
-      },
-      { args: ['service', 'ps', '-q'], stdout: 'tp' },
-      { args: ['inspect', '--type', 'task'], stdout: JSON.stringify([task]) },
-      { args: ['node', 'ls'], stdout: fixture('node-ls.jsonl') },
-    ]);
-    const cluster = new SparkCluster({ stackName: 'srs', workers: 0 }, { docker, readSpark: () => Promise.reject(new Error('connect ECONNREFUSED')), unplaceableGraceMs: 1500 });
-    const started = Date.now();
-    const error = await cluster.waitUntilReady({ timeoutMs: 30_000 }).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code, message: expect.stringMatching(message) });
-    expect(Date.now() - started).toBeLessThan(10_000);
-  });
+    [
+      'no suitable node (host-mode port already in use on 1 node)',
+      'PORT_IN_USE',
+      /the stack publishes 8080 \(ports\.sparkUi\), 3838 \(ports\.shiny\)/,
+    ],
+    [
+      'no suitable node (insufficient resources on 1 node)',
+      'NO_SUITABLE_NODE',
+      /cannot be placed: Swarm says "no suitable node \(insufficient resources on 1 node\)"/,
+    ],
+  ])(
+    'should end the wait at once when a task stays pending with "%s"',
+    async (swarmError, code, message) => {
+      // Recorded from Docker 20.10: the scheduler keeps such a task pending with this error.
+      const task = {
+        ID: 'tp',
+        ServiceID: 'svc-master',
+        Slot: 1,
+        DesiredState: 'running',
+        Status: { Timestamp: new Date().toISOString(), State: 'pending', Err: swarmError },
+      };
+      const docker = new RecordedDocker([
+        { args: ['service', 'ls', '-q'], stdout: 'svc-master' },
+        {
+          args: ['service', 'inspect'],
+          stdout: JSON.stringify([
+            {
+              ID: 'svc-master',
+              Spec: {
+                Name: 'srs_master',
+                Mode: { Replicated: { Replicas: 1 } },
+                TaskTemplate: { ContainerSpec: { Image: 'spark-rstudio-shiny:4.2.1' } },
+              },
+            },
+          ]),
+        },
+        { args: ['service', 'ps', '-q'], stdout: 'tp' },
+        { args: ['inspect', '--type', 'task'], stdout: JSON.stringify([task]) },
+        { args: ['node', 'ls'], stdout: fixture('node-ls.jsonl') },
+      ]);
+      const cluster = new SparkCluster(
+        { stackName: 'srs', workers: 0 },
+        {
+          docker,
+          readSpark: () => Promise.reject(new Error('connect ECONNREFUSED')),
+          unplaceableGraceMs: 1500,
+        },
+      );
+      const started = Date.now();
+      const error = await cluster
+        .waitUntilReady({ timeoutMs: 30_000 })
+        .catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code, message: expect.stringMatching(message) });
+      expect(Date.now() - started).toBeLessThan(10_000);
+    },
+  );
 
   it('should time out with CONVERGENCE_TIMEOUT describing both views', async () => {
-    const cluster = new SparkCluster({ stackName: 'srs' }, { docker: recordedSrsStack(), readSpark: () => Promise.resolve(sparkWith(1, 1)) });
-    const error = await cluster.waitUntilReady({ workers: 2, timeoutMs: 1500 }).catch((caught: unknown) => caught);
+    const cluster = new SparkCluster(
+      { stackName: 'srs' },
+      { docker: recordedSrsStack(), readSpark: () => Promise.resolve(sparkWith(1, 1)) },
+    );
+    const error = await cluster
+      .waitUntilReady({ workers: 2, timeoutMs: 1500 })
+      .catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'CONVERGENCE_TIMEOUT' });
-    expect((error as SrsError).message).toMatch(/did not reach 2 ALIVE worker\(s\) in 1500 ms: swarm: master 1\/1, worker 2\/2; spark: 1 ALIVE/);
+    expect((error as SrsError).message).toMatch(
+      /did not reach 2 ALIVE worker\(s\) in 1500 ms: swarm: master 1\/1, worker 2\/2; spark: 1 ALIVE/,
+    );
   });
 });

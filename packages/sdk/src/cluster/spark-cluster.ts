@@ -3,7 +3,14 @@
 // head-exec, and how the stack is created, read, scaled, logged and removed in an Orchestrator
 // (../swarm for Docker Swarm, ../compose for Docker Compose). This class validates input and puts
 // them together.
-import { DockerCli, localEngineSocket, parseInput, SrsError, stackServiceName, type DockerClient } from '@spark-rstudio-shiny/core';
+import {
+  DockerCli,
+  localEngineSocket,
+  parseInput,
+  SrsError,
+  stackServiceName,
+  type DockerClient,
+} from '@spark-rstudio-shiny/core';
 import {
   clusterConfigSchema,
   serviceNameSchema,
@@ -14,12 +21,26 @@ import {
   type ServiceName,
 } from '@spark-rstudio-shiny/stack';
 import { z } from 'zod';
-import { clusterStatus, clusterUrls, type ClusterCredentials, type ClusterStatus, type ClusterUrls, type SparkView } from './cluster-status.js';
+import {
+  clusterStatus,
+  clusterUrls,
+  type ClusterCredentials,
+  type ClusterStatus,
+  type ClusterUrls,
+  type SparkView,
+} from './cluster-status.js';
 import { listDeployedConfigs, readDeployedConfig } from './deployed-config.js';
 import { readIdeLogin, submitPythonIn } from './head-exec.js';
 import type { Orchestrator } from './orchestrator.js';
 import { stackNotFound } from './remove-stack.js';
-import { DEFAULT_TIMEOUT_MS, UNPLACEABLE_GRACE_MS, updateMarks, waitForReady, type ReadinessProbe, type WaitOptions } from './wait-for-ready.js';
+import {
+  DEFAULT_TIMEOUT_MS,
+  UNPLACEABLE_GRACE_MS,
+  updateMarks,
+  waitForReady,
+  type ReadinessProbe,
+  type WaitOptions,
+} from './wait-for-ready.js';
 import { ComposeOrchestrator } from '../compose/compose-orchestrator.js';
 import { logsOptionsSchema, type LogsOptions } from '../logs/read-service-logs.js';
 import type { ServiceLogLine } from '../logs/service-log-line.js';
@@ -33,7 +54,9 @@ import type { SwarmService } from '../swarm/swarm-parsers.js';
 export interface SparkClusterOptions {
   /** The docker CLI runner (default: `docker` on PATH, its own DOCKER_HOST or context). */
   docker?: DockerClient;
-  /** Reads Swarm's view (default: the Engine API on a local socket, else the CLI); Swarm mode only. */
+  /**
+   * Reads Swarm's view (default: the Engine API on a local socket, else the CLI); Swarm mode only.
+   */
   reader?: StackReader;
   /** Reads the master's `/json/` (default: HTTP on the Spark UI's published port). */
   readSpark?: (url: string, signal?: AbortSignal) => Promise<SparkStatus>;
@@ -44,19 +67,31 @@ export interface SparkClusterOptions {
 }
 
 const removeOptionsSchema = z
-  .object({ wait: z.boolean().optional(), purge: z.boolean().optional(), timeoutMs: z.number().int().positive().optional() })
-  .refine((options) => !(options.purge === true && options.wait === false), { message: 'purge needs wait: volumes and secrets can go only after the containers', path: ['purge'] });
+  .object({
+    wait: z.boolean().optional(),
+    purge: z.boolean().optional(),
+    timeoutMs: z.number().int().positive().optional(),
+  })
+  .refine((options) => !(options.purge === true && options.wait === false), {
+    message: 'purge needs wait: volumes and secrets can go only after the containers',
+    path: ['purge'],
+  });
 
 /** Whether the docker CLI talks to this machine's engine (so its host ports are ours to check). */
 function isLocalEngine(docker: DockerClient): boolean {
-  return docker instanceof DockerCli ? localEngineSocket(process.env, docker.host) !== undefined : (process.env.DOCKER_HOST ?? '') === '';
+  return docker instanceof DockerCli
+    ? localEngineSocket(process.env, docker.host) !== undefined
+    : (process.env.DOCKER_HOST ?? '') === '';
 }
 
 function swarmReader(docker: DockerClient, given: DockerClient | undefined): StackReader {
   const cli = new CliStackReader(docker);
   // The Engine API only for the SDK's own client: a client given by the caller (recorded output,
   // another engine) is read through as given.
-  const socket = given === undefined && docker instanceof DockerCli ? localEngineSocket(process.env, docker.host) : undefined;
+  const socket =
+    given === undefined && docker instanceof DockerCli
+      ? localEngineSocket(process.env, docker.host)
+      : undefined;
   return socket === undefined ? cli : new EngineStackReader(socket, cli);
 }
 
@@ -68,7 +103,9 @@ function swarmReader(docker: DockerClient, given: DockerClient | undefined): Sta
 export class SparkCluster implements AsyncDisposable {
   /** The validated configuration. */
   readonly config: ClusterConfig;
-  /** Whether this object's deploy() made the stack (it did not run before): what disposing removes. */
+  /**
+   * Whether this object's deploy() made the stack (it did not run before): what disposing removes.
+   */
   #deployedHere = false;
   readonly #docker: DockerClient;
   readonly #orchestrator: Orchestrator;
@@ -82,8 +119,15 @@ export class SparkCluster implements AsyncDisposable {
     const localEngine = isLocalEngine(this.#docker);
     this.#orchestrator =
       this.config.orchestrator === 'compose'
-        ? new ComposeOrchestrator(this.#docker, { host: this.#docker instanceof DockerCli ? this.#docker.host : undefined, localEngine })
-        : new SwarmOrchestrator(this.#docker, options.reader ?? swarmReader(this.#docker, options.docker), { localEngine });
+        ? new ComposeOrchestrator(this.#docker, {
+            host: this.#docker instanceof DockerCli ? this.#docker.host : undefined,
+            localEngine,
+          })
+        : new SwarmOrchestrator(
+            this.#docker,
+            options.reader ?? swarmReader(this.#docker, options.docker),
+            { localEngine },
+          );
     this.#readSpark = options.readSpark ?? ((url, signal) => fetchSparkStatus(url, { signal }));
     this.#unplaceableGraceMs = options.unplaceableGraceMs ?? UNPLACEABLE_GRACE_MS;
     this.#pollIntervalMs = options.pollIntervalMs ?? 500;
@@ -93,7 +137,10 @@ export class SparkCluster implements AsyncDisposable {
    * A cluster object for a stack that runs, with the options it was deployed with (recorded on
    * its services by {@link deploy}): its ports, host, sizes and login, from any process.
    */
-  static async attach(stackName: string, options: SparkClusterOptions & { signal?: AbortSignal } = {}): Promise<SparkCluster> {
+  static async attach(
+    stackName: string,
+    options: SparkClusterOptions & { signal?: AbortSignal } = {},
+  ): Promise<SparkCluster> {
     const name = parseInput(stackNameSchema, stackName, 'stack name');
     const { signal, ...clusterOptions } = options;
     const docker = options.docker ?? new DockerCli();
@@ -103,10 +150,14 @@ export class SparkCluster implements AsyncDisposable {
   }
 
   /** Every stack this SDK deployed on this swarm, as cluster objects (see {@link attach}). */
-  static async list(options: SparkClusterOptions & { signal?: AbortSignal } = {}): Promise<SparkCluster[]> {
+  static async list(
+    options: SparkClusterOptions & { signal?: AbortSignal } = {},
+  ): Promise<SparkCluster[]> {
     const { signal, ...clusterOptions } = options;
     const docker = options.docker ?? new DockerCli();
-    return (await listDeployedConfigs(docker, signal)).map((config) => new SparkCluster(config, { ...clusterOptions, docker }));
+    return (await listDeployedConfigs(docker, signal)).map(
+      (config) => new SparkCluster(config, { ...clusterOptions, docker }),
+    );
   }
 
   /** The Swarm name of a service of this stack. */
@@ -122,22 +173,33 @@ export class SparkCluster implements AsyncDisposable {
   /**
    * Deploys (or updates) the stack and, unless `wait` is false, waits until Swarm converged and
    * Spark has the configured number of ALIVE workers. A swarm is initialized when there is none
-   * (Swarm mode). A local image is deployed by its ID: after a rebuild, the services roll onto the new image
+   * (Swarm mode). A local image is deployed by its ID: after a rebuild, the services roll onto the
+   * new image
    * (and Swarm rolls back, with ROLLBACK_HAPPENED, when it does not come up).
    */
   async deploy(options: WaitOptions & { wait?: boolean } = {}): Promise<ClusterStatus> {
     const before = await updateMarks(this.#probe(), options.signal);
-    const existed = (await this.#orchestrator.reader.services(this.config.stackName, options.signal)).length > 0;
+    const existed =
+      (await this.#orchestrator.reader.services(this.config.stackName, options.signal)).length > 0;
     await this.#orchestrator.apply(this.config, options.signal);
     if (!existed) this.#deployedHere = true;
     if (options.wait === false) return this.status({ signal: options.signal });
     return waitForReady(this.#probe(), this.config.workers, { ...options, updateMarks: before });
   }
 
-  /** Waits until Swarm converged and Spark has `workers` ALIVE workers (default: the configured number). */
+  /**
+   * Waits until Swarm converged and Spark has `workers` ALIVE workers (default: the configured
+   * number).
+   */
   async waitUntilReady(options: WaitOptions & { workers?: number } = {}): Promise<ClusterStatus> {
-    const workers = options.workers === undefined ? this.config.workers : parseInput(workerCountSchema, options.workers, 'worker count');
-    return waitForReady(this.#probe(), workers, { ...options, updateMarks: await updateMarks(this.#probe(), options.signal) });
+    const workers =
+      options.workers === undefined
+        ? this.config.workers
+        : parseInput(workerCountSchema, options.workers, 'worker count');
+    return waitForReady(this.#probe(), workers, {
+      ...options,
+      updateMarks: await updateMarks(this.#probe(), options.signal),
+    });
   }
 
   /** Sets the number of workers and waits until exactly that many are ALIVE in Spark. */
@@ -154,7 +216,9 @@ export class SparkCluster implements AsyncDisposable {
     return (await this.#observe(options.signal)).status;
   }
 
-  /** The lines of one service's log, as they come with `follow`. Stops cleanly when `signal` aborts. */
+  /**
+   * The lines of one service's log, as they come with `follow`. Stops cleanly when `signal` aborts.
+   */
   async *logs(service: ServiceName, options: LogsOptions = {}): AsyncIterable<ServiceLogLine> {
     const name = parseInput(serviceNameSchema, service, 'service');
     const { signal, ...rest } = options;
@@ -164,12 +228,20 @@ export class SparkCluster implements AsyncDisposable {
   }
 
   /** The recent lines of both services, in time order, read within `deadlineMs`. */
-  async collectLogs(options: { since?: string; tail?: number; deadlineMs?: number; signal?: AbortSignal } = {}): Promise<ServiceLogLine[]> {
+  async collectLogs(
+    options: { since?: string; tail?: number; deadlineMs?: number; signal?: AbortSignal } = {},
+  ): Promise<ServiceLogLine[]> {
     const timeout = AbortSignal.timeout(options.deadlineMs ?? 30_000);
-    const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
+    const signal =
+      options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
     const lines: ServiceLogLine[] = [];
     for (const service of ['master', 'worker'] as const) {
-      for await (const line of this.logs(service, { since: options.since, tail: options.tail, signal })) lines.push(line);
+      for await (const line of this.logs(service, {
+        since: options.since,
+        tail: options.tail,
+        signal,
+      }))
+        lines.push(line);
     }
     return lines.sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime());
   }
@@ -180,10 +252,17 @@ export class SparkCluster implements AsyncDisposable {
    * with `spark-submit`, so the driver sits inside the stack network and executors run on the
    * workers. Returns what the driver printed; a failing job rejects with the driver's stderr.
    */
-  async submitPython(script: string, options: WaitOptions & { args?: readonly string[] } = {}): Promise<{ stdout: string; stderr: string }> {
+  async submitPython(
+    script: string,
+    options: WaitOptions & { args?: readonly string[] } = {},
+  ): Promise<{ stdout: string; stderr: string }> {
     await this.#requireStack(options.signal);
     const container = await this.#orchestrator.headContainer(this.config.stackName, options.signal);
-    return submitPythonIn(this.#docker, container, script, { args: options.args ?? [], timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: options.signal });
+    return submitPythonIn(this.#docker, container, script, {
+      args: options.args ?? [],
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      signal: options.signal,
+    });
   }
 
   /**
@@ -191,12 +270,26 @@ export class SparkCluster implements AsyncDisposable {
    * from the configuration and the password Docker holds as the stack's secret, read inside the
    * master's task (which must run on this engine's node).
    */
-  async credentials(options: { signal?: AbortSignal | undefined } = {}): Promise<ClusterCredentials> {
+  async credentials(
+    options: { signal?: AbortSignal | undefined } = {},
+  ): Promise<ClusterCredentials> {
     await this.#requireStack(options.signal);
     const container = await this.#orchestrator.headContainer(this.config.stackName, options.signal);
-    const { password, rstudioInstalled } = await readIdeLogin(this.#docker, container, options.signal);
+    const { password, rstudioInstalled } = await readIdeLogin(
+      this.#docker,
+      container,
+      options.signal,
+    );
     const urls = this.urls;
-    return { ide: { user: this.config.security.ideUser, password, jupyter: urls.jupyter, rstudio: rstudioInstalled ? urls.rstudio : null, rstudioInstalled } };
+    return {
+      ide: {
+        user: this.config.security.ideUser,
+        password,
+        jupyter: urls.jupyter,
+        rstudio: rstudioInstalled ? urls.rstudio : null,
+        rstudioInstalled,
+      },
+    };
   }
 
   /**
@@ -205,7 +298,11 @@ export class SparkCluster implements AsyncDisposable {
    * loses nothing (same data, same IDE password); `purge` deletes them too.
    */
   async remove(options: WaitOptions & { wait?: boolean; purge?: boolean } = {}): Promise<void> {
-    parseInput(removeOptionsSchema, { wait: options.wait, purge: options.purge, timeoutMs: options.timeoutMs }, 'remove options');
+    parseInput(
+      removeOptionsSchema,
+      { wait: options.wait, purge: options.purge, timeoutMs: options.timeoutMs },
+      'remove options',
+    );
     await this.#orchestrator.remove(this.config, options);
     this.#deployedHere = false;
   }
@@ -230,12 +327,19 @@ export class SparkCluster implements AsyncDisposable {
    * read fails) the Spark read is dropped at once: its port may be another stack's, or a master
    * still starting whose answer would take the read's whole deadline.
    */
-  async #observe(signal: AbortSignal | undefined): Promise<{ status: ClusterStatus; services: SwarmService[] }> {
+  async #observe(
+    signal: AbortSignal | undefined,
+  ): Promise<{ status: ClusterStatus; services: SwarmService[] }> {
     const dropSpark = new AbortController();
-    const sparkSignal = signal === undefined ? dropSpark.signal : AbortSignal.any([signal, dropSpark.signal]);
+    const sparkSignal =
+      signal === undefined ? dropSpark.signal : AbortSignal.any([signal, dropSpark.signal]);
     const spark = this.#readSpark(this.urls.sparkUi, sparkSignal).then(
       (view): SparkView => ({ reachable: true, ...view }),
-      (error: unknown): SparkView => ({ reachable: false, aliveWorkers: 0, error: error instanceof Error ? error.message : String(error) }),
+      (error: unknown): SparkView => ({
+        reachable: false,
+        aliveWorkers: 0,
+        error: error instanceof Error ? error.message : String(error),
+      }),
     );
     try {
       const state = await this.#orchestrator.reader.read(this.config.stackName, signal);
@@ -257,6 +361,7 @@ export class SparkCluster implements AsyncDisposable {
   }
 
   async #requireStack(signal: AbortSignal | undefined): Promise<void> {
-    if ((await this.#orchestrator.reader.services(this.config.stackName, signal)).length === 0) throw stackNotFound(this.config.stackName);
+    if ((await this.#orchestrator.reader.services(this.config.stackName, signal)).length === 0)
+      throw stackNotFound(this.config.stackName);
   }
 }

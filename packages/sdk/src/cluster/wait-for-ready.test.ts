@@ -9,26 +9,60 @@ function status(ready: boolean): ClusterStatus {
   return {
     stackName: 'srs',
     services: [
-      { name: 'master', fullName: 'srs_master', image: 'sha256:a', imageTag: 't', running: 1, upToDate: 1, desired: 1, updateState: undefined },
-      { name: 'worker', fullName: 'srs_worker', image: 'sha256:a', imageTag: 't', running: 1, upToDate: 1, desired: 1, updateState: undefined },
+      {
+        name: 'master',
+        fullName: 'srs_master',
+        image: 'sha256:a',
+        imageTag: 't',
+        running: 1,
+        upToDate: 1,
+        desired: 1,
+        updateState: undefined,
+      },
+      {
+        name: 'worker',
+        fullName: 'srs_worker',
+        image: 'sha256:a',
+        imageTag: 't',
+        running: 1,
+        upToDate: 1,
+        desired: 1,
+        updateState: undefined,
+      },
     ],
     tasks: [],
     nodes: [],
-    spark: { reachable: true, status: 'ALIVE', masterUrl: 'spark://master:7077', aliveWorkers: ready ? 1 : 0, workers: [], activeApps: [], cores: 1, coresUsed: 0 },
+    spark: {
+      reachable: true,
+      status: 'ALIVE',
+      masterUrl: 'spark://master:7077',
+      aliveWorkers: ready ? 1 : 0,
+      workers: [],
+      activeApps: [],
+      cores: 1,
+      coresUsed: 0,
+    },
     urls: { sparkUi: 'http://127.0.0.1:8080', shiny: null, jupyter: null, rstudio: null },
     ready,
-    readiness: ready ? { state: 'ready', detail: '1 worker(s) ALIVE' } : { state: 'workers-not-registered', detail: '0/1' },
+    readiness: ready
+      ? { state: 'ready', detail: '1 worker(s) ALIVE' }
+      : { state: 'workers-not-registered', detail: '0/1' },
   };
 }
 
 function service(state: string, startedAt: string): SwarmService {
-  return { ID: 'svc1', Spec: { Name: 'srs_master', Labels: {} }, UpdateStatus: { State: state, StartedAt: startedAt } } as unknown as SwarmService;
+  return {
+    ID: 'svc1',
+    Spec: { Name: 'srs_master', Labels: {} },
+    UpdateStatus: { State: state, StartedAt: startedAt },
+  } as unknown as SwarmService;
 }
 
 /** A probe that answers with the given reads in turn (the last one again when they run out). */
 function probeOf(reads: { ready: boolean; services: SwarmService[] }[]): ReadinessProbe {
   let next = 0;
-  const current = () => reads[Math.min(next, reads.length - 1)] as { ready: boolean; services: SwarmService[] };
+  const current = () =>
+    reads[Math.min(next, reads.length - 1)] as { ready: boolean; services: SwarmService[] };
   return {
     config,
     observe: async () => {
@@ -49,7 +83,9 @@ describe('waitForReady and rollbacks', () => {
       { ready: false, services: [service('rollback_started', '2026-11-25T10:05:00Z')] },
     ]);
     const marks = await updateMarks(probe, undefined);
-    await expect(waitForReady(probe, 1, { timeoutMs: 5000, updateMarks: marks })).rejects.toMatchObject({ code: 'ROLLBACK_HAPPENED' });
+    await expect(
+      waitForReady(probe, 1, { timeoutMs: 5000, updateMarks: marks }),
+    ).rejects.toMatchObject({ code: 'ROLLBACK_HAPPENED' });
   });
 
   it('should wait through the end of a rollback that was under way when it began, and return when ready', async () => {
@@ -59,6 +95,8 @@ describe('waitForReady and rollbacks', () => {
       { ready: true, services: [service('rollback_completed', '2026-11-25T10:05:00Z')] },
     ]);
     const marks = await updateMarks(probe, undefined);
-    await expect(waitForReady(probe, 1, { timeoutMs: 5000, updateMarks: marks })).resolves.toMatchObject({ ready: true });
+    await expect(
+      waitForReady(probe, 1, { timeoutMs: 5000, updateMarks: marks }),
+    ).resolves.toMatchObject({ ready: true });
   });
 });

@@ -18,7 +18,10 @@ export interface WaitOptions {
 
 export const DEFAULT_TIMEOUT_MS = 5 * 60 * 1000;
 
-/** How long a task may stay unplaceable before the wait ends: a rolling update frees a host port within seconds (stop-first), a port held by something else stays taken. */
+/**
+ * How long a task may stay unplaceable before the wait ends: a rolling update frees a host port
+ * within seconds (stop-first), a port held by something else stays taken.
+ */
 export const UNPLACEABLE_GRACE_MS = 8000;
 
 /** What a wait reads the cluster with. */
@@ -32,7 +35,12 @@ export interface ReadinessProbe {
   intervalMs: number;
 }
 
-const ROLLBACK_STATES = new Set(['rollback_started', 'rollback_paused', 'rollback_completed', 'paused']);
+const ROLLBACK_STATES = new Set([
+  'rollback_started',
+  'rollback_paused',
+  'rollback_completed',
+  'paused',
+]);
 
 /**
  * Which update (or rollback) a service is in or had last: Swarm gives each its own start time and
@@ -44,14 +52,26 @@ function updateMark(service: SwarmService): string {
   return update === undefined ? '' : (update.StartedAt ?? update.State);
 }
 
-/** The update marks of the stack's services now: a rollback seen later is new only when its mark differs. */
-export async function updateMarks(probe: Pick<ReadinessProbe, 'services'>, signal: AbortSignal | undefined): Promise<Map<string, string>> {
+/**
+ * The update marks of the stack's services now: a rollback seen later is new only when its mark
+ * differs.
+ */
+export async function updateMarks(
+  probe: Pick<ReadinessProbe, 'services'>,
+  signal: AbortSignal | undefined,
+): Promise<Map<string, string>> {
   const services = await probe.services(signal).catch(() => [] as SwarmService[]);
   return new Map(services.map((service) => [service.ID, updateMark(service)]));
 }
 
-/** Waits until Swarm converged and Spark has `workers` ALIVE workers, or a state no wait can fix. */
-export async function waitForReady(probe: ReadinessProbe, workers: number, options: WaitOptions & { updateMarks: Map<string, string> }): Promise<ClusterStatus> {
+/**
+ * Waits until Swarm converged and Spark has `workers` ALIVE workers, or a state no wait can fix.
+ */
+export async function waitForReady(
+  probe: ReadinessProbe,
+  workers: number,
+  options: WaitOptions & { updateMarks: Map<string, string> },
+): Promise<ClusterStatus> {
   const since = Date.now() - 1000;
   const stuckSince = new Map<string, number>();
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -69,11 +89,18 @@ export async function waitForReady(probe: ReadinessProbe, workers: number, optio
         const worker = status.services.find((service) => service.name === 'worker');
         return status.ready && worker?.desired === workers ? status : undefined;
       },
-      { description: `${workers} ALIVE Spark worker(s) in stack ${probe.config.stackName}`, timeoutMs, intervalMs: probe.intervalMs, signal: options.signal },
+      {
+        description: `${workers} ALIVE Spark worker(s) in stack ${probe.config.stackName}`,
+        timeoutMs,
+        intervalMs: probe.intervalMs,
+        signal: options.signal,
+      },
     );
   } catch (error) {
     if (!(error instanceof SrsError && error.code === 'WAIT_TIMEOUT')) throw error;
-    const errors = (last?.tasks ?? []).flatMap((task) => (task.error ? [`${task.service}.${task.slot ?? '?'}: ${task.error}`] : [])).slice(0, 5);
+    const errors = (last?.tasks ?? [])
+      .flatMap((task) => (task.error ? [`${task.service}.${task.slot ?? '?'}: ${task.error}`] : []))
+      .slice(0, 5);
     throw new SrsError({
       code: 'CONVERGENCE_TIMEOUT',
       message: `stack ${probe.config.stackName} did not reach ${workers} ALIVE worker(s) in ${timeoutMs} ms: ${describeStatus(last)}${errors.length === 0 ? '' : `\nlast task errors:\n  ${errors.join('\n  ')}`}`,
@@ -91,12 +118,20 @@ export async function waitForReady(probe: ReadinessProbe, workers: number, optio
  * error), and tasks Swarm cannot place (a host port taken, no node with the resources or
  * constraints) for longer than a rolling update would explain.
  */
-function failFast(probe: ReadinessProbe, status: ClusterStatus, since: number, stuckSince: Map<string, number>): void {
+function failFast(
+  probe: ReadinessProbe,
+  status: ClusterStatus,
+  since: number,
+  stuckSince: Map<string, number>,
+): void {
   const now = Date.now();
   const name = (task: TaskStatus): string => stackServiceName(probe.config.stackName, task.service);
   for (const task of status.tasks) {
     const stuck =
-      task.desiredState === 'running' && task.state === 'pending' && task.error !== undefined && /no suitable node|insufficient resources|port already in use/i.test(task.error);
+      task.desiredState === 'running' &&
+      task.state === 'pending' &&
+      task.error !== undefined &&
+      /no suitable node|insufficient resources|port already in use/i.test(task.error);
     if (!stuck) {
       stuckSince.delete(task.id);
       continue;
@@ -123,9 +158,16 @@ function failFast(probe: ReadinessProbe, status: ClusterStatus, since: number, s
     });
   }
   for (const service of ['master', 'worker'] as const) {
-    const failures = status.tasks.filter((task) => task.service === service && FAILED_TASK_STATES.has(task.state) && Date.parse(task.timestamp) >= since);
+    const failures = status.tasks.filter(
+      (task) =>
+        task.service === service &&
+        FAILED_TASK_STATES.has(task.state) &&
+        Date.parse(task.timestamp) >= since,
+    );
     if (failures.length < 3) continue;
-    const latest = failures.sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp))[0] as TaskStatus;
+    const latest = failures.sort(
+      (a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp),
+    )[0] as TaskStatus;
     throw new SrsError({
       code: 'TASK_FAILED',
       message: `${stackServiceName(probe.config.stackName, service)} tasks keep failing (${failures.length} ${latest.state}): ${latest.error ?? 'no error given'}`,
@@ -144,7 +186,8 @@ function checkRollback(services: SwarmService[], before: Map<string, string>): v
     if (before.get(service.ID) === updateMark(service)) continue;
     throw new SrsError({
       code: 'ROLLBACK_HAPPENED',
-      message: `Swarm rolled back the update of ${service.Spec.Name} (${update.State}): ${update.Message ?? ''}`.trim(),
+      message:
+        `Swarm rolled back the update of ${service.Spec.Name} (${update.State}): ${update.Message ?? ''}`.trim(),
       hint: 'the new configuration or image did not come up; see the service logs (srs logs master), fix it and deploy again',
     });
   }

@@ -14,17 +14,31 @@ export interface ComposeExecutable {
 
 let found: Promise<ComposeExecutable> | undefined;
 
-/** The Compose CLI on this machine: the docker plugin when the CLI has it, else `docker-compose`. */
+/**
+ * The Compose CLI on this machine: the docker plugin when the CLI has it, else `docker-compose`.
+ */
 export function composeExecutable(): Promise<ComposeExecutable> {
   found ??= (async () => {
-    const plugin = await execa('docker', ['compose', 'version', '--short'], { reject: false, timeout: 30_000 });
-    if (plugin.exitCode === 0) return { options: undefined, description: `plugin ${String(plugin.stdout).trim()}` };
-    const standalone = await execa('docker-compose', ['version', '--short'], { reject: false, timeout: 30_000 });
-    if (standalone.exitCode === 0) return { options: { standalone: true }, description: `standalone ${String(standalone.stdout).trim()}` };
+    const plugin = await execa('docker', ['compose', 'version', '--short'], {
+      reject: false,
+      timeout: 30_000,
+    });
+    if (plugin.exitCode === 0)
+      return { options: undefined, description: `plugin ${String(plugin.stdout).trim()}` };
+    const standalone = await execa('docker-compose', ['version', '--short'], {
+      reject: false,
+      timeout: 30_000,
+    });
+    if (standalone.exitCode === 0)
+      return {
+        options: { standalone: true },
+        description: `standalone ${String(standalone.stdout).trim()}`,
+      };
     found = undefined;
     throw new SrsError({
       code: 'COMPOSE_NOT_INSTALLED',
-      message: 'Compose mode needs Docker Compose, and neither `docker compose` nor `docker-compose` runs here',
+      message:
+        'Compose mode needs Docker Compose, and neither `docker compose` nor `docker-compose` runs here',
       hint: 'install it (Debian: apt-get install docker-compose; or the docker-compose-plugin package), or use the default orchestrator, swarm',
     });
   })();
@@ -41,7 +55,11 @@ export interface ComposeRun {
   signal?: AbortSignal | undefined;
 }
 
-function options(run: ComposeRun, executable: ComposeExecutable, commandOptions: string[]): compose.IDockerComposeOptions {
+function options(
+  run: ComposeRun,
+  executable: ComposeExecutable,
+  commandOptions: string[],
+): compose.IDockerComposeOptions {
   return {
     configAsString: run.file,
     composeOptions: ['--project-name', run.project],
@@ -51,14 +69,21 @@ function options(run: ComposeRun, executable: ComposeExecutable, commandOptions:
   };
 }
 
-async function call(what: string, run: ComposeRun, action: (executable: ComposeExecutable) => Promise<compose.IDockerComposeResult>): Promise<compose.IDockerComposeResult> {
+async function call(
+  what: string,
+  run: ComposeRun,
+  action: (executable: ComposeExecutable) => Promise<compose.IDockerComposeResult>,
+): Promise<compose.IDockerComposeResult> {
   run.signal?.throwIfAborted();
   const executable = await composeExecutable();
   try {
     return await action(executable);
   } catch (failure) {
     if (failure instanceof SrsError) throw failure;
-    const result = failure as Partial<compose.IDockerComposeResult> & { code?: string; message?: string };
+    const result = failure as Partial<compose.IDockerComposeResult> & {
+      code?: string;
+      message?: string;
+    };
     const stderr = (result.err ?? result.message ?? String(failure)).trim();
     const last =
       stderr
@@ -66,7 +91,9 @@ async function call(what: string, run: ComposeRun, action: (executable: ComposeE
         .filter((line) => line.trim() !== '')
         .pop() ?? `exit code ${String(result.exitCode)}`;
     throw new SrsError({
-      code: /Cannot connect to the Docker daemon|Is the docker daemon running/i.test(stderr) ? 'DOCKER_DAEMON_UNREACHABLE' : 'DOCKER_COMMAND_FAILED',
+      code: /Cannot connect to the Docker daemon|Is the docker daemon running/i.test(stderr)
+        ? 'DOCKER_DAEMON_UNREACHABLE'
+        : 'DOCKER_COMMAND_FAILED',
       message: `compose ${what} of project ${run.project} failed (${executable.description}): ${last}`,
       hint: /port is already allocated|address already in use/i.test(stderr)
         ? 'a port the stack publishes is taken: choose free ports, or stop what holds them'
@@ -81,16 +108,34 @@ async function call(what: string, run: ComposeRun, action: (executable: ComposeE
 }
 
 /** `up -d --remove-orphans` (creates, or recreates what changed, e.g. a new image ID). */
-export function composeUp(run: ComposeRun, extra: string[] = []): Promise<compose.IDockerComposeResult> {
-  return call('up', run, (executable) => compose.upAll(options(run, executable, ['--remove-orphans', ...extra])));
+export function composeUp(
+  run: ComposeRun,
+  extra: string[] = [],
+): Promise<compose.IDockerComposeResult> {
+  return call('up', run, (executable) =>
+    compose.upAll(options(run, executable, ['--remove-orphans', ...extra])),
+  );
 }
 
 /** `up -d` of the workers only, to a new count, leaving running containers as they are. */
-export function composeScale(run: ComposeRun, workers: number): Promise<compose.IDockerComposeResult> {
-  return call('scale', run, (executable) => compose.upMany(['worker'], options(run, executable, ['--no-recreate', '--no-deps', '--scale', `worker=${workers}`])));
+export function composeScale(
+  run: ComposeRun,
+  workers: number,
+): Promise<compose.IDockerComposeResult> {
+  return call('scale', run, (executable) =>
+    compose.upMany(
+      ['worker'],
+      options(run, executable, ['--no-recreate', '--no-deps', '--scale', `worker=${workers}`]),
+    ),
+  );
 }
 
 /** `down --remove-orphans`, with `--volumes` to drop the named volumes too. */
-export function composeDown(run: ComposeRun, volumes: boolean): Promise<compose.IDockerComposeResult> {
-  return call('down', run, (executable) => compose.down(options(run, executable, ['--remove-orphans', ...(volumes ? ['--volumes'] : [])])));
+export function composeDown(
+  run: ComposeRun,
+  volumes: boolean,
+): Promise<compose.IDockerComposeResult> {
+  return call('down', run, (executable) =>
+    compose.down(options(run, executable, ['--remove-orphans', ...(volumes ? ['--volumes'] : [])])),
+  );
 }

@@ -3,17 +3,32 @@
 import type { DockerClient, ServiceName } from '@spark-rstudio-shiny/core';
 import type { ReadServiceLogsOptions } from '../logs/read-service-logs.js';
 import { splitProcess, type ServiceLogLine } from '../logs/service-log-line.js';
-import { COMPOSE_SERVICE_LABEL, projectContainers, type ComposeContainer } from './compose-state.js';
+import {
+  COMPOSE_SERVICE_LABEL,
+  projectContainers,
+  type ComposeContainer,
+} from './compose-state.js';
 
 const LINE = /^(\d{4}-\d{2}-\d{2}T\S+Z) ?(.*)$/;
 
-function toLine(text: string, service: ServiceName, container: ComposeContainer): ServiceLogLine | undefined {
+function toLine(
+  text: string,
+  service: ServiceName,
+  container: ComposeContainer,
+): ServiceLogLine | undefined {
   const match = LINE.exec(text);
   if (match === null) return undefined;
   const timestamp = new Date(match[1] as string);
   if (Number.isNaN(timestamp.getTime())) return undefined;
   const slot = Number(container.Config.Labels?.['com.docker.compose.container-number']);
-  return { service, timestamp, slot: Number.isInteger(slot) ? slot : undefined, taskId: container.Id.slice(0, 12), node: undefined, ...splitProcess(match[2] ?? '') };
+  return {
+    service,
+    timestamp,
+    slot: Number.isInteger(slot) ? slot : undefined,
+    taskId: container.Id.slice(0, 12),
+    node: undefined,
+    ...splitProcess(match[2] ?? ''),
+  };
 }
 
 function logArgs(container: ComposeContainer, options: ReadServiceLogsOptions): string[] {
@@ -30,7 +45,12 @@ function logArgs(container: ComposeContainer, options: ReadServiceLogsOptions): 
 /** Yields what several async iterables yield, as it comes. */
 async function* merge<T>(sources: AsyncIterable<T>[]): AsyncIterable<T> {
   const iterators = sources.map((source) => source[Symbol.asyncIterator]());
-  const pending = new Map(iterators.map((iterator, index) => [index, iterator.next().then((result) => ({ index, result }))]));
+  const pending = new Map(
+    iterators.map((iterator, index) => [
+      index,
+      iterator.next().then((result) => ({ index, result })),
+    ]),
+  );
   try {
     while (pending.size > 0) {
       const { index, result } = await Promise.race(pending.values());
@@ -49,12 +69,23 @@ async function* merge<T>(sources: AsyncIterable<T>[]): AsyncIterable<T> {
   }
 }
 
-/** The log lines of one service of a Compose project: in time order, or as they come with `follow`. */
-export async function* readComposeLogs(docker: DockerClient, project: string, service: ServiceName, options: ReadServiceLogsOptions = {}): AsyncIterable<ServiceLogLine> {
-  const containers = (await projectContainers(docker, project, service, options.signal)).filter((container) => container.Config.Labels?.[COMPOSE_SERVICE_LABEL] === service);
+/**
+ * The log lines of one service of a Compose project: in time order, or as they come with `follow`.
+ */
+export async function* readComposeLogs(
+  docker: DockerClient,
+  project: string,
+  service: ServiceName,
+  options: ReadServiceLogsOptions = {},
+): AsyncIterable<ServiceLogLine> {
+  const containers = (await projectContainers(docker, project, service, options.signal)).filter(
+    (container) => container.Config.Labels?.[COMPOSE_SERVICE_LABEL] === service,
+  );
   if (options.follow === true) {
     const streams = containers.map(async function* (container) {
-      for await (const text of docker.stream(logArgs(container, options), { signal: options.signal })) {
+      for await (const text of docker.stream(logArgs(container, options), {
+        signal: options.signal,
+      })) {
         const line = toLine(text, service, container);
         if (line !== undefined) yield line;
       }
@@ -64,7 +95,10 @@ export async function* readComposeLogs(docker: DockerClient, project: string, se
   }
   const lines: ServiceLogLine[] = [];
   for (const container of containers) {
-    const { stdout, stderr } = await docker.run(logArgs(container, options), { timeoutMs: 60_000, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+    const { stdout, stderr } = await docker.run(logArgs(container, options), {
+      timeoutMs: 60_000,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
     for (const text of `${stdout}\n${stderr}`.split('\n')) {
       const line = toLine(text, service, container);
       if (line !== undefined) lines.push(line);

@@ -30,31 +30,65 @@ export class ComposeOrchestrator implements Orchestrator {
   }
 
   async #file(config: ClusterConfig, signal: AbortSignal | undefined): Promise<string> {
-    const secretFiles = await ensureSecretFiles(config.stackName, config.security.sparkAuthentication ? ['sparkAuth', 'idePassword'] : ['idePassword']);
+    const secretFiles = await ensureSecretFiles(
+      config.stackName,
+      config.security.sparkAuthentication ? ['sparkAuth', 'idePassword'] : ['idePassword'],
+    );
     const image = await resolveDeployImage(this.#docker, config.image, signal);
-    return renderComposeFile(config, { secretFiles, image: { reference: image.reference, labels: image.labels } });
+    return renderComposeFile(config, {
+      secretFiles,
+      image: { reference: image.reference, labels: image.labels },
+    });
   }
 
   async apply(config: ClusterConfig, signal?: AbortSignal): Promise<void> {
-    const conflicts = await findPortConflicts(this.#docker, config, { localEngine: this.#localEngine, signal });
+    const conflicts = await findPortConflicts(this.#docker, config, {
+      localEngine: this.#localEngine,
+      signal,
+    });
     if (conflicts.length > 0) throw portInUseError(conflicts);
-    await composeUp({ project: config.stackName, file: await this.#file(config, signal), host: this.#host, signal });
+    await composeUp({
+      project: config.stackName,
+      file: await this.#file(config, signal),
+      host: this.#host,
+      signal,
+    });
   }
 
   async scaleWorkers(config: ClusterConfig, workers: number, signal?: AbortSignal): Promise<void> {
-    await composeScale({ project: config.stackName, file: await this.#file({ ...config, workers }, signal), host: this.#host, signal }, workers);
+    await composeScale(
+      {
+        project: config.stackName,
+        file: await this.#file({ ...config, workers }, signal),
+        host: this.#host,
+        signal,
+      },
+      workers,
+    );
   }
 
   async remove(config: ClusterConfig, options: RemoveStackOptions): Promise<void> {
-    const present = (await projectContainers(this.#docker, config.stackName, undefined, options.signal)).length > 0;
+    const present =
+      (await projectContainers(this.#docker, config.stackName, undefined, options.signal)).length >
+      0;
     if (!present && options.purge !== true) throw stackNotFound(config.stackName);
-    // Taking the project down needs its file only for the names in it: no image resolution, no new secrets.
-    const file = await renderComposeFile(config, { secretFiles: secretFilePaths(config.stackName) });
-    await composeDown({ project: config.stackName, file, host: this.#host, signal: options.signal }, options.purge === true);
+    // Taking the project down needs its file only for the names in it: no image resolution, no new
+    // secrets.
+    const file = await renderComposeFile(config, {
+      secretFiles: secretFilePaths(config.stackName),
+    });
+    await composeDown(
+      { project: config.stackName, file, host: this.#host, signal: options.signal },
+      options.purge === true,
+    );
     if (options.purge === true) await removeSecretFiles(config.stackName);
   }
 
-  logs(config: ClusterConfig, service: ServiceName, options: ReadServiceLogsOptions): AsyncIterable<ServiceLogLine> {
+  logs(
+    config: ClusterConfig,
+    service: ServiceName,
+    options: ReadServiceLogsOptions,
+  ): AsyncIterable<ServiceLogLine> {
     return readComposeLogs(this.#docker, config.stackName, service, options);
   }
 

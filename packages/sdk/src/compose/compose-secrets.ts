@@ -7,20 +7,37 @@ import { join } from 'node:path';
 import type { StackSecretKind } from '@spark-rstudio-shiny/core';
 import { generateSecretValue } from '../secrets/stack-secrets.js';
 
-const FILE_NAMES: Record<StackSecretKind, string> = { sparkAuth: 'spark_auth_secret', idePassword: 'ide_password' };
+const FILE_NAMES: Record<StackSecretKind, string> = {
+  sparkAuth: 'spark_auth_secret',
+  idePassword: 'ide_password',
+};
 
-/** Where the SDK keeps what outlives a process: $SRS_STATE_DIR, else $XDG_STATE_HOME/spark-rstudio-shiny, else ~/.local/state/spark-rstudio-shiny. */
+/**
+ * Where the SDK keeps what outlives a process: $SRS_STATE_DIR, else
+ * $XDG_STATE_HOME/spark-rstudio-shiny, else ~/.local/state/spark-rstudio-shiny.
+ */
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
   if ((env.SRS_STATE_DIR ?? '') !== '') return env.SRS_STATE_DIR as string;
-  return join((env.XDG_STATE_HOME ?? '') !== '' ? (env.XDG_STATE_HOME as string) : join(homedir(), '.local', 'state'), 'spark-rstudio-shiny');
+  return join(
+    (env.XDG_STATE_HOME ?? '') !== ''
+      ? (env.XDG_STATE_HOME as string)
+      : join(homedir(), '.local', 'state'),
+    'spark-rstudio-shiny',
+  );
 }
 
 function secretsDir(stackName: string): string {
   return join(stateDir(), 'compose', stackName, 'secrets');
 }
 
-/** The stack's secret files, made (0400, in a 0700 folder) when missing; existing ones are kept, and set to 0400. */
-export async function ensureSecretFiles(stackName: string, kinds: readonly StackSecretKind[]): Promise<Partial<Record<StackSecretKind, string>>> {
+/**
+ * The stack's secret files, made (0400, in a 0700 folder) when missing; existing ones are kept, and
+ * set to 0400.
+ */
+export async function ensureSecretFiles(
+  stackName: string,
+  kinds: readonly StackSecretKind[],
+): Promise<Partial<Record<StackSecretKind, string>>> {
   const dir = secretsDir(stackName);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
@@ -46,7 +63,10 @@ export async function ensureSecretFiles(stackName: string, kinds: readonly Stack
 /** The stack's secret files as they are (for rendering a file to take the stack down). */
 export function secretFilePaths(stackName: string): Record<StackSecretKind, string> {
   const dir = secretsDir(stackName);
-  return { sparkAuth: join(dir, FILE_NAMES.sparkAuth), idePassword: join(dir, FILE_NAMES.idePassword) };
+  return {
+    sparkAuth: join(dir, FILE_NAMES.sparkAuth),
+    idePassword: join(dir, FILE_NAMES.idePassword),
+  };
 }
 
 /** Deletes the stack's secret files (a purge). */

@@ -8,7 +8,9 @@ import { parseServiceLogLine, type ServiceLogLine } from './service-log-line.js'
 export interface LogsOptions {
   /** Keep streaming new lines until `signal` aborts. */
   follow?: boolean | undefined;
-  /** Only lines since then: a duration (10m, 1h) or a timestamp, as `docker service logs --since`. */
+  /**
+   * Only lines since then: a duration (10m, 1h) or a timestamp, as `docker service logs --since`.
+   */
   since?: string | undefined;
   /** Only the last N lines of each task. */
   tail?: number | undefined;
@@ -21,7 +23,10 @@ export const logsOptionsSchema = z.strictObject({
   follow: z.boolean().optional(),
   since: z
     .string()
-    .regex(/^(\d+[smhd]|\d{4}-\d{2}-\d{2}(T[0-9:.]+Z?)?|\d+)$/, 'must be a duration like 10m or a timestamp')
+    .regex(
+      /^(\d+[smhd]|\d{4}-\d{2}-\d{2}(T[0-9:.]+Z?)?|\d+)$/,
+      'must be a duration like 10m or a timestamp',
+    )
     .optional(),
   tail: z.number().int().min(0).optional(),
 });
@@ -47,7 +52,12 @@ export interface ReadServiceLogsOptions {
 export const TASK_VANISHED = /\btask \S+ not found\b|\bNo such task\b/i;
 
 /** Reads a swarm service's log as typed lines, surviving tasks that vanish while it reads. */
-export async function* readServiceLogs(docker: DockerClient, fullName: string, service: ServiceName, options: ReadServiceLogsOptions = {}): AsyncIterable<ServiceLogLine> {
+export async function* readServiceLogs(
+  docker: DockerClient,
+  fullName: string,
+  service: ServiceName,
+  options: ReadServiceLogsOptions = {},
+): AsyncIterable<ServiceLogLine> {
   const attempts = options.attempts ?? 5;
   const aborted = (): boolean => options.signal?.aborted === true;
   let last: { time: number; keys: Set<string> } | undefined;
@@ -59,7 +69,10 @@ export async function* readServiceLogs(docker: DockerClient, fullName: string, s
       '--no-trunc',
       ...(options.follow === true ? ['--follow'] : []),
       ...(last === undefined
-        ? [...(options.since === undefined ? [] : ['--since', options.since]), ...(options.tail === undefined ? [] : ['--tail', String(options.tail)])]
+        ? [
+            ...(options.since === undefined ? [] : ['--since', options.since]),
+            ...(options.tail === undefined ? [] : ['--tail', String(options.tail)]),
+          ]
         : ['--since', new Date(last.time).toISOString()]),
       fullName,
     ];
@@ -69,16 +82,20 @@ export async function* readServiceLogs(docker: DockerClient, fullName: string, s
         if (line === undefined) continue;
         const time = line.timestamp.getTime();
         const key = `${line.taskId ?? ''} ${line.message}`;
-        if (last !== undefined && (time < last.time || (time === last.time && last.keys.has(key)))) continue;
+        if (last !== undefined && (time < last.time || (time === last.time && last.keys.has(key))))
+          continue;
         if (last === undefined || time > last.time) last = { time, keys: new Set() };
         last.keys.add(key);
         yield line;
       }
       return;
     } catch (error) {
-      const vanished = error instanceof SrsError && TASK_VANISHED.test(`${error.message}\n${error.stderr ?? ''}`);
+      const vanished =
+        error instanceof SrsError && TASK_VANISHED.test(`${error.message}\n${error.stderr ?? ''}`);
       if (!vanished || attempt >= attempts || aborted()) throw error;
-      await delay(options.retryDelayMs ?? 300, undefined, { signal: options.signal }).catch(() => undefined);
+      await delay(options.retryDelayMs ?? 300, undefined, { signal: options.signal }).catch(
+        () => undefined,
+      );
       if (aborted()) return;
     }
   }

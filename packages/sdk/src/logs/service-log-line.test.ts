@@ -3,7 +3,10 @@ import { parseServiceLogLine } from './service-log-line.js';
 
 describe('parseServiceLogLine', () => {
   it('should parse recorded `docker service logs --timestamps --no-trunc` lines', () => {
-    const lines = readFileSync(new URL('../../test/fixtures/service-logs.txt', import.meta.url), 'utf8')
+    const lines = readFileSync(
+      new URL('../../test/fixtures/service-logs.txt', import.meta.url),
+      'utf8',
+    )
       .trim()
       .split('\n');
     const first = parseServiceLogLine(lines[0] as string, 'master');
@@ -22,6 +25,8 @@ describe('parseServiceLogLine', () => {
   });
 
   it('should skip lines that are not log lines', () => {
-    expect(parseServiceLogLine('error from daemon in stream: Error grabbing logs', 'worker')).toBeUndefined();
+    expect(
+      parseServiceLogLine('error from daemon in stream: Error grabbing logs', 'worker'),
+    ).toBeUndefined();
   });
 });

@@ -12,7 +12,10 @@ export interface ServiceLogLine {
   taskId: string | undefined;
   /** The node that ran the task. */
   node: string | undefined;
-  /** The process inside the container, from the image's "[name] " prefix (spark-master, shiny-server, entrypoint…). */
+  /**
+   * The process inside the container, from the image's "[name] " prefix (spark-master,
+   * shiny-server, entrypoint…).
+   */
   process: string | undefined;
   /** The text, without the prefix. */
   message: string;
@@ -32,10 +35,21 @@ export function splitProcess(text: string): { process: string | undefined; messa
  * `2026-11-24T15:39:41.827Z srs_master.1.m1vq11aq@vm    | [entrypoint] role master, …`.
  * Returns undefined for lines that are not log lines.
  */
-export function parseServiceLogLine(line: string, service: ServiceName): ServiceLogLine | undefined {
+export function parseServiceLogLine(
+  line: string,
+  service: ServiceName,
+): ServiceLogLine | undefined {
   const match = LINE.exec(line);
   if (match === null) return undefined;
-  const [, timestamp, , slot, taskId, node, rest] = match as unknown as [string, string, string, string, string, string, string];
+  const [, timestamp, , slot, taskId, node, rest] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const date = new Date(timestamp);
   if (Number.isNaN(date.getTime())) return undefined;
   return { service, timestamp: date, slot: Number(slot), taskId, node, ...splitProcess(rest) };

@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { legacyIdePasswordName, SrsError, STACK_SECRET_LABEL, stackSecretNames, type DockerClient, type StackSecretKind } from '@spark-rstudio-shiny/core';
+import {
+  legacyIdePasswordName,
+  SrsError,
+  STACK_SECRET_LABEL,
+  stackSecretNames,
+  type DockerClient,
+  type StackSecretKind,
+} from '@spark-rstudio-shiny/core';
 
 /**
  * The secret names a deploy of this stack uses: the current ones, except that a stack created
@@ -12,17 +19,29 @@ export async function resolveStackSecretNames(
 ): Promise<Record<StackSecretKind, string>> {
   const names = stackSecretNames(stackName);
   const existing = await existingSecrets(docker, options.signal);
-  if (!existing.has(names.idePassword) && existing.has(legacyIdePasswordName(stackName))) names.idePassword = legacyIdePasswordName(stackName);
+  if (!existing.has(names.idePassword) && existing.has(legacyIdePasswordName(stackName)))
+    names.idePassword = legacyIdePasswordName(stackName);
   return names;
 }
 
-/** A fresh value: 256 random bits in hex for Spark, 120 bits in URL-safe base64 (20 characters) for a password. */
+/**
+ * A fresh value: 256 random bits in hex for Spark, 120 bits in URL-safe base64 (20 characters) for
+ * a password.
+ */
 export function generateSecretValue(kind: StackSecretKind): string {
-  return kind === 'sparkAuth' ? randomBytes(32).toString('hex') : randomBytes(15).toString('base64url');
+  return kind === 'sparkAuth'
+    ? randomBytes(32).toString('hex')
+    : randomBytes(15).toString('base64url');
 }
 
-async function existingSecrets(docker: DockerClient, signal: AbortSignal | undefined): Promise<Set<string>> {
-  const { stdout } = await docker.run(['secret', 'ls', '--format', '{{.Name}}'], { timeoutMs: 30_000, ...(signal === undefined ? {} : { signal }) });
+async function existingSecrets(
+  docker: DockerClient,
+  signal: AbortSignal | undefined,
+): Promise<Set<string>> {
+  const { stdout } = await docker.run(['secret', 'ls', '--format', '{{.Name}}'], {
+    timeoutMs: 30_000,
+    ...(signal === undefined ? {} : { signal }),
+  });
   return new Set(stdout.split('\n').filter((name) => name !== ''));
 }
 
@@ -45,25 +64,51 @@ export async function ensureStackSecrets(
     const name = names[kind];
     if (existing.has(name)) continue;
     try {
-      await docker.run(['secret', 'create', '--label', `${STACK_SECRET_LABEL}=${stackName}`, name, '-'], {
-        timeoutMs: 30_000,
-        input: generateSecretValue(kind),
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
-      });
+      await docker.run(
+        ['secret', 'create', '--label', `${STACK_SECRET_LABEL}=${stackName}`, name, '-'],
+        {
+          timeoutMs: 30_000,
+          input: generateSecretValue(kind),
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+        },
+      );
       created.push(name);
     } catch (error) {
-      // A deploy running at the same time created it first: that one is kept, as any existing secret is.
-      if (!(error instanceof SrsError && /already exists/i.test(`${error.stderr ?? ''} ${error.message}`))) throw error;
+      // A deploy running at the same time created it first: that one is kept, as any existing
+      // secret is.
+      if (!(
+        error instanceof SrsError &&
+        /already exists/i.test(`${error.stderr ?? ''} ${error.message}`)
+      ))
+        throw error;
     }
   }
   return created;
 }
 
-/** Deletes the secrets labelled with the stack's name (after its services are gone). Returns their names. */
-export async function removeStackSecrets(docker: DockerClient, stackName: string, options: { signal?: AbortSignal | undefined } = {}): Promise<string[]> {
+/**
+ * Deletes the secrets labelled with the stack's name (after its services are gone). Returns their
+ * names.
+ */
+export async function removeStackSecrets(
+  docker: DockerClient,
+  stackName: string,
+  options: { signal?: AbortSignal | undefined } = {},
+): Promise<string[]> {
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
-  const { stdout } = await docker.run(['secret', 'ls', '--filter', `label=${STACK_SECRET_LABEL}=${stackName}`, '--format', '{{.Name}}'], { timeoutMs: 30_000, ...signalOption });
+  const { stdout } = await docker.run(
+    [
+      'secret',
+      'ls',
+      '--filter',
+      `label=${STACK_SECRET_LABEL}=${stackName}`,
+      '--format',
+      '{{.Name}}',
+    ],
+    { timeoutMs: 30_000, ...signalOption },
+  );
   const names = stdout.split('\n').filter((name) => name !== '');
-  if (names.length > 0) await docker.run(['secret', 'rm', ...names], { timeoutMs: 30_000, ...signalOption });
+  if (names.length > 0)
+    await docker.run(['secret', 'rm', ...names], { timeoutMs: 30_000, ...signalOption });
   return names;
 }

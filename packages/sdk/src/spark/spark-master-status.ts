@@ -11,10 +11,28 @@ export const sparkMasterJsonSchema = z.looseObject({
   memory: z.number(),
   memoryused: z.number(),
   workers: z.array(
-    z.looseObject({ id: z.string(), host: z.string(), port: z.number(), state: z.string(), cores: z.number(), coresused: z.number(), memory: z.number(), memoryused: z.number() }),
+    z.looseObject({
+      id: z.string(),
+      host: z.string(),
+      port: z.number(),
+      state: z.string(),
+      cores: z.number(),
+      coresused: z.number(),
+      memory: z.number(),
+      memoryused: z.number(),
+    }),
   ),
-  activeapps: z.array(z.looseObject({ id: z.string(), name: z.string(), state: z.string(), cores: z.number().optional() })),
-  completedapps: z.array(z.looseObject({ id: z.string(), name: z.string(), state: z.string() })).optional(),
+  activeapps: z.array(
+    z.looseObject({
+      id: z.string(),
+      name: z.string(),
+      state: z.string(),
+      cores: z.number().optional(),
+    }),
+  ),
+  completedapps: z
+    .array(z.looseObject({ id: z.string(), name: z.string(), state: z.string() }))
+    .optional(),
 });
 export type SparkMasterJson = z.infer<typeof sparkMasterJsonSchema>;
 
@@ -27,7 +45,15 @@ export interface SparkStatus {
   /** Workers in state ALIVE (DEAD ones from earlier scale-downs are not counted). */
   aliveWorkers: number;
   /** Every worker the master knows, ALIVE or not. */
-  workers: { id: string; host: string; state: string; cores: number; coresUsed: number; memoryMb: number; memoryUsedMb: number }[];
+  workers: {
+    id: string;
+    host: string;
+    state: string;
+    cores: number;
+    coresUsed: number;
+    memoryMb: number;
+    memoryUsedMb: number;
+  }[];
   /** Applications running now. */
   activeApps: { id: string; name: string; state: string }[];
   /** Cores of ALIVE workers, and how many are in use. */
@@ -58,9 +84,13 @@ export function toSparkStatus(json: SparkMasterJson): SparkStatus {
 }
 
 /** Reads the master's `/json/` over HTTP, with a per-request deadline. */
-export async function fetchSparkStatus(uiUrl: string, options: { signal?: AbortSignal | undefined; timeoutMs?: number } = {}): Promise<SparkStatus> {
+export async function fetchSparkStatus(
+  uiUrl: string,
+  options: { signal?: AbortSignal | undefined; timeoutMs?: number } = {},
+): Promise<SparkStatus> {
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 5000);
-  const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
+  const signal =
+    options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
   const url = `${uiUrl.replace(/\/+$/, '')}/json/`;
   const unreachable = (detail: string, cause?: unknown): SrsError =>
     new SrsError({
@@ -74,12 +104,17 @@ export async function fetchSparkStatus(uiUrl: string, options: { signal?: AbortS
   try {
     response = await fetch(url, { signal });
   } catch (error) {
-    if (options.signal?.aborted === true) throw new SrsError({ code: 'ABORTED', message: `aborted: GET ${url}`, cause: error });
-    const reason = error instanceof Error ? ((error.cause as { code?: string } | undefined)?.code ?? error.message) : String(error);
+    if (options.signal?.aborted === true)
+      throw new SrsError({ code: 'ABORTED', message: `aborted: GET ${url}`, cause: error });
+    const reason =
+      error instanceof Error
+        ? ((error.cause as { code?: string } | undefined)?.code ?? error.message)
+        : String(error);
     throw unreachable(`does not answer (${reason})`, error);
   }
   if (!response.ok) throw unreachable(`answered HTTP ${response.status}`);
   const parsed = sparkMasterJsonSchema.safeParse(await response.json().catch(() => undefined));
-  if (!parsed.success) throw unreachable("answered something that is not the master's status document", parsed.error);
+  if (!parsed.success)
+    throw unreachable("answered something that is not the master's status document", parsed.error);
   return toSparkStatus(parsed.data);
 }

@@ -1,7 +1,12 @@
 // The StackReader of a local engine: the Engine API over its unix socket, the same JSON as the
 // CLI's inspect commands. Falls back to the CLI for good when the socket cannot be used (a user
 // outside the docker group whose CLI goes through sudo, say): the CLI then says what is wrong.
-import { engineGet, isSrsError, retryTransient, STACK_NAMESPACE_LABEL } from '@spark-rstudio-shiny/core';
+import {
+  engineGet,
+  isSrsError,
+  retryTransient,
+  STACK_NAMESPACE_LABEL,
+} from '@spark-rstudio-shiny/core';
 import { z } from 'zod';
 import type { CliStackReader, StackReader, StackState, SwarmNodeState } from './stack-state.js';
 import { servicesSchema, tasksSchema, type SwarmService } from './swarm-parsers.js';
@@ -12,12 +17,16 @@ const apiNodeSchema = z.looseObject({
   Description: z.looseObject({ Hostname: z.string() }).optional(),
   Spec: z.looseObject({ Availability: z.string() }),
   Status: z.looseObject({ State: z.string() }),
-  ManagerStatus: z.looseObject({ Leader: z.boolean().optional(), Reachability: z.string().optional() }).optional(),
+  ManagerStatus: z
+    .looseObject({ Leader: z.boolean().optional(), Reachability: z.string().optional() })
+    .optional(),
 });
 
 const capitalize = (word: string): string => `${word.charAt(0).toUpperCase()}${word.slice(1)}`;
 
-/** A node as `docker node ls` words it (Ready, Active, Leader), from the API's lower-case fields. */
+/**
+ * A node as `docker node ls` words it (Ready, Active, Leader), from the API's lower-case fields.
+ */
 export function toNodeState(node: z.infer<typeof apiNodeSchema>): SwarmNodeState {
   const manager = node.ManagerStatus;
   return {
@@ -25,7 +34,12 @@ export function toNodeState(node: z.infer<typeof apiNodeSchema>): SwarmNodeState
     hostname: node.Description?.Hostname ?? '',
     state: capitalize(node.Status.State),
     availability: capitalize(node.Spec.Availability),
-    managerStatus: manager === undefined ? undefined : manager.Leader === true ? 'Leader' : capitalize(manager.Reachability ?? 'unknown'),
+    managerStatus:
+      manager === undefined
+        ? undefined
+        : manager.Leader === true
+          ? 'Leader'
+          : capitalize(manager.Reachability ?? 'unknown'),
   };
 }
 
@@ -49,20 +63,41 @@ export class EngineStackReader implements StackReader {
   async read(stackName: string, signal?: AbortSignal): Promise<StackState> {
     return this.#orCli(
       async () => {
-        const [services, nodes] = await Promise.all([this.#services(stackName, signal), this.#get('/nodes', {}, signal)]);
+        const [services, nodes] = await Promise.all([
+          this.#services(stackName, signal),
+          this.#get('/nodes', {}, signal),
+        ]);
         if (services.length === 0) return { services, tasks: [], nodes: [] };
-        const tasks = await this.#get('/tasks', { filters: JSON.stringify({ service: services.map((service) => service.ID) }) }, signal);
-        return { services, tasks: tasksSchema.parse(tasks), nodes: z.array(apiNodeSchema).parse(nodes).map(toNodeState) };
+        const tasks = await this.#get(
+          '/tasks',
+          { filters: JSON.stringify({ service: services.map((service) => service.ID) }) },
+          signal,
+        );
+        return {
+          services,
+          tasks: tasksSchema.parse(tasks),
+          nodes: z.array(apiNodeSchema).parse(nodes).map(toNodeState),
+        };
       },
       () => this.#fallback.read(stackName, signal),
     );
   }
 
   async #services(stackName: string, signal: AbortSignal | undefined): Promise<SwarmService[]> {
-    return servicesSchema.parse(await this.#get('/services', { filters: JSON.stringify({ label: [`${STACK_NAMESPACE_LABEL}=${stackName}`] }) }, signal));
+    return servicesSchema.parse(
+      await this.#get(
+        '/services',
+        { filters: JSON.stringify({ label: [`${STACK_NAMESPACE_LABEL}=${stackName}`] }) },
+        signal,
+      ),
+    );
   }
 
-  #get(path: string, query: Record<string, string>, signal: AbortSignal | undefined): Promise<unknown> {
+  #get(
+    path: string,
+    query: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
     return retryTransient(() => engineGet(this.#socket, path, { query, signal }), { signal });
   }
 

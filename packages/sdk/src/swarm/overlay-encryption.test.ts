@@ -14,13 +14,35 @@ const MISSING = new SrsError({
 
 describe('ensureOverlayEncryption', () => {
   it('should leave a stack without a network, or with one as configured, alone', async () => {
-    await expect(ensureOverlayEncryption(new RecordedDocker([{ args: ['network', 'inspect'], error: MISSING }]), 'demo', true)).resolves.toBe('absent');
-    await expect(ensureOverlayEncryption(new RecordedDocker([{ args: ['network', 'inspect'], stdout: ENCRYPTED }]), 'demo', true)).resolves.toBe('as-configured');
-    await expect(ensureOverlayEncryption(new RecordedDocker([{ args: ['network', 'inspect'], stdout: CLEAR }]), 'demo', false)).resolves.toBe('as-configured');
+    await expect(
+      ensureOverlayEncryption(
+        new RecordedDocker([{ args: ['network', 'inspect'], error: MISSING }]),
+        'demo',
+        true,
+      ),
+    ).resolves.toBe('absent');
+    await expect(
+      ensureOverlayEncryption(
+        new RecordedDocker([{ args: ['network', 'inspect'], stdout: ENCRYPTED }]),
+        'demo',
+        true,
+      ),
+    ).resolves.toBe('as-configured');
+    await expect(
+      ensureOverlayEncryption(
+        new RecordedDocker([{ args: ['network', 'inspect'], stdout: CLEAR }]),
+        'demo',
+        false,
+      ),
+    ).resolves.toBe('as-configured');
   });
 
   it('should remove an unencrypted network no service uses, so the deploy makes it anew, encrypted', async () => {
-    const docker = new RecordedDocker([{ args: ['network', 'inspect'], stdout: CLEAR }, { args: ['service', 'ls'], stdout: '' }, { args: ['network', 'rm'] }]);
+    const docker = new RecordedDocker([
+      { args: ['network', 'inspect'], stdout: CLEAR },
+      { args: ['service', 'ls'], stdout: '' },
+      { args: ['network', 'rm'] },
+    ]);
     await expect(ensureOverlayEncryption(docker, 'demo', true)).resolves.toBe('removed-to-encrypt');
     expect(docker.calls.at(-1)).toEqual(['network', 'rm', 'demo_spark']);
   });

@@ -13,19 +13,41 @@ export function overlayNetworkName(stackName: string): string {
   return `${stackName}_spark`;
 }
 
-export async function ensureOverlayEncryption(docker: DockerClient, stackName: string, encrypt: boolean, signal?: AbortSignal): Promise<OverlayState> {
+export async function ensureOverlayEncryption(
+  docker: DockerClient,
+  stackName: string,
+  encrypt: boolean,
+  signal?: AbortSignal,
+): Promise<OverlayState> {
   const signalOption = signal === undefined ? {} : { signal };
   const network = overlayNetworkName(stackName);
-  const options = await docker.run(['network', 'inspect', '--format', '{{json .Options}}', network], { timeoutMs: 30_000, ...signalOption }).then(
-    (result) => (JSON.parse(result.stdout === '' || result.stdout === 'null' ? '{}' : result.stdout) ?? {}) as Record<string, string>,
-    (error: unknown) => {
-      if (error instanceof SrsError && error.code === 'DOCKER_COMMAND_FAILED' && /No such network|not found/i.test(`${error.message}\n${error.stderr ?? ''}`)) return undefined;
-      throw error;
-    },
-  );
+  const options = await docker
+    .run(['network', 'inspect', '--format', '{{json .Options}}', network], {
+      timeoutMs: 30_000,
+      ...signalOption,
+    })
+    .then(
+      (result) =>
+        (JSON.parse(result.stdout === '' || result.stdout === 'null' ? '{}' : result.stdout) ??
+          {}) as Record<string, string>,
+      (error: unknown) => {
+        if (
+          error instanceof SrsError &&
+          error.code === 'DOCKER_COMMAND_FAILED' &&
+          /No such network|not found/i.test(`${error.message}\n${error.stderr ?? ''}`)
+        )
+          return undefined;
+        throw error;
+      },
+    );
   if (options === undefined) return 'absent';
   if (!encrypt || 'encrypted' in options) return 'as-configured';
-  const services = (await docker.run(['service', 'ls', '-q', '--filter', `label=${STACK_NAMESPACE_LABEL}=${stackName}`], { timeoutMs: 30_000, ...signalOption })).stdout;
+  const services = (
+    await docker.run(
+      ['service', 'ls', '-q', '--filter', `label=${STACK_NAMESPACE_LABEL}=${stackName}`],
+      { timeoutMs: 30_000, ...signalOption },
+    )
+  ).stdout;
   if (services.trim() !== '') {
     throw new SrsError({
       code: 'OVERLAY_NOT_ENCRYPTED',

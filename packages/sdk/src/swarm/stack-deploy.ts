@@ -7,7 +7,11 @@ import { retryRaced, type DockerClient } from '@spark-rstudio-shiny/core';
  * (update out of sequence); the next attempt finds the service and updates it. Any other failure,
  * the third race, or an aborted signal ends it.
  */
-export function stackDeploy(docker: DockerClient, args: readonly string[], options: { signal?: AbortSignal | undefined; pauseMs?: number } = {}): Promise<void> {
+export function stackDeploy(
+  docker: DockerClient,
+  args: readonly string[],
+  options: { signal?: AbortSignal | undefined; pauseMs?: number } = {},
+): Promise<void> {
   const { signal, pauseMs = 500 } = options;
   return retryRaced(
     async () => {

@@ -2,8 +2,20 @@
 // Two readers give the same answer: the Engine API over this machine's socket (3 requests, no
 // process), and the docker CLI (for remote engines: DOCKER_HOST, DOCKER_CONTEXT, or a test's
 // recorded client).
-import { retryTransient, STACK_NAMESPACE_LABEL, type DockerClient } from '@spark-rstudio-shiny/core';
-import { nodeLsLineSchema, parseJson, parseJsonLines, servicesSchema, tasksSchema, type SwarmService, type SwarmTask } from './swarm-parsers.js';
+import {
+  retryTransient,
+  STACK_NAMESPACE_LABEL,
+  type DockerClient,
+} from '@spark-rstudio-shiny/core';
+import {
+  nodeLsLineSchema,
+  parseJson,
+  parseJsonLines,
+  servicesSchema,
+  tasksSchema,
+  type SwarmService,
+  type SwarmTask,
+} from './swarm-parsers.js';
 
 /** A node of the swarm, as the manager sees it (the CLI's words: Ready, Active, Leader…). */
 export interface SwarmNodeState {
@@ -44,9 +56,15 @@ export class CliStackReader implements StackReader {
     const signalOption = signal === undefined ? {} : { signal };
     return retryTransient(
       async () => {
-        const ids = await this.#docker.run(['service', 'ls', '-q', '--filter', `label=${STACK_NAMESPACE_LABEL}=${stackName}`], { timeoutMs: 30_000, ...signalOption });
+        const ids = await this.#docker.run(
+          ['service', 'ls', '-q', '--filter', `label=${STACK_NAMESPACE_LABEL}=${stackName}`],
+          { timeoutMs: 30_000, ...signalOption },
+        );
         if (ids.stdout === '') return [];
-        const inspected = await this.#docker.run(['service', 'inspect', ...ids.stdout.split('\n')], { timeoutMs: 30_000, ...signalOption });
+        const inspected = await this.#docker.run(
+          ['service', 'inspect', ...ids.stdout.split('\n')],
+          { timeoutMs: 30_000, ...signalOption },
+        );
         return parseJson(inspected.stdout, servicesSchema, 'docker service inspect');
       },
       { signal },
@@ -64,10 +82,16 @@ export class CliStackReader implements StackReader {
     const signalOption = signal === undefined ? {} : { signal };
     return retryTransient(
       async () => {
-        const ids = await this.#docker.run(['service', 'ps', '-q', '--no-trunc', ...services.map((service) => service.ID)], { timeoutMs: 30_000, ...signalOption });
+        const ids = await this.#docker.run(
+          ['service', 'ps', '-q', '--no-trunc', ...services.map((service) => service.ID)],
+          { timeoutMs: 30_000, ...signalOption },
+        );
         const list = ids.stdout.split('\n').filter((id) => id !== '');
         if (list.length === 0) return [];
-        const inspected = await this.#docker.run(['inspect', '--type', 'task', ...list], { timeoutMs: 30_000, ...signalOption });
+        const inspected = await this.#docker.run(['inspect', '--type', 'task', ...list], {
+          timeoutMs: 30_000,
+          ...signalOption,
+        });
         return parseJson(inspected.stdout, tasksSchema, 'docker inspect (tasks)');
       },
       { signal },
@@ -75,15 +99,25 @@ export class CliStackReader implements StackReader {
   }
 
   async #nodes(signal: AbortSignal | undefined): Promise<SwarmNodeState[]> {
-    const { stdout } = await retryTransient(() => this.#docker.run(['node', 'ls', '--format', '{{json .}}'], { timeoutMs: 30_000, ...(signal === undefined ? {} : { signal }) }), {
-      signal,
-    });
+    const { stdout } = await retryTransient(
+      () =>
+        this.#docker.run(['node', 'ls', '--format', '{{json .}}'], {
+          timeoutMs: 30_000,
+          ...(signal === undefined ? {} : { signal }),
+        }),
+      {
+        signal,
+      },
+    );
     return parseJsonLines(stdout, nodeLsLineSchema, 'docker node ls').map((node) => ({
       id: node.ID,
       hostname: node.Hostname,
       state: node.Status,
       availability: node.Availability,
-      managerStatus: node.ManagerStatus === undefined || node.ManagerStatus === '' ? undefined : node.ManagerStatus,
+      managerStatus:
+        node.ManagerStatus === undefined || node.ManagerStatus === ''
+          ? undefined
+          : node.ManagerStatus,
     }));
   }
 }

@@ -3,7 +3,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { retryRaced, stackServiceName, type DockerClient, type ServiceName } from '@spark-rstudio-shiny/core';
+import {
+  retryRaced,
+  stackServiceName,
+  type DockerClient,
+  type ServiceName,
+} from '@spark-rstudio-shiny/core';
 import { encryptsOverlay, renderStackFile, type ClusterConfig } from '@spark-rstudio-shiny/stack';
 import { resolveDeployImage } from '../cluster/deploy-image.js';
 import { headContainer } from '../cluster/head-exec.js';
@@ -35,23 +40,57 @@ export class SwarmOrchestrator implements Orchestrator {
     await ensureSwarm(this.#docker, signalOption);
     // A taken host port would leave the master pending for ever: refuse before deploying.
     const swarm = await swarmInfo(this.#docker, signal);
-    const conflicts = await findPortConflicts(this.#docker, config, { localEngine: (swarm.Nodes ?? 1) === 1 && this.#localEngine, signal });
+    const conflicts = await findPortConflicts(this.#docker, config, {
+      localEngine: (swarm.Nodes ?? 1) === 1 && this.#localEngine,
+      signal,
+    });
     if (conflicts.length > 0) throw portInUseError(conflicts);
     // Secrets first: the stack file names them as external, and existing ones are kept.
-    await ensureStackSecrets(this.#docker, config.stackName, config.security.sparkAuthentication ? ['sparkAuth', 'idePassword'] : ['idePassword'], signalOption);
+    await ensureStackSecrets(
+      this.#docker,
+      config.stackName,
+      config.security.sparkAuthentication ? ['sparkAuth', 'idePassword'] : ['idePassword'],
+      signalOption,
+    );
     const secretNames = await resolveStackSecretNames(this.#docker, config.stackName, signalOption);
     await ensureHeadNode(this.#docker, config.stackName, signal);
-    // The overlay follows the encryption setting as the swarm grows (Docker keeps a network's options).
-    await ensureOverlayEncryption(this.#docker, config.stackName, encryptsOverlay(config, swarm.Nodes ?? 1), signal);
+    // The overlay follows the encryption setting as the swarm grows (Docker keeps a network's
+    // options).
+    await ensureOverlayEncryption(
+      this.#docker,
+      config.stackName,
+      encryptsOverlay(config, swarm.Nodes ?? 1),
+      signal,
+    );
     const image = await resolveDeployImage(this.#docker, config.image, signal);
     // A file of this call's own: two deploys at once must not read each other's half-written file.
     const dir = await mkdtemp(join(tmpdir(), 'srs-stack-'));
     const file = join(dir, `${config.stackName}.yml`);
     try {
-      await writeFile(file, await renderStackFile(config, undefined, secretNames, { nodes: swarm.Nodes ?? 1, image: { reference: image.reference, labels: image.labels } }), {
-        mode: 0o600,
-      });
-      await stackDeploy(this.#docker, ['stack', 'deploy', '--resolve-image', image.resolve, '--prune', '-c', file, config.stackName], { signal });
+      await writeFile(
+        file,
+        await renderStackFile(config, undefined, secretNames, {
+          nodes: swarm.Nodes ?? 1,
+          image: { reference: image.reference, labels: image.labels },
+        }),
+        {
+          mode: 0o600,
+        },
+      );
+      await stackDeploy(
+        this.#docker,
+        [
+          'stack',
+          'deploy',
+          '--resolve-image',
+          image.resolve,
+          '--prune',
+          '-c',
+          file,
+          config.stackName,
+        ],
+        { signal },
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -61,10 +100,18 @@ export class SwarmOrchestrator implements Orchestrator {
     // Setting a replica count twice is harmless, so a scale that raced a deploy is tried again.
     await retryRaced(
       () =>
-        this.#docker.run(['service', 'scale', '--detach', `${stackServiceName(config.stackName, 'worker')}=${workers}`], {
-          timeoutMs: 60_000,
-          ...(signal === undefined ? {} : { signal }),
-        }),
+        this.#docker.run(
+          [
+            'service',
+            'scale',
+            '--detach',
+            `${stackServiceName(config.stackName, 'worker')}=${workers}`,
+          ],
+          {
+            timeoutMs: 60_000,
+            ...(signal === undefined ? {} : { signal }),
+          },
+        ),
       { signal },
     );
   }
@@ -73,8 +120,17 @@ export class SwarmOrchestrator implements Orchestrator {
     return removeStack(this.#docker, config.stackName, options);
   }
 
-  logs(config: ClusterConfig, service: ServiceName, options: ReadServiceLogsOptions): AsyncIterable<ServiceLogLine> {
-    return readServiceLogs(this.#docker, stackServiceName(config.stackName, service), service, options);
+  logs(
+    config: ClusterConfig,
+    service: ServiceName,
+    options: ReadServiceLogsOptions,
+  ): AsyncIterable<ServiceLogLine> {
+    return readServiceLogs(
+      this.#docker,
+      stackServiceName(config.stackName, service),
+      service,
+      options,
+    );
   }
 
   headContainer(stackName: string, signal?: AbortSignal): Promise<string> {

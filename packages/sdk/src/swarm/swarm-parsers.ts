@@ -4,7 +4,11 @@ import { z } from 'zod';
 import { SrsError } from '@spark-rstudio-shiny/core';
 
 /** Parses JSON Lines output, one schema per line. */
-export function parseJsonLines<Schema extends z.ZodType>(text: string, schema: Schema, what: string): z.output<Schema>[] {
+export function parseJsonLines<Schema extends z.ZodType>(
+  text: string,
+  schema: Schema,
+  what: string,
+): z.output<Schema>[] {
   return text
     .split('\n')
     .map((line) => line.trim())
@@ -13,11 +17,19 @@ export function parseJsonLines<Schema extends z.ZodType>(text: string, schema: S
 }
 
 /** Parses a JSON document (docker inspect). */
-export function parseJson<Schema extends z.ZodType>(text: string, schema: Schema, what: string): z.output<Schema> {
+export function parseJson<Schema extends z.ZodType>(
+  text: string,
+  schema: Schema,
+  what: string,
+): z.output<Schema> {
   return parseStructured(schema, JSON.parse(text), what);
 }
 
-function parseStructured<Schema extends z.ZodType>(schema: Schema, value: unknown, what: string): z.output<Schema> {
+function parseStructured<Schema extends z.ZodType>(
+  schema: Schema,
+  value: unknown,
+  what: string,
+): z.output<Schema> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new SrsError({
@@ -51,11 +63,17 @@ export const taskSchema = z.looseObject({
     State: z.string(),
     Message: z.string().optional(),
     Err: z.string().optional(),
-    ContainerStatus: z.looseObject({ ContainerID: z.string().optional(), ExitCode: z.number().optional() }).optional(),
+    ContainerStatus: z
+      .looseObject({ ContainerID: z.string().optional(), ExitCode: z.number().optional() })
+      .optional(),
   }),
-  Spec: z.looseObject({ ContainerSpec: z.looseObject({ Image: z.string().optional() }).optional() }).optional(),
+  Spec: z
+    .looseObject({ ContainerSpec: z.looseObject({ Image: z.string().optional() }).optional() })
+    .optional(),
   /** The task's addresses on each network it joined (CIDR: 10.0.1.5/24). */
-  NetworksAttachments: z.array(z.looseObject({ Addresses: z.array(z.string()).optional() })).optional(),
+  NetworksAttachments: z
+    .array(z.looseObject({ Addresses: z.array(z.string()).optional() }))
+    .optional(),
 });
 export type SwarmTask = z.infer<typeof taskSchema>;
 export const tasksSchema = z.array(taskSchema);
@@ -69,13 +87,26 @@ export const serviceSchema = z.looseObject({
     Mode: z.looseObject({ Replicated: z.looseObject({ Replicas: z.number() }).optional() }),
     TaskTemplate: z.looseObject({ ContainerSpec: z.looseObject({ Image: z.string() }) }),
   }),
-  UpdateStatus: z.looseObject({ State: z.string(), Message: z.string().optional(), StartedAt: z.string().optional(), CompletedAt: z.string().optional() }).optional(),
+  UpdateStatus: z
+    .looseObject({
+      State: z.string(),
+      Message: z.string().optional(),
+      StartedAt: z.string().optional(),
+      CompletedAt: z.string().optional(),
+    })
+    .optional(),
 });
 export type SwarmService = z.infer<typeof serviceSchema>;
 export const servicesSchema = z.array(serviceSchema);
 
 /** One line of `docker node ls --format '{{json .}}'`. */
-export const nodeLsLineSchema = z.looseObject({ ID: z.string(), Hostname: z.string(), Status: z.string(), Availability: z.string(), ManagerStatus: z.string().optional() });
+export const nodeLsLineSchema = z.looseObject({
+  ID: z.string(),
+  Hostname: z.string(),
+  Status: z.string(),
+  Availability: z.string(),
+  ManagerStatus: z.string().optional(),
+});
 
 /** Task states that will not turn into running any more. */
 export const FAILED_TASK_STATES: ReadonlySet<string> = new Set(['failed', 'rejected']);

@@ -3,7 +3,9 @@ import { parseJson, swarmInfoSchema, type SwarmInfo } from './swarm-parsers.js';
 
 /** Options of {@link ensureSwarm}. */
 export interface EnsureSwarmOptions {
-  /** Address for `docker swarm init` when no swarm exists; default 127.0.0.1 (a single-node swarm). */
+  /**
+   * Address for `docker swarm init` when no swarm exists; default 127.0.0.1 (a single-node swarm).
+   */
   advertiseAddr?: string | undefined;
   /** Aborts the calls. */
   signal?: AbortSignal | undefined;
@@ -14,7 +16,10 @@ export type SwarmOrigin = 'existing' | 'initialized';
 
 /** Reads this engine's swarm state. */
 export async function swarmInfo(docker: DockerClient, signal?: AbortSignal): Promise<SwarmInfo> {
-  const { stdout } = await docker.run(['info', '--format', '{{json .Swarm}}'], { timeoutMs: 30_000, ...(signal === undefined ? {} : { signal }) });
+  const { stdout } = await docker.run(['info', '--format', '{{json .Swarm}}'], {
+    timeoutMs: 30_000,
+    ...(signal === undefined ? {} : { signal }),
+  });
   return parseJson(stdout, swarmInfoSchema, 'docker info');
 }
 
@@ -22,7 +27,10 @@ export async function swarmInfo(docker: DockerClient, signal?: AbortSignal): Pro
  * Makes sure this engine is a swarm manager: initializes a single-node swarm when there is none,
  * refuses a worker node or a swarm in error with NOT_SWARM_MANAGER.
  */
-export async function ensureSwarm(docker: DockerClient, options: EnsureSwarmOptions = {}): Promise<SwarmOrigin> {
+export async function ensureSwarm(
+  docker: DockerClient,
+  options: EnsureSwarmOptions = {},
+): Promise<SwarmOrigin> {
   const info = await swarmInfo(docker, options.signal);
   if (info.LocalNodeState === 'active' && info.ControlAvailable === true) return 'existing';
   if (info.LocalNodeState === 'inactive') {
