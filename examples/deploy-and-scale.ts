@@ -1,7 +1,8 @@
 // Deploys a cluster with one worker, scales it to two, and prints Spark's view as JSON.
 //   npx tsx examples/deploy-and-scale.ts
 // Environment: SRS_STACK (default srs); host ports SRS_SPARK_UI_PORT (8080), SRS_SHINY_PORT
-// (3838), SRS_JUPYTER_PORT (8888), SRS_RSTUDIO_PORT (8787), each "none" to leave it unpublished.
+// (3838), SRS_JUPYTER_PORT (8888), SRS_RSTUDIO_PORT (8787), SRS_SPARK_HISTORY_PORT (18080),
+// each "none" to leave it unpublished.
 import { SparkCluster } from '@spark-rstudio-shiny/sdk';
 
 const port = (name: string, fallback: number): number | null => {
@@ -18,6 +19,7 @@ const cluster = new SparkCluster({
     shiny: port('SRS_SHINY_PORT', 3838),
     jupyter: port('SRS_JUPYTER_PORT', 8888),
     rstudio: port('SRS_RSTUDIO_PORT', 8787),
+    sparkHistory: port('SRS_SPARK_HISTORY_PORT', 18080),
   },
 });
 

@@ -13,6 +13,7 @@ const env = {
   SRS_SHINY_PORT: 'none',
   SRS_JUPYTER_PORT: 'none',
   SRS_RSTUDIO_PORT: 'none',
+  SRS_SPARK_HISTORY_PORT: 'none',
 };
 
 function example(

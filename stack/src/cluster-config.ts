@@ -140,6 +140,8 @@ export const clusterConfigSchema = z
         shiny: portSchema.nullable().default(3838),
         jupyter: portSchema.nullable().default(8888),
         rstudio: portSchema.nullable().default(8787),
+        /** Spark's history server: the UIs of applications that ended. */
+        sparkHistory: portSchema.nullable().default(18080),
         /** Spark's RPC port 7077, for drivers outside the stack; unpublished by default. */
         sparkMaster: portSchema.nullable().default(null),
       })

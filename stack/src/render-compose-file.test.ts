@@ -54,7 +54,7 @@ describe('renderComposeFile', () => {
     expect(master?.secrets).toBeUndefined();
     expect(document.secrets).toBeUndefined();
     expect(master?.image).toBe(`sha256:${'ab'.repeat(32)}`);
-    expect(master?.ports).toEqual(['8080:8080', '3838:3838', '18888:8888']);
+    expect(master?.ports).toEqual(['8080:8080', '3838:3838', '18888:8888', '18080:18080']);
     expect(master?.volumes).toEqual(
       expect.arrayContaining([
         'data:/data',
@@ -80,6 +80,7 @@ describe('renderComposeFile', () => {
       'home',
       'master-work',
       'shiny-apps',
+      'spark-events',
       'spark-work',
     ]);
     expect(JSON.parse(master?.labels['org.spark-rstudio-shiny.config'] ?? '{}')).toMatchObject({

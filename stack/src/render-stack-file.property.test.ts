@@ -102,7 +102,10 @@ const OPTIONS: StringOption[] = [
     set: (host) => ({ host }),
     plain: '127.0.0.1',
     shaped: fc.stringMatching(/^[a-zA-Z0-9.:[\]$-]{1,30}$/),
-    fields: () => undefined,
+    // The master links its history server at the host.
+    fields: (document) => {
+      env(document, 'master')['SPARK_HISTORY_URL'] = '<history url>';
+    },
   },
 ];
 

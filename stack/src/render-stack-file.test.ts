@@ -46,6 +46,7 @@ describe('renderStackFile', () => {
       { target: 8080, published: 8080, protocol: 'tcp', mode: 'host' },
       { target: 3838, published: 3838, protocol: 'tcp', mode: 'host' },
       { target: 8888, published: 18888, protocol: 'tcp', mode: 'host' },
+      { target: 18080, published: 18080, protocol: 'tcp', mode: 'host' },
     ]);
     expect(stack.networks.spark).toEqual({ driver: 'overlay', attachable: true });
     expect(Object.keys(stack.volumes).sort()).toEqual([
@@ -53,6 +54,7 @@ describe('renderStackFile', () => {
       'home',
       'master-work',
       'shiny-apps',
+      'spark-events',
       'spark-work',
     ]);
     // The data volume is the same /data in the head and in every worker.

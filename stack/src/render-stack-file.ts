@@ -43,6 +43,12 @@ export function stackVariables(
     SRS_SHINY_PORT: String(config.ports.shiny ?? 0),
     SRS_JUPYTER_PORT: String(config.ports.jupyter ?? 0),
     SRS_RSTUDIO_PORT: String(config.ports.rstudio ?? 0),
+    SRS_SPARK_HISTORY_PORT: String(config.ports.sparkHistory ?? 0),
+    // Where the master UI links its history server (nothing when it is not published).
+    SRS_SPARK_HISTORY_URL:
+      config.ports.sparkHistory === null
+        ? ''
+        : `http://${config.host}:${config.ports.sparkHistory}`,
     SRS_SPARK_AUTHENTICATE: String(config.security.sparkAuthentication),
     SRS_SPARK_NETWORK_CRYPTO: String(config.security.networkEncryption),
     SRS_IDE_USER: config.security.ideUser,

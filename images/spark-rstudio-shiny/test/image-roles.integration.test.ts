@@ -157,18 +157,27 @@ describe('the image as master and workers on a plain Docker network', () => {
       image,
     ]);
     await expect(waitUntilHealthy(other, 120_000)).resolves.toBe('healthy');
-    const { stdout } = await docker.run([
-      'exec',
-      other,
-      'curl',
-      '-sS',
-      '-o',
-      '/dev/null',
-      '-w',
-      '%{http_code}',
-      'http://127.0.0.1:3939/spark-demo/',
-    ]);
-    expect(stdout).toBe('200');
+    // Shiny Server answers on 3939 (its root lists nothing: 404), and nothing listens on 3838.
+    const code = async (port: number): Promise<string> =>
+      (
+        await docker
+          .run([
+            'exec',
+            other,
+            'curl',
+            '-s',
+            '-o',
+            '/dev/null',
+            '-w',
+            '%{http_code}',
+            `http://127.0.0.1:${port}/`,
+          ])
+          .catch((error: unknown) => ({
+            stdout: String((error as { stdout?: string }).stdout ?? '000'),
+          }))
+      ).stdout;
+    expect(await code(3939)).toBe('404');
+    expect(await code(3838)).toBe('000');
   });
 
   it('should bring both roles to healthy', async () => {

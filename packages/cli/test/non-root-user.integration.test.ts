@@ -118,6 +118,8 @@ describeAsRoot('srs as a non-root user', () => {
       'none',
       '--port-rstudio',
       'none',
+      '--port-spark-history',
+      'none',
     );
     expect({ exitCode: up.exitCode, stderr: up.exitCode === 0 ? '' : up.stderr }).toEqual({
       exitCode: 0,

@@ -76,6 +76,8 @@ describe('srs against a remote engine over TCP with TLS', () => {
       'none',
       '--port-rstudio',
       'none',
+      '--port-spark-history',
+      'none',
     );
     expect({ exitCode: up.exitCode, stderr: up.exitCode === 0 ? '' : up.stderr }).toEqual({
       exitCode: 0,

@@ -100,6 +100,8 @@ describe('srs against a real swarm', () => {
       String(jupyterPort),
       '--port-rstudio',
       'none',
+      '--port-spark-history',
+      'none',
     );
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('Ready: 1 Spark worker(s) ALIVE');
@@ -117,6 +119,7 @@ describe('srs against a real swarm', () => {
       shiny: null,
       jupyter: `http://127.0.0.1:${jupyterPort}`,
       rstudio: null,
+      sparkHistory: null,
     });
     const listed = z
       .array(z.looseObject({ stackName: z.string() }))

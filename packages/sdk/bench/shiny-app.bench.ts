@@ -19,7 +19,7 @@ import { chromium } from 'playwright-core';
 import { DEFAULT_IMAGE_TAG, SparkCluster } from '../src/index.js';
 
 const image = process.env.SRS_IMAGE ?? DEFAULT_IMAGE_TAG;
-const ports = { sparkUi: 29_080, shiny: 29_838, jupyter: null, rstudio: null };
+const ports = { sparkUi: 29_080, shiny: 29_838, jupyter: null, rstudio: null, sparkHistory: null };
 const stackName = 'srs-bench-app';
 
 function option(name: string, fallback: string): string {

@@ -32,7 +32,13 @@ describe('a SparkCluster run by Docker Compose on this host', () => {
       image: await ensureTestImage(),
       workers: 1,
       worker: { cores: 1, memory: '2g' },
-      ports: { sparkUi: basePort, shiny: basePort + 1, jupyter: null, rstudio: null },
+      ports: {
+        sparkUi: basePort,
+        shiny: basePort + 1,
+        jupyter: null,
+        rstudio: null,
+        sparkHistory: null,
+      },
     });
   });
 

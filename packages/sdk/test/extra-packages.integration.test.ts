@@ -21,6 +21,7 @@ describe('extra packages on head and workers', () => {
     jupyter: randomInt(48_000, 50_000),
     shiny: null,
     rstudio: null,
+    sparkHistory: null,
   };
   let built: BuildImageResult;
   let cluster: SparkCluster;

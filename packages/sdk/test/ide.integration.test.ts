@@ -23,7 +23,13 @@ import {
 describe('JupyterLab in the head of a real stack', () => {
   const stackName = uniqueName('srs-ide');
   const base = randomInt(30_000, 35_000);
-  const ports = { sparkUi: base, shiny: base + 1, jupyter: base + 2, rstudio: null };
+  const ports = {
+    sparkUi: base,
+    shiny: base + 1,
+    jupyter: base + 2,
+    rstudio: null,
+    sparkHistory: base + 3,
+  };
   let cluster: SparkCluster;
   let login: ClusterCredentials['ide'];
   let browser: TestBrowser;
@@ -155,6 +161,58 @@ describe('JupyterLab in the head of a real stack', () => {
       expect(BigInt(match?.[1] ?? '0')).toBe(expected);
       const workers = await workerHosts();
       for (const host of (match?.[2] ?? '').split(',')) expect(workers).toContain(host);
+    } finally {
+      await kernel.close();
+    }
+  });
+
+  it("should open a running R session's application UI from the master page, and find it in the history server once it ends", async () => {
+    const kernel: Kernel = await jupyter.startKernel('ir');
+    try {
+      const run = await kernel.execute(
+        [
+          'library(srspark); library(dplyr, warn.conflicts = FALSE)',
+          'con <- srs_connect()',
+          'invisible(srs_synthetic(con, 20000, seed = 3) |> group_by(segment) |> summarise(n = n()) |> collect())',
+          'cat(srs_cluster_info()$app_id)',
+        ].join('\n'),
+      );
+      expect(run.error).toBeUndefined();
+      const appId = run.stdout.trim();
+      expect(appId).toMatch(/^app-\d+-\d+$/);
+      // From the master's page (the only Spark port published), through its reverse proxy.
+      const page = await browser.context.newPage();
+      await page.goto(`http://127.0.0.1:${ports.sparkUi}/`, { timeout: 60_000 });
+      await page.locator(`a[href*="/proxy/${appId}"]`).first().click();
+      await page.waitForURL(new RegExp(`/proxy/${appId}/`), { timeout: 60_000 });
+      await page.locator('a:has-text("SQL")').first().click();
+      await page.waitForSelector('text=/Completed Queries/', { timeout: 60_000 });
+      await mkdir(join(ARTIFACTS_DIR, 'screenshots'), { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS_DIR, 'screenshots', 'spark-app-sql.png') });
+      await page.close();
+
+      const stopped = await kernel.execute('cat(srs_stop())');
+      expect(stopped.stdout).toBe('TRUE');
+      const history = `http://127.0.0.1:${ports.sparkHistory}`;
+      const ended = await waitUntil(
+        async () => {
+          const response = await fetch(`${history}/api/v1/applications`, {
+            signal: AbortSignal.timeout(5000),
+          });
+          const apps = (await response.json()) as {
+            id: string;
+            attempts: { completed: boolean }[];
+          }[];
+          return apps.find(
+            (app) => app.id === appId && app.attempts.every((attempt) => attempt.completed),
+          );
+        },
+        { description: `${appId} in the history server`, timeoutMs: 120_000, intervalMs: 2000 },
+      );
+      expect(ended.id).toBe(appId);
+      // And the master's page links the history server.
+      const master = await (await fetch(`http://127.0.0.1:${ports.sparkUi}/`)).text();
+      expect(master).toContain(history);
     } finally {
       await kernel.close();
     }

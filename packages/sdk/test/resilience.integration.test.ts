@@ -50,7 +50,7 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
       stackName,
       image: await ensureTestImage(),
       workers: 2,
-      ports: { sparkUi: base, shiny: base + 1, jupyter: null, rstudio: null },
+      ports: { sparkUi: base, shiny: base + 1, jupyter: null, rstudio: null, sparkHistory: null },
     });
     await cluster.deploy({ timeoutMs: 300_000 });
     browser = await launchBrowser();
@@ -358,7 +358,7 @@ describe('ports that are taken', () => {
       stackName,
       image: await ensureTestImage(),
       workers: 1,
-      ports: { sparkUi: port, shiny: null, jupyter: null, rstudio: null },
+      ports: { sparkUi: port, shiny: null, jupyter: null, rstudio: null, sparkHistory: null },
     });
     const started = Date.now();
     const error = await cluster.deploy({ timeoutMs: 600_000 }).catch((caught: unknown) => caught);

@@ -69,7 +69,13 @@ describe('a stack with the default security settings', () => {
       image,
       workers: 1,
       worker: { memory: '1g' },
-      ports: { sparkUi: sparkUiPort, shiny: null, jupyter: null, rstudio: null },
+      ports: {
+        sparkUi: sparkUiPort,
+        shiny: null,
+        jupyter: null,
+        rstudio: null,
+        sparkHistory: null,
+      },
     });
     await cluster.deploy({ timeoutMs: 300_000 });
     master = (await serviceContainers(stackName, 'master'))[0] as string;
@@ -373,7 +379,7 @@ describe('two deploys of one stack at once', () => {
         image,
         workers: 1,
         worker: { memory: '1g' },
-        ports: { sparkUi: port, shiny: null, jupyter: null, rstudio: null },
+        ports: { sparkUi: port, shiny: null, jupyter: null, rstudio: null, sparkHistory: null },
       });
     const results = await Promise.allSettled([
       make().deploy({ timeoutMs: 300_000 }),

@@ -172,7 +172,13 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
       stackName,
       image,
       workers: 2,
-      ports: { sparkUi: sparkUiPort, shiny: shinyPort, jupyter: null, rstudio: null },
+      ports: {
+        sparkUi: sparkUiPort,
+        shiny: shinyPort,
+        jupyter: null,
+        rstudio: null,
+        sparkHistory: null,
+      },
     });
     await cluster.deploy({ timeoutMs: 300_000 });
     browser = await launchBrowser();
@@ -473,7 +479,13 @@ describe('the R layer on the SparkR backend', () => {
         stackName,
         image: await ensureTestImage(),
         workers: 1,
-        ports: { sparkUi: randomInt(50_000, 55_000), shiny: null, jupyter: null, rstudio: null },
+        ports: {
+          sparkUi: randomInt(50_000, 55_000),
+          shiny: null,
+          jupyter: null,
+          rstudio: null,
+          sparkHistory: null,
+        },
       });
       try {
         await cluster.deploy({ timeoutMs: 300_000 });

@@ -29,7 +29,13 @@ describe('a SparkCluster on a real single-node swarm', () => {
       workers: 2,
       worker: { cores: 1, memory: '2g' },
       master: { cpus: 2, memory: '3g' },
-      ports: { sparkUi: basePort, shiny: basePort + 1, jupyter: null, rstudio: null },
+      ports: {
+        sparkUi: basePort,
+        shiny: basePort + 1,
+        jupyter: null,
+        rstudio: null,
+        sparkHistory: null,
+      },
     });
   });
 
@@ -51,6 +57,7 @@ describe('a SparkCluster on a real single-node swarm', () => {
       shiny: `http://127.0.0.1:${basePort + 1}`,
       jupyter: null,
       rstudio: null,
+      sparkHistory: null,
     });
     const shiny = await fetch(status.urls.shiny as string, { signal: AbortSignal.timeout(5000) });
     expect(shiny.status).toBe(200);
@@ -177,7 +184,7 @@ describe('a SparkCluster whose image does not exist', () => {
       stackName,
       image: 'srs-no-such-image:0.0.0',
       workers: 1,
-      ports: { sparkUi: port, shiny: null, jupyter: null, rstudio: null },
+      ports: { sparkUi: port, shiny: null, jupyter: null, rstudio: null, sparkHistory: null },
     });
     const started = Date.now();
     const error = await cluster.deploy({ timeoutMs: 300_000 }).catch((caught: unknown) => caught);

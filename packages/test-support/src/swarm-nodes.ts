@@ -64,7 +64,7 @@ export function testSwarmClusterOptions(swarm: TestSwarm, stackName: string, ima
     workers: 4,
     worker: { cores: 1, memory: '1g' },
     master: { cpus: 1, memory: '2g' },
-    ports: { jupyter: null, rstudio: null },
+    ports: { jupyter: null, rstudio: null, sparkHistory: null },
     host: swarm.manager.ip,
     security: { encryptOverlay: false },
   };

@@ -20,6 +20,7 @@ export interface ClusterFlags {
   portShiny?: PortFlag | undefined;
   portJupyter?: PortFlag | undefined;
   portRstudio?: PortFlag | undefined;
+  portSparkHistory?: PortFlag | undefined;
   portSparkMaster?: PortFlag | undefined;
   host?: string | undefined;
   ideUser?: string | undefined;
@@ -65,6 +66,9 @@ export function sdkOptionFlags(): Option[] {
     new Option('--port-shiny <port|none>', 'host port of Shiny Server').argParser(portValue),
     new Option('--port-jupyter <port|none>', 'host port of JupyterLab').argParser(portValue),
     new Option('--port-rstudio <port|none>', 'host port of RStudio Server').argParser(portValue),
+    new Option('--port-spark-history <port|none>', "host port of Spark's history server").argParser(
+      portValue,
+    ),
     new Option(
       '--port-spark-master <port|none>',
       'host port of Spark RPC (7077), unpublished by default',
@@ -105,6 +109,7 @@ export function configFromFlags(
     shiny: flags.portShiny,
     jupyter: flags.portJupyter,
     rstudio: flags.portRstudio,
+    sparkHistory: flags.portSparkHistory,
     sparkMaster: flags.portSparkMaster,
   };
   const given = Object.fromEntries(

@@ -152,6 +152,7 @@ export async function doctor(reporter: Reporter): Promise<DoctorCheck[]> {
     ['Shiny', 3838],
     ['JupyterLab', 8888],
     ['RStudio', 8787],
+    ['Spark history', 18080],
   ] as const) {
     const free = await portFree(port);
     checks.push(

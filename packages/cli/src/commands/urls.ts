@@ -7,5 +7,6 @@ export function describeUrls(urls: ClusterUrls): string {
     `Shiny Server  ${urls.shiny ?? '(not published)'}${urls.shiny === null ? '' : `  (the Spark demo app: ${urls.shiny}/spark-demo/)`}`,
     `JupyterLab    ${urls.jupyter ?? '(not published)'}${urls.jupyter === null ? '' : '  (login: srs credentials)'}`,
     `RStudio       ${urls.rstudio ?? '(not published)'}${urls.rstudio === null ? '' : '  (when the image has RStudio Server)'}`,
+    `Spark history ${urls.sparkHistory ?? '(not published)'}${urls.sparkHistory === null ? '' : '  (applications that ended)'}`,
   ].join('\n');
 }

@@ -59,6 +59,8 @@ export interface ClusterUrls {
   jupyter: string | null;
   /** RStudio Server's port; it answers only when the image has RStudio (see credentials()). */
   rstudio: string | null;
+  /** Spark's history server: the UIs of applications that ended. */
+  sparkHistory: string | null;
 }
 
 /** How to log in to the head's IDEs: one user and password for JupyterLab and RStudio Server. */
@@ -129,6 +131,7 @@ export function clusterUrls(config: ClusterConfig): ClusterUrls {
     shiny: at(config.ports.shiny),
     jupyter: at(config.ports.jupyter),
     rstudio: at(config.ports.rstudio),
+    sparkHistory: at(config.ports.sparkHistory),
   };
 }
 

@@ -54,6 +54,7 @@ describe('findPortConflicts', () => {
     expect(publishedPorts(config)).toEqual([
       { option: 'ports.sparkUi', port: 8080 },
       { option: 'ports.jupyter', port: 8888 },
+      { option: 'ports.sparkHistory', port: 18080 },
     ]);
   });
 });

@@ -191,6 +191,7 @@ describe('SparkCluster status', () => {
       shiny: 'http://127.0.0.1:3838',
       jupyter: 'http://127.0.0.1:8888',
       rstudio: 'http://127.0.0.1:8787',
+      sparkHistory: 'http://127.0.0.1:18080',
     });
   });
 

@@ -42,7 +42,13 @@ function status(ready: boolean): ClusterStatus {
       cores: 1,
       coresUsed: 0,
     },
-    urls: { sparkUi: 'http://127.0.0.1:8080', shiny: null, jupyter: null, rstudio: null },
+    urls: {
+      sparkUi: 'http://127.0.0.1:8080',
+      shiny: null,
+      jupyter: null,
+      rstudio: null,
+      sparkHistory: null,
+    },
     ready,
     readiness: ready
       ? { state: 'ready', detail: '1 worker(s) ALIVE' }

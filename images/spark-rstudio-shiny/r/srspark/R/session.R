@@ -188,6 +188,17 @@ srs_session <- function(app_name = Sys.getenv("SRS_APP_NAME", "srspark")) {
   invisible(handle)
 }
 
+#' Ends this R process's Spark session: its application ends (it moves to the history server)
+#' and gives its executors back. The next call that needs Spark opens a new session; its
+#' temporary views are gone. Returns whether a session was open.
+srs_stop <- function() {
+  if (is.null(.state$handle)) return(invisible(FALSE))
+  try(.state$bridge$stop(.state$handle), silent = TRUE)
+  .state$handle <- NULL
+  .state$app_id <- NULL
+  invisible(TRUE)
+}
+
 # A view name no other call of this process used (never from R's random numbers, which the
 # user's set.seed() governs).
 fresh_view_name <- function(prefix) {

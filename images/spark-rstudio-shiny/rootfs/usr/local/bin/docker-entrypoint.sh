@@ -95,7 +95,8 @@ resolve_ipv4() {
 }
 
 # detect_local_ip
-#   The address other containers reach this one at (Spark RPC and drivers bind and advertise it). A container on a Swarm stack has several
+#   The address other containers reach this one at (Spark RPC and drivers bind and advertise it).
+#   A container on a Swarm stack has several
 #   (overlay, docker_gwbridge, ingress); the right one is on the network shared with the master:
 #   the master finds its own address among those the master's name resolves to, a worker takes
 #   the source address of its route to the master. SPARK_LOCAL_IP set by the user wins.
@@ -196,6 +197,17 @@ require_address() {
 	[ -z "$value" ] && return 0
 	if ! [[ "$value" =~ ^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$ ]]; then
 		echo "error: $1 must be an IPv4 address or a host name, got \"$value\"." | fail "$EX_USAGE"
+	fi
+}
+
+# require_url NAME
+#   The variable NAME, when set, must be an http(s) URL of plain characters: it is written into
+#   spark-defaults.conf.
+require_url() {
+	local value=${!1:-}
+	[ -z "$value" ] && return 0
+	if ! [[ "$value" =~ ^https?://[A-Za-z0-9.:/_\[\]-]+$ ]]; then
+		echo "error: $1 must be an http(s) URL, got \"$value\"." | fail "$EX_USAGE"
 	fi
 }
 
@@ -409,7 +421,8 @@ configure_spark() {
 	if [ -n "${SPARK_EXECUTOR_MEMORY:-}" ] && ! [[ "$SPARK_EXECUTOR_MEMORY" =~ ^[0-9]+[kmgKMG]?$ ]]; then
 		echo "error: SPARK_EXECUTOR_MEMORY must be a size like 512m or 1g, got \"$SPARK_EXECUTOR_MEMORY\"." | fail "$EX_USAGE"
 	fi
-	# Readable by the spark group only (Spark daemons, Shiny's R sessions, the IDE user): it holds the secret.
+	# Readable by the spark group only (Spark daemons, Shiny's R sessions, the IDE user): it holds
+	# the secret.
 	{
 		cat <<-EOM
 			# Written by docker-entrypoint.sh at container start.
@@ -464,6 +477,21 @@ configure_spark() {
 		if [ -n "${SPARK_EXECUTOR_MEMORY:-}" ]; then
 			echo "spark.executor.memory            $SPARK_EXECUTOR_MEMORY"
 		fi
+		# Every UI one click away from the master's: it proxies each worker's page and each running
+		# application's UI (/proxy/<id>/), which a browser outside the overlay could not reach.
+		# Kill links are off: those pages are open to whoever reaches the master UI.
+		echo "spark.ui.reverseProxy            true"
+		echo "spark.ui.killEnabled             false"
+		if [ "$ROLE" != worker ]; then
+			# The drivers of the head log their events for the history server (the events volume).
+			echo "spark.eventLog.enabled           true"
+			echo "spark.eventLog.dir               file:$SPARK_HOME/events"
+			echo "spark.history.fs.logDirectory    file:$SPARK_HOME/events"
+			echo "spark.history.ui.port            $SPARK_HISTORY_UI_PORT"
+			echo "spark.history.fs.cleaner.enabled true"
+			echo "spark.history.fs.cleaner.maxAge  14d"
+			if [ -n "${SPARK_HISTORY_URL:-}" ]; then echo "spark.master.ui.historyServerUrl $SPARK_HISTORY_URL"; fi
+		fi
 		if [ -n "$SPARK_AUTH_SECRET" ]; then
 			echo "spark.authenticate               true"
 			echo "spark.authenticate.secret        $SPARK_AUTH_SECRET"
@@ -482,7 +510,8 @@ prepare_data_dir() {
 }
 
 # configure_r
-#   R started by Shiny Server, JupyterLab or RStudio does not inherit the container's environment; give
+#   R started by Shiny Server, JupyterLab or RStudio does not inherit the container's environment;
+#   give
 #   every R session what it needs to open a Spark session against this cluster.
 configure_r() {
 	local site=/etc/R/Renviron.site
@@ -562,7 +591,8 @@ start_master() {
 	local enabled=/etc/srs/supervisor/enabled
 	mkdir -p "$enabled"
 	rm -f "$enabled"/*.conf
-	ln -s ../available/spark-master.conf ../available/shiny-server.conf ../available/jupyterlab.conf "$enabled/"
+	ln -s ../available/spark-master.conf ../available/shiny-server.conf \
+		../available/jupyterlab.conf ../available/spark-history.conf "$enabled/"
 	if rstudio_installed; then
 		ln -s ../available/rstudio-server.conf "$enabled/"
 	else
@@ -579,7 +609,8 @@ start_trial() {
 	local enabled=/etc/srs/supervisor/enabled
 	mkdir -p "$enabled"
 	rm -f "$enabled"/*.conf
-	ln -s ../available/spark-master.conf ../available/spark-worker.conf ../available/jupyterlab.conf "$enabled/"
+	ln -s ../available/spark-master.conf ../available/spark-worker.conf \
+		../available/jupyterlab.conf ../available/spark-history.conf "$enabled/"
 	export IDE_USER SPARK_MASTER_URL
 	log "starting the one-container trial: Spark master and one worker ($SPARK_WORKER_CORES cores, $SPARK_WORKER_MEMORY) on loopback, JupyterLab on :$JUPYTER_PORT (publish it: docker run -p $JUPYTER_PORT:$JUPYTER_PORT …); for a real cluster, see srs up"
 	exec supervisord --nodaemon --configuration /etc/srs/supervisord.conf
@@ -647,9 +678,13 @@ _main() {
 	: "${SPARK_HOME:=/opt/spark}" "${SPARK_MASTER_URL:=spark://master:7077}"
 	: "${SPARK_MASTER_PORT:=7077}" "${SPARK_MASTER_WEBUI_PORT:=8080}" "${SPARK_WORKER_WEBUI_PORT:=8081}"
 	: "${SHINY_PORT:=3838}" "${RSTUDIO_PORT:=8787}" "${JUPYTER_PORT:=8888}" "${SPARK_MASTER_WAIT_SECONDS:=120}"
-	: "${SPARK_WORKER_DECOMMISSION_SECONDS:=50}"
+	: "${SPARK_WORKER_DECOMMISSION_SECONDS:=50}" "${SPARK_HISTORY_UI_PORT:=18080}"
 	export SPARK_MASTER_PORT SPARK_MASTER_WEBUI_PORT SPARK_WORKER_WEBUI_PORT SHINY_PORT RSTUDIO_PORT JUPYTER_PORT
-	for port in SPARK_MASTER_PORT SPARK_MASTER_WEBUI_PORT SPARK_WORKER_WEBUI_PORT RSTUDIO_PORT; do require_port "$port"; done
+	for port in SPARK_MASTER_PORT SPARK_MASTER_WEBUI_PORT SPARK_WORKER_WEBUI_PORT RSTUDIO_PORT \
+		SPARK_HISTORY_UI_PORT; do
+		require_port "$port"
+	done
+	require_url SPARK_HISTORY_URL
 	require_address SPARK_LOCAL_IP
 	require_address SPARK_MASTER_HOST
 	for setting in SPARK_MASTER_WAIT_SECONDS SPARK_WORKER_DECOMMISSION_SECONDS; do
