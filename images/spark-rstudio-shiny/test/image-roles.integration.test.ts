@@ -26,7 +26,7 @@ const masterJson = z.looseObject({
       memory: z.number(),
     }),
   ),
-  completedapps: z.array(z.looseObject({ name: z.string(), state: z.string() })),
+  completedapps: z.array(z.looseObject({ id: z.string(), name: z.string(), state: z.string() })),
 });
 
 describe('the image as master and workers on a plain Docker network', () => {
@@ -55,6 +55,8 @@ describe('the image as master and workers on a plain Docker network', () => {
       ...secrets.ide,
       '-e',
       'SPARK_ROLE=master',
+      '-e',
+      'SPARK_HISTORY_URL=http://127.0.0.1:18080',
       '-p',
       '127.0.0.1::8080',
       '-p',
@@ -128,7 +130,7 @@ describe('the image as master and workers on a plain Docker network', () => {
     expect(state.completedapps.map((app) => app.name)).toContain('srs-image-test');
   });
 
-  it('should serve Shiny Server on 3838: the demo at its address, no listing of the site', async () => {
+  it('should serve Shiny Server on 3838: the demo at its address, a landing page, no listing', async () => {
     const port = await publishedPort(master, 3838);
     const response = await waitUntil(
       async () => {
@@ -140,10 +142,25 @@ describe('the image as master and workers on a plain Docker network', () => {
       { description: 'Shiny Server to answer', timeoutMs: 60_000 },
     );
     expect(response.status).toBe(200);
-    // directory_index off: the root and the demo's folder list nothing.
+    // An author's folder is not listed, neither on the landing page nor by itself
+    // (directory_index off); the landing page links the bundled demo only.
+    await docker.run([
+      'exec',
+      master,
+      'sh',
+      '-c',
+      'mkdir -p /srv/shiny-server/private-work && echo x > /srv/shiny-server/private-work/notes.txt',
+    ]);
     const root = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) });
-    expect(root.status).toBe(404);
-    expect(await root.text()).not.toContain('spark-demo');
+    expect(root.status).toBe(200);
+    const landing = await root.text();
+    expect(landing).toContain('href="spark-demo/"');
+    expect(landing).not.toContain('private-work');
+    const folder = await fetch(`http://127.0.0.1:${port}/private-work/`, {
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(folder.status).toBe(404);
+    expect(await folder.text()).not.toContain('notes.txt');
   });
 
   it('should serve Shiny Server on SHINY_PORT when it is set, and stay healthy', async () => {
@@ -157,7 +174,7 @@ describe('the image as master and workers on a plain Docker network', () => {
       image,
     ]);
     await expect(waitUntilHealthy(other, 120_000)).resolves.toBe('healthy');
-    // Shiny Server answers on 3939 (its root lists nothing: 404), and nothing listens on 3838.
+    // Shiny Server answers on 3939 (its landing page), and nothing listens on 3838.
     const code = async (port: number): Promise<string> =>
       (
         await docker
@@ -176,8 +193,18 @@ describe('the image as master and workers on a plain Docker network', () => {
             stdout: String((error as { stdout?: string }).stdout ?? '000'),
           }))
       ).stdout;
-    expect(await code(3939)).toBe('404');
+    expect(await code(3939)).toBe('200');
     expect(await code(3838)).toBe('000');
+  });
+
+  it("should link a finished application's page to the history server, at the URL it was given", async () => {
+    const finished = (await readMaster()).completedapps.find(
+      (app) => app.name === 'srs-image-test',
+    );
+    expect(finished).toBeDefined();
+    const id = finished?.id ?? '';
+    const page = await fetch(`${sparkUi}/app/?appId=${id}`, { signal: AbortSignal.timeout(5000) });
+    expect(await page.text()).toContain(`href="http://127.0.0.1:18080/history/${id}"`);
   });
 
   it('should bring both roles to healthy', async () => {
@@ -503,6 +530,10 @@ describe('the image refusing to half-start', () => {
     ['SPARK_MASTER_HOST=$(id)', 'error: SPARK_MASTER_HOST must be an IPv4 address or a host name'],
     ['SHINY_PORT=80;x', 'error: SHINY_PORT must be a port number from 1 to 65535, got "80;x".'],
     ['JUPYTER_PORT=0', 'error: JUPYTER_PORT must be a port number from 1 to 65535, got "0".'],
+    [
+      'SPARK_HISTORY_URL=http://x/$(id)',
+      'error: SPARK_HISTORY_URL must be an http(s) URL, got "http://x/$(id)".',
+    ],
   ])('should exit 64 with one line for %s', async (setting, message) => {
     const secrets = await makeTestSecrets();
     const result = await runToCompletion([

@@ -185,8 +185,10 @@ describe('JupyterLab in the head of a real stack', () => {
       await page.goto(`http://127.0.0.1:${ports.sparkUi}/`, { timeout: 60_000 });
       await page.locator(`a[href*="/proxy/${appId}"]`).first().click();
       await page.waitForURL(new RegExp(`/proxy/${appId}/`), { timeout: 60_000 });
-      await page.locator('a:has-text("SQL")').first().click();
-      await page.waitForSelector('text=/Completed Queries/', { timeout: 60_000 });
+      await page.locator(`a[href$="/proxy/${appId}/SQL/"]`).first().click();
+      // Spark 4.2's SQL tab lists the session's queries in a table its script fills; each row
+      // links the query's plan.
+      await page.waitForSelector('#sql-table a[href*="/SQL/execution/?id="]', { timeout: 60_000 });
       await mkdir(join(ARTIFACTS_DIR, 'screenshots'), { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS_DIR, 'screenshots', 'spark-app-sql.png') });
       await page.close();
@@ -210,9 +212,9 @@ describe('JupyterLab in the head of a real stack', () => {
         { description: `${appId} in the history server`, timeoutMs: 120_000, intervalMs: 2000 },
       );
       expect(ended.id).toBe(appId);
-      // And the master's page links the history server.
-      const master = await (await fetch(`http://127.0.0.1:${ports.sparkUi}/`)).text();
-      expect(master).toContain(history);
+      // And the master's page of the ended application links it in the history server.
+      const master = await fetch(`http://127.0.0.1:${ports.sparkUi}/app/?appId=${appId}`);
+      expect(await master.text()).toContain(`href="${history}/history/${appId}"`);
     } finally {
       await kernel.close();
     }

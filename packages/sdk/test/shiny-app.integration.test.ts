@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
+import { execa } from 'execa';
 import type { Page } from 'playwright-core';
 import { z } from 'zod';
 import { SparkCluster, waitUntil } from '../src/index.js';
@@ -124,29 +125,27 @@ async function expectRLayerTestsToPass(
       'cat(system.file("tests/run-tests.R", package = "srspark"))',
     ])
   ).stdout;
-  const result = await docker
-    .run(
-      [
-        'exec',
-        '--user',
-        'analyst',
-        '--workdir',
-        '/home/analyst',
-        '-e',
-        `SRS_R_BACKEND=${backend}`,
-        master,
-        'Rscript',
-        script,
-      ],
-      { timeoutMs: 600_000 },
-    )
-    .then(
-      (ran) => ({ ok: true, output: ran.stdout }),
-      (error: unknown) => ({
-        ok: false,
-        output: `${String((error as { stdout?: string }).stdout ?? '')}\n${String(error)}`,
-      }),
-    );
+  // execa, not the SDK's client: a failed run's TAP (its stdout) is what tells which test failed.
+  const ran = await execa(
+    'docker',
+    [
+      'exec',
+      '--user',
+      'analyst',
+      '--workdir',
+      '/home/analyst',
+      '-e',
+      `SRS_R_BACKEND=${backend}`,
+      master,
+      'Rscript',
+      script,
+    ],
+    { reject: false, timeout: 600_000 },
+  );
+  const result = {
+    ok: ran.exitCode === 0,
+    output: `${ran.stdout}\n# stderr:\n${ran.stderr.replace(/^/gm, '# ')}`,
+  };
   await mkdir(join(ARTIFACTS_DIR, 'logs'), { recursive: true });
   await writeFile(join(ARTIFACTS_DIR, 'logs', `srspark-tests-${backend}.tap`), result.output);
   expect(result.output).not.toMatch(/^not ok/m);

@@ -1,6 +1,7 @@
 import { clusterConfigSchema } from '@spark-rstudio-shiny/stack';
 import {
   clusterStatus,
+  imageOf,
   readinessOf,
   type ServiceStatus,
   type SparkView,
@@ -148,5 +149,20 @@ describe('clusterStatus', () => {
 
   it('should not count a starting task whose worker Spark lists DEAD', () => {
     expect(statusWith('10.0.1.4', { '10.0.1.3': 'ALIVE', '10.0.1.4': 'DEAD' }).ready).toBe(false);
+  });
+});
+
+describe('imageOf', () => {
+  it('should show a tag Swarm pinned to a digest as the tag', () => {
+    expect(imageOf(`registry:5000/team/srs:4.2.1@sha256:${'a'.repeat(64)}`)).toBe(
+      'registry:5000/team/srs:4.2.1',
+    );
+  });
+
+  it('should keep a reference by digest alone, and an image ID, whole', () => {
+    const byDigest = `registry:5000/team/srs@sha256:${'b'.repeat(64)}`;
+    expect(imageOf(byDigest)).toBe(byDigest);
+    expect(imageOf(`sha256:${'c'.repeat(64)}`)).toBe(`sha256:${'c'.repeat(64)}`);
+    expect(imageOf('spark-rstudio-shiny:4.2.1')).toBe('spark-rstudio-shiny:4.2.1');
   });
 });

@@ -142,9 +142,17 @@ function shortName(fullName: string, stackName: string): ServiceName | undefined
   return name === 'master' || name === 'worker' ? name : undefined;
 }
 
-function imageOf(spec: string): string {
-  // Swarm may pin a tag to a digest (name:tag@sha256:…); the SDK deploys by ID (sha256:…).
-  return spec.startsWith('sha256:') ? spec : (spec.split('@')[0] ?? spec);
+/**
+ * The image a service runs, as it was deployed. Swarm pins a tag to its digest (name:tag@sha256:…),
+ * shown as the tag; an image ID (sha256:…) or a reference by digest alone (name@sha256:…) is
+ * shown whole.
+ */
+export function imageOf(spec: string): string {
+  const at = spec.indexOf('@');
+  if (spec.startsWith('sha256:') || at === -1) return spec;
+  const name = spec.slice(0, at);
+  const lastPart = name.slice(name.lastIndexOf('/') + 1);
+  return lastPart.includes(':') ? name : spec;
 }
 
 /** A task's addresses without their prefix length. */

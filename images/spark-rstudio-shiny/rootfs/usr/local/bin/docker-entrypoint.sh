@@ -204,9 +204,9 @@ require_address() {
 #   The variable NAME, when set, must be an http(s) URL of plain characters: it is written into
 #   spark-defaults.conf.
 require_url() {
-	local value=${!1:-}
+	local value=${!1:-} pattern='^https?://[]A-Za-z0-9.:/_[-]+$'
 	[ -z "$value" ] && return 0
-	if ! [[ "$value" =~ ^https?://[A-Za-z0-9.:/_\[\]-]+$ ]]; then
+	if ! [[ "$value" =~ $pattern ]]; then
 		echo "error: $1 must be an http(s) URL, got \"$value\"." | fail "$EX_USAGE"
 	fi
 }
@@ -390,7 +390,41 @@ prepare_shiny_apps() {
 		chown -R root:shiny-authors "$target"
 		chmod -R g+w,o-w "$target"
 	done
+	write_shiny_landing_page "$demo"
 	chown -R shiny:shiny /var/lib/shiny-server /var/log/shiny-server
+}
+
+# write_shiny_landing_page DEMO
+#   What a browser sees at Shiny's root: with no folder listing, a page that says where apps go
+#   and links the bundled ones (only those: an author's app is reached by its address). A page
+#   the user wrote (no srs-generated marker) is kept.
+write_shiny_landing_page() {
+	local page=/srv/shiny-server/index.html links='' name
+	if [ -e "$page" ] && ! grep -q 'srs-generated' "$page"; then
+		log 'keeping your Shiny landing page (index.html without the srs-generated marker)'
+		return 0
+	fi
+	if [ "$1" = true ]; then
+		for name in /usr/local/share/srs/apps/*/; do
+			[ -d "$name" ] || continue
+			name=$(basename "$name")
+			links="$links<li><a href=\"$name/\">$name</a></li>"
+		done
+	fi
+	[ -n "$links" ] || links='<li>none published</li>'
+	cat >"$page" <<-EOM
+		<!doctype html>
+		<!-- srs-generated: rewritten at every start; delete this line to keep your own page. -->
+		<html lang="en"><head><meta charset="utf-8"><title>Shiny apps</title></head>
+		<body style="font-family: sans-serif; max-width: 40em; margin: 2em auto">
+		<h1>Shiny apps</h1>
+		<p>Bundled apps:</p><ul>$links</ul>
+		<p>Your apps: a folder with an <code>app.R</code> in <code>/srv/shiny-server</code>
+		(from RStudio or JupyterLab), then open <code>/&lt;folder&gt;/</code> here.</p>
+		</body></html>
+	EOM
+	chown root:shiny-authors "$page"
+	chmod 0664 "$page"
 }
 
 # configure_shiny
