@@ -20,6 +20,8 @@ bridge_sparkr <- function() {
     raw_in = function(bytes) bytes,
     raw_out = function(value) value,
     scalar = function(value) value,
-    strings = function(value) as.character(unlist(value))
+    strings = function(value) as.character(unlist(value)),
+    # SparkR's error messages hold the JVM's trace.
+    trace = function(error) conditionMessage(error)
   )
 }

@@ -67,7 +67,7 @@ SPARK_TYPE <- "^[A-Za-z]+( *\\( *[0-9]+( *, *[0-9]+)? *\\))?$"
 # A JVM DataFrame holding `frame`, in partitions of about ROWS_PER_PARTITION rows; `types`
 # (named Spark SQL types, e.g. c(id = "BIGINT")) casts those columns.
 frame_to_spark <- function(frame, types = NULL) {
-  s <- spark()
+  s <- spark_parts()
   b <- s$bridge
   names <- names(frame)
   if (is.null(names) || anyNA(names) || any(names == "") || anyDuplicated(names) > 0L) {
@@ -88,26 +88,73 @@ frame_to_spark <- function(frame, types = NULL) {
   }
   rows <- nrow(frame)
   partitions <- if (rows <= ROWS_PER_PARTITION) 1L else cluster_partitions(ceiling(rows / ROWS_PER_PARTITION))
-  with_spark_errors(b$jcall(writer, "build", as.integer(rows), partitions))
+  jdf <- with_spark_errors(b$jcall(writer, "build", as.integer(rows), partitions))
+  for (name in names[vapply(frame, is.factor, logical(1))]) {
+    jdf <- with_levels(jdf, name, frame[[name]])
+  }
+  jdf
+}
+
+# A factor's levels, and whether it is ordered, go with its column as Spark column metadata
+# (LEVELS_KEY, ORDERED_KEY): they stay with the column through views and queries that select it,
+# collect() gives the factor back, and srs_glm() codes it by those levels.
+LEVELS_KEY <- "srspark.levels"
+ORDERED_KEY <- "srspark.ordered"
+
+with_levels <- function(jdf, name, x) {
+  s <- spark_parts()
+  b <- s$bridge
+  entries <- list(I(enc2utf8(levels(x))), is.ordered(x))
+  names(entries) <- c(LEVELS_KEY, ORDERED_KEY)
+  json <- as.character(jsonlite::toJSON(entries, auto_unbox = TRUE))
+  metadata <- b$jstatic(s$handle, "org.apache.spark.sql.types.Metadata", "fromJson", json)
+  with_spark_errors(b$jcall(jdf, "withMetadata", enc2utf8(name), metadata))
+}
+
+# The levels each column of a schema (Spark's JSON of it) carries, by position: NULL, or
+# list(levels, ordered).
+schema_levels <- function(json, columns) {
+  found <- vector("list", columns)
+  if (!grepl(LEVELS_KEY, json, fixed = TRUE)) return(found)
+  fields <- jsonlite::fromJSON(json, simplifyVector = FALSE)$fields
+  for (i in seq_len(min(columns, length(fields)))) {
+    metadata <- fields[[i]]$metadata
+    if (is.null(metadata[[LEVELS_KEY]])) next
+    levels <- as.character(unlist(metadata[[LEVELS_KEY]]))
+    found[i] <- list(list(levels = levels, ordered = isTRUE(metadata[[ORDERED_KEY]])))
+  }
+  found
+}
+
+# Text back as the factor it was written as. A value that is not one of the levels (a column
+# that got other rows after it was written) becomes a level after them, rather than NA.
+as_written_factor <- function(x, declared) {
+  extra <- setdiff(unique(x[!is.na(x)]), declared$levels)
+  factor(x, levels = c(declared$levels, sort(extra, method = "radix")), ordered = declared$ordered)
 }
 
 # A reader over a JVM DataFrame: its column names and codes, and fetch(n) giving data frames.
 spark_reader <- function(jdf) {
-  s <- spark()
+  s <- spark_parts()
   b <- s$bridge
   reader <- with_spark_errors(b$jnew(s$handle, "org.sparkrstudioshiny.srspark.ColumnarReader", jdf))
   columns <- b$scalar(b$jcall(reader, "columns"))
   names <- readBin(b$raw_out(b$jcall(reader, "names")), "character", columns)
   Encoding(names) <- "UTF-8"
   codes <- readBin(b$raw_out(b$jcall(reader, "codes")), "character", columns)
+  levels <- schema_levels(b$scalar(b$jcall(b$jcall(jdf, "schema"), "json")), columns)
   list(
     names = names,
     codes = codes,
+    levels = levels,
     fetch = function(n = -1L) {
       chunk <- with_spark_errors(b$jcall(reader, "fetch", as.integer(n)))
       rows <- b$scalar(b$jcall(chunk, "rows"))
       out <- lapply(seq_along(codes), function(i) {
-        decode_column(codes[[i]], b$raw_out(b$jcall(chunk, "data", i - 1L)), b$raw_out(b$jcall(chunk, "nulls", i - 1L)), rows)
+        data <- b$raw_out(b$jcall(chunk, "data", i - 1L))
+        value <- decode_column(codes[[i]], data, b$raw_out(b$jcall(chunk, "nulls", i - 1L)), rows)
+        if (is.null(levels[[i]]) || codes[[i]] != "string") return(value)
+        as_written_factor(value, levels[[i]])
       })
       names(out) <- names
       structure(out, class = "data.frame", row.names = .set_row_names(rows))
@@ -119,8 +166,12 @@ spark_reader <- function(jdf) {
   )
 }
 
-# The names and codes of a query's columns, without running it.
+# The names and codes of a query's columns, without running it; attribute "levels": the levels
+# columns carry (by name, list(levels, ordered)).
 query_schema <- function(query) {
   reader <- spark_reader(spark_sql(query))
-  stats::setNames(reader$codes, reader$names)
+  schema <- stats::setNames(reader$codes, reader$names)
+  carried <- !vapply(reader$levels, is.null, logical(1))
+  attr(schema, "levels") <- stats::setNames(reader$levels[carried], reader$names[carried])
+  schema
 }

@@ -72,8 +72,11 @@ setMethod("dbGetInfo", "Spark SQL", function(dbObj, ...) {
   list(dbname = "spark", db.version = info$spark_version, host = info$master, username = Sys.info()[["user"]], app_id = info$app_id, backend = info$backend)
 })
 
-setMethod("dbDataType", "Spark SQL", function(dbObj, obj, ...) {
-  if (is.data.frame(obj)) return(vapply(obj, function(column) dbDataType(dbObj, column), character(1)))
+setMethod("dbDataType", "Spark SQL", function(dbObj, obj, ...) spark_type_of(obj))
+
+# The Spark SQL type an R value is written as.
+spark_type_of <- function(obj) {
+  if (is.data.frame(obj)) return(vapply(obj, spark_type_of, character(1)))
   if (is.factor(obj) || is.character(obj)) return("STRING")
   if (inherits(obj, "POSIXct")) return("TIMESTAMP")
   if (inherits(obj, "Date")) return("DATE")
@@ -81,7 +84,7 @@ setMethod("dbDataType", "Spark SQL", function(dbObj, obj, ...) {
   if (is.integer(obj)) return("INT")
   if (is.double(obj)) return("DOUBLE")
   stop("no Spark SQL type for R class ", paste(class(obj), collapse = "/"), call. = FALSE)
-})
+}
 
 setMethod("dbQuoteIdentifier", c("Spark SQL", "character"), function(conn, x, ...) {
   if (anyNA(x)) stop("cannot quote a missing identifier", call. = FALSE)
@@ -112,7 +115,7 @@ setMethod("dbListTables", "Spark SQL", function(conn, ...) {
 
 setMethod("dbExistsTable", c("Spark SQL", "ANY"), function(conn, name, ...) {
   check_connection(conn)
-  s <- spark()
+  s <- spark_parts()
   isTRUE(s$bridge$scalar(s$bridge$jcall(s$bridge$jcall(s$session, "catalog"), "tableExists", table_name(name))))
 })
 
@@ -133,7 +136,7 @@ setMethod("dbReadTable", c("Spark SQL", "ANY"), function(conn, name, ...) {
 setMethod("dbRemoveTable", c("Spark SQL", "ANY"), function(conn, name, ..., temporary = TRUE, fail_if_missing = TRUE) {
   check_connection(conn)
   name <- table_name(name)
-  s <- spark()
+  s <- spark_parts()
   dropped <- isTRUE(s$bridge$scalar(s$bridge$jcall(s$bridge$jcall(s$session, "catalog"), "dropTempView", name)))
   if (!dropped && fail_if_missing) stop("no table named ", name, call. = FALSE)
   invisible(TRUE)
@@ -153,7 +156,7 @@ setMethod("dbWriteTable", c("Spark SQL", "ANY", "data.frame"), function(conn, na
   if (exists && !isTRUE(overwrite) && !isTRUE(append)) stop("a table named ", name, " exists; use overwrite = TRUE to replace it or append = TRUE to add rows", call. = FALSE)
   value <- DBI::sqlRownamesToColumn(value, row.names)
   jdf <- frame_to_spark(value, field.types)
-  s <- spark()
+  s <- spark_parts()
   b <- s$bridge
   if (exists && isTRUE(append)) {
     existing <- names(query_schema(paste("SELECT * FROM", quote_identifier(name))))

@@ -53,7 +53,7 @@ srs_read <- function(con, path, name, format = NULL, options = list(), overwrite
   options <- check_options(options)
   if (!isTRUE(overwrite) && dbExistsTable(con, name)) stop("a table named ", name, " exists; use overwrite = TRUE to replace it", call. = FALSE)
   if (format == "csv") options <- utils::modifyList(list(header = "true", inferSchema = "true"), options)
-  s <- spark()
+  s <- spark_parts()
   b <- s$bridge
   reader <- b$jcall(b$jcall(s$session, "read"), "format", format)
   for (key in names(options)) reader <- b$jcall(reader, "option", key, options[[key]])
@@ -75,7 +75,7 @@ srs_write <- function(data, path, format = NULL, mode = c("error", "overwrite", 
   options <- check_options(options)
   if (format == "csv") options <- utils::modifyList(list(header = "true"), options)
   jdf <- spark_sql(as.character(dbplyr::sql_render(data)))
-  s <- spark()
+  s <- spark_parts()
   b <- s$bridge
   writer <- b$jcall(b$jcall(b$jcall(jdf, "write"), "format", format), "mode", if (mode == "error") "errorifexists" else mode)
   for (key in names(options)) writer <- b$jcall(writer, "option", key, options[[key]])

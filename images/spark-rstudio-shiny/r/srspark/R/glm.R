@@ -381,23 +381,29 @@ solve_moments <- function(moments, design) {
 
 #' Fits a generalized linear model to a table of the cluster, as stats::glm() would fit it to
 #' the same rows: `formula` over any columns of `data` (a lazy table or a view name) with numeric
-#' terms, text and logical columns (treatment contrasts, first level alphabetical as
-#' reference), interactions (a:b, a*b), -1, I() of arithmetic and log()/exp()/sqrt(); family
+#' terms, text and logical columns (treatment contrasts; the reference is the first level: a
+#' factor's own, written by copy_to() or dbWriteTable(), those `xlev` gives (a named list, as
+#' glm()'s), else the first alphabetically), interactions (a:b, a*b), -1, I() of arithmetic
+#' and log()/exp()/sqrt(); family
 #' gaussian, binomial or poisson (canonical links); `weights` names a column of prior weights.
 #' Rows with a missing value in a column the model uses are left out (na.omit).
 #' The result works with coef(), vcov(), summary() and predict().
-srs_glm <- function(formula, data, family = stats::gaussian(), weights = NULL, method = c("auto", "sql", "mllib"), epsilon = 1e-8, maxit = 25L) {
+srs_glm <- function(formula, data, family = stats::gaussian(), weights = NULL,
+                    method = c("auto", "sql", "mllib"), epsilon = 1e-8, maxit = 25L, xlev = NULL) {
   started <- Sys.time()
   family <- check_family(family)
   method <- match.arg(method)
   kind <- switch(family$family, gaussian = "numeric", binomial = "binary", poisson = "count")
   if (family$family == "gaussian" && is.null(weights) && method != "mllib") {
     # Least squares at the speed of an aggregate: one pass finds the levels and the moments.
-    grouped <- grouped_gaussian(model_design(formula, data, response_kind = kind, defer_levels = TRUE))
+    terms <- model_design(formula, data, response_kind = kind, defer_levels = TRUE, xlev = xlev)
+    grouped <- grouped_gaussian(terms)
     design <- grouped$design
     fit <- finish_gaussian(grouped$moments, design, passes = grouped$passes)
   } else {
-    terms <- model_design(formula, data, weights = weights, response_kind = kind, defer_levels = TRUE)
+    terms <- model_design(formula, data,
+      weights = weights, response_kind = kind, defer_levels = TRUE, xlev = xlev
+    )
     design <- design_with_levels(terms, model_levels(terms$source, terms$where, terms$info[terms$categorical]))
     fit <- if (method == "mllib") fit_mllib(design, family) else fit_sql(design, group_layout(terms), family, epsilon, maxit)
   }
@@ -514,7 +520,7 @@ new_fit <- function(solved, dispersion, deviance, null_deviance, df_residual, df
 fit_mllib <- function(design, family) {
   p <- nrow(design$columns)
   if (p == 0L) stop("an intercept-only model has nothing for MLlib to fit; use method = \"sql\"", call. = FALSE)
-  s <- spark()
+  s <- spark_parts()
   b <- s$bridge
   answer <- tryCatch(
     b$jstatic(s$handle, "org.sparkrstudioshiny.srspark.GlmFallback", "fit", spark_sql(design_sql(design)), p, family$family, design$intercept, !is.null(design$weights), 1e-10, 100L),

@@ -81,11 +81,14 @@ prototype_frame <- function(schema) {
 #' @noRd
 #' The design of a model: the data's SQL, the response, the model matrix columns (name, SQL),
 #' whether there is an intercept, the complete-case condition, and the factor levels.
-model_design <- function(formula, data, weights = NULL, response_kind = c("numeric", "binary", "count"), defer_levels = FALSE) {
+model_design <- function(formula, data, weights = NULL,
+                         response_kind = c("numeric", "binary", "count"), defer_levels = FALSE,
+                         xlev = NULL) {
   response_kind <- match.arg(response_kind)
   formula <- as_model_formula(formula)
   source <- model_source(data)
   schema <- query_schema(paste("SELECT * FROM (", source, ") srs_model_data"))
+  declared <- declared_levels(schema, xlev)
   used <- setdiff(all.vars(formula), ".")
   unknown <- setdiff(used, names(schema))
   if (!is.null(weights) && !(is.character(weights) && length(weights) == 1L && weights %in% names(schema))) {
@@ -136,9 +139,18 @@ model_design <- function(formula, data, weights = NULL, response_kind = c("numer
   where <- paste(c(not_null, not_nan), collapse = " AND ")
 
   categorical <- labels[vapply(info, function(v) v$kind != "numeric", logical(1))]
+  ordered <- intersect(categorical, attr(declared, "ordered"))
+  if (length(ordered) > 0L) {
+    stop("column ", ordered[[1]], " was written as an ordered factor, which glm() codes by ",
+      "polynomial contrasts (contr.poly); srs_glm() codes by treatment contrasts only: copy it as ",
+      "factor(", ordered[[1]], ", ordered = FALSE), or give its levels in xlev",
+      call. = FALSE
+    )
+  }
   terms <- list(
     formula = formula, source = source, where = where, where_not_null = paste(not_null, collapse = " AND "), tt = tt, factors = factors, info = info, labels = labels,
-    response = response, categorical = categorical, weights = weights
+    response = response, categorical = categorical, weights = weights,
+    declared = declared[intersect(names(declared), categorical)]
   )
   if (isTRUE(defer_levels)) return(structure(terms, class = "srs_model_terms"))
   design_with_levels(terms, model_levels(source, where, info[categorical]))
@@ -156,8 +168,63 @@ term_numeric_parts <- function(terms) {
   }, character(1))
 }
 
+# The levels of each text column a model may use, in their order: those its column carries (a
+# factor written by copy_to() or dbWriteTable()), or those `xlev` gives (a named list of
+# character vectors, as glm()'s xlev); attribute "ordered": the columns written as ordered
+# factors (xlev makes a column unordered).
+declared_levels <- function(schema, xlev) {
+  carried <- attr(schema, "levels")
+  if (is.null(carried)) carried <- list()
+  declared <- lapply(carried, `[[`, "levels")
+  ordered <- names(Filter(function(entry) isTRUE(entry$ordered), carried))
+  if (!is.null(xlev)) {
+    named <- is.list(xlev) && !is.null(names(xlev)) && all(names(xlev) != "")
+    if (!named || anyDuplicated(names(xlev)) > 0L) {
+      stop("xlev must be a list of level vectors named after text columns, ",
+        "e.g. list(tension = c(\"L\", \"M\", \"H\")), got ", paste(deparse(xlev), collapse = ""),
+        call. = FALSE
+      )
+    }
+    for (name in names(xlev)) {
+      if (!identical(unname(schema[name]), "string")) {
+        stop("xlev names ", name, ", which is not a text column of the data", call. = FALSE)
+      }
+      levels <- xlev[[name]]
+      if (is.factor(levels)) levels <- levels(levels)
+      if (!is.character(levels) || length(levels) == 0L || anyNA(levels) || anyDuplicated(levels)) {
+        stop("xlev$", name, " must be distinct, non-missing levels (text), got ",
+          paste(deparse(xlev[[name]]), collapse = ""),
+          call. = FALSE
+        )
+      }
+      declared[[name]] <- levels
+    }
+    ordered <- setdiff(ordered, names(xlev))
+  }
+  structure(declared, ordered = ordered)
+}
+
+# The levels found among the complete rows (sorted), in the order a column declares, as glm()
+# keeps a factor's order and drops its levels no complete row has. A value outside the declared
+# levels is an error: glm() would have read it as NA.
+in_declared_order <- function(found, declared) {
+  for (label in intersect(names(found), names(declared))) {
+    outside <- setdiff(found[[label]], declared[[label]])
+    if (length(outside) > 0L) {
+      stop("column ", label, " has values that are not among its levels (",
+        paste(declared[[label]], collapse = ", "), "): ",
+        paste(utils::head(outside, 5L), collapse = ", "),
+        call. = FALSE
+      )
+    }
+    found[[label]] <- declared[[label]][declared[[label]] %in% found[[label]]]
+  }
+  found
+}
+
 # The design of model_design(), from its terms and the levels found among the complete rows.
 design_with_levels <- function(terms, levels) {
+  levels$levels <- in_declared_order(levels$levels, terms$declared)
   formula <- terms$formula
   tt <- terms$tt
   factors <- terms$factors

@@ -129,11 +129,13 @@ schedule_keep_warm <- function() {
 }
 
 # Settings every session of this package gets: UTC, so dates and times mean the same in R and
-# Spark whatever the machine's zone; shuffles sized to the cluster instead of Spark's 200.
+# Spark whatever the machine's zone; shuffles sized to the cluster instead of Spark's 200; no
+# progress bar on the console unless options(srspark.progress = TRUE).
 session_conf <- function(cores) {
   list(
     spark.sql.session.timeZone = "UTC",
-    spark.sql.shuffle.partitions = as.character(if (is.na(cores)) 8L else max(2L, 2L * cores))
+    spark.sql.shuffle.partitions = as.character(if (is.na(cores)) 8L else max(2L, 2L * cores)),
+    spark.ui.showConsoleProgress = tolower(isTRUE(getOption("srspark.progress", FALSE)))
   )
 }
 
@@ -207,7 +209,7 @@ fresh_view_name <- function(prefix) {
 }
 
 # The bridge and the JVM SparkSession of the shared session, opened when needed.
-spark <- function() {
+spark_parts <- function() {
   srs_session()
   session_parts()
 }
@@ -218,7 +220,7 @@ session_parts <- function() {
 }
 
 # The hosts of the session's executors, one per executor (the driver not counted).
-executor_hosts <- function(s = spark()) {
+executor_hosts <- function(s = spark_parts()) {
   b <- s$bridge
   context <- b$jcall(s$session, "sparkContext")
   hosts <- b$strings(b$jstatic(s$handle, "org.sparkrstudioshiny.srspark.ClusterInfo", "executorHosts", context))
@@ -229,13 +231,22 @@ executor_hosts <- function(s = spark()) {
 
 # Spark's JVM DataFrame for a query.
 spark_sql <- function(query) {
-  s <- spark()
+  s <- spark_parts()
   with_spark_errors(s$bridge$jcall(s$session, "sql", query))
 }
 
 # The value of `expr`, a call into Spark's JVM; its error, if any, stopped with the message a user
-# can act on (spark_error_message()).
-with_spark_errors <- function(expr) tryCatch(expr, error = function(e) stop(spark_error_message(e), call. = FALSE))
+# can act on (spark_error_message()), followed by the whole JVM trace at
+# options(srspark.verbose = TRUE).
+with_spark_errors <- function(expr) {
+  tryCatch(expr, error = function(e) {
+    if (isTRUE(getOption("srspark.verbose", FALSE))) {
+      trace <- if (is.null(.state$bridge)) conditionMessage(e) else .state$bridge$trace(e)
+      stop(spark_error_message(e), "\n", trace, call. = FALSE)
+    }
+    stop(spark_error_message(e), call. = FALSE)
+  })
+}
 
 # Spark's exceptions arrive wrapped (py4j, SparkR); keep the part a user can act on.
 spark_error_message <- function(error) {
@@ -269,7 +280,7 @@ srs_alive_workers <- function(timeout = 5) {
 #' Describes the cluster as this session sees it: bridge, Spark version, master, application,
 #' and the executors (the driver not counted) with their hosts.
 srs_cluster_info <- function() {
-  s <- spark()
+  s <- spark_parts()
   b <- s$bridge
   context <- b$jcall(s$session, "sparkContext")
   executors <- executor_hosts(s)

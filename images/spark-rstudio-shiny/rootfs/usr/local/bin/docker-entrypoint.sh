@@ -517,7 +517,14 @@ configure_spark() {
 		echo "spark.ui.reverseProxy            true"
 		echo "spark.ui.killEnabled             false"
 		if [ "$ROLE" != worker ]; then
-			# The drivers of the head log their events for the history server (the events volume).
+			# The drivers of the head log warnings and errors, without the start-up noise, and no
+			# progress bar (a driver's conf may ask for it); they log their events for the history
+			# server (the events volume).
+			echo "spark.driver.extraJavaOptions    -Dlog4j2.configurationFile=file:/etc/srs/log4j2-driver.properties"
+			echo "spark.ui.showConsoleProgress     false"
+			# Each driver's UI on a free port (reached through the master's proxy): many drivers
+			# share the head, and each one after the first warned that 4040 was taken.
+			echo "spark.ui.port                    0"
 			echo "spark.eventLog.enabled           true"
 			echo "spark.eventLog.dir               file:$SPARK_HOME/events"
 			echo "spark.history.fs.logDirectory    file:$SPARK_HOME/events"

@@ -15,7 +15,7 @@ unique_name <- local({
 # The number of Spark jobs this session has started (job ids count from 0; the tracker keeps only
 # the last thousand jobs, so the highest id, not their number).
 jobs_run <- function() {
-  s <- srspark:::spark()
+  s <- srspark:::spark_parts()
   tracker <- s$bridge$jcall(s$bridge$jcall(s$session, "sparkContext"), "statusTracker")
   ids <- as.integer(s$bridge$strings(s$bridge$jcall(tracker, "getJobIdsForGroup", NULL)))
   if (length(ids) == 0L) 0L else max(ids) + 1L
@@ -27,12 +27,6 @@ sorted <- function(frame, by = names(frame)) {
   out <- frame[do.call(order, unname(as.list(frame[by]))), , drop = FALSE]
   rownames(out) <- NULL
   out
-}
-
-# Factors come back from Spark as their labels.
-unfactor <- function(frame) {
-  frame[] <- lapply(frame, function(column) if (is.factor(column)) as.character(column) else column)
-  frame
 }
 
 # Every type the columnar transfer knows, with a missing value in each column.

@@ -103,7 +103,7 @@ test_that("tbl() reads a view made elsewhere, and the demo's synthetic data equa
 test_that("a new seed of the synthetic data reuses the code Spark generated for the last one, and so do the model fits", {
   # The driver's count of classes Spark compiled (each executor compiles the same ones).
   compiled <- function() {
-    s <- srspark:::spark()
+    s <- srspark:::spark_parts()
     histogram <- s$bridge$jstatic(s$handle, "org.apache.spark.metrics.source.CodegenMetrics", "METRIC_COMPILATION_TIME")
     s$bridge$scalar(s$bridge$jcall(histogram, "getCount"))
   }

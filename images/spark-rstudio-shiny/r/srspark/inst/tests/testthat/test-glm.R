@@ -102,6 +102,55 @@ test_that("poisson with two factors and their interaction equals glm()", {
   expect_same_fit(srs_glm(formula, breaks_remote, family = "poisson"), stats::glm(formula, data = breaks_local, family = poisson))
 })
 
+test_that("a factor copied to Spark keeps its levels in the model, as in glm()", {
+  # warpbreaks, poisson: tension's levels are L, M, H (not alphabetical).
+  breaks <- datasets::warpbreaks
+  breaks_remote <- copy_to(con, breaks, unique_name("t_breaks_factors"))
+  fit <- srs_glm(breaks ~ wool * tension, breaks_remote, family = "poisson")
+  expect_identical(
+    names(coef(fit)),
+    c("(Intercept)", "woolB", "tensionM", "tensionH", "woolB:tensionM", "woolB:tensionH")
+  )
+  expect_same_fit(fit, stats::glm(breaks ~ wool * tension, data = breaks, family = poisson))
+  # iris, gaussian: a reference level set by relevel().
+  flowers <- transform(datasets::iris, Species = stats::relevel(Species, "virginica"))
+  flowers_remote <- copy_to(con, flowers, unique_name("t_iris_factors"))
+  formula <- Sepal.Length ~ Petal.Width * Species
+  expected <- stats::glm(formula, data = flowers)
+  expect_same_fit(srs_glm(formula, flowers_remote), expected, relative = 1e-8)
+  # infert, binomial: education's levels 0-5yrs, 6-11yrs, 12+ yrs.
+  infert_local <- transform(datasets::infert, case = case == 1)
+  infert_remote <- copy_to(con, infert_local, unique_name("t_infert_factor"))
+  formula <- case ~ spontaneous + induced + education + age
+  expected <- stats::glm(formula, data = infert_local, family = binomial)
+  expect_same_fit(srs_glm(formula, infert_remote, family = binomial), expected)
+})
+
+test_that("xlev gives the levels of text columns, as glm() has them from factors", {
+  breaks <- datasets::warpbreaks
+  name <- unique_name("t_breaks_text")
+  copy_to(con, transform(breaks, wool = as.character(wool), tension = as.character(tension)), name)
+  tension <- list(tension = c("L", "M", "H"))
+  fit <- srs_glm(breaks ~ wool * tension, name, family = "poisson", xlev = tension)
+  expect_same_fit(fit, stats::glm(breaks ~ wool * tension, data = breaks, family = poisson))
+  fit_with <- function(xlev) srs_glm(breaks ~ tension, name, xlev = xlev)
+  expect_error(
+    fit_with(list(tension = c("L", "M"))),
+    "column tension has values that are not among its levels \\(L, M\\): H"
+  )
+  expect_error(fit_with(list(breaks = c("1"))), "xlev names breaks, which is not a text column")
+  expect_error(fit_with(c(tension = "L")), "xlev must be a list")
+  expect_error(fit_with(list(tension = c("L", "L"))), "distinct, non-missing levels")
+})
+
+test_that("an ordered factor is refused (glm() uses contr.poly), unless xlev gives its levels", {
+  sized <- transform(datasets::warpbreaks, tension = factor(tension, ordered = TRUE))
+  remote <- copy_to(con, sized, unique_name("t_breaks_ordered"))
+  expect_error(srs_glm(breaks ~ tension, remote), "column tension was written as an ordered factor")
+  fit <- srs_glm(breaks ~ tension, remote, xlev = list(tension = c("L", "M", "H")))
+  expect_same_fit(fit, stats::glm(breaks ~ tension, data = datasets::warpbreaks), relative = 1e-8)
+})
+
 test_that("rows with a missing value are left out, and an aliased column is NA, as in glm()", {
   air <- airquality_dated()
   air$twice_wind <- 2 * air$Wind

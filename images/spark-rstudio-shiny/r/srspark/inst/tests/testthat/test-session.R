@@ -112,3 +112,37 @@ test_that("a keep-warm round runs a job when it keeps an executor, and none when
   expect_true(kept %in% 0:held)
   if (kept >= 1L) expect_gt(jobs_run(), before) else expect_identical(jobs_run(), before)
 })
+
+test_that("a script shows one line for a failed query: no start-up warnings, progress, traces", {
+  skip_if(srs_backend() != "pyspark", "the PySpark bridge's loggers")
+  script <- tempfile(fileext = ".R")
+  on.exit(unlink(script), add = TRUE)
+  writeLines(c(
+    "library(srspark)",
+    "con <- srs_connect()",
+    "invisible(DBI::dbGetQuery(con, 'SELECT SUM(id) AS s FROM range(0, 2000000, 1, 4)'))",
+    "DBI::dbGetQuery(con, 'SELECT nope FROM no_such_table')"
+  ), script)
+  rscript <- file.path(R.home("bin"), "Rscript")
+  output <- suppressWarnings(system2(rscript, script, stdout = TRUE, stderr = TRUE))
+  expect_identical(attr(output, "status"), 1L)
+  errors <- grep("^Error", output, value = TRUE)
+  expect_length(errors, 1L)
+  expect_match(errors, "[TABLE_OR_VIEW_NOT_FOUND]", fixed = TRUE)
+  # (The JVM's own "WARNING: Using incubator modules" line stays: Spark's launcher always adds
+  # the module, and the JVM has no switch for that line. A warning that the job waits for cores,
+  # which this test's own session may hold for a while, is one a user should see.)
+  output <- grep("Initial job has not accepted any resources", output, value = TRUE, invert = TRUE)
+  noise <- grep("QueryContextLogger| WARN |\\[Stage|\\bat org\\.apache", output, value = TRUE)
+  expect_identical(noise, character(), info = paste(output, collapse = "\n"))
+})
+
+test_that("options(srspark.verbose = TRUE) adds the JVM trace to the error", {
+  expect_error(
+    withr::with_options(
+      list(srspark.verbose = TRUE),
+      dbGetQuery(con, "SELECT nope FROM no_such_table")
+    ),
+    "TABLE_OR_VIEW_NOT_FOUND\\][^\n]*\n(.|\n)*at org\\.apache\\.spark"
+  )
+})
