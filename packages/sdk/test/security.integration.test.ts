@@ -300,7 +300,9 @@ describe('a stack with the default security settings', () => {
         signal: AbortSignal.timeout(10_000),
       },
     );
-    expect(kill.status).toBe(403);
+    // Kill links are off (spark.ui.killEnabled false): the endpoint is not there (405). Were they
+    // on, Spark's ACLs would answer 403. Either way the application keeps running.
+    expect([403, 405]).toContain(kill.status);
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect((await activeApp())?.id).toBe(app.id);
     await docker.run(['exec', master, 'pkill', '-f', 'srs-kill-job.py']).catch(() => undefined);
