@@ -9,9 +9,11 @@ set -Eeuo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# blob, bit64, hms: the R types of Spark's BINARY, BIGINT and times (srspark); tzdata-legacy: the
+# zone names R code still uses (PST8PDT, US/Eastern...), which trixie's tzdata left out.
 apt_install r-base-core r-cran-shiny r-cran-reticulate r-cran-jsonlite r-cran-dbi r-cran-dbplyr \
 	r-cran-dplyr r-cran-tidyr r-cran-later r-cran-testthat r-cran-irkernel \
-	r-cran-tidyverse r-cran-rmarkdown
+	r-cran-tidyverse r-cran-rmarkdown r-cran-blob r-cran-bit64 r-cran-hms tzdata-legacy
 Rscript -e 'cat(R.version.string, "\n"); for (p in c("shiny", "reticulate", "DBI", "dbplyr", "dplyr", "IRkernel", "ggplot2", "readr", "rmarkdown")) library(p, character.only = TRUE)'
 # Plots render without a display: cairo devices.
 Rscript -e 'stopifnot(capabilities("cairo"))'

@@ -12,7 +12,10 @@ source_dir=${1:?usage: install_srspark.sh SOURCE_DIR}
 [ -f "$source_dir/DESCRIPTION" ] || die "no R package at $source_dir"
 [ -f "${SPARK_HOME:-/opt/spark}/jars/srspark-jvm.jar" ] || die "srspark-jvm.jar is not in ${SPARK_HOME:-/opt/spark}/jars"
 
-R CMD INSTALL --no-docs --no-multiarch --library=/usr/local/lib/R/site-library "$source_dir"
+# With its help pages (?srs_glm) and its tests (tests/testthat, run on the cluster by
+# $(R_HOME)/library/srspark/scripts/run-tests.R).
+R CMD INSTALL --install-tests --no-multiarch --library=/usr/local/lib/R/site-library "$source_dir"
+[ -d /usr/local/lib/R/site-library/srspark/tests/testthat ] || die "srspark's tests were not installed"
 Rscript -e 'library(srspark); cat("srspark", as.character(utils::packageVersion("srspark")), "\n")'
 record_version srspark "$(Rscript -e 'cat(as.character(utils::packageVersion("srspark")))')"
 # SparkR ships only in Apache's tarball; the PyPI artifact has none, and srspark then uses PySpark.

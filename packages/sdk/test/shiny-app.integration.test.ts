@@ -122,7 +122,7 @@ async function expectRLayerTestsToPass(
       master,
       'Rscript',
       '-e',
-      'cat(system.file("tests/run-tests.R", package = "srspark"))',
+      'cat(system.file("scripts/run-tests.R", package = "srspark"))',
     ])
   ).stdout;
   // execa, not the SDK's client: a failed run's TAP (its stdout) is what tells which test failed.

@@ -12,9 +12,22 @@ little <- function(x, size) writeBin(x, raw(), size = size, endian = "little")
 missing_mask <- function(missing) if (any(missing)) as.raw(missing) else raw(0)
 
 # One R column as list(code, bytes, mask). Factors go as their labels; POSIXct as seconds (UTC);
-# Dates as whole days.
+# Dates as whole days; bit64's integer64 as its 8 bytes; raw vectors (a list of them, or a blob)
+# as base64; times (hms, difftime) as their text, "HH:MM:SS" (Spark 4.2's TIME type is not yet
+# usable in most operations).
 encode_column <- function(x, name) {
+  if (inherits(x, "AsIs")) class(x) <- setdiff(class(x), "AsIs")
+  if (inherits(x, "POSIXlt")) x <- as.POSIXct(x)
   if (is.factor(x)) x <- as.character(x)
+  if (inherits(x, "difftime")) x <- ifelse(is.na(x), NA_character_, format(hms::as_hms(x)))
+  if (inherits(x, "integer64")) {
+    return(list(code = "long", bytes = little(unclass(x), 8L), mask = missing_mask(is.na(x))))
+  }
+  if (is_binary(x)) {
+    missing <- vapply(x, is.null, logical(1))
+    text <- vapply(x, function(v) if (is.null(v)) "" else jsonlite::base64_enc(v), character(1))
+    return(list(code = "binary", bytes = writeBin(text, raw()), mask = missing_mask(missing)))
+  }
   if (inherits(x, "POSIXct")) {
     return(list(code = "timestamp", bytes = little(as.double(x), 8L), mask = missing_mask(is.na(x))))
   }
@@ -39,13 +52,20 @@ encode_column <- function(x, name) {
     return(list(code = "string", bytes = writeBin(text, raw()), mask = missing_mask(missing)))
   }
   stop("column ", name, " is of class ", paste(class(x), collapse = "/"), ", which Spark cannot take; ",
-    "use numbers, integers, text, factors, logicals, Dates or POSIXct", call. = FALSE)
+    "use numbers, integers, text, factors, logicals, Dates, POSIXct, times, blobs or integer64",
+    call. = FALSE
+  )
 }
 
-decode_column <- function(code, bytes, mask, rows) {
+# A column from Spark. 64-bit integers become what `bigint` says (as DBI's dbConnect() argument).
+decode_column <- function(code, bytes, mask, rows, bigint = "numeric") {
   value <- switch(code,
-    double = ,
-    long = readBin(bytes, "double", rows, size = 8L, endian = "little"),
+    double = readBin(bytes, "double", rows, size = 8L, endian = "little"),
+    long = structure(readBin(bytes, "double", rows, size = 8L, endian = "little"), class = "integer64"),
+    binary = {
+      text <- readBin(bytes, "character", rows)
+      blob::as_blob(lapply(text, jsonlite::base64_dec))
+    },
     integer = readBin(bytes, "integer", rows, size = 4L, endian = "little"),
     logical = as.logical(as.integer(bytes)),
     string = {
@@ -58,8 +78,35 @@ decode_column <- function(code, bytes, mask, rows) {
     stop("unknown column code from Spark: ", code, call. = FALSE)
   )
   if (length(value) != rows) value <- value[seq_len(rows)]
-  if (length(mask) > 0L) value[mask != as.raw(0L)] <- NA
+  if (length(mask) > 0L) {
+    missing <- mask != as.raw(0L)
+    if (code == "binary") value[missing] <- list(NULL) else value[missing] <- NA
+  }
+  if (code == "long") value <- as_bigint(value, bigint)
   value
+}
+
+BIGINT <- c("numeric", "integer", "integer64", "character")
+
+# 64-bit integers (integer64) as `bigint` asks: numbers (with a warning when one is past 2^53,
+# where doubles stop being exact), integers (NA and a warning past 32 bits), integer64 or text.
+as_bigint <- function(x, bigint) {
+  switch(bigint,
+    integer64 = x,
+    character = as.character(x),
+    # DBI's spec: "integer" overflows silently (to NA).
+    integer = suppressWarnings(as.integer(x)),
+    numeric = {
+      inexact <- !is.na(x) & abs(x) > bit64::as.integer64("9007199254740992")
+      if (any(inexact)) {
+        warning("64-bit integers past 2^53 lost digits as numbers; connect with ",
+          "dbConnect(srspark::spark(), bigint = \"integer64\") or \"character\" to keep them",
+          call. = FALSE
+        )
+      }
+      as.double(x)
+    }
+  )
 }
 
 SPARK_TYPE <- "^[A-Za-z]+( *\\( *[0-9]+( *, *[0-9]+)? *\\))?$"
@@ -133,8 +180,9 @@ as_written_factor <- function(x, declared) {
   factor(x, levels = c(declared$levels, sort(extra, method = "radix")), ordered = declared$ordered)
 }
 
-# A reader over a JVM DataFrame: its column names and codes, and fetch(n) giving data frames.
-spark_reader <- function(jdf) {
+# A reader over a JVM DataFrame: its column names and codes, and fetch(n) giving data frames
+# (64-bit integers as `bigint` says).
+spark_reader <- function(jdf, bigint = "numeric") {
   s <- spark_parts()
   b <- s$bridge
   reader <- with_spark_errors(b$jnew(s$handle, "org.sparkrstudioshiny.srspark.ColumnarReader", jdf))
@@ -152,7 +200,8 @@ spark_reader <- function(jdf) {
       rows <- b$scalar(b$jcall(chunk, "rows"))
       out <- lapply(seq_along(codes), function(i) {
         data <- b$raw_out(b$jcall(chunk, "data", i - 1L))
-        value <- decode_column(codes[[i]], data, b$raw_out(b$jcall(chunk, "nulls", i - 1L)), rows)
+        nulls <- b$raw_out(b$jcall(chunk, "nulls", i - 1L))
+        value <- decode_column(codes[[i]], data, nulls, rows, bigint)
         if (is.null(levels[[i]]) || codes[[i]] != "string") return(value)
         as_written_factor(value, levels[[i]])
       })

@@ -42,9 +42,27 @@ path_error <- function(error, path) {
   stop(message, call. = FALSE)
 }
 
-#' Reads a CSV, Parquet or JSON file (or a folder of them) into the temporary view `name` and
-#' returns it as a lazy table. The format comes from the file's extension unless given. CSV
-#' files have a header and their column types are inferred (one extra pass over the data).
+#' Read a file into Spark
+#'
+#' Reads a CSV, Parquet or JSON file, or a folder of them, into a temporary view; the workers
+#' read it, so it must be where every node sees it (`/data`, the stack's data volume, or object
+#' storage). A missing file, a bad format or a relative path is one clear error.
+#'
+#' @param con A connection from [srs_connect()].
+#' @param path An absolute path.
+#' @param name The view's name.
+#' @param format `"csv"`, `"parquet"` or `"json"`; by default from the file's extension.
+#' @param options A named list of Spark reader options. CSV files have a header and their column
+#'   types are inferred (one more pass over the data) unless these say otherwise.
+#' @param overwrite Whether an existing view of that name is replaced.
+#' @return The view as a lazy table (dplyr).
+#' @seealso [srs_write()]
+#' @export
+#' @examplesIf nzchar(Sys.getenv("SPARK_MASTER_URL"))
+#' con <- srs_connect()
+#' cars <- dplyr::copy_to(con, mtcars, "cars_example", overwrite = TRUE)
+#' srs_write(cars, "/data/examples/cars.parquet", mode = "overwrite")
+#' srs_read(con, "/data/examples/cars.parquet", "cars_again")
 srs_read <- function(con, path, name, format = NULL, options = list(), overwrite = TRUE) {
   check_connection(con)
   path <- check_path(path)
@@ -58,13 +76,27 @@ srs_read <- function(con, path, name, format = NULL, options = list(), overwrite
   reader <- b$jcall(b$jcall(s$session, "read"), "format", format)
   for (key in names(options)) reader <- b$jcall(reader, "option", key, options[[key]])
   jdf <- tryCatch(b$jcall(reader, "load", path), error = function(e) path_error(e, path))
-  b$jcall(jdf, "createOrReplaceTempView", name)
+  replace_view(jdf, name)
   dplyr::tbl(con, name)
 }
 
-#' Writes a lazy table (from tbl(), copy_to() or srs_read() and dplyr verbs) to a CSV, Parquet
-#' or JSON folder at `path`, computed by the workers. `mode`: "error" when the path exists,
-#' "overwrite" or "append". Returns the path.
+#' Write a lazy table to files
+#'
+#' The workers compute the table (from `tbl()`, `copy_to()` or [srs_read()] and dplyr verbs)
+#' and write it as a folder of CSV, Parquet or JSON files.
+#'
+#' @param data A lazy table of a [srs_connect()] connection.
+#' @param path An absolute path, under `/data` to be read back from every node.
+#' @param format `"csv"`, `"parquet"` or `"json"`; by default from the path's extension.
+#' @param mode `"error"` when the path exists, `"overwrite"` or `"append"`.
+#' @param options A named list of Spark writer options.
+#' @return The path, invisibly.
+#' @seealso [srs_read()]
+#' @export
+#' @examplesIf nzchar(Sys.getenv("SPARK_MASTER_URL"))
+#' con <- srs_connect()
+#' cars <- dplyr::copy_to(con, mtcars, "cars_example", overwrite = TRUE)
+#' srs_write(cars, "/data/examples/cars.csv", mode = "overwrite")
 srs_write <- function(data, path, format = NULL, mode = c("error", "overwrite", "append"), options = list()) {
   if (!inherits(data, "tbl_sql") || !methods::is(dbplyr::remote_con(data), "Spark SQL")) {
     stop("srs_write() needs a lazy table of a srs_connect() connection; copy a data frame in first with copy_to()", call. = FALSE)

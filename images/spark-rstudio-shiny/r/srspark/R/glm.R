@@ -379,15 +379,37 @@ solve_moments <- function(moments, design) {
   list(coefficients = stats::setNames(coefficients, names), cov = cov, rss = max(rss, 0), rank = length(kept) + offset, condition = condition)
 }
 
-#' Fits a generalized linear model to a table of the cluster, as stats::glm() would fit it to
-#' the same rows: `formula` over any columns of `data` (a lazy table or a view name) with numeric
-#' terms, text and logical columns (treatment contrasts; the reference is the first level: a
-#' factor's own, written by copy_to() or dbWriteTable(), those `xlev` gives (a named list, as
-#' glm()'s), else the first alphabetically), interactions (a:b, a*b), -1, I() of arithmetic
-#' and log()/exp()/sqrt(); family
-#' gaussian, binomial or poisson (canonical links); `weights` names a column of prior weights.
-#' Rows with a missing value in a column the model uses are left out (na.omit).
-#' The result works with coef(), vcov(), summary() and predict().
+#' Fit a generalized linear model on the cluster
+#'
+#' Fits the model [stats::glm()] would fit to the same rows, from sufficient statistics Spark
+#' computes: gaussian in one aggregate pass, binomial and poisson in one pass per IRLS iteration.
+#' Coefficients are named and ordered as `glm()` names them, with standard errors, deviance and
+#' degrees of freedom; rows with a missing value in a column the model uses are left out
+#' (`na.omit`); aliased columns are `NA`.
+#'
+#' @param formula A model formula (or its text) over columns of `data`: numeric terms, factors,
+#'   text and logical columns (treatment contrasts), interactions (`a:b`, `a*b`), `- 1`, `I()`
+#'   of arithmetic and `log()`, `exp()`, `sqrt()`, `abs()`. It is parsed, never evaluated.
+#' @param data A lazy table of a [srs_connect()] connection, or a view's name.
+#' @param family `gaussian`, `binomial` or `poisson` (canonical links): a family object, its
+#'   function or its name.
+#' @param weights The name of a numeric column of prior weights.
+#' @param method `"auto"` (normal equations, Spark MLlib when the design is ill-conditioned),
+#'   `"sql"` or `"mllib"`.
+#' @param epsilon,maxit IRLS convergence, as [stats::glm.control()].
+#' @param xlev Levels of text columns, as `glm()`'s `xlev`: a named list of character vectors
+#'   (the first is the reference). A factor written by `copy_to()` or `dbWriteTable()` carries
+#'   its own; other text columns take their values in alphabetical order.
+#' @return An object of class `srs_glm`: `coef()`, `vcov()`, `summary()` and `predict()` work on
+#'   it.
+#' @seealso [predict.srs_glm()]
+#' @export
+#' @examplesIf nzchar(Sys.getenv("SPARK_MASTER_URL"))
+#' con <- srs_connect()
+#' breaks <- dplyr::copy_to(con, warpbreaks, "breaks_example", overwrite = TRUE)
+#' fit <- srs_glm(breaks ~ wool * tension, breaks, family = "poisson")
+#' summary(fit)
+#' all.equal(coef(fit), coef(glm(breaks ~ wool * tension, poisson, warpbreaks)))
 srs_glm <- function(formula, data, family = stats::gaussian(), weights = NULL,
                     method = c("auto", "sql", "mllib"), epsilon = 1e-8, maxit = 25L, xlev = NULL) {
   started <- Sys.time()
@@ -545,10 +567,13 @@ fit_mllib <- function(design, family) {
   )
 }
 
+#' @export
 coef.srs_glm <- function(object, ...) object$coefficients
 
+#' @export
 vcov.srs_glm <- function(object, ...) object$cov
 
+#' @export
 summary.srs_glm <- function(object, ...) {
   stat <- if (object$statistic_name == "t") c("t value", "Pr(>|t|)") else c("z value", "Pr(>|z|)")
   table <- cbind(object$coefficients, object$std_errors, object$statistic, object$p_values)
@@ -556,6 +581,7 @@ summary.srs_glm <- function(object, ...) {
   structure(list(coefficients = table, fit = object), class = "summary.srs_glm")
 }
 
+#' @export
 print.summary.srs_glm <- function(x, ...) {
   fit <- x$fit
   cat("Spark GLM (", fit$family$family, ", ", fit$family$link, " link) by ", if (fit$method == "sql") "Spark SQL aggregates" else "Spark MLlib",
@@ -567,11 +593,27 @@ print.summary.srs_glm <- function(x, ...) {
   invisible(x)
 }
 
+#' @export
 print.srs_glm <- function(x, ...) print(summary(x), ...)
 
-#' Scores a table with a fitted model: a lazy table with the columns of `newdata` and `.fitted`,
-#' the linear predictor (type "link") or the mean (type "response"), computed by Spark. Text
-#' levels the model did not see give NA. `name` keeps the result as a temporary view.
+#' Score a table with a model fitted by srs_glm()
+#'
+#' Spark computes the linear predictor or the mean for every row; levels the model did not see
+#' give `NA`.
+#'
+#' @param object A fit from [srs_glm()].
+#' @param newdata A lazy table of a [srs_connect()] connection, or a view's name, with the
+#'   model's columns.
+#' @param type `"link"` (the linear predictor) or `"response"` (the mean).
+#' @param name The result's view name; a fresh one by default.
+#' @param ... Unused.
+#' @return A lazy table: the columns of `newdata` and `.fitted`.
+#' @export
+#' @examplesIf nzchar(Sys.getenv("SPARK_MASTER_URL"))
+#' con <- srs_connect()
+#' cars <- dplyr::copy_to(con, mtcars, "cars_example", overwrite = TRUE)
+#' fit <- srs_glm(am ~ wt, cars, family = "binomial")
+#' predict(fit, cars, type = "response")
 predict.srs_glm <- function(object, newdata, type = c("link", "response"), name = NULL, ...) {
   type <- match.arg(type)
   design <- object$design

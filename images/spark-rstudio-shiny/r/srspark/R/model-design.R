@@ -78,9 +78,8 @@ prototype_frame <- function(schema) {
   structure(columns, names = names(schema), class = "data.frame", row.names = integer())
 }
 
-#' @noRd
-#' The design of a model: the data's SQL, the response, the model matrix columns (name, SQL),
-#' whether there is an intercept, the complete-case condition, and the factor levels.
+# The design of a model: the data's SQL, the response, the model matrix columns (name, SQL),
+# whether there is an intercept, the complete-case condition, and the factor levels.
 model_design <- function(formula, data, weights = NULL,
                          response_kind = c("numeric", "binary", "count"), defer_levels = FALSE,
                          xlev = NULL) {

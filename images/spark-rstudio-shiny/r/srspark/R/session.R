@@ -16,8 +16,16 @@ sparkr_available <- function() {
   requireNamespace("SparkR", quietly = TRUE)
 }
 
-#' The bridge of this R process: "sparkr" when SparkR is installed (images built from the
-#' Apache tarball), else "pyspark" (PySpark through reticulate). SRS_R_BACKEND overrides it.
+#' The bridge to Spark of this R process
+#'
+#' SparkR when it is installed (images built from Apache's tarball), else PySpark through
+#' reticulate (images built from the PyPI artifact). The environment variable `SRS_R_BACKEND`
+#' chooses one.
+#'
+#' @return `"sparkr"` or `"pyspark"`.
+#' @export
+#' @examples
+#' srs_backend()
 srs_backend <- function() {
   chosen <- Sys.getenv("SRS_R_BACKEND", "")
   if (chosen != "") {
@@ -139,7 +147,13 @@ session_conf <- function(cores) {
   )
 }
 
-#' Whether this process holds a live Spark session.
+#' Whether this R process holds a live Spark session
+#'
+#' @return `TRUE` when a session is open and its driver answers, else `FALSE`. Opens nothing.
+#' @seealso [srs_session()]
+#' @export
+#' @examples
+#' srs_session_active()
 srs_session_active <- function() {
   !is.null(.state$handle) && isTRUE(tryCatch(.state$bridge$alive(.state$handle), error = function(e) FALSE))
 }
@@ -162,10 +176,21 @@ own_application <- function(state) {
   Find(function(app) identical(app$id, .state$app_id), state$activeapps)
 }
 
-#' The Spark session of this R process, opened on first use against SPARK_MASTER_URL and shared
-#' by every caller afterwards (every browser tab of a Shiny app, every cell of a notebook). It is
-#' never stopped when a caller goes away; a session that died, or whose application the master
-#' no longer knows, is reopened (its temporary views are then gone).
+#' The Spark session of this R process
+#'
+#' Opened on first use against the master at `SPARK_MASTER_URL` (the secret and the driver's
+#' address come from the image's Spark configuration) and shared by every caller afterwards:
+#' every browser tab of a Shiny app, every cell of a notebook. It is never stopped when a caller
+#' goes away; a session that died, or whose application the master no longer knows (a master
+#' that was replaced), is opened again, and its temporary views are then gone.
+#'
+#' @param app_name The application's name in the master's UI.
+#' @return The session's handle (a SparkR session or a PySpark `SparkSession`), invisibly.
+#' @seealso [srs_connect()] for a DBI connection on it, [srs_stop()] to end it.
+#' @export
+#' @examplesIf nzchar(Sys.getenv("SPARK_MASTER_URL"))
+#' srs_session()
+#' srs_cluster_info()$app_id
 srs_session <- function(app_name = Sys.getenv("SRS_APP_NAME", "srspark")) {
   if (srs_session_active()) {
     if (!startsWith(.state$master, "spark://") || !application_lost()) return(invisible(.state$handle))
@@ -190,9 +215,15 @@ srs_session <- function(app_name = Sys.getenv("SRS_APP_NAME", "srspark")) {
   invisible(handle)
 }
 
-#' Ends this R process's Spark session: its application ends (it moves to the history server)
-#' and gives its executors back. The next call that needs Spark opens a new session; its
-#' temporary views are gone. Returns whether a session was open.
+#' End this R process's Spark session
+#'
+#' The application ends (it moves to the history server) and gives its executors back. The next
+#' call that needs Spark opens a new session; the temporary views of this one are gone.
+#'
+#' @return Whether a session was open, invisibly.
+#' @export
+#' @examplesIf nzchar(Sys.getenv("SPARK_MASTER_URL"))
+#' srs_stop()
 srs_stop <- function() {
   if (is.null(.state$handle)) return(invisible(FALSE))
   try(.state$bridge$stop(.state$handle), silent = TRUE)
@@ -270,15 +301,26 @@ master_state <- function(timeout = 5) {
   )
 }
 
-#' The number of ALIVE workers the master reports, within `timeout` seconds. Stops with a clear
-#' message when the master does not answer: apps check this first, since a job on a cluster
-#' without workers would wait for resources forever.
+#' The number of workers the master lists as ALIVE
+#'
+#' Apps check this first: a job on a cluster without workers would wait for resources forever.
+#'
+#' @param timeout Seconds to wait for the master's answer.
+#' @return A whole number. An error when the master does not answer in time.
+#' @export
+#' @examplesIf nzchar(Sys.getenv("SPARK_MASTER_URL"))
+#' srs_alive_workers()
 srs_alive_workers <- function(timeout = 5) {
   as.integer(master_state(timeout)$aliveworkers)
 }
 
-#' Describes the cluster as this session sees it: bridge, Spark version, master, application,
-#' and the executors (the driver not counted) with their hosts.
+#' The cluster as this R process's session sees it
+#'
+#' @return A list: `backend`, `spark_version`, `master`, `app_id`, `app_name`, `driver_host`,
+#'   `executors` (how many, the driver not counted) and `executor_hosts`.
+#' @export
+#' @examplesIf nzchar(Sys.getenv("SPARK_MASTER_URL"))
+#' str(srs_cluster_info())
 srs_cluster_info <- function() {
   s <- spark_parts()
   b <- s$bridge

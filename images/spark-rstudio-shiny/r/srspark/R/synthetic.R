@@ -8,11 +8,25 @@ check_whole <- function(value, what, from, to) {
   value
 }
 
-#' A synthetic dataset generated inside Spark as the temporary view `name`, returned as a lazy
-#' table: columns id, x in [0, 1), segment (A, B, ...), grp (0-based segment number) and
-#' y = 1.5 + 2 x + 0.25 grp + noise, noise in [-0.5, 0.5). Pure integer arithmetic on the row id,
-#' so srs_reference_synthetic() reproduces it exactly in plain R. Its partitions are a multiple
-#' of the cluster's cores.
+#' A synthetic dataset made by the workers
+#'
+#' Columns `id`, `x` in \[0, 1), `segment` (A, B, ...), `grp` (the segment's 0-based number)
+#' and `y = 1.5 + 2 x + 0.25 grp + noise`, noise in \[-0.5, 0.5). Pure integer arithmetic on the
+#' row id, so [srs_reference_synthetic()] makes the same rows in plain R. Its partitions are a
+#' multiple of the cluster's cores.
+#'
+#' @param con A connection from [srs_connect()].
+#' @param rows How many rows, up to 10^9.
+#' @param seed A whole number from 0 to 10^6.
+#' @param groups How many segments, 1 to 26.
+#' @param name The temporary view's name.
+#' @return The view as a lazy table (dplyr).
+#' @export
+#' @examplesIf nzchar(Sys.getenv("SPARK_MASTER_URL"))
+#' con <- srs_connect()
+#' srs_synthetic(con, 1e6, seed = 7) |>
+#'   dplyr::group_by(segment) |>
+#'   dplyr::summarise(mean_y = mean(y, na.rm = TRUE))
 srs_synthetic <- function(con, rows, seed = 42L, groups = 8L, name = "synthetic") {
   check_connection(con)
   check_whole(rows, "rows", 1, 1e9)
@@ -39,7 +53,15 @@ srs_synthetic <- function(con, rows, seed = 42L, groups = 8L, name = "synthetic"
   dplyr::tbl(con, name, vars = c("id", "x", "segment", "grp", "y"))
 }
 
-#' The same dataset as srs_synthetic(), computed in plain R (for checks on small sizes).
+#' The rows of srs_synthetic(), made in plain R
+#'
+#' For checks on small sizes: the same columns and values as [srs_synthetic()] gives.
+#'
+#' @inheritParams srs_synthetic
+#' @return A data frame.
+#' @export
+#' @examples
+#' head(srs_reference_synthetic(10, seed = 7))
 srs_reference_synthetic <- function(rows, seed = 42L, groups = 8L) {
   id <- as.numeric(seq_len(rows) - 1)
   x <- ((id * 7919 + seed * 104729) %% 10007) / 10007

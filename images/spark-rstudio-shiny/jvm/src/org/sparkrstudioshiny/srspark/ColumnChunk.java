@@ -16,10 +16,12 @@ import org.apache.spark.sql.RowFactory;
  * writeBin: little-endian numbers, UTF-8 strings each ended by a NUL byte, and per column a mask
  * with one byte per row (1 = missing), or no mask at all when nothing is missing.
  *
- * <p>Column codes: {@code double} (8-byte double), {@code long} (a 64-bit integer sent as an
- * 8-byte double), {@code integer} (4-byte int), {@code logical} (1 byte), {@code string},
- * {@code date} (4-byte days since 1970-01-01) and {@code timestamp} (8-byte double seconds since
- * the epoch, as R's POSIXct; microseconds inside Spark).
+ * <p>Column codes: {@code double} (8-byte double), {@code long} (8-byte two's complement
+ * integer: R reads the bytes as bit64's integer64, which is that layout in a double vector),
+ * {@code integer} (4-byte int), {@code logical} (1 byte), {@code string}, {@code binary} (the
+ * string layout, each value its bytes in base64), {@code date} (4-byte days since 1970-01-01)
+ * and {@code timestamp} (8-byte double seconds since the epoch, as R's POSIXct; microseconds
+ * inside Spark).
  */
 public final class ColumnChunk implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -69,6 +71,7 @@ public final class ColumnChunk implements Serializable {
       case "logical":
         return 1;
       case "string":
+      case "binary":
         return 0;
       default:
         throw new IllegalArgumentException("unknown column code \"" + code + "\"");
@@ -179,7 +182,7 @@ public final class ColumnChunk implements Serializable {
             data[c].putDouble(missing ? 0 : row.getDouble(c));
             break;
           case "long":
-            data[c].putDouble(missing ? 0 : (double) row.getLong(c));
+            data[c].putLong(missing ? 0 : row.getLong(c));
             break;
           case "timestamp":
             data[c].putDouble(missing ? 0 : row.getLong(c) / 1e6);
@@ -192,6 +195,7 @@ public final class ColumnChunk implements Serializable {
             data[c].put((byte) (!missing && row.getBoolean(c) ? 1 : 0));
             break;
           case "string":
+          case "binary":
             if (!missing) {
               // R strings cannot hold NUL; it would also end the value early on the R side.
               data[c].putBytes(row.getString(c).replace('\0', '\uFFFD').getBytes(StandardCharsets.UTF_8));
@@ -215,7 +219,8 @@ public final class ColumnChunk implements Serializable {
 
   /**
    * Decodes this chunk into rows with the Spark types of {@link ColumnarWriter}'s raw schema:
-   * Double, Integer (also dates as days), Boolean, String, and Long microseconds for timestamps.
+   * Double, Long, Integer (also dates as days), Boolean, String (also binary values in base64),
+   * and Long microseconds for timestamps.
    */
   Iterator<Row> decode() {
     ByteBuffer[] buffers = new ByteBuffer[codes.length];
@@ -237,6 +242,10 @@ public final class ColumnChunk implements Serializable {
             double value = buffer.getDouble(r * 8);
             values[c] = missing ? null : value;
             break;
+          case "long":
+            long whole = buffer.getLong(r * 8);
+            values[c] = missing ? null : whole;
+            break;
           case "timestamp":
             double seconds = buffer.getDouble(r * 8);
             values[c] = missing ? null : Math.round(seconds * 1e6);
@@ -250,6 +259,7 @@ public final class ColumnChunk implements Serializable {
             values[c] = missing ? null : data[c][r] != 0;
             break;
           case "string":
+          case "binary":
             values[c] = missing ? null : new String(data[c], offsets[c][r], offsets[c][r + 1] - offsets[c][r] - 1, StandardCharsets.UTF_8);
             break;
           default:
@@ -285,10 +295,13 @@ public final class ColumnChunk implements Serializable {
     }
 
     void putDouble(double value) {
-      long bits = Double.doubleToRawLongBits(value);
+      putLong(Double.doubleToRawLongBits(value));
+    }
+
+    void putLong(long value) {
       ensure(8);
       for (int i = 0; i < 8; i++) {
-        bytes[size++] = (byte) (bits >>> (8 * i));
+        bytes[size++] = (byte) (value >>> (8 * i));
       }
     }
 

@@ -49,8 +49,9 @@ import org.apache.spark.sql.types.TimestampType;
  * read anyway: the whole query then runs while R does something else.
  *
  * <p>Types R has no match for become the closest one: decimals and floats doubles, bytes and
- * shorts integers, 64-bit integers doubles (exact up to 2^53), timestamps without a time zone
- * instants in the session's time zone, arrays, maps and structs JSON text, binary base64 text, anything else its text.
+ * shorts integers, timestamps without a time zone instants in the session's time zone, arrays,
+ * maps and structs JSON text, anything else its text. 64-bit integers travel exactly (R decides
+ * what they become) and binary values as base64 (R decodes them).
  */
 public final class ColumnarReader {
   /** Threads that plan queries started with {@link #start()}; idle ones end after a minute. */
@@ -121,7 +122,7 @@ public final class ColumnarReader {
         codes[c] = "string";
         column = functions.to_json(column);
       } else if (type instanceof BinaryType) {
-        codes[c] = "string";
+        codes[c] = "binary";
         column = functions.base64(column);
       } else {
         codes[c] = "string";

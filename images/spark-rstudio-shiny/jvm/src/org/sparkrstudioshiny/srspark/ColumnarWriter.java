@@ -1,13 +1,27 @@
 package org.sparkrstudioshiny.srspark;
 
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import scala.jdk.javaapi.CollectionConverters;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.analysis.PosParameter;
+import org.apache.spark.sql.catalyst.expressions.SubqueryExpression;
+import org.apache.spark.sql.catalyst.parser.CatalystSqlParser$;
+import org.apache.spark.sql.catalyst.plans.QueryPlan;
+import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import org.apache.spark.sql.catalyst.trees.TreeNode;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -37,9 +51,6 @@ public final class ColumnarWriter {
    * the Spark SQL type to cast it to ("" keeps the type the code gives).
    */
   public void addColumn(String name, String code, byte[] values, byte[] mask, String castTo) {
-    if (code.equals("long")) {
-      throw new IllegalArgumentException("column \"" + name + "\": R sends 64-bit integers as double");
-    }
     ColumnChunk.width(code);
     names.add(name);
     codes.add(code);
@@ -75,6 +86,9 @@ public final class ColumnarWriter {
         case "timestamp":
           column = functions.expr("timestamp_micros(" + raw + ")");
           break;
+        case "binary":
+          column = functions.unbase64(functions.col(raw));
+          break;
         default:
           column = functions.col(raw);
       }
@@ -84,6 +98,90 @@ public final class ColumnarWriter {
       projection[c] = column.as(names.get(c));
     }
     return spark.createDataFrame(decoded, new StructType(fields)).select(projection);
+  }
+
+  /**
+   * Runs {@code sqlText} with its positional parameters ({@code ?}) bound to each of the {@code
+   * rows} rows of the columns added, one run per row, through Spark's parameterized SQL (Spark
+   * parses the markers; no value becomes SQL text). A statement runs once per row; a query's
+   * results come one after another. No rows: a statement does not run; a query gives its
+   * columns and no rows.
+   */
+  /**
+   * The number of positional parameter markers (?) in sqlText, as Spark's parser reads them (not
+   * inside strings or comments), or -1 when the default parser cannot read the text (Spark's
+   * session parser then reports what is wrong).
+   */
+  public static int parameterMarkers(String sqlText) {
+    LogicalPlan plan;
+    try {
+      plan = CatalystSqlParser$.MODULE$.parsePlan(sqlText);
+    } catch (RuntimeException e) {
+      return -1;
+    }
+    Set<Integer> offsets = new HashSet<>();
+    collectMarkers(plan, offsets);
+    return offsets.size();
+  }
+
+  /** Adds the text offset of each positional marker under node (subqueries included). */
+  private static void collectMarkers(TreeNode<?> node, Set<Integer> offsets) {
+    if (node instanceof PosParameter parameter) offsets.add(parameter.pos());
+    if (node instanceof SubqueryExpression subquery) collectMarkers(subquery.plan(), offsets);
+    if (node instanceof QueryPlan<?> plan) {
+      for (Object e : CollectionConverters.asJava(plan.expressions())) {
+        collectMarkers((TreeNode<?>) e, offsets);
+      }
+      for (Object c : CollectionConverters.asJava(plan.innerChildren())) {
+        collectMarkers((TreeNode<?>) c, offsets);
+      }
+    }
+    for (Object c : CollectionConverters.asJava(node.children())) {
+      collectMarkers((TreeNode<?>) c, offsets);
+    }
+  }
+
+  public Dataset<Row> sql(String sqlText, int rows, boolean query) {
+    String[] codeArray = codes.toArray(new String[0]);
+    ColumnChunk whole = new ColumnChunk(codeArray, data.toArray(new byte[0][]), nulls.toArray(new byte[0][]), rows);
+    whole.validate();
+    int markers = parameterMarkers(sqlText);
+    if (markers >= 0 && codeArray.length > markers) {
+      throw new IllegalArgumentException(
+          "the statement has " + markers + " parameter marker(s) (?), got " + codeArray.length
+              + " values");
+    }
+    Dataset<Row> result = null;
+    if (rows == 0) {
+      Object[] none = new Object[codeArray.length];
+      return query ? spark.sql(sqlText, (Object) none).limit(0) : spark.emptyDataFrame();
+    }
+    Iterator<Row> decoded = whole.decode();
+    while (decoded.hasNext()) {
+      Row row = decoded.next();
+      Object[] arguments = new Object[codeArray.length];
+      for (int c = 0; c < codeArray.length; c++) {
+        arguments[c] = row.isNullAt(c) ? null : argument(codeArray[c], row.get(c));
+      }
+      Dataset<Row> one = spark.sql(sqlText, (Object) arguments);
+      result = result == null ? one : result.unionAll(one);
+    }
+    return result;
+  }
+
+  /** A parameter's value as Spark makes a literal of it. */
+  private static Object argument(String code, Object value) {
+    switch (code) {
+      case "date":
+        return LocalDate.ofEpochDay((Integer) value);
+      case "timestamp":
+        long micros = (Long) value;
+        return Instant.EPOCH.plus(micros, ChronoUnit.MICROS);
+      case "binary":
+        return Base64.getDecoder().decode((String) value);
+      default:
+        return value;
+    }
   }
 
   private static DataType rawType(String code) {
@@ -96,8 +194,10 @@ public final class ColumnarWriter {
       case "logical":
         return DataTypes.BooleanType;
       case "string":
+      case "binary":
         return DataTypes.StringType;
       case "timestamp":
+      case "long":
         return DataTypes.LongType;
       default:
         throw new IllegalArgumentException("unknown column code \"" + code + "\"");

@@ -89,7 +89,10 @@ test_that("dbWriteTable, dbReadTable, dbListTables, dbExistsTable, dbListFields 
   expect_identical(nrow(dbReadTable(con, name)), 2L)
   dbWriteTable(con, name, frame[3:6, ], append = TRUE)
   expect_identical(sorted(dbReadTable(con, name), "key"), frame)
-  expect_error(dbWriteTable(con, name, data.frame(other = 1), append = TRUE), "append needs the columns")
+  expect_error(
+    dbWriteTable(con, name, data.frame(other = 1), append = TRUE),
+    "append needs columns of .*, got other"
+  )
   expect_error(dbWriteTable(con, name, frame, overwrite = TRUE, append = TRUE), "cannot both be TRUE")
   expect_error(dbWriteTable(con, name, frame, temporary = FALSE, overwrite = TRUE), "temporary views only")
 
@@ -104,8 +107,18 @@ test_that("field.types casts columns, and bad names and types are refused before
   dbWriteTable(con, name, data.frame(id = c(1, 2), v = c("1", "2")), field.types = c(id = "BIGINT", v = "INT"))
   expect_identical(dbGetQuery(con, sprintf("SELECT typeof(id) AS a, typeof(v) AS b FROM %s LIMIT 1", name)), data.frame(a = "bigint", b = "int"))
   expect_error(dbWriteTable(con, name, data.frame(id = 1), overwrite = TRUE, field.types = c(id = "INT; DROP")), "not a Spark SQL type")
-  expect_error(dbWriteTable(con, "bad name", data.frame(id = 1)), "a table name must be")
-  expect_error(dbWriteTable(con, name, data.frame(l = I(list(1, 2))), overwrite = TRUE), "column l is of class AsIs, which Spark cannot take")
+  expect_error(dbWriteTable(con, "", data.frame(id = 1)), "a table name must be one non-empty string")
+  expect_error(dbWriteTable(con, DBI::Id(schema = "s", table = "t"), data.frame(id = 1)), "no schema")
+  expect_error(
+    dbWriteTable(con, name, data.frame(l = I(list(1, 2))), overwrite = TRUE),
+    "column l is of class list, which Spark cannot take"
+  )
+  # Any name Spark takes, quoted: spaces, quotes, backticks, keywords.
+  odd <- paste(unique_name("select"), "it's a `view`")
+  dbWriteTable(con, odd, data.frame(id = 1:2))
+  expect_true(dbExistsTable(con, odd))
+  expect_identical(dbReadTable(con, odd)$id, 1:2)
+  dbRemoveTable(con, odd)
 })
 
 test_that("identifiers and strings are quoted so that any text round-trips", {
@@ -120,9 +133,36 @@ test_that("identifiers and strings are quoted so that any text round-trips", {
 
 test_that("dbExecute runs statements and Spark's errors come back as one R error", {
   name <- unique_name("t_exec")
-  expect_identical(dbExecute(con, sprintf("CREATE TEMPORARY VIEW %s AS SELECT 1 AS one", name)), 0L)
+  # Spark does not count the rows a statement touched: NA, as DBI allows.
+  expect_identical(dbExecute(con, sprintf("CREATE TEMPORARY VIEW %s AS SELECT 1 AS one", name)), NA_integer_)
   expect_identical(dbGetQuery(con, paste("SELECT * FROM", name))$one, 1L)
   expect_error(dbGetQuery(con, "SELECT no_such_column FROM range(1)"), "UNRESOLVED_COLUMN")
   expect_error(dbExecute(con, "NOT SQL AT ALL"), "PARSE_SYNTAX_ERROR")
   expect_error(dbBegin(con), "no transactions")
+})
+
+test_that("parameters bind through Spark's parameterized SQL, never pasted into the text", {
+  got <- dbGetQuery(con, "SELECT ? AS a, ? AS b", params = list(2.5, "it's; DROP VIEW x"))
+  expect_identical(got, data.frame(a = 2.5, b = "it's; DROP VIEW x"))
+  # One run per row of parameters, their results one after another.
+  got <- dbGetQuery(con, "SELECT ? * 2 AS twice", params = list(1:3))
+  expect_identical(got$twice, c(2L, 4L, 6L))
+  expect_error(dbGetQuery(con, "SELECT ? AS a", params = list(1, 2)), "1 parameter marker\\(s\\) \\(\\?\\), got 2")
+  res <- dbSendQuery(con, "SELECT ? AS a")
+  expect_error(dbFetch(res), "not bound yet")
+  dbBind(res, list(as.Date("2024-02-29")))
+  expect_identical(dbFetch(res)$a, as.Date("2024-02-29"))
+  dbClearResult(res)
+})
+
+test_that("dbConnect(spark()) gives the shared session; 64-bit integers and blobs keep their values", {
+  big <- dbConnect(spark(), bigint = "integer64")
+  on.exit(dbDisconnect(big))
+  got <- dbGetQuery(big, "SELECT 9007199254740993L AS n, X'00FF41' AS b")
+  expect_identical(as.character(got$n), "9007199254740993")
+  expect_identical(unclass(got$b)[[1]], as.raw(c(0x00, 0xff, 0x41)))
+  expect_warning(dbGetQuery(con, "SELECT 9007199254740993L AS n"), "past 2\\^53")
+  name <- unique_name("t_blob")
+  dbWriteTable(big, name, data.frame(b = blob::blob(as.raw(1:3), raw(0))))
+  expect_identical(lengths(unclass(dbReadTable(big, name)$b)), c(3L, 0L))
 })

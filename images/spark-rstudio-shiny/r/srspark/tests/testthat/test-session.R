@@ -15,13 +15,24 @@ test_that("one shared session per R process, kept when a connection is closed", 
   expect_true(dbIsValid(con))
 })
 
+worker_in_this_container <- function() {
+  procs <- list.files("/proc", pattern = "^[0-9]+$", full.names = TRUE)
+  any(vapply(procs, function(p) {
+    cmd <- tryCatch(readBin(file.path(p, "cmdline"), "raw", 65536L), error = function(e) raw())
+    cmd[cmd == as.raw(0L)] <- as.raw(32L)
+    grepl("org.apache.spark.deploy.worker.Worker", rawToChar(cmd), fixed = TRUE)
+  }, logical(1)))
+}
+
 test_that("the work runs on executors on the workers, and the application is registered with the master", {
   skip_if_not(startsWith(Sys.getenv("SPARK_MASTER_URL"), "spark://"), "not on a cluster")
   expect_gte(srs_alive_workers(), 1L)
   dbGetQuery(con, "SELECT SUM(id) AS s FROM range(0, 1000000, 1, 4)")
   info <- srs_cluster_info()
   expect_gte(info$executors, 1L)
-  expect_false(info$driver_host %in% info$executor_hosts)
+  # On the stack the workers are other containers; a trial container runs its worker next to the
+  # driver, on the same host.
+  if (!worker_in_this_container()) expect_false(info$driver_host %in% info$executor_hosts)
   expect_match(info$app_id, "^app-")
   expect_identical(dbGetInfo(con)$app_id, info$app_id)
 })
