@@ -21,7 +21,8 @@
 # through DBI's defaults, by way of data frames.
 #' @importFrom DBI Id dbCanConnect dbIsReadOnly dbListObjects dbWithTransaction
 #' @importFrom DBI dbAppendTableArrow dbBindArrow dbCreateTableArrow dbFetchArrow
-#' @importFrom DBI dbFetchArrowChunk dbGetQueryArrow dbReadTableArrow dbSendQueryArrow dbWriteTableArrow
+#' @importFrom DBI dbFetchArrowChunk dbGetQueryArrow dbReadTableArrow dbSendQueryArrow
+#' @importFrom DBI dbWriteTableArrow
 #' @export
 DBI::Id
 #' @export
