@@ -24,8 +24,11 @@ export const workerCountSchema = z
 /** Memory as Docker and Spark write it: 512m, 2g, 1.5g. */
 export const memorySchema = z
   .string()
-  .regex(/^\d+(\.\d+)?[kmg]$/i, 'must be a size like 512m or 2g')
-  .refine((value) => memoryBytes(value) >= 512 * 1024 * 1024, 'must be at least 512m');
+  .regex(/^\d+(\.\d+)?[kmg]$/i, { message: 'must be a size like 512m or 2g', abort: true })
+  .refine((value) => memoryBytes(value) >= 512 * 1024 * 1024, {
+    message: 'must be at least 512m',
+    abort: true,
+  });
 
 /** A TCP port to publish on the host. */
 export const portSchema = z

@@ -12,6 +12,7 @@ import { up } from './commands/up.js';
 import { describeUrls } from './commands/urls.js';
 import { clusterFor, sdkOptionFlags, type ClusterFlags } from './commands/cluster-options.js';
 import { EXIT_CODES, exitCodeFor } from './exit-codes.js';
+import { withFlagNames } from './flag-names.js';
 import { Reporter, type OutputMode } from './reporter.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -22,6 +23,12 @@ function list(value: string): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
+}
+
+function positiveSeconds(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new InvalidArgumentError(`must be a whole number of seconds ≥ 1, got "${value}"`);
+  return Number(value);
 }
 
 function wholeNumber(value: string): number {
@@ -65,7 +72,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   const globals = (): { stack: string } => program.opts<{ stack: string }>();
   const timeout = (): Option =>
     new Option('--timeout <seconds>', 'give up after this many seconds')
-      .argParser(wholeNumber)
+      .argParser(positiveSeconds)
       .default(600);
 
   const upCommand = program
@@ -274,7 +281,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         ? EXIT_CODES.ok
         : EXIT_CODES.usage;
     }
-    reporter.error(error);
+    reporter.error(withFlagNames(error));
     return exitCodeFor(error);
   }
 }

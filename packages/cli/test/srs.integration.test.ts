@@ -35,11 +35,14 @@ describe('srs usage errors', () => {
     [['nosuch'], "error: unknown command 'nosuch'"],
     [['scale', '-1'], 'error: the number of workers must be a whole number ≥ 0, got "-1"'],
     [['scale', 'abc'], 'error: the number of workers must be a whole number ≥ 0, got "abc"'],
-    [['logs', 'nosuch'], 'must be "master" or "worker"'],
+    [['scale', '201'], 'error: the number of workers must be at most 200, got "201"'],
+    [['logs', 'nosuch'], 'error: invalid option: <service> must be "master" or "worker"'],
     [['up', '--workers', 'two'], 'must be a whole number ≥ 0, got "two"'],
-    [['up', '--worker-memory', '3q'], 'worker.memory: must be a size like 512m or 2g'],
-    [['up', '--port-jupyter', '70000'], 'ports.jupyter: must be 1–65535'],
-    [['up', '--ide-user', 'root'], 'security.ideUser: must not be an account of the image'],
+    // Each refusal names the flag typed, once, however many of the option's rules it breaks.
+    [['up', '--worker-memory', '3q'], 'error: invalid option: --worker-memory must be a size like'],
+    [['up', '--port-jupyter', '70000'], 'error: invalid option: --port-jupyter must be 1–65535'],
+    [['up', '--ide-user', 'root'], '--ide-user must not be an account of the image'],
+    [['down', '--timeout', '0'], 'must be a whole number of seconds ≥ 1, got "0"'],
     [['status', '--no-such-flag'], "error: unknown option '--no-such-flag'"],
   ])('should exit 2 with one clear message for srs %j', async (args, message) => {
     const result = await srs(...args);

@@ -83,6 +83,7 @@ export {
   DEFAULT_STACK_FILE,
   memoryBytes,
   renderStackFile,
+  workerCountSchema,
 } from '@spark-rstudio-shiny/stack';
 export type { ClusterConfig, ClusterConfigInput, SwarmFacts } from '@spark-rstudio-shiny/stack';
 

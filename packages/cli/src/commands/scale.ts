@@ -1,17 +1,23 @@
-import { SrsError } from '@spark-rstudio-shiny/sdk';
+import { SrsError, workerCountSchema } from '@spark-rstudio-shiny/sdk';
 import type { Reporter } from '../reporter.js';
 import { clusterFor, interruptSignal, type ClusterFlags } from './cluster-options.js';
 
-/** Parses the worker count strictly: "3" yes; "-1", "abc", "2.5", "" no. */
+/**
+ * Parses the worker count strictly ("3" yes; "-1", "abc", "2.5", "" no), then by the stack's own
+ * rule (at most 200), before anything is printed or changed.
+ */
 export function parseWorkerCount(text: string): number {
-  if (!/^\d+$/.test(text)) {
+  const checked = /^\d+$/.test(text)
+    ? workerCountSchema.safeParse(Number(text))
+    : { success: false as const, error: { issues: [{ message: 'must be a whole number ≥ 0' }] } };
+  if (!checked.success) {
     throw new SrsError({
       code: 'INVALID_CONFIGURATION',
-      message: `the number of workers must be a whole number ≥ 0, got "${text}"`,
+      message: `the number of workers ${checked.error.issues[0]?.message ?? 'is invalid'}, got "${text}"`,
       hint: 'for example: srs scale 3',
     });
   }
-  return Number(text);
+  return checked.data;
 }
 
 /** srs scale N: sets the worker count and waits until N are ALIVE in Spark. */
