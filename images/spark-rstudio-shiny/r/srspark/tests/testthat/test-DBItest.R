@@ -47,5 +47,8 @@ DBItest::test_all(skip = c(
   # away lose precision as R's POSIXct (a double).
   "arrow_(write|append)_table_arrow_roundtrip_timestamp_extended",
   # Spark 4.2's TIME type is not enabled (UNSUPPORTED_TIME_TYPE).
-  "data_time", "data_time_current"
+  "data_time", "data_time_current",
+  # Spark fixes current_timestamp when it plans the query; DBItest wants the row in R within 2 s
+  # of that, which a loaded cluster misses (seen: R CMD check beside other test suites).
+  "data_timestamp_current"
 ))

@@ -180,6 +180,9 @@ test_that("bad models are refused before anything runs, naming what is wrong", {
   expect_error(srs_glm(cyl_s ~ wt, mtcars_remote), "must be numeric")
   expect_error(srs_glm(mpg ~ wt, mtcars_remote, family = "gamma"), "family must be one of")
   expect_error(srs_glm(mpg ~ wt, mtcars_remote, family = binomial), "needs a response from 0 to 1")
+  expect_error(srs_glm(mpg ~ wt, mtcars_remote, family = Gamma), "log link, not inverse")
+  expect_error(srs_glm(mpg ~ wt, mtcars_remote, family = poisson("sqrt")), "log link, not sqrt")
+  expect_error(srs_glm(vs ~ wt, mtcars_remote, family = "Gamma"), "needs a response above 0, got 0")
   expect_error(srs_glm(mpg ~ wt, mtcars_remote, weights = "nosuch"), "weights must name a numeric column")
   expect_error(srs_glm(mpg ~ wt, data.frame(mpg = 1, wt = 2)), "lazy table of a srs_connect")
 })
@@ -193,4 +196,37 @@ test_that("the MLlib fallback fits the same model", {
 test_that("binomial over text and logical columns only (no double column to check for NaN) equals glm()", {
   formula <- manual ~ cyl_s
   expect_same_fit(srs_glm(formula, mtcars_remote, family = binomial), stats::glm(formula, data = mtcars_local, family = binomial))
+})
+
+test_that("Gamma with a log link equals glm(), its dispersion estimated as summary.glm() does", {
+  formula <- mpg ~ wt + hp + cyl_s
+  reference <- stats::glm(formula, data = mtcars_local, family = Gamma(link = "log"))
+  fit <- srs_glm(formula, mtcars_remote, family = Gamma(link = "log"))
+  expect_same_fit(fit, reference)
+  expect_equal(fit$dispersion, summary(reference)$dispersion, tolerance = 1e-7)
+  expect_identical(fit$statistic_name, "t")
+  expect_true(fit$converged)
+  # By name, the log link; scored as predict.glm() scores.
+  by_name <- srs_glm(formula, mtcars_remote, family = "Gamma")
+  expect_same_fit(by_name, reference)
+  scored <- predict(by_name, mtcars_remote, type = "response") |>
+    select(mpg, hp, wt, .fitted) |>
+    collect()
+  expected <- transform(mtcars_local, .fitted = stats::predict(reference, mtcars_local, type = "response"))
+  scored <- sorted(scored, c("hp", "wt", "mpg"))
+  expected <- sorted(expected[c("mpg", "hp", "wt", ".fitted")], c("hp", "wt", "mpg"))
+  expect_equal(scored$.fitted, expected$.fitted, tolerance = 1e-7)
+})
+
+test_that("Gamma with weights and the MLlib fallback fit glm()'s model", {
+  weighted <- srs_glm(mpg ~ wt + gear_s, mtcars_remote, family = Gamma(link = "log"), weights = "carb")
+  expect_same_fit(
+    weighted,
+    stats::glm(mpg ~ wt + gear_s, data = mtcars_local, family = Gamma(link = "log"), weights = carb)
+  )
+  fit <- srs_glm(mpg ~ wt + hp, mtcars_remote, family = Gamma(link = "log"), method = "mllib")
+  expect_identical(fit$method, "mllib")
+  reference <- stats::glm(mpg ~ wt + hp, data = mtcars_local, family = Gamma(link = "log"))
+  expect_same_fit(fit, reference)
+  expect_equal(fit$dispersion, summary(reference)$dispersion, tolerance = 1e-6)
 })

@@ -20,9 +20,11 @@ public final class GlmFallback {
   /**
    * Fits and returns, as little-endian doubles: the intercept (0 without one), the p
    * coefficients, the intercept's standard error (NaN without one), the p standard errors, the
-   * deviance, the null deviance, the residual degrees of freedom and the number of rows.
+   * deviance, the null deviance, the residual degrees of freedom, the number of rows and the
+   * dispersion (1 for binomial and poisson; estimated for the others, as MLlib's summary has it).
    */
-  public static byte[] fit(Dataset<Row> design, int features, String family, boolean intercept, boolean weighted, double tolerance, int maxIterations) {
+  public static byte[] fit(Dataset<Row> design, int features, String family, String link,
+      boolean intercept, boolean weighted, double tolerance, int maxIterations) {
     String[] columns = new String[features];
     for (int i = 0; i < features; i++) {
       columns[i] = "c" + (i + 1);
@@ -30,6 +32,7 @@ public final class GlmFallback {
     Dataset<Row> assembled = new VectorAssembler().setInputCols(columns).setOutputCol("srs_features").transform(design);
     GeneralizedLinearRegression regression = new GeneralizedLinearRegression()
         .setFamily(family)
+        .setLink(link)
         .setFeaturesCol("srs_features")
         .setLabelCol("srs_y")
         .setFitIntercept(intercept)
@@ -43,7 +46,7 @@ public final class GlmFallback {
     GeneralizedLinearRegressionTrainingSummary summary = model.summary();
     double[] coefficients = model.coefficients().toArray();
     double[] errors = summary.coefficientStandardErrors();
-    ByteBuffer out = ByteBuffer.allocate(8 * (2 * features + 6)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer out = ByteBuffer.allocate(8 * (2 * features + 7)).order(ByteOrder.LITTLE_ENDIAN);
     out.putDouble(intercept ? model.intercept() : 0.0);
     for (double value : coefficients) {
       out.putDouble(value);
@@ -57,6 +60,7 @@ public final class GlmFallback {
     out.putDouble(summary.nullDeviance());
     out.putDouble(summary.residualDegreeOfFreedom());
     out.putDouble(summary.numInstances());
+    out.putDouble(summary.dispersion());
     return out.array();
   }
 }
