@@ -88,8 +88,8 @@ export {
 export type { ClusterConfig, ClusterConfigInput, SwarmFacts } from '@spark-rstudio-shiny/stack';
 
 // the cluster
-export { SparkCluster } from './cluster/spark-cluster.js';
-export type { SparkClusterOptions } from './cluster/spark-cluster.js';
+export { SparkCluster } from './spark-cluster.js';
+export type { SparkClusterOptions } from './spark-cluster.js';
 export { readinessOf } from './cluster/cluster-status.js';
 export type {
   ClusterCredentials,
@@ -103,11 +103,11 @@ export type {
   TaskStatus,
 } from './cluster/cluster-status.js';
 export type { WaitOptions } from './cluster/wait-for-ready.js';
-export type { LogsOptions } from './logs/read-service-logs.js';
-export type { ServiceLogLine } from './logs/service-log-line.js';
-export { ensureStackSecrets, removeStackSecrets } from './secrets/stack-secrets.js';
+export type { LogsOptions } from './cluster/log-options.js';
+export type { ServiceLogLine } from './cluster/service-log-line.js';
+export { ensureStackSecrets, removeStackSecrets } from './swarm/swarm-secrets.js';
 export type { SparkStatus } from './spark/spark-master-status.js';
 export { ensureSwarm } from './swarm/swarm.js';
 export type { EnsureSwarmOptions, SwarmOrigin } from './swarm/swarm.js';
-export { CliStackReader } from './swarm/stack-state.js';
-export type { StackReader, StackState, SwarmNodeState } from './swarm/stack-state.js';
+export { CliStackReader } from './swarm/cli-stack-reader.js';
+export type { StackReader, StackState, SwarmNodeState } from './cluster/stack-state.js';

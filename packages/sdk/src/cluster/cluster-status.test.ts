@@ -6,7 +6,7 @@ import {
   type ServiceStatus,
   type SparkView,
 } from './cluster-status.js';
-import type { SwarmTask } from '../swarm/swarm-parsers.js';
+import type { SwarmTask } from './docker-output.js';
 
 const service = (
   name: 'master' | 'worker',

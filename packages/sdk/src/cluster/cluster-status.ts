@@ -2,8 +2,8 @@
 // the rules that say whether it is ready and, if not, what it waits for.
 import type { ClusterConfig, ServiceName } from '@spark-rstudio-shiny/stack';
 import type { SparkStatus } from '../spark/spark-master-status.js';
-import type { StackState, SwarmNodeState } from '../swarm/stack-state.js';
-import type { SwarmService, SwarmTask } from '../swarm/swarm-parsers.js';
+import type { StackState, SwarmNodeState } from './stack-state.js';
+import type { SwarmService, SwarmTask } from './docker-output.js';
 
 /** A service of the stack as Swarm sees it. */
 export interface ServiceStatus {

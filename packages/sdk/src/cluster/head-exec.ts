@@ -1,25 +1,18 @@
 // What the SDK does inside the head's container (the master task on this engine's node): run a
 // PySpark job with spark-submit, and read the IDE password Docker holds as a secret (Docker
 // never hands a secret's value back through its API).
-import { SrsError, stackServiceName, type DockerClient } from '@spark-rstudio-shiny/core';
+import { SrsError, type DockerClient } from '@spark-rstudio-shiny/core';
 
 /**
- * How the head's container is found: Swarm's service label, or Compose's project and service
- * labels.
+ * The running master container of a stack on this engine's node, found by the labels its
+ * orchestrator gives it (Swarm's service name, or Compose's project and service).
  */
-export function headLabels(orchestrator: 'swarm' | 'compose', stackName: string): string[] {
-  return orchestrator === 'swarm'
-    ? [`com.docker.swarm.service.name=${stackServiceName(stackName, 'master')}`]
-    : [`com.docker.compose.project=${stackName}`, 'com.docker.compose.service=master'];
-}
-
-/** The running master container of a stack on this engine's node. */
 export async function headContainer(
   docker: DockerClient,
   stackName: string,
-  options: { orchestrator?: 'swarm' | 'compose'; signal?: AbortSignal | undefined } = {},
+  options: { labels: readonly string[]; signal?: AbortSignal | undefined },
 ): Promise<string> {
-  const labels = headLabels(options.orchestrator ?? 'swarm', stackName);
+  const { labels } = options;
   const { stdout: ids } = await docker.run(
     [
       'ps',

@@ -3,10 +3,10 @@
 // says how its stack is created, scaled, read, logged and removed.
 import type { ServiceName } from '@spark-rstudio-shiny/core';
 import type { ClusterConfig } from '@spark-rstudio-shiny/stack';
-import type { ReadServiceLogsOptions } from '../logs/read-service-logs.js';
-import type { ServiceLogLine } from '../logs/service-log-line.js';
-import type { StackReader } from '../swarm/stack-state.js';
-import type { RemoveStackOptions } from './remove-stack.js';
+import type { ReadServiceLogsOptions } from './log-options.js';
+import type { ServiceLogLine } from './service-log-line.js';
+import type { StackReader } from './stack-state.js';
+import type { RemoveStackOptions } from './stack-not-found.js';
 
 export interface Orchestrator {
   /** Reads the stack's services and their tasks (Compose: containers) at once. */

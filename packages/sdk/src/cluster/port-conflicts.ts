@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import type { ClusterConfig } from '@spark-rstudio-shiny/stack';
 import { isSrsError, SrsError, type DockerClient } from '@spark-rstudio-shiny/core';
-import { parseJson } from '../swarm/swarm-parsers.js';
+import { parseJson } from './docker-output.js';
 import { z } from 'zod';
 
 /** A host port the stack would publish, and who holds it. */

@@ -1,7 +1,7 @@
 import { clusterConfigSchema } from '@spark-rstudio-shiny/stack';
 import type { ClusterStatus } from './cluster-status.js';
 import { updateMarks, waitForReady, type ReadinessProbe } from './wait-for-ready.js';
-import type { SwarmService } from '../swarm/swarm-parsers.js';
+import type { SwarmService } from './docker-output.js';
 
 const config = clusterConfigSchema.parse({ stackName: 'srs', workers: 1 });
 

@@ -4,7 +4,7 @@ import { SrsError, stackServiceName, waitUntil } from '@spark-rstudio-shiny/core
 import type { ClusterConfig } from '@spark-rstudio-shiny/stack';
 import { describeStatus, type ClusterStatus, type TaskStatus } from './cluster-status.js';
 import { publishedPorts } from './port-conflicts.js';
-import { FAILED_TASK_STATES, type SwarmService } from '../swarm/swarm-parsers.js';
+import { FAILED_TASK_STATES, type SwarmService } from './docker-output.js';
 
 /** Options of calls that wait. */
 export interface WaitOptions {

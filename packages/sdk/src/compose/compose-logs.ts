@@ -1,8 +1,8 @@
 // A Compose service's log: `docker logs --timestamps` of each of its containers, as the same
 // typed lines Swarm's service logs give. Followed logs are merged as they come.
 import type { DockerClient, ServiceName } from '@spark-rstudio-shiny/core';
-import type { ReadServiceLogsOptions } from '../logs/read-service-logs.js';
-import { splitProcess, type ServiceLogLine } from '../logs/service-log-line.js';
+import type { ReadServiceLogsOptions } from '../cluster/log-options.js';
+import { splitProcess, type ServiceLogLine } from '../cluster/service-log-line.js';
 import {
   COMPOSE_SERVICE_LABEL,
   projectContainers,

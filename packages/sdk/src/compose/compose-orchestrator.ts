@@ -7,14 +7,19 @@ import { resolveDeployImage } from '../cluster/deploy-image.js';
 import { headContainer } from '../cluster/head-exec.js';
 import type { Orchestrator } from '../cluster/orchestrator.js';
 import { findPortConflicts, portInUseError } from '../cluster/port-conflicts.js';
-import { stackNotFound, type RemoveStackOptions } from '../cluster/remove-stack.js';
-import type { ReadServiceLogsOptions } from '../logs/read-service-logs.js';
-import type { ServiceLogLine } from '../logs/service-log-line.js';
-import type { StackReader } from '../swarm/stack-state.js';
+import { stackNotFound, type RemoveStackOptions } from '../cluster/stack-not-found.js';
+import type { ReadServiceLogsOptions } from '../cluster/log-options.js';
+import type { ServiceLogLine } from '../cluster/service-log-line.js';
+import type { StackReader } from '../cluster/stack-state.js';
 import { composeDown, composeScale, composeUp } from './compose-cli.js';
 import { readComposeLogs } from './compose-logs.js';
 import { ensureSecretFiles, removeSecretFiles, secretFilePaths } from './compose-secrets.js';
-import { ComposeStackReader, projectContainers } from './compose-state.js';
+import {
+  COMPOSE_PROJECT_LABEL,
+  COMPOSE_SERVICE_LABEL,
+  ComposeStackReader,
+  projectContainers,
+} from './compose-state.js';
 
 export class ComposeOrchestrator implements Orchestrator {
   readonly reader: StackReader;
@@ -93,6 +98,9 @@ export class ComposeOrchestrator implements Orchestrator {
   }
 
   headContainer(stackName: string, signal?: AbortSignal): Promise<string> {
-    return headContainer(this.#docker, stackName, { orchestrator: 'compose', signal });
+    return headContainer(this.#docker, stackName, {
+      labels: [`${COMPOSE_PROJECT_LABEL}=${stackName}`, `${COMPOSE_SERVICE_LABEL}=master`],
+      signal,
+    });
   }
 }

@@ -5,7 +5,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { StackSecretKind } from '@spark-rstudio-shiny/core';
-import { generateSecretValue } from '../secrets/stack-secrets.js';
+import { generateSecretValue } from '../cluster/secret-values.js';
 
 const FILE_NAMES: Record<StackSecretKind, string> = {
   sparkAuth: 'spark_auth_secret',

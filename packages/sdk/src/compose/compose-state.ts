@@ -2,8 +2,8 @@
 // per container, so that status, readiness and waiting are the same code for both orchestrators.
 import { CONFIG_LABEL, retryTransient, type DockerClient } from '@spark-rstudio-shiny/core';
 import { z } from 'zod';
-import type { StackReader, StackState } from '../swarm/stack-state.js';
-import { parseJson, type SwarmService, type SwarmTask } from '../swarm/swarm-parsers.js';
+import type { StackReader, StackState } from '../cluster/stack-state.js';
+import { parseJson, type SwarmService, type SwarmTask } from '../cluster/docker-output.js';
 
 export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
 export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';

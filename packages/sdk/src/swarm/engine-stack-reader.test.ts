@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { SrsError } from '@spark-rstudio-shiny/core';
 import { RecordedDocker } from '@spark-rstudio-shiny/test-support';
 import { EngineStackReader } from './engine-stack-reader.js';
-import { CliStackReader } from './stack-state.js';
+import { CliStackReader } from './cli-stack-reader.js';
 
 // Recorded from Docker 20.10's Engine API (GET /nodes, /services, /tasks) with a stack named
 // srs-res-81cccba2 running (one worker task replaced earlier, so some tasks are shut down).

@@ -8,8 +8,9 @@ import {
   STACK_NAMESPACE_LABEL,
 } from '@spark-rstudio-shiny/core';
 import { z } from 'zod';
-import type { CliStackReader, StackReader, StackState, SwarmNodeState } from './stack-state.js';
-import { servicesSchema, tasksSchema, type SwarmService } from './swarm-parsers.js';
+import type { StackReader, StackState, SwarmNodeState } from '../cluster/stack-state.js';
+import type { CliStackReader } from './cli-stack-reader.js';
+import { servicesSchema, tasksSchema, type SwarmService } from '../cluster/docker-output.js';
 
 /** One node from `GET /nodes`. */
 const apiNodeSchema = z.looseObject({

@@ -12,16 +12,18 @@ import {
 import { encryptsOverlay, renderStackFile, type ClusterConfig } from '@spark-rstudio-shiny/stack';
 import { resolveDeployImage } from '../cluster/deploy-image.js';
 import { headContainer } from '../cluster/head-exec.js';
-import { ensureHeadNode } from '../cluster/head-node.js';
+import { ensureHeadNode } from './head-node.js';
 import type { Orchestrator } from '../cluster/orchestrator.js';
 import { findPortConflicts, portInUseError } from '../cluster/port-conflicts.js';
-import { removeStack, type RemoveStackOptions } from '../cluster/remove-stack.js';
-import { readServiceLogs, type ReadServiceLogsOptions } from '../logs/read-service-logs.js';
-import type { ServiceLogLine } from '../logs/service-log-line.js';
-import { ensureStackSecrets, resolveStackSecretNames } from '../secrets/stack-secrets.js';
+import type { RemoveStackOptions } from '../cluster/stack-not-found.js';
+import { removeStack } from './remove-stack.js';
+import type { ReadServiceLogsOptions } from '../cluster/log-options.js';
+import { readServiceLogs } from './swarm-logs.js';
+import type { ServiceLogLine } from '../cluster/service-log-line.js';
+import { ensureStackSecrets, resolveStackSecretNames } from './swarm-secrets.js';
 import { ensureOverlayEncryption } from './overlay-encryption.js';
 import { stackDeploy } from './stack-deploy.js';
-import type { StackReader } from './stack-state.js';
+import type { StackReader } from '../cluster/stack-state.js';
 import { ensureSwarm, swarmInfo } from './swarm.js';
 
 export class SwarmOrchestrator implements Orchestrator {
@@ -134,6 +136,9 @@ export class SwarmOrchestrator implements Orchestrator {
   }
 
   headContainer(stackName: string, signal?: AbortSignal): Promise<string> {
-    return headContainer(this.#docker, stackName, { orchestrator: 'swarm', signal });
+    return headContainer(this.#docker, stackName, {
+      labels: [`com.docker.swarm.service.name=${stackServiceName(stackName, 'master')}`],
+      signal,
+    });
   }
 }

@@ -1,5 +1,5 @@
 import { type DockerClient, SrsError } from '@spark-rstudio-shiny/core';
-import { parseJson, swarmInfoSchema, type SwarmInfo } from './swarm-parsers.js';
+import { parseJson, swarmInfoSchema, type SwarmInfo } from '../cluster/docker-output.js';
 
 /** Options of {@link ensureSwarm}. */
 export interface EnsureSwarmOptions {

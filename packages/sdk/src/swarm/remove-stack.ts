@@ -6,27 +6,9 @@ import {
   waitUntil,
   type DockerClient,
 } from '@spark-rstudio-shiny/core';
+import { stackNotFound, type RemoveStackOptions } from '../cluster/stack-not-found.js';
 import { releaseHeadNode } from './head-node.js';
-import { removeStackSecrets } from '../secrets/stack-secrets.js';
-
-/** Options of {@link removeStack}. */
-export interface RemoveStackOptions {
-  /** Return only when services, containers and network are gone (default true). */
-  wait?: boolean | undefined;
-  /** Delete the stack's volumes and secrets too (needs wait). */
-  purge?: boolean | undefined;
-  timeoutMs?: number | undefined;
-  signal?: AbortSignal | undefined;
-}
-
-/** The error of a stack that is not there. */
-export function stackNotFound(stackName: string): SrsError {
-  return new SrsError({
-    code: 'STACK_NOT_FOUND',
-    message: `no stack named "${stackName}" is deployed`,
-    hint: 'deploy it first (srs up), or name the right stack',
-  });
-}
+import { removeStackSecrets } from './swarm-secrets.js';
 
 export async function removeStack(
   docker: DockerClient,

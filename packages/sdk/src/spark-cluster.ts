@@ -28,11 +28,11 @@ import {
   type ClusterStatus,
   type ClusterUrls,
   type SparkView,
-} from './cluster-status.js';
+} from './cluster/cluster-status.js';
 import { listDeployedConfigs, readDeployedConfig } from './deployed-config.js';
-import { readIdeLogin, submitPythonIn } from './head-exec.js';
-import type { Orchestrator } from './orchestrator.js';
-import { stackNotFound } from './remove-stack.js';
+import { readIdeLogin, submitPythonIn } from './cluster/head-exec.js';
+import type { Orchestrator } from './cluster/orchestrator.js';
+import { stackNotFound } from './cluster/stack-not-found.js';
 import {
   DEFAULT_TIMEOUT_MS,
   UNPLACEABLE_GRACE_MS,
@@ -40,15 +40,16 @@ import {
   waitForReady,
   type ReadinessProbe,
   type WaitOptions,
-} from './wait-for-ready.js';
-import { ComposeOrchestrator } from '../compose/compose-orchestrator.js';
-import { logsOptionsSchema, type LogsOptions } from '../logs/read-service-logs.js';
-import type { ServiceLogLine } from '../logs/service-log-line.js';
-import { fetchSparkStatus, type SparkStatus } from '../spark/spark-master-status.js';
-import { EngineStackReader } from '../swarm/engine-stack-reader.js';
-import { CliStackReader, type StackReader } from '../swarm/stack-state.js';
-import { SwarmOrchestrator } from '../swarm/swarm-orchestrator.js';
-import type { SwarmService } from '../swarm/swarm-parsers.js';
+} from './cluster/wait-for-ready.js';
+import { ComposeOrchestrator } from './compose/compose-orchestrator.js';
+import { logsOptionsSchema, type LogsOptions } from './cluster/log-options.js';
+import type { ServiceLogLine } from './cluster/service-log-line.js';
+import { fetchSparkStatus, type SparkStatus } from './spark/spark-master-status.js';
+import { EngineStackReader } from './swarm/engine-stack-reader.js';
+import type { StackReader } from './cluster/stack-state.js';
+import { CliStackReader } from './swarm/cli-stack-reader.js';
+import { SwarmOrchestrator } from './swarm/swarm-orchestrator.js';
+import type { SwarmService } from './cluster/docker-output.js';
 
 /** How the SDK reaches the engine and Spark; every field has a default. */
 export interface SparkClusterOptions {

@@ -1,5 +1,5 @@
 import { headNodeLabel, retryRaced, type DockerClient } from '@spark-rstudio-shiny/core';
-import { nodeLsLineSchema, parseJsonLines } from '../swarm/swarm-parsers.js';
+import { nodeLsLineSchema, parseJsonLines } from '../cluster/docker-output.js';
 
 /**
  * The node the stack's head runs on: the one that already carries the stack's head label, or

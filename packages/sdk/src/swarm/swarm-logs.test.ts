@@ -1,6 +1,6 @@
 import { RecordedDocker } from '@spark-rstudio-shiny/test-support';
 import { SrsError } from '@spark-rstudio-shiny/core';
-import { readServiceLogs } from './read-service-logs.js';
+import { readServiceLogs } from './swarm-logs.js';
 
 // The error the engine answered in a real run, right after scaling the workers from 3 to 1.
 const vanished = (): SrsError =>

@@ -13,8 +13,8 @@ import {
   type ClusterConfig,
 } from '@spark-rstudio-shiny/stack';
 import { z } from 'zod';
-import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from '../compose/compose-state.js';
-import { parseJson, servicesSchema } from '../swarm/swarm-parsers.js';
+import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from './compose/compose-state.js';
+import { parseJson, servicesSchema } from './cluster/docker-output.js';
 
 /** Swarm services' labels, or none when this engine is not a swarm manager (Compose only). */
 async function swarmServices(

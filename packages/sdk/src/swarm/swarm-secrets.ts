@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   legacyIdePasswordName,
   SrsError,
@@ -7,6 +6,7 @@ import {
   type DockerClient,
   type StackSecretKind,
 } from '@spark-rstudio-shiny/core';
+import { generateSecretValue } from '../cluster/secret-values.js';
 
 /**
  * The secret names a deploy of this stack uses: the current ones, except that a stack created
@@ -22,16 +22,6 @@ export async function resolveStackSecretNames(
   if (!existing.has(names.idePassword) && existing.has(legacyIdePasswordName(stackName)))
     names.idePassword = legacyIdePasswordName(stackName);
   return names;
-}
-
-/**
- * A fresh value: 256 random bits in hex for Spark, 120 bits in URL-safe base64 (20 characters) for
- * a password.
- */
-export function generateSecretValue(kind: StackSecretKind): string {
-  return kind === 'sparkAuth'
-    ? randomBytes(32).toString('hex')
-    : randomBytes(15).toString('base64url');
 }
 
 async function existingSecrets(

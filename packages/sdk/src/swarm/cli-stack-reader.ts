@@ -1,7 +1,5 @@
-// One read of what Swarm knows about a stack: its services, their tasks, and the swarm's nodes.
-// Two readers give the same answer: the Engine API over this machine's socket (3 requests, no
-// process), and the docker CLI (for remote engines: DOCKER_HOST, DOCKER_CONTEXT, or a test's
-// recorded client).
+// Swarm's view of a stack through the docker CLI: works against any engine the CLI reaches
+// (DOCKER_HOST, DOCKER_CONTEXT, or a test's recorded client).
 import {
   retryTransient,
   STACK_NAMESPACE_LABEL,
@@ -15,34 +13,8 @@ import {
   tasksSchema,
   type SwarmService,
   type SwarmTask,
-} from './swarm-parsers.js';
-
-/** A node of the swarm, as the manager sees it (the CLI's words: Ready, Active, Leader…). */
-export interface SwarmNodeState {
-  id: string;
-  hostname: string;
-  /** Ready, Down, Unknown… */
-  state: string;
-  /** Active, Pause or Drain. */
-  availability: string;
-  /** Leader, Reachable or Unreachable for managers; undefined for workers. */
-  managerStatus: string | undefined;
-}
-
-/** Swarm's view of one stack. */
-export interface StackState {
-  services: SwarmService[];
-  tasks: SwarmTask[];
-  nodes: SwarmNodeState[];
-}
-
-/** Reads Swarm's view of a stack. */
-export interface StackReader {
-  /** The stack's services (none: the stack is not deployed). */
-  services(stackName: string, signal?: AbortSignal): Promise<SwarmService[]>;
-  /** Services, their tasks and the nodes, read at once. */
-  read(stackName: string, signal?: AbortSignal): Promise<StackState>;
-}
+} from '../cluster/docker-output.js';
+import type { StackReader, StackState, SwarmNodeState } from '../cluster/stack-state.js';
 
 /** Reads through the docker CLI: works against any engine the CLI reaches. */
 export class CliStackReader implements StackReader {

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { RecordedDocker } from '@spark-rstudio-shiny/test-support';
 import { SrsError } from '@spark-rstudio-shiny/core';
-import type { SparkStatus } from '../spark/spark-master-status.js';
+import type { SparkStatus } from './spark/spark-master-status.js';
 import { SparkCluster } from './spark-cluster.js';
 
 const fixture = (name: string): string =>
-  readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8');
+  readFileSync(new URL(`../test/fixtures/${name}`, import.meta.url), 'utf8');
 
 /** Recorded from `docker stack deploy` of the stack named "srs" with 2 workers on Docker 20.10. */
 function recordedSrsStack(): RecordedDocker {
