@@ -43,6 +43,11 @@ describe('withFlagNames', () => {
     );
   });
 
+  it('should name the stack flag for a stack name checked on its own (attach, status)', async () => {
+    const error = await SparkCluster.deployedConfig('Bad_Name').catch((caught: unknown) => caught);
+    expect((withFlagNames(error) as SrsError).message).toMatch(/^invalid option: --stack must be/);
+  });
+
   it('should leave other errors as they are', () => {
     const error = new SrsError({ code: 'STACK_NOT_FOUND', message: 'no stack named "x"' });
     expect(withFlagNames(error)).toBe(error);

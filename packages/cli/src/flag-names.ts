@@ -6,6 +6,7 @@ import { isSrsError, SrsError } from '@spark-rstudio-shiny/sdk';
  */
 export const FLAG_OF_PATH: Readonly<Record<string, string>> = {
   stackName: '--stack',
+  'stack name': '--stack',
   orchestrator: '--orchestrator',
   image: '--image',
   workers: '--workers',

@@ -115,7 +115,7 @@ export class SparkCluster implements AsyncDisposable {
   readonly #pollIntervalMs: number;
 
   constructor(config: ClusterConfigInput = {}, options: SparkClusterOptions = {}) {
-    this.config = parseInput(clusterConfigSchema, config, 'cluster configuration');
+    this.config = SparkCluster.parseConfig(config);
     this.#docker = options.docker ?? new DockerCli();
     const localEngine = isLocalEngine(this.#docker);
     this.#orchestrator =
@@ -142,12 +142,32 @@ export class SparkCluster implements AsyncDisposable {
     stackName: string,
     options: SparkClusterOptions & { signal?: AbortSignal } = {},
   ): Promise<SparkCluster> {
-    const name = parseInput(stackNameSchema, stackName, 'stack name');
     const { signal, ...clusterOptions } = options;
     const docker = options.docker ?? new DockerCli();
-    const config = await readDeployedConfig(docker, name, signal);
-    if (config === undefined) throw stackNotFound(name);
+    const config = await SparkCluster.deployedConfig(stackName, { docker, signal });
+    if (config === undefined) throw stackNotFound(stackName);
     return new SparkCluster(config, { ...clusterOptions, docker });
+  }
+
+  /**
+   * The options a running stack was deployed with (recorded on its head), or undefined when no
+   * such stack runs: what {@link attach} starts from, without building a cluster object (a
+   * caller that changes some options builds one, once, from the result).
+   */
+  static async deployedConfig(
+    stackName: string,
+    options: { docker?: DockerClient | undefined; signal?: AbortSignal | undefined } = {},
+  ): Promise<ClusterConfig | undefined> {
+    const name = parseInput(stackNameSchema, stackName, 'stack name');
+    return readDeployedConfig(options.docker ?? new DockerCli(), name, options.signal);
+  }
+
+  /**
+   * Validates options as {@link SparkCluster}'s constructor does (one INVALID_CONFIGURATION
+   * error naming every bad field), and returns them with their defaults; nothing is built.
+   */
+  static parseConfig(config: ClusterConfigInput): ClusterConfig {
+    return parseInput(clusterConfigSchema, config, 'cluster configuration');
   }
 
   /** Every stack this SDK deployed on this swarm, as cluster objects (see {@link attach}). */

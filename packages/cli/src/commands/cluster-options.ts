@@ -140,7 +140,7 @@ export function configFromFlags(
 export async function clusterFor(flags: ClusterFlags): Promise<SparkCluster> {
   let deployed: ClusterConfig | undefined;
   try {
-    deployed = (await SparkCluster.attach(flags.stack)).config;
+    deployed = await SparkCluster.deployedConfig(flags.stack);
   } catch (error) {
     // No such stack, or no engine or swarm yet (up makes them): the command itself says what is
     // wrong.

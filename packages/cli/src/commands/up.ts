@@ -34,7 +34,7 @@ export async function up(
   reporter: Reporter,
 ): Promise<ClusterStatus> {
   // Bad flags stop here, before anything is installed or started.
-  new SparkCluster(configFromFlags(flags));
+  SparkCluster.parseConfig(configFromFlags(flags));
   const signal = interruptSignal();
   reporter.step('Checking the Docker engine…');
   await installOrStartDockerEngine({ onLine: (line) => reporter.step(`  ${line}`), signal });
