@@ -10,7 +10,7 @@ export type {
 } from './errors/srs-error.js';
 export { parseInput } from './errors/parse-input.js';
 
-export { DockerCli, mapDockerFailure } from './docker/docker-cli.js';
+export { DockerCli, dockerFailureFromStderr, mapDockerFailure } from './docker/docker-cli.js';
 export { engineGet, localEngineSocket } from './docker/engine-api.js';
 export type { DockerClient, DockerResult, DockerRunOptions } from './docker/docker-cli.js';
 

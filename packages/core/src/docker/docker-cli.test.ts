@@ -1,5 +1,5 @@
 import type { ExecaError } from 'execa';
-import { DockerCli, mapDockerFailure } from './docker-cli.js';
+import { DockerCli, dockerFailureFromStderr, mapDockerFailure } from './docker-cli.js';
 
 /** The fields of an execa failure that the mapping reads, as recorded from real runs. */
 function failure(fields: Partial<ExecaError>): ExecaError {
@@ -54,6 +54,25 @@ describe('mapDockerFailure', () => {
       'docker pull nosuch failed: Error response from daemon: pull access denied for nosuch, repository does not exist',
     );
     expect(error.cause).toBeInstanceOf(Error);
+  });
+});
+
+describe('dockerFailureFromStderr (what Compose failures go through too)', () => {
+  it('should tell an engine that does not answer from a command that failed, naming the caller', () => {
+    const unreachable = dockerFailureFromStderr(
+      'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?',
+      { command: 'docker compose up', what: 'compose up of project p failed' },
+    );
+    expect(unreachable.code).toBe('DOCKER_DAEMON_UNREACHABLE');
+    const failed = dockerFailureFromStderr('pulling…\nError: no such image: x:1\n', {
+      command: 'docker compose up',
+      what: 'compose up of project p failed',
+      exitCode: 1,
+    });
+    expect(failed.code).toBe('DOCKER_COMMAND_FAILED');
+    expect(failed.message).toBe('compose up of project p failed: Error: no such image: x:1');
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stderr).toBe('pulling…\nError: no such image: x:1\n');
   });
 });
 

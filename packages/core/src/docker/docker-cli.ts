@@ -201,9 +201,23 @@ export function mapDockerFailure(
       hint: 'the engine may be overloaded or hung; check `docker info` and the daemon log',
     });
   }
+  return dockerFailureFromStderr(stderr, base);
+}
+
+/**
+ * The error of a docker command (the CLI, or Compose through it) that ran and failed, from its
+ * stderr: this user may not use the engine, no engine answers, or the command's last line. The
+ * message starts with `what` (default: the command).
+ */
+export function dockerFailureFromStderr(
+  stderr: string,
+  base: { command: string; exitCode?: number | undefined; cause?: unknown; what?: string },
+): SrsError {
+  const { what = `${base.command} failed`, ...fields } = base;
+  const common = { ...fields, stderr };
   if (/permission denied while trying to connect to the Docker daemon/i.test(stderr)) {
     return new SrsError({
-      ...base,
+      ...common,
       code: 'DOCKER_PERMISSION_DENIED',
       message: 'this user may not use the Docker engine',
       hint: `ask an administrator to add ${process.env.USER ?? 'you'} to the docker group (sudo usermod -aG docker ${process.env.USER ?? '$USER'}), then log in again`,
@@ -215,7 +229,7 @@ export function mapDockerFailure(
     )
   ) {
     return new SrsError({
-      ...base,
+      ...common,
       code: 'DOCKER_DAEMON_UNREACHABLE',
       message: 'no Docker engine answers',
       hint: 'start the engine (systemctl start docker, or dockerd &) and check DOCKER_HOST',
@@ -225,11 +239,11 @@ export function mapDockerFailure(
     stderr
       .split('\n')
       .filter((line) => line.trim() !== '')
-      .pop() ?? `exit code ${String(error.exitCode)}`;
+      .pop() ?? `exit code ${String(base.exitCode)}`;
   return new SrsError({
-    ...base,
+    ...common,
     code: 'DOCKER_COMMAND_FAILED',
-    message: `${command} failed: ${lastLine}`,
+    message: `${what}: ${lastLine}`,
     hint: 'see stderr for the whole output of the command',
   });
 }

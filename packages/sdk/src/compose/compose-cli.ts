@@ -3,7 +3,7 @@
 // explicitly, the rendered file on stdin, and every failure turned into an SrsError.
 import * as compose from 'docker-compose';
 import { execa } from 'execa';
-import { SrsError } from '@spark-rstudio-shiny/core';
+import { dockerFailureFromStderr, SrsError } from '@spark-rstudio-shiny/core';
 
 /** Which Compose CLI runs, and its version. */
 export interface ComposeExecutable {
@@ -85,23 +85,23 @@ async function call(
       message?: string;
     };
     const stderr = (result.err ?? result.message ?? String(failure)).trim();
-    const last =
-      stderr
-        .split('\n')
-        .filter((line) => line.trim() !== '')
-        .pop() ?? `exit code ${String(result.exitCode)}`;
-    throw new SrsError({
-      code: /Cannot connect to the Docker daemon|Is the docker daemon running/i.test(stderr)
-        ? 'DOCKER_DAEMON_UNREACHABLE'
-        : 'DOCKER_COMMAND_FAILED',
-      message: `compose ${what} of project ${run.project} failed (${executable.description}): ${last}`,
-      hint: /port is already allocated|address already in use/i.test(stderr)
-        ? 'a port the stack publishes is taken: choose free ports, or stop what holds them'
-        : 'see stderr for the whole output of the command',
-      stderr,
+    const mapped = dockerFailureFromStderr(stderr, {
+      command: `docker compose ${what}`,
+      what: `compose ${what} of project ${run.project} failed (${executable.description})`,
       exitCode: result.exitCode ?? undefined,
       cause: failure,
     });
+    if (/port is already allocated|address already in use/i.test(stderr)) {
+      throw new SrsError({
+        code: mapped.code,
+        message: mapped.message,
+        hint: 'a port the stack publishes is taken: choose free ports, or stop what holds them',
+        stderr,
+        exitCode: mapped.exitCode,
+        cause: failure,
+      });
+    }
+    throw mapped;
   } finally {
     run.signal?.throwIfAborted();
   }
