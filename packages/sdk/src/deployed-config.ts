@@ -129,7 +129,9 @@ export async function readDeployedConfig(
 
 /**
  * The options of every stack deployed by this SDK on this engine (Swarm stacks and Compose
- * projects), by name.
+ * projects), by name. A stack whose recorded options this SDK cannot read (one a newer SDK
+ * deployed, with options this one does not know) is left out rather than failing the list;
+ * attaching to it by name says why.
  */
 export async function listDeployedConfigs(
   docker: DockerClient,
@@ -143,8 +145,12 @@ export async function listDeployedConfigs(
   ];
   const configs = new Map<string, ClusterConfig>();
   for (const head of heads) {
-    const config = parseConfigLabel(head.labels[CONFIG_LABEL] as string, head.name);
-    configs.set(config.stackName, config);
+    try {
+      const config = parseConfigLabel(head.labels[CONFIG_LABEL] as string, head.name);
+      configs.set(config.stackName, config);
+    } catch (error) {
+      if (!isSrsError(error, 'INVALID_CONFIGURATION')) throw error;
+    }
   }
   return [...configs.values()].sort((a, b) => a.stackName.localeCompare(b.stackName));
 }

@@ -69,13 +69,23 @@ describe('the packages, installed from their tarballs outside the checkout', () 
   });
 
   it('should build, deploy, scale, report and remove a cluster through the installed SDK and srs', async () => {
-    // Pack: each package builds before packing (prepack) and names its workspace deps by version.
+    // Pack what the build made (the test command's release dry run packed from a clean dist
+    // just before), naming workspace deps by version. Not prepack's clean rebuild: it deletes dist
+    // for a while, under the other test files that run the CLI from the checkout meanwhile.
     const tarballs = join(work, 'tarballs');
     await mkdir(tarballs);
     for (const name of PACKAGES)
       await execa(
         'bash',
-        ['scripts/pnpm.sh', '--filter', name, 'pack', '--pack-destination', tarballs],
+        [
+          'scripts/pnpm.sh',
+          '--filter',
+          name,
+          '--config.ignore-scripts=true',
+          'pack',
+          '--pack-destination',
+          tarballs,
+        ],
         { cwd: ROOT },
       );
     const files = (await readdir(tarballs)).sort();

@@ -33,6 +33,8 @@ describe('isSwarmRace', () => {
     OUT_OF_SEQUENCE,
     NAME_CONFLICT,
     'rpc error: code = AlreadyExists desc = network demo_default already exists',
+    // Seen in CI: two deploys of one stack, both creating its network.
+    'failed to create network demo_spark: Error response from daemon: network with name demo_spark already exists',
   ])('should know a lost race: %s', (stderr) => {
     expect(isSwarmRace(dockerFailure(stderr))).toBe(true);
   });

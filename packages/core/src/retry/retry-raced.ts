@@ -3,10 +3,12 @@ import { SrsError } from '../errors/srs-error.js';
 
 /**
  * What Swarm answers a write that raced another write of the same object: both created it
- * (AlreadyExists, name conflicts), or both updated it from the same version (update out of
- * sequence).
+ * (AlreadyExists, name conflicts; the CLI's own "network with name … already exists" when two
+ * stack deploys create the stack's network at once), or both updated it from the same version
+ * (update out of sequence).
  */
-const SWARM_RACE = /AlreadyExists|name conflicts with an existing object|update out of sequence/i;
+const SWARM_RACE =
+  /AlreadyExists|name conflicts with an existing object|network with name \S+ already exists|update out of sequence/i;
 
 /** Whether a docker failure is a lost race with another writer of the same Swarm object. */
 export function isSwarmRace(error: unknown): boolean {
