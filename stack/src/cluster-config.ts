@@ -147,6 +147,11 @@ export const clusterConfigSchema = z
         sparkHistory: portSchema.nullable().default(18080),
         /** Spark's RPC port 7077, for drivers outside the stack; unpublished by default. */
         sparkMaster: portSchema.nullable().default(null),
+        /**
+         * Spark Connect (gRPC, with the stack's token), for clients outside the cluster; not
+         * started and unpublished by default.
+         */
+        sparkConnect: portSchema.nullable().default(null),
       })
       .prefault({}),
     /** Safe by default; see SECURITY.md. */

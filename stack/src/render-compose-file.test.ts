@@ -136,6 +136,24 @@ describe('renderComposeFile', () => {
     );
   });
 
+  it("should mount Spark Connect's token file and publish its port only when a port is given", async () => {
+    const config = clusterConfigSchema.parse({
+      orchestrator: 'compose',
+      ports: { sparkConnect: 25002 },
+    });
+    const document = parse(
+      await renderComposeFile(config, {
+        secretFiles: { ...secretFiles, connectToken: '/state/demo/secrets/connect_token' },
+      }),
+    ) as ComposeDocument;
+    expect(document.services.master?.volumes).toContain(
+      '/state/demo/secrets/connect_token:/run/secrets/connect_token:ro',
+    );
+    expect(document.services.master?.ports).toContain('25002:15002');
+    expect(document.services.master?.environment['SPARK_CONNECT_PORT']).toBe('15002');
+    expect(document.services.worker?.volumes.join(' ')).not.toMatch(/connect_token/);
+  });
+
   it('should refuse to render a service without the file of a secret it reads', async () => {
     await expect(
       renderComposeFile(clusterConfigSchema.parse({ orchestrator: 'compose' }), {

@@ -25,6 +25,7 @@ export interface ComposeFacts {
 const SECRET_KIND: Record<string, StackSecretKind> = {
   spark_auth_secret: 'sparkAuth',
   ide_password: 'idePassword',
+  connect_token: 'connectToken',
 };
 
 /**

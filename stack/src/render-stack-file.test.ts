@@ -171,6 +171,7 @@ describe('renderStackFile', () => {
       await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' }), undefined, {
         sparkAuth: 'demo_spark_auth_secret',
         idePassword: 'demo_rstudio_password',
+        connectToken: 'demo_connect_token',
       }),
     ) as { secrets: Record<string, { name: string }> };
     expect(stack.secrets['ide_password']).toEqual({
@@ -198,6 +199,44 @@ describe('renderStackFile', () => {
       protocol: 'tcp',
       mode: 'host',
     });
+  });
+
+  it('should run Spark Connect only when a port is given: the head told, its token secret mounted, the port published', async () => {
+    type WithSecrets = Rendered & {
+      services: Record<string, { secrets: { source: string; mode?: number }[] }>;
+      secrets: Record<string, { name?: string }>;
+    };
+    const off = parse(
+      await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' })),
+    ) as WithSecrets;
+    expect(off.services.master?.environment).not.toHaveProperty('SPARK_CONNECT_PORT');
+    expect(off.services.master?.secrets.map((secret) => secret.source)).not.toContain(
+      'connect_token',
+    );
+    expect(off.secrets).not.toHaveProperty('connect_token');
+    expect(off.services.master?.ports?.map((port) => port.target)).not.toContain(15002);
+    const on = parse(
+      await renderStackFile(
+        clusterConfigSchema.parse({ stackName: 'demo', ports: { sparkConnect: 25002 } }),
+      ),
+    ) as WithSecrets;
+    expect(on.services.master?.environment).toMatchObject({ SPARK_CONNECT_PORT: '15002' });
+    expect(on.services.master?.secrets).toContainEqual({
+      source: 'connect_token',
+      target: 'connect_token',
+      mode: 256,
+    });
+    expect(on.secrets['connect_token']).toEqual({ external: true, name: 'demo_connect_token' });
+    expect(on.services.master?.ports?.find((port) => port.target === 15002)).toEqual({
+      target: 15002,
+      published: 25002,
+      protocol: 'tcp',
+      mode: 'host',
+    });
+    // The workers never get the token.
+    expect(on.services.worker?.secrets.map((secret) => secret.source)).not.toContain(
+      'connect_token',
+    );
   });
 
   it('should give Spark the worker memory minus 1 GiB, and at least 512m', () => {

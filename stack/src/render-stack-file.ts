@@ -101,6 +101,8 @@ export interface ComposePort {
 
 export interface ComposeSecretRef {
   source: string;
+  target?: string;
+  mode?: number;
 }
 
 /** What a deploy knows about the swarm that the options alone do not say. */
@@ -158,7 +160,48 @@ export async function substitutedTemplate(
   secretNames?: Record<StackSecretKind, string>,
 ): Promise<StackDocument> {
   const template = parse(await readFile(templatePath, 'utf8')) as unknown;
-  return substituteDocument(template, stackVariables(config, secretNames)) as StackDocument;
+  const names = secretNames ?? stackSecretNames(config.stackName);
+  const document = substituteDocument(template, stackVariables(config, names)) as StackDocument;
+  addSparkConnect(document, config, names);
+  return document;
+}
+
+/** The port Spark Connect listens on inside the head. */
+export const SPARK_CONNECT_PORT = 15002;
+
+/**
+ * Spark Connect when a port is given for it: the head runs it (SPARK_CONNECT_PORT), reads its
+ * token from the stack's secret, and publishes it. Nothing of it otherwise: the file itself never
+ * starts it, so a by-hand deploy stays closed.
+ */
+function addSparkConnect(
+  document: StackDocument,
+  config: ClusterConfig,
+  secretNames: Record<StackSecretKind, string>,
+): void {
+  const head = document.services['master'];
+  if (config.ports.sparkConnect === null || head === undefined) return;
+  head['environment'] = {
+    ...(head['environment'] as Record<string, string> | undefined),
+    SPARK_CONNECT_PORT: String(SPARK_CONNECT_PORT),
+  };
+  head.secrets = [
+    ...(head.secrets ?? []),
+    { source: 'connect_token', target: 'connect_token', mode: 256 },
+  ];
+  head.ports = [
+    ...(head.ports ?? []),
+    {
+      target: SPARK_CONNECT_PORT,
+      published: config.ports.sparkConnect,
+      protocol: 'tcp',
+      mode: 'host',
+    },
+  ];
+  document.secrets = {
+    ...document.secrets,
+    connect_token: { external: true, name: secretNames.connectToken },
+  };
 }
 
 /**

@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { SparkCluster, SrsError } from '@spark-rstudio-shiny/sdk';
 import { build } from './commands/build.js';
 import { doctor } from './commands/doctor.js';
+import { connectInfo } from './commands/connect-info.js';
 import { credentials } from './commands/credentials.js';
 import { down } from './commands/down.js';
 import { logs } from './commands/logs.js';
@@ -260,6 +261,14 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     )
     .action(async () => {
       await credentials(globals(), reporter);
+    });
+  program
+    .command('connect-info')
+    .description(
+      "Spark Connect's connection string (sc://host:port/;token=…) for clients outside the cluster",
+    )
+    .action(async () => {
+      await connectInfo(globals(), reporter);
     });
   program
     .command('doctor')

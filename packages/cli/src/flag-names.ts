@@ -21,6 +21,7 @@ export const FLAG_OF_PATH: Readonly<Record<string, string>> = {
   'ports.rstudio': '--port-rstudio',
   'ports.sparkHistory': '--port-spark-history',
   'ports.sparkMaster': '--port-spark-master',
+  'ports.sparkConnect': '--port-spark-connect',
   host: '--host',
   'security.ideUser': '--ide-user',
   'security.networkEncryption': '--network-encryption',

@@ -34,11 +34,15 @@ export function stackServiceName(stackName: string, service: ServiceName): strin
 }
 
 /** The secrets a stack reads, by role. */
-export type StackSecretKind = 'sparkAuth' | 'idePassword';
+export type StackSecretKind = 'sparkAuth' | 'idePassword' | 'connectToken';
 
 /** The Docker secret names of a stack, as the stack file's `secrets:` name them. */
 export function stackSecretNames(stackName: string): Record<StackSecretKind, string> {
-  return { sparkAuth: `${stackName}_spark_auth_secret`, idePassword: `${stackName}_ide_password` };
+  return {
+    sparkAuth: `${stackName}_spark_auth_secret`,
+    idePassword: `${stackName}_ide_password`,
+    connectToken: `${stackName}_connect_token`,
+  };
 }
 
 /** The name the IDE password had before JupyterLab joined RStudio (kept when a stack has it). */

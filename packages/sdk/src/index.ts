@@ -93,6 +93,7 @@ export type { SparkClusterOptions } from './spark-cluster.js';
 export { readinessOf } from './cluster/cluster-status.js';
 export type {
   ClusterCredentials,
+  ConnectInfo,
   ClusterStatus,
   ClusterUrls,
   NodeStatus,

@@ -192,6 +192,7 @@ describe('SparkCluster status', () => {
       jupyter: 'http://127.0.0.1:8888',
       rstudio: 'http://127.0.0.1:8787',
       sparkHistory: 'http://127.0.0.1:18080',
+      sparkConnect: null,
     });
   });
 

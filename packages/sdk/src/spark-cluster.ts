@@ -25,12 +25,13 @@ import {
   clusterStatus,
   clusterUrls,
   type ClusterCredentials,
+  type ConnectInfo,
   type ClusterStatus,
   type ClusterUrls,
   type SparkView,
 } from './cluster/cluster-status.js';
 import { listDeployedConfigs, readDeployedConfig } from './deployed-config.js';
-import { readIdeLogin, submitPythonIn } from './cluster/head-exec.js';
+import { readConnectToken, readIdeLogin, submitPythonIn } from './cluster/head-exec.js';
 import type { Orchestrator } from './cluster/orchestrator.js';
 import { stackNotFound } from './cluster/stack-not-found.js';
 import {
@@ -311,6 +312,31 @@ export class SparkCluster implements AsyncDisposable {
         rstudioInstalled,
       },
     };
+  }
+
+  /**
+   * How a Spark Connect client reaches this stack: `sc://host:port/;token=…` for
+   * `SparkSession.builder.remote()`, with the token read from the stack's secret inside the head.
+   * INVALID_CONFIGURATION when the stack runs without Spark Connect (`ports.sparkConnect`).
+   */
+  async connectInfo(options: { signal?: AbortSignal | undefined } = {}): Promise<ConnectInfo> {
+    const port = this.config.ports.sparkConnect;
+    if (port === null) {
+      throw new SrsError({
+        code: 'INVALID_CONFIGURATION',
+        message: `stack ${this.config.stackName} runs without Spark Connect`,
+        hint: 'deploy it with a port for it: srs up --port-spark-connect 15002',
+      });
+    }
+    await this.#requireStack(options.signal);
+    const container = await this.#orchestrator.headContainer(this.config.stackName, options.signal);
+    const token = await readConnectToken(this.#docker, container, options.signal);
+    // PySpark's client sends a token in clear to "localhost" only (TLS to any other name, which
+    // this port does not speak): a loopback host is written so.
+    const host = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(this.config.host)
+      ? 'localhost'
+      : this.config.host;
+    return { url: `sc://${host}:${port}/;token=${token}`, host, port, token };
   }
 
   /**

@@ -22,6 +22,7 @@ export interface ClusterFlags {
   portRstudio?: PortFlag | undefined;
   portSparkHistory?: PortFlag | undefined;
   portSparkMaster?: PortFlag | undefined;
+  portSparkConnect?: PortFlag | undefined;
   host?: string | undefined;
   ideUser?: string | undefined;
   networkEncryption?: boolean | undefined;
@@ -73,6 +74,10 @@ export function sdkOptionFlags(): Option[] {
       '--port-spark-master <port|none>',
       'host port of Spark RPC (7077), unpublished by default',
     ).argParser(portValue),
+    new Option(
+      '--port-spark-connect <port|none>',
+      'run Spark Connect (with a token, see srs connect-info) on this host port; off by default',
+    ).argParser(portValue),
     new Option('--host <name>', 'the host the published ports are reached at from here'),
     new Option('--ide-user <name>', 'the IDE login (JupyterLab, RStudio)'),
     new Option('--network-encryption', 'encrypt Spark RPC (AES)'),
@@ -111,6 +116,7 @@ export function configFromFlags(
     rstudio: flags.portRstudio,
     sparkHistory: flags.portSparkHistory,
     sparkMaster: flags.portSparkMaster,
+    sparkConnect: flags.portSparkConnect,
   };
   const given = Object.fromEntries(
     Object.entries(ports).flatMap(([name, value]) =>

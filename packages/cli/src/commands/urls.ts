@@ -8,5 +8,6 @@ export function describeUrls(urls: ClusterUrls): string {
     `JupyterLab    ${urls.jupyter ?? '(not published)'}${urls.jupyter === null ? '' : '  (login: srs credentials)'}`,
     `RStudio       ${urls.rstudio ?? '(not published)'}${urls.rstudio === null ? '' : '  (when the image has RStudio Server)'}`,
     `Spark history ${urls.sparkHistory ?? '(not published)'}${urls.sparkHistory === null ? '' : '  (applications that ended)'}`,
+    `Spark Connect ${urls.sparkConnect ?? '(off)'}${urls.sparkConnect === null ? '' : '  (token: srs connect-info)'}`,
   ].join('\n');
 }

@@ -61,6 +61,20 @@ export interface ClusterUrls {
   rstudio: string | null;
   /** Spark's history server: the UIs of applications that ended. */
   sparkHistory: string | null;
+  /** Spark Connect (`sc://host:port`; the token is in {@link SparkCluster.connectInfo}). */
+  sparkConnect: string | null;
+}
+
+/** How a Spark Connect client reaches the cluster. */
+export interface ConnectInfo {
+  /**
+   * The connection string for `SparkSession.builder.remote()`, with the token: keep it like a
+   * password.
+   */
+  url: string;
+  host: string;
+  port: number;
+  token: string;
 }
 
 /** How to log in to the head's IDEs: one user and password for JupyterLab and RStudio Server. */
@@ -132,6 +146,10 @@ export function clusterUrls(config: ClusterConfig): ClusterUrls {
     jupyter: at(config.ports.jupyter),
     rstudio: at(config.ports.rstudio),
     sparkHistory: at(config.ports.sparkHistory),
+    sparkConnect:
+      config.ports.sparkConnect === null
+        ? null
+        : `sc://${config.host}:${config.ports.sparkConnect}`,
   };
 }
 

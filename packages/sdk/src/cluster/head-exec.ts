@@ -102,3 +102,29 @@ export async function readIdeLogin(
     );
   return { password, rstudioInstalled };
 }
+
+/**
+ * Spark Connect's token, read from the secret mounted in the head (Docker never hands a secret's
+ * value back through its API); SPARK_CONNECT_NOT_ENABLED when the head has none.
+ */
+export async function readConnectToken(
+  docker: DockerClient,
+  container: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const signalOption = signal === undefined ? {} : { signal };
+  const { stdout } = await docker
+    .run(['exec', container, 'cat', '/run/secrets/connect_token'], {
+      timeoutMs: 30_000,
+      ...signalOption,
+    })
+    .catch((error: unknown) => {
+      throw new SrsError({
+        code: 'INVALID_CONFIGURATION',
+        message: 'Spark Connect does not run in this stack (its head has no token)',
+        hint: 'deploy it with a port for it: srs up --port-spark-connect 15002',
+        cause: error,
+      });
+    });
+  return stdout.trim();
+}

@@ -48,6 +48,7 @@ function status(ready: boolean): ClusterStatus {
       jupyter: null,
       rstudio: null,
       sparkHistory: null,
+      sparkConnect: null,
     },
     ready,
     readiness: ready

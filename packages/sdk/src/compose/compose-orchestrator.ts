@@ -20,6 +20,7 @@ import {
   ComposeStackReader,
   projectContainers,
 } from './compose-state.js';
+import { stackSecretKinds } from '../cluster/secret-values.js';
 
 export class ComposeOrchestrator implements Orchestrator {
   readonly reader: StackReader;
@@ -35,10 +36,7 @@ export class ComposeOrchestrator implements Orchestrator {
   }
 
   async #file(config: ClusterConfig, signal: AbortSignal | undefined): Promise<string> {
-    const secretFiles = await ensureSecretFiles(
-      config.stackName,
-      config.security.sparkAuthentication ? ['sparkAuth', 'idePassword'] : ['idePassword'],
-    );
+    const secretFiles = await ensureSecretFiles(config.stackName, stackSecretKinds(config));
     const image = await resolveDeployImage(this.#docker, config.image, signal);
     return renderComposeFile(config, {
       secretFiles,

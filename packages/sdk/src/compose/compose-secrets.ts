@@ -10,6 +10,7 @@ import { generateSecretValue } from '../cluster/secret-values.js';
 const FILE_NAMES: Record<StackSecretKind, string> = {
   sparkAuth: 'spark_auth_secret',
   idePassword: 'ide_password',
+  connectToken: 'connect_token',
 };
 
 /**
@@ -66,6 +67,7 @@ export function secretFilePaths(stackName: string): Record<StackSecretKind, stri
   return {
     sparkAuth: join(dir, FILE_NAMES.sparkAuth),
     idePassword: join(dir, FILE_NAMES.idePassword),
+    connectToken: join(dir, FILE_NAMES.connectToken),
   };
 }
 

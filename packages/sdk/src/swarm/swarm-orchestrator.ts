@@ -25,6 +25,7 @@ import { ensureOverlayEncryption } from './overlay-encryption.js';
 import { stackDeploy } from './stack-deploy.js';
 import type { StackReader } from '../cluster/stack-state.js';
 import { ensureSwarm, swarmInfo } from './swarm.js';
+import { stackSecretKinds } from '../cluster/secret-values.js';
 
 export class SwarmOrchestrator implements Orchestrator {
   readonly reader: StackReader;
@@ -51,7 +52,7 @@ export class SwarmOrchestrator implements Orchestrator {
     await ensureStackSecrets(
       this.#docker,
       config.stackName,
-      config.security.sparkAuthentication ? ['sparkAuth', 'idePassword'] : ['idePassword'],
+      stackSecretKinds(config),
       signalOption,
     );
     const secretNames = await resolveStackSecretNames(this.#docker, config.stackName, signalOption);

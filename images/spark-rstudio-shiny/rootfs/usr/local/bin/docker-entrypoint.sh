@@ -626,6 +626,30 @@ prepare_recovery_dir() {
 	fi
 }
 
+# configure_spark_connect
+#   When SPARK_CONNECT_PORT is set (the stack's ports.sparkConnect), the head also runs Spark
+#   Connect there, and only with a token: read from SPARK_CONNECT_TOKEN_FILE (a Docker secret),
+#   written to a file the spark user alone reads, never to the environment or a command line.
+configure_spark_connect() {
+	[ -n "${SPARK_CONNECT_PORT:-}" ] || return 0
+	require_port SPARK_CONNECT_PORT
+	local file=${SPARK_CONNECT_TOKEN_FILE:-/run/secrets/connect_token} token
+	if [ ! -r "$file" ]; then
+		echo "error: Spark Connect is on (SPARK_CONNECT_PORT) but there is no token at $file; it never runs without one." | fail "$EX_CONFIG"
+	fi
+	token=$(read_secret_file "$file")
+	if [ "${#token}" -lt 32 ] || ! [[ "$token" =~ ^[A-Za-z0-9_-]+$ ]]; then
+		echo "error: the Spark Connect token in $file must be at least 32 letters, digits, \"-\" or \"_\"; refusing to start." | fail "$EX_CONFIG"
+	fi
+	install -d -o root -g root -m 0755 /run/srs
+	{
+		echo "# Written by docker-entrypoint.sh at container start; read by the spark user only."
+		echo "spark.connect.grpc.binding.port      $SPARK_CONNECT_PORT"
+		echo "spark.connect.authenticate.token     $token"
+	} | write_file /run/srs/spark-connect.properties 0400 spark:spark
+	log "Spark Connect on :$SPARK_CONNECT_PORT, with the token from $file"
+}
+
 # start_master
 #   Enables the supervised programs this image has, then hands over to supervisord.
 start_master() {
@@ -634,6 +658,7 @@ start_master() {
 	rm -f "$enabled"/*.conf
 	ln -s ../available/spark-master.conf ../available/shiny-server.conf \
 		../available/jupyterlab.conf ../available/spark-history.conf "$enabled/"
+	if [ -n "${SPARK_CONNECT_PORT:-}" ]; then ln -s ../available/spark-connect.conf "$enabled/"; fi
 	if rstudio_installed; then
 		ln -s ../available/rstudio-server.conf "$enabled/"
 	else
@@ -765,6 +790,7 @@ _main() {
 		unset IDE_PASSWORD_VALUE
 		configure_shiny
 		prepare_shiny_apps
+		configure_spark_connect
 	elif [ "$ROLE" = trial ]; then
 		configure_ide_user
 		configure_jupyterlab
