@@ -118,6 +118,16 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
   });
 
   it('should have its workers re-register with a replaced master (service update --force), run a job afterwards, and serve the demo again', async () => {
+    // A page left open on the demo: the head (and the app's R process) will go away under it.
+    const watching = await browser.context.newPage();
+    await watching.goto(`http://127.0.0.1:${base + 1}/spark-demo/`, { timeout: 120_000 });
+    const appOf = async (): Promise<string | undefined> =>
+      /\bapp (app-\d+-\d+)\b/.exec((await watching.textContent('#status')) ?? '')?.[1];
+    await watching.waitForSelector('#status:has-text("computed by Spark on")', {
+      timeout: 300_000,
+    });
+    const appBefore = await appOf();
+    expect(appBefore).toMatch(/^app-/);
     const [before = ''] = await serviceContainers(stackName, 'master');
     const replaced = Date.now();
     await docker.run(['service', 'update', '--force', '--detach', `${stackName}_master`]);
@@ -143,6 +153,17 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
     );
     await demoAnswers();
     const served = secondsSince(replaced);
+    // The open page came back by itself (no reload by anyone): a new session of the new head's
+    // app computed again, under its new Spark application.
+    await waitUntil(
+      async () => {
+        const app = await appOf().catch(() => undefined);
+        return app !== undefined && app !== appBefore ? true : undefined;
+      },
+      { description: 'the open demo page to compute again', timeoutMs: 300_000, intervalMs: 2000 },
+    );
+    const pageBack = secondsSince(replaced);
+    await watching.close();
     // Swarm calls the update complete after its monitor period (60 s for the head) without a
     // failure.
     await waitUntil(
@@ -160,6 +181,7 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
     report('master replaced (service update --force)', {
       workersRegisteredSeconds: registered,
       jobAndDemoSeconds: served,
+      openPageComputedAgainSeconds: pageBack,
       swarmUpdateCompletedSeconds: secondsSince(replaced),
     });
   });

@@ -83,7 +83,29 @@ upload_tab <- tabPanel(
   )
 )
 
+# When the head restarts, this R process (and every session in it) is gone and Shiny greys the
+# page for good. The page instead waits until Shiny Server answers again and reloads itself: a
+# new session, computing again. At most 3 reloads in 10 minutes, so an app that keeps failing
+# does not reload for ever.
+reload_when_back <- tags$script(HTML("
+$(document).on('shiny:disconnected', function() {
+  var key = 'srs-demo-reloads', now = Date.now();
+  var recent = JSON.parse(sessionStorage.getItem(key) || '[]')
+    .filter(function(t) { return now - t < 600000; });
+  if (recent.length >= 3) return;
+  var retry = function() {
+    fetch(window.location.href, { cache: 'no-store' }).then(function(response) {
+      if (!response.ok) return setTimeout(retry, 2000);
+      sessionStorage.setItem(key, JSON.stringify(recent.concat([Date.now()])));
+      window.location.reload();
+    }, function() { setTimeout(retry, 2000); });
+  };
+  setTimeout(retry, 2000);
+});
+"))
+
 ui <- fluidPage(
+  reload_when_back,
   titlePanel("Spark from R: aggregates and models computed by the cluster"),
   tabsetPanel(id = "mode", synthetic_tab, upload_tab)
 )
