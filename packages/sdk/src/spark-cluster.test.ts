@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { RecordedDocker } from '@spark-rstudio-shiny/test-support';
-import { SrsError } from '@spark-rstudio-shiny/core';
+import { CONFIG_LABEL, SrsError } from '@spark-rstudio-shiny/core';
+import { clusterConfigSchema, configLabelValue } from '@spark-rstudio-shiny/stack';
 import type { SparkStatus } from './spark/spark-master-status.js';
 import { SparkCluster } from './spark-cluster.js';
 
@@ -401,5 +402,33 @@ describe('SparkCluster readiness', () => {
     expect((error as SrsError).message).toMatch(
       /did not reach 2 ALIVE worker\(s\) in 1500 ms: swarm: master 1\/1, worker 2\/2; spark: 1 ALIVE/,
     );
+  });
+});
+
+describe('SparkCluster.list', () => {
+  const service = (name: string, label: string): object => ({
+    ID: name,
+    Spec: {
+      Name: name,
+      Labels: { [CONFIG_LABEL]: label },
+      Mode: { Replicated: { Replicas: 1 } },
+      TaskTemplate: { ContainerSpec: { Image: 'spark-rstudio-shiny:4.2.1' } },
+    },
+  });
+
+  it('should list the stacks it can read and leave out one whose recorded options it cannot', async () => {
+    const known = configLabelValue(clusterConfigSchema.parse({ stackName: 'known' }));
+    // Options a newer SDK recorded: a key this one does not know.
+    const newer = JSON.stringify({ ...JSON.parse(known), stackName: 'newer', futureOption: 1 });
+    const docker = new RecordedDocker([
+      { args: ['service', 'ls', '-q'], stdout: 'known_master\nnewer_master' },
+      {
+        args: ['service', 'inspect'],
+        stdout: JSON.stringify([service('known_master', known), service('newer_master', newer)]),
+      },
+      { args: ['ps', '-aq'], stdout: '' },
+    ]);
+    const clusters = await SparkCluster.list({ docker });
+    expect(clusters.map((cluster) => cluster.config.stackName)).toEqual(['known']);
   });
 });
