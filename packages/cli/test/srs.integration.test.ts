@@ -123,6 +123,7 @@ describe('srs against a real swarm', () => {
       jupyter: `http://127.0.0.1:${jupyterPort}`,
       rstudio: null,
       sparkHistory: null,
+      sparkConnect: null,
     });
     const listed = z
       .array(z.looseObject({ stackName: z.string() }))

@@ -58,6 +58,7 @@ describe('a SparkCluster on a real single-node swarm', () => {
       jupyter: null,
       rstudio: null,
       sparkHistory: null,
+      sparkConnect: null,
     });
     const shiny = await fetch(status.urls.shiny as string, { signal: AbortSignal.timeout(5000) });
     expect(shiny.status).toBe(200);
