@@ -31,7 +31,7 @@ import {
   type SparkView,
 } from './cluster/cluster-status.js';
 import { listDeployedConfigs, readDeployedConfig } from './deployed-config.js';
-import { readConnectToken, readIdeLogin, submitPythonIn } from './cluster/head-exec.js';
+import { readHeadSecret, readIdeLogin, submitPythonIn } from './cluster/head-exec.js';
 import type { Orchestrator } from './cluster/orchestrator.js';
 import { stackNotFound } from './cluster/stack-not-found.js';
 import {
@@ -330,7 +330,7 @@ export class SparkCluster implements AsyncDisposable {
     }
     await this.#requireStack(options.signal);
     const container = await this.#orchestrator.headContainer(this.config.stackName, options.signal);
-    const token = await readConnectToken(this.#docker, container, options.signal);
+    const token = await readHeadSecret(this.#docker, container, 'connect_token', options.signal);
     // PySpark's client sends a token in clear to "localhost" only (TLS to any other name, which
     // this port does not speak): a loopback host is written so.
     const host = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(this.config.host)

@@ -63,11 +63,11 @@ describe('Spark Connect for clients outside the cluster', () => {
   };
 
   beforeAll(async () => {
-    const [installed] = await Promise.all([connectClientPython(), ensureTestImage()]);
+    const [installed, image] = await Promise.all([connectClientPython(), ensureTestImage()]);
     python = installed;
     cluster = new SparkCluster({
       stackName,
-      image: await ensureTestImage(),
+      image,
       workers: 1,
       demo: false,
       ports: {

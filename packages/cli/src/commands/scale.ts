@@ -7,16 +7,15 @@ import { clusterFor, interruptSignal, type ClusterFlags } from './cluster-option
  * rule (at most 200), before anything is printed or changed.
  */
 export function parseWorkerCount(text: string): number {
-  const checked = /^\d+$/.test(text)
-    ? workerCountSchema.safeParse(Number(text))
-    : { success: false as const, error: { issues: [{ message: 'must be a whole number ≥ 0' }] } };
-  if (!checked.success) {
-    throw new SrsError({
+  const refuse = (why: string): SrsError =>
+    new SrsError({
       code: 'INVALID_CONFIGURATION',
-      message: `the number of workers ${checked.error.issues[0]?.message ?? 'is invalid'}, got "${text}"`,
+      message: `the number of workers ${why}, got "${text}"`,
       hint: 'for example: srs scale 3',
     });
-  }
+  if (!/^\d+$/.test(text)) throw refuse('must be a whole number ≥ 0');
+  const checked = workerCountSchema.safeParse(Number(text));
+  if (!checked.success) throw refuse(checked.error.issues[0]?.message ?? 'is invalid');
   return checked.data;
 }
 

@@ -78,6 +78,23 @@ export async function submitPythonIn(
 }
 
 /**
+ * A secret's value as the head reads it from /run/secrets (Docker never hands a secret's value
+ * back through its API).
+ */
+export async function readHeadSecret(
+  docker: DockerClient,
+  container: string,
+  name: 'ide_password' | 'connect_token',
+  signal?: AbortSignal,
+): Promise<string> {
+  const { stdout } = await docker.run(['exec', container, 'cat', `/run/secrets/${name}`], {
+    timeoutMs: 30_000,
+    ...(signal === undefined ? {} : { signal }),
+  });
+  return stdout;
+}
+
+/**
  * The IDE password (the stack's secret, as the head reads it) and whether RStudio Server is
  * installed.
  */
@@ -87,10 +104,7 @@ export async function readIdeLogin(
   signal?: AbortSignal,
 ): Promise<{ password: string; rstudioInstalled: boolean }> {
   const signalOption = signal === undefined ? {} : { signal };
-  const { stdout: password } = await docker.run(
-    ['exec', container, 'cat', '/run/secrets/ide_password'],
-    { timeoutMs: 30_000, ...signalOption },
-  );
+  const password = await readHeadSecret(docker, container, 'ide_password', signal);
   const rstudioInstalled = await docker
     .run(['exec', container, 'test', '-x', '/usr/lib/rstudio-server/bin/rserver'], {
       timeoutMs: 30_000,
@@ -101,30 +115,4 @@ export async function readIdeLogin(
       () => false,
     );
   return { password, rstudioInstalled };
-}
-
-/**
- * Spark Connect's token, read from the secret mounted in the head (Docker never hands a secret's
- * value back through its API); SPARK_CONNECT_NOT_ENABLED when the head has none.
- */
-export async function readConnectToken(
-  docker: DockerClient,
-  container: string,
-  signal?: AbortSignal,
-): Promise<string> {
-  const signalOption = signal === undefined ? {} : { signal };
-  const { stdout } = await docker
-    .run(['exec', container, 'cat', '/run/secrets/connect_token'], {
-      timeoutMs: 30_000,
-      ...signalOption,
-    })
-    .catch((error: unknown) => {
-      throw new SrsError({
-        code: 'INVALID_CONFIGURATION',
-        message: 'Spark Connect does not run in this stack (its head has no token)',
-        hint: 'deploy it with a port for it: srs up --port-spark-connect 15002',
-        cause: error,
-      });
-    });
-  return stdout.trim();
 }
