@@ -152,6 +152,11 @@ export const clusterConfigSchema = z
          * started and unpublished by default.
          */
         sparkConnect: portSchema.nullable().default(null),
+        /**
+         * The front door: HTTPS with the IDE login in front of JupyterLab (/), the Spark UIs
+         * (/spark/, /history/) and the Shiny apps (/shiny/); off by default for now.
+         */
+        https: portSchema.nullable().default(null),
       })
       .prefault({}),
     /** Safe by default; see SECURITY.md. */

@@ -26,6 +26,9 @@ const SECRET_KIND: Record<string, StackSecretKind> = {
   spark_auth_secret: 'sparkAuth',
   ide_password: 'idePassword',
   connect_token: 'connectToken',
+  tls_cert: 'tlsCert',
+  tls_key: 'tlsKey',
+  tls_ca: 'tlsCa',
 };
 
 /**

@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { clusterConfigSchema } from './cluster-config.js';
-import { SrsError } from '@spark-rstudio-shiny/core';
+import { SrsError, stackSecretNames } from '@spark-rstudio-shiny/core';
 import { renderStackFile, stackVariables, substituteVariables } from './render-stack-file.js';
 
 interface Rendered {
@@ -20,6 +20,11 @@ interface Rendered {
   networks: Record<string, { driver: string; attachable: boolean }>;
   volumes: Record<string, unknown>;
 }
+
+type WithSecrets = Rendered & {
+  services: Record<string, { secrets: { source: string; mode?: number }[] }>;
+  secrets: Record<string, { name?: string }>;
+};
 
 describe('renderStackFile', () => {
   it('should render the shipped stack file from validated options', async () => {
@@ -169,9 +174,8 @@ describe('renderStackFile', () => {
   it("should keep a stack's RStudio-era password secret when the deploy names it", async () => {
     const stack = parse(
       await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' }), undefined, {
-        sparkAuth: 'demo_spark_auth_secret',
+        ...stackSecretNames('demo'),
         idePassword: 'demo_rstudio_password',
-        connectToken: 'demo_connect_token',
       }),
     ) as { secrets: Record<string, { name: string }> };
     expect(stack.secrets['ide_password']).toEqual({
@@ -202,10 +206,6 @@ describe('renderStackFile', () => {
   });
 
   it('should run Spark Connect only when a port is given: the head told, its token secret mounted, the port published', async () => {
-    type WithSecrets = Rendered & {
-      services: Record<string, { secrets: { source: string; mode?: number }[] }>;
-      secrets: Record<string, { name?: string }>;
-    };
     const off = parse(
       await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' })),
     ) as WithSecrets;
@@ -237,6 +237,46 @@ describe('renderStackFile', () => {
     expect(on.services.worker?.secrets.map((secret) => secret.source)).not.toContain(
       'connect_token',
     );
+  });
+
+  it('should add the front door only when ports.https is given: its port, certificate, key and CA, and /spark for every UI link', async () => {
+    const off = parse(
+      await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' })),
+    ) as WithSecrets;
+    expect(off.services.master?.environment).not.toHaveProperty('FRONT_DOOR_PORT');
+    expect(off.services.worker?.environment).not.toHaveProperty('SPARK_UI_PROXY_PATH');
+    expect(Object.keys(off.secrets)).not.toContain('tls_key');
+    const on = parse(
+      await renderStackFile(
+        clusterConfigSchema.parse({
+          stackName: 'demo',
+          host: 'srs.example',
+          ports: { https: 9443 },
+        }),
+      ),
+    ) as WithSecrets;
+    expect(on.services.master?.environment).toMatchObject({
+      FRONT_DOOR_PORT: '8443',
+      SPARK_UI_PROXY_PATH: '/spark',
+      SPARK_HISTORY_URL: 'https://srs.example:9443/history/',
+    });
+    expect(on.services.worker?.environment).toMatchObject({ SPARK_UI_PROXY_PATH: '/spark' });
+    expect(on.services.master?.secrets).toEqual(
+      expect.arrayContaining([
+        { source: 'tls_cert', target: 'tls_cert', mode: 0o444 },
+        { source: 'tls_key', target: 'tls_key', mode: 0o400 },
+        { source: 'tls_ca', target: 'tls_ca', mode: 0o444 },
+      ]),
+    );
+    expect(on.secrets['tls_key']).toEqual({ external: true, name: 'demo_tls_key' });
+    expect(on.services.master?.ports?.find((port) => port.target === 8443)).toEqual({
+      target: 8443,
+      published: 9443,
+      protocol: 'tcp',
+      mode: 'host',
+    });
+    // No worker gets the key.
+    expect(on.services.worker?.secrets.map((secret) => secret.source)).not.toContain('tls_key');
   });
 
   it('should give Spark the worker memory minus 1 GiB, and at least 512m', () => {

@@ -44,11 +44,14 @@ export function stackVariables(
     SRS_JUPYTER_PORT: String(config.ports.jupyter ?? 0),
     SRS_RSTUDIO_PORT: String(config.ports.rstudio ?? 0),
     SRS_SPARK_HISTORY_PORT: String(config.ports.sparkHistory ?? 0),
-    // Where the master UI links its history server (nothing when it is not published).
+    // Where the master UI links its history server: through the front door when it is on, else
+    // its own port (nothing when it is not published).
     SRS_SPARK_HISTORY_URL:
-      config.ports.sparkHistory === null
-        ? ''
-        : `http://${config.host}:${config.ports.sparkHistory}`,
+      config.ports.https !== null
+        ? `https://${config.host}:${config.ports.https}/history/`
+        : config.ports.sparkHistory === null
+          ? ''
+          : `http://${config.host}:${config.ports.sparkHistory}`,
     SRS_SPARK_AUTHENTICATE: String(config.security.sparkAuthentication),
     SRS_SPARK_NETWORK_CRYPTO: String(config.security.networkEncryption),
     SRS_IDE_USER: config.security.ideUser,
@@ -163,7 +166,63 @@ export async function substitutedTemplate(
   const names = secretNames ?? stackSecretNames(config.stackName);
   const document = substituteDocument(template, stackVariables(config, names)) as StackDocument;
   addSparkConnect(document, config, names);
+  addFrontDoor(document, config, names);
   return document;
+}
+
+/** The port the front door listens on inside the head. */
+export const FRONT_DOOR_PORT = 8443;
+
+/** The port the front door serves Spark Connect on (gRPC over TLS) inside the head. */
+export const FRONT_DOOR_CONNECT_PORT = 15443;
+
+/** Where the front door serves the Spark master UI (and so every UI it proxies). */
+const SPARK_UI_PATH = '/spark';
+
+/**
+ * The front door when a port is given for it: the head runs nginx there (FRONT_DOOR_PORT) with
+ * the stack's certificate and key, and publishes it; every Spark process writes its UI links
+ * under /spark, where the door serves the master UI. Spark Connect, when it runs, is published
+ * through the door's TLS too (FRONT_DOOR_CONNECT_PORT). Nothing of it otherwise.
+ */
+function addFrontDoor(
+  document: StackDocument,
+  config: ClusterConfig,
+  secretNames: Record<StackSecretKind, string>,
+): void {
+  const head = document.services['master'];
+  if (config.ports.https === null || head === undefined) return;
+  for (const service of Object.values(document.services)) {
+    service['environment'] = {
+      ...(service['environment'] as Record<string, string> | undefined),
+      SPARK_UI_PROXY_PATH: SPARK_UI_PATH,
+    };
+  }
+  head['environment'] = {
+    ...(head['environment'] as Record<string, string> | undefined),
+    FRONT_DOOR_PORT: String(FRONT_DOOR_PORT),
+    ...(config.ports.sparkConnect === null
+      ? {}
+      : { FRONT_DOOR_CONNECT_PORT: String(FRONT_DOOR_CONNECT_PORT) }),
+  };
+  // The key is root's only (nginx's master reads it before it drops to www-data); the
+  // certificates are public.
+  head.secrets = [
+    ...(head.secrets ?? []),
+    { source: 'tls_cert', target: 'tls_cert', mode: 0o444 },
+    { source: 'tls_key', target: 'tls_key', mode: 0o400 },
+    { source: 'tls_ca', target: 'tls_ca', mode: 0o444 },
+  ];
+  head.ports = [
+    ...(head.ports ?? []),
+    { target: FRONT_DOOR_PORT, published: config.ports.https, protocol: 'tcp', mode: 'host' },
+  ];
+  document.secrets = {
+    ...document.secrets,
+    tls_cert: { external: true, name: secretNames.tlsCert },
+    tls_key: { external: true, name: secretNames.tlsKey },
+    tls_ca: { external: true, name: secretNames.tlsCa },
+  };
 }
 
 /** The port Spark Connect listens on inside the head. */
@@ -192,7 +251,8 @@ function addSparkConnect(
   head.ports = [
     ...(head.ports ?? []),
     {
-      target: SPARK_CONNECT_PORT,
+      // Behind the front door's TLS when it is on.
+      target: config.ports.https === null ? SPARK_CONNECT_PORT : FRONT_DOOR_CONNECT_PORT,
       published: config.ports.sparkConnect,
       protocol: 'tcp',
       mode: 'host',

@@ -22,6 +22,7 @@ export const FLAG_OF_PATH: Readonly<Record<string, string>> = {
   'ports.sparkHistory': '--port-spark-history',
   'ports.sparkMaster': '--port-spark-master',
   'ports.sparkConnect': '--port-spark-connect',
+  'ports.https': '--port-https',
   host: '--host',
   'security.ideUser': '--ide-user',
   'security.networkEncryption': '--network-encryption',

@@ -124,6 +124,7 @@ describe('srs against a real swarm', () => {
       rstudio: null,
       sparkHistory: null,
       sparkConnect: null,
+      frontDoor: null,
     });
     const listed = z
       .array(z.looseObject({ stackName: z.string() }))

@@ -39,6 +39,7 @@ export {
   STACK_NAMESPACE_LABEL,
   STACK_SECRET_LABEL,
   stackSecretNames,
+  TLS_SECRET_KINDS,
   stackServiceName,
 } from './names.js';
 export type { ServiceName, StackSecretKind } from './names.js';

@@ -34,7 +34,15 @@ export function stackServiceName(stackName: string, service: ServiceName): strin
 }
 
 /** The secrets a stack reads, by role. */
-export type StackSecretKind = 'sparkAuth' | 'idePassword' | 'connectToken';
+export type StackSecretKind =
+  'sparkAuth' | 'idePassword' | 'connectToken' | 'tlsCert' | 'tlsKey' | 'tlsCa';
+
+/** The front door's certificate, its key and the CA that signed it: made together, kept together. */
+export const TLS_SECRET_KINDS = [
+  'tlsCert',
+  'tlsKey',
+  'tlsCa',
+] as const satisfies readonly StackSecretKind[];
 
 /** The Docker secret names of a stack, as the stack file's `secrets:` name them. */
 export function stackSecretNames(stackName: string): Record<StackSecretKind, string> {
@@ -42,6 +50,9 @@ export function stackSecretNames(stackName: string): Record<StackSecretKind, str
     sparkAuth: `${stackName}_spark_auth_secret`,
     idePassword: `${stackName}_ide_password`,
     connectToken: `${stackName}_connect_token`,
+    tlsCert: `${stackName}_tls_cert`,
+    tlsKey: `${stackName}_tls_key`,
+    tlsCa: `${stackName}_tls_ca`,
   };
 }
 

@@ -60,7 +60,10 @@ await removeStack(plainStack);
 
 // Both sides get their stack's secrets before any timing, as a user creates them once.
 for (const name of [sdkStack, plainStack])
-  await ensureStackSecrets(new DockerCli(), name, ['sparkAuth', 'idePassword']);
+  await ensureStackSecrets(new DockerCli(), { stackName: name, host: '127.0.0.1' }, [
+    'sparkAuth',
+    'idePassword',
+  ]);
 
 interface Run {
   deployMs: number;

@@ -107,6 +107,7 @@ export type { WaitOptions } from './cluster/wait-for-ready.js';
 export type { LogsOptions } from './cluster/log-options.js';
 export type { ServiceLogLine } from './cluster/service-log-line.js';
 export { ensureStackSecrets, removeStackSecrets } from './swarm/swarm-secrets.js';
+export { stateDir } from './compose/compose-secrets.js';
 export type { SparkStatus } from './spark/spark-master-status.js';
 export { ensureSwarm } from './swarm/swarm.js';
 export type { EnsureSwarmOptions, SwarmOrigin } from './swarm/swarm.js';

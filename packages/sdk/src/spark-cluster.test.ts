@@ -194,6 +194,7 @@ describe('SparkCluster status', () => {
       rstudio: 'http://127.0.0.1:8787',
       sparkHistory: 'http://127.0.0.1:18080',
       sparkConnect: null,
+      frontDoor: null,
     });
   });
 

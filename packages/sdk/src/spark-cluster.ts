@@ -311,12 +311,25 @@ export class SparkCluster implements AsyncDisposable {
         rstudio: rstudioInstalled ? urls.rstudio : null,
         rstudioInstalled,
       },
+      frontDoor:
+        urls.frontDoor === null
+          ? null
+          : {
+              url: urls.frontDoor,
+              caCertificate: await readHeadSecret(
+                this.#docker,
+                container,
+                'tls_ca',
+                options.signal,
+              ),
+            },
     };
   }
 
   /**
    * How a Spark Connect client reaches this stack: `sc://host:port/;token=…` for
-   * `SparkSession.builder.remote()`, with the token read from the stack's secret inside the head.
+   * `SparkSession.builder.remote()`, with the token read from the stack's secret inside the head
+   * (`;use_ssl=true` and the CA certificate when it is served through the front door).
    * INVALID_CONFIGURATION when the stack runs without Spark Connect (`ports.sparkConnect`).
    */
   async connectInfo(options: { signal?: AbortSignal | undefined } = {}): Promise<ConnectInfo> {
@@ -331,12 +344,19 @@ export class SparkCluster implements AsyncDisposable {
     await this.#requireStack(options.signal);
     const container = await this.#orchestrator.headContainer(this.config.stackName, options.signal);
     const token = await readHeadSecret(this.#docker, container, 'connect_token', options.signal);
+    // Through the front door the port speaks TLS, with the stack's CA.
+    if (this.config.ports.https !== null) {
+      const caCertificate = await readHeadSecret(this.#docker, container, 'tls_ca', options.signal);
+      const host = this.config.host.replace(/^\[(.*)\]$/, '$1');
+      const url = `sc://${this.config.host}:${port}/;use_ssl=true;token=${token}`;
+      return { url, host, port, token, caCertificate };
+    }
     // PySpark's client sends a token in clear to "localhost" only (TLS to any other name, which
     // this port does not speak): a loopback host is written so.
     const host = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(this.config.host)
       ? 'localhost'
       : this.config.host;
-    return { url: `sc://${host}:${port}/;token=${token}`, host, port, token };
+    return { url: `sc://${host}:${port}/;token=${token}`, host, port, token, caCertificate: null };
   }
 
   /**

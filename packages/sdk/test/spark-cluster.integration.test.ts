@@ -59,6 +59,7 @@ describe('a SparkCluster on a real single-node swarm', () => {
       rstudio: null,
       sparkHistory: null,
       sparkConnect: null,
+      frontDoor: null,
     });
     const shiny = await fetch(status.urls.shiny as string, { signal: AbortSignal.timeout(5000) });
     expect(shiny.status).toBe(200);

@@ -2,13 +2,7 @@
 // PyPI, hash-pinned in test/python/connect-client.txt) on this host against a stack deployed with
 // ports.sparkConnect. No token or a wrong one is refused; the stack's token runs a job whose tasks
 // run on the worker; the token is in no inspect output, log, process list or environment.
-import { createHash, randomInt } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { randomInt } from 'node:crypto';
 import { SparkCluster } from '../src/index.js';
 import {
   docker,
@@ -17,34 +11,11 @@ import {
   serviceContainers,
   uniqueName,
 } from '@spark-rstudio-shiny/test-support';
-
-const LOCK = fileURLToPath(new URL('./python/connect-client.txt', import.meta.url));
-
-/** A venv with the locked client, made once per lock (cached beside the project's other tools). */
-async function connectClientPython(): Promise<string> {
-  const lock = await readFile(LOCK);
-  const digest = createHash('sha256').update(lock).digest('hex').slice(0, 12);
-  const venv = join(homedir(), '.cache', 'spark-rstudio-shiny', 'tools', `connect-${digest}`);
-  const python = join(venv, 'bin', 'python');
-  if (existsSync(join(venv, '.complete'))) return python;
-  await rm(venv, { recursive: true, force: true });
-  await mkdir(join(venv, '..'), { recursive: true });
-  await execa('python3', ['-m', 'venv', venv]);
-  await execa(python, ['-m', 'pip', 'install', '-q', '--require-hashes', '-r', LOCK], {
-    timeout: 600_000,
-  });
-  await execa('touch', [join(venv, '.complete')]);
-  return python;
-}
-
-const JOB = fileURLToPath(new URL('./python/connect-job.py', import.meta.url));
-
-interface ClientResult {
-  total?: number;
-  hosts?: string[];
-  error?: string;
-  message?: string;
-}
+import {
+  connectClientPython,
+  runConnectJob,
+  type ConnectJobResult,
+} from './python/connect-client.js';
 
 describe('Spark Connect for clients outside the cluster', () => {
   const stackName = uniqueName('srs-connect');
@@ -52,15 +23,7 @@ describe('Spark Connect for clients outside the cluster', () => {
   let cluster: SparkCluster;
   let python = '';
 
-  const client = async (url: string): Promise<ClientResult> => {
-    const run = await execa(python, [JOB, url], { timeout: 300_000, reject: false });
-    const last = run.stdout.trim().split('\n').pop() ?? '';
-    return JSON.parse(
-      last === ''
-        ? `{"error":"no output","message":${JSON.stringify(run.stderr.slice(-500))}}`
-        : last,
-    ) as ClientResult;
-  };
+  const client = (url: string): Promise<ConnectJobResult> => runConnectJob(python, url);
 
   beforeAll(async () => {
     const [installed, image] = await Promise.all([connectClientPython(), ensureTestImage()]);

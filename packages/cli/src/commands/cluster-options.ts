@@ -23,6 +23,7 @@ export interface ClusterFlags {
   portSparkHistory?: PortFlag | undefined;
   portSparkMaster?: PortFlag | undefined;
   portSparkConnect?: PortFlag | undefined;
+  portHttps?: PortFlag | undefined;
   host?: string | undefined;
   ideUser?: string | undefined;
   networkEncryption?: boolean | undefined;
@@ -78,6 +79,10 @@ export function sdkOptionFlags(): Option[] {
       '--port-spark-connect <port|none>',
       'run Spark Connect (with a token, see srs connect-info) on this host port; off by default',
     ).argParser(portValue),
+    new Option(
+      '--port-https <port|none>',
+      'serve everything over HTTPS behind the IDE login on this host port (the front door); off by default',
+    ).argParser(portValue),
     new Option('--host <name>', 'the host the published ports are reached at from here'),
     new Option('--ide-user <name>', 'the IDE login (JupyterLab, RStudio)'),
     new Option('--network-encryption', 'encrypt Spark RPC (AES)'),
@@ -117,6 +122,7 @@ export function configFromFlags(
     sparkHistory: flags.portSparkHistory,
     sparkMaster: flags.portSparkMaster,
     sparkConnect: flags.portSparkConnect,
+    https: flags.portHttps,
   };
   const given = Object.fromEntries(
     Object.entries(ports).flatMap(([name, value]) =>

@@ -1,11 +1,20 @@
 import type { ClusterCredentials } from '@spark-rstudio-shiny/sdk';
+import { writeCaFile } from './ca-file.js';
 import type { Reporter } from '../reporter.js';
 import { clusterFor, interruptSignal, type ClusterFlags } from './cluster-options.js';
 
-/** The login as lines for people. */
-export function describeCredentials(credentials: ClusterCredentials): string {
-  const { ide } = credentials;
+/** The login as lines for people (with where the front door's CA certificate was written). */
+export function describeCredentials(credentials: ClusterCredentials, caFile?: string): string {
+  const { ide, frontDoor } = credentials;
   const where = [
+    ...(frontDoor === null
+      ? []
+      : [
+          `Front door ${frontDoor.url}  (everything behind this login)`,
+          `  its CA certificate: ${caFile ?? '(not written)'}`,
+          '  trust it in the browser (import as an authority), or per tool: curl --cacert FILE,',
+          '  Python SSL_CERT_FILE=FILE, gRPC GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=FILE',
+        ]),
     `JupyterLab ${ide.jupyter ?? '(port not published)'}`,
     ide.rstudioInstalled
       ? `RStudio Server ${ide.rstudio ?? '(port not published)'}`
@@ -14,12 +23,28 @@ export function describeCredentials(credentials: ClusterCredentials): string {
   return `IDE login  ${ide.user} / ${ide.password}\n  ${where.join('\n  ')}`;
 }
 
+/**
+ * Writes the front door's CA certificate where tools can be pointed at it (when the stack has a
+ * door) and describes the login with that file's path.
+ */
+export async function describeWrittenCredentials(
+  stackName: string,
+  found: ClusterCredentials,
+): Promise<{ caFile: string | null; text: string }> {
+  if (found.frontDoor === null) return { caFile: null, text: describeCredentials(found) };
+  const caFile = await writeCaFile(stackName, found.frontDoor.caCertificate);
+  return { caFile, text: describeCredentials(found, caFile) };
+}
+
 /** srs credentials: the IDE login, read from the stack's secret inside the master's task. */
 export async function credentials(
   flags: ClusterFlags,
   reporter: Reporter,
 ): Promise<ClusterCredentials> {
-  const found = await (await clusterFor(flags)).credentials({ signal: interruptSignal() });
-  reporter.result(found, describeCredentials(found));
+  const cluster = await clusterFor(flags);
+  const found = await cluster.credentials({ signal: interruptSignal() });
+  const { caFile, text } = await describeWrittenCredentials(cluster.config.stackName, found);
+  const frontDoor = found.frontDoor === null ? null : { ...found.frontDoor, caFile };
+  reporter.result({ ...found, frontDoor }, text);
   return found;
 }

@@ -15,7 +15,7 @@ import {
   interruptSignal,
   type ClusterFlags,
 } from './cluster-options.js';
-import { describeCredentials } from './credentials.js';
+import { describeWrittenCredentials } from './credentials.js';
 import { renderImageProgress } from './render-image-progress.js';
 import { describeUrls } from './urls.js';
 
@@ -99,13 +99,11 @@ export async function up(
   reporter.endProgress();
   // The login is for people: it goes in the human output only, never in --json (which ends up in
   // logs).
-  const login = await cluster
-    .credentials({ signal })
-    .then(
-      describeCredentials,
-      (error: unknown) =>
-        `IDE login: unavailable here (${error instanceof Error ? error.message : String(error)}); try srs credentials`,
-    );
+  const login = await cluster.credentials({ signal }).then(
+    async (found) => (await describeWrittenCredentials(cluster.config.stackName, found)).text,
+    (error: unknown) =>
+      `IDE login: unavailable here (${error instanceof Error ? error.message : String(error)}); try srs credentials`,
+  );
   reporter.result(
     status,
     `Ready: ${status.spark.aliveWorkers} Spark worker(s) ALIVE\n${describeUrls(status.urls)}\n${login}`,

@@ -3,6 +3,11 @@ import type { ClusterUrls } from '@spark-rstudio-shiny/sdk';
 /** The UI URLs as lines for people. */
 export function describeUrls(urls: ClusterUrls): string {
   return [
+    ...(urls.frontDoor === null
+      ? []
+      : [
+          `Front door    ${urls.frontDoor}  (HTTPS, login: srs credentials; /spark/, /history/, /shiny/)`,
+        ]),
     `Spark UI      ${urls.sparkUi}`,
     `Shiny Server  ${urls.shiny ?? '(not published)'}${urls.shiny === null ? '' : `  (the Spark demo app: ${urls.shiny}/spark-demo/)`}`,
     `JupyterLab    ${urls.jupyter ?? '(not published)'}${urls.jupyter === null ? '' : '  (login: srs credentials)'}`,

@@ -62,7 +62,12 @@ export type SrsErrorCode =
    * The stack's overlay network exists unencrypted while encryption is on (the swarm grew, or
    * the option changed), and services use it: Docker does not change an existing network.
    */
-  | 'OVERLAY_NOT_ENCRYPTED';
+  | 'OVERLAY_NOT_ENCRYPTED'
+  /**
+   * Secrets that belong together do not (the front door's certificate without its key or CA):
+   * a redeploy cannot complete them.
+   */
+  | 'SECRET_MISMATCH';
 
 /** Options of {@link SrsError}. */
 export interface SrsErrorOptions {

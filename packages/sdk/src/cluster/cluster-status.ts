@@ -63,6 +63,11 @@ export interface ClusterUrls {
   sparkHistory: string | null;
   /** Spark Connect (`sc://host:port`; the token is in {@link SparkCluster.connectInfo}). */
   sparkConnect: string | null;
+  /**
+   * The front door (HTTPS, the IDE login): JupyterLab at its root, the Spark master UI at
+   * /spark/, the history server at /history/, the Shiny apps at /shiny/.
+   */
+  frontDoor: string | null;
 }
 
 /** How a Spark Connect client reaches the cluster. */
@@ -75,6 +80,12 @@ export interface ConnectInfo {
   host: string;
   port: number;
   token: string;
+  /**
+   * The CA certificate (PEM) the endpoint's TLS certificate chains to, when Spark Connect is
+   * served through the front door (`use_ssl=true` in the URL); null when the port speaks plain
+   * gRPC. gRPC clients trust it through GRPC_DEFAULT_SSL_ROOTS_FILE_PATH.
+   */
+  caCertificate: string | null;
 }
 
 /** How to log in to the head's IDEs: one user and password for JupyterLab and RStudio Server. */
@@ -95,6 +106,11 @@ export interface ClusterCredentials {
      */
     rstudioInstalled: boolean;
   };
+  /**
+   * The front door (null when it is off): its URL, and the CA certificate (PEM) its certificate
+   * chains to, for the browser or client to trust.
+   */
+  frontDoor: { url: string; caCertificate: string } | null;
 }
 
 /** Spark's view when the master answered, or why it did not. */
@@ -150,6 +166,7 @@ export function clusterUrls(config: ClusterConfig): ClusterUrls {
       config.ports.sparkConnect === null
         ? null
         : `sc://${config.host}:${config.ports.sparkConnect}`,
+    frontDoor: config.ports.https === null ? null : `https://${config.host}:${config.ports.https}/`,
   };
 }
 

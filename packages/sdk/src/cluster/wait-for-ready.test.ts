@@ -49,6 +49,7 @@ function status(ready: boolean): ClusterStatus {
       rstudio: null,
       sparkHistory: null,
       sparkConnect: null,
+      frontDoor: null,
     },
     ready,
     readiness: ready

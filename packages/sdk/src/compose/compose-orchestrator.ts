@@ -36,7 +36,7 @@ export class ComposeOrchestrator implements Orchestrator {
   }
 
   async #file(config: ClusterConfig, signal: AbortSignal | undefined): Promise<string> {
-    const secretFiles = await ensureSecretFiles(config.stackName, stackSecretKinds(config));
+    const secretFiles = await ensureSecretFiles(config, stackSecretKinds(config));
     const image = await resolveDeployImage(this.#docker, config.image, signal);
     return renderComposeFile(config, {
       secretFiles,

@@ -5,12 +5,16 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { StackSecretKind } from '@spark-rstudio-shiny/core';
-import { generateSecretValue } from '../cluster/secret-values.js';
+import type { ClusterConfig } from '@spark-rstudio-shiny/stack';
+import { newSecretValues } from '../cluster/secret-values.js';
 
 const FILE_NAMES: Record<StackSecretKind, string> = {
   sparkAuth: 'spark_auth_secret',
   idePassword: 'ide_password',
   connectToken: 'connect_token',
+  tlsCert: 'tls_cert',
+  tlsKey: 'tls_key',
+  tlsCa: 'tls_ca',
 };
 
 /**
@@ -36,39 +40,37 @@ function secretsDir(stackName: string): string {
  * set to 0400.
  */
 export async function ensureSecretFiles(
-  stackName: string,
+  config: Pick<ClusterConfig, 'stackName' | 'host'>,
   kinds: readonly StackSecretKind[],
 ): Promise<Partial<Record<StackSecretKind, string>>> {
-  const dir = secretsDir(stackName);
+  const dir = secretsDir(config.stackName);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
-  const files: Partial<Record<StackSecretKind, string>> = {};
+  const files = secretFilePaths(config.stackName);
+  const missing: StackSecretKind[] = [];
   for (const kind of kinds) {
-    const file = join(dir, FILE_NAMES[kind]);
-    const present = await readFile(file, 'utf8').then(
+    const present = await readFile(files[kind], 'utf8').then(
       (value) => value !== '',
       () => false,
     );
-    if (!present) {
-      await rm(file, { force: true });
-      await writeFile(file, generateSecretValue(kind), { mode: 0o400 });
-    } else {
-      // A file kept from before (or loosened by hand) is made its owner's only again.
-      await chmod(file, 0o400);
-    }
-    files[kind] = file;
+    // A file kept from before (or loosened by hand) is made its owner's only again.
+    if (present) await chmod(files[kind], 0o400);
+    else missing.push(kind);
   }
-  return files;
+  const values = await newSecretValues(config, kinds, missing, files);
+  for (const kind of missing) {
+    await rm(files[kind], { force: true });
+    await writeFile(files[kind], values[kind] as string, { mode: 0o400 });
+  }
+  return Object.fromEntries(kinds.map((kind) => [kind, files[kind]]));
 }
 
 /** The stack's secret files as they are (for rendering a file to take the stack down). */
 export function secretFilePaths(stackName: string): Record<StackSecretKind, string> {
   const dir = secretsDir(stackName);
-  return {
-    sparkAuth: join(dir, FILE_NAMES.sparkAuth),
-    idePassword: join(dir, FILE_NAMES.idePassword),
-    connectToken: join(dir, FILE_NAMES.connectToken),
-  };
+  return Object.fromEntries(
+    Object.entries(FILE_NAMES).map(([kind, file]) => [kind, join(dir, file)]),
+  ) as Record<StackSecretKind, string>;
 }
 
 /** Deletes the stack's secret files (a purge). */

@@ -49,12 +49,7 @@ export class SwarmOrchestrator implements Orchestrator {
     });
     if (conflicts.length > 0) throw portInUseError(conflicts);
     // Secrets first: the stack file names them as external, and existing ones are kept.
-    await ensureStackSecrets(
-      this.#docker,
-      config.stackName,
-      stackSecretKinds(config),
-      signalOption,
-    );
+    await ensureStackSecrets(this.#docker, config, stackSecretKinds(config), signalOption);
     const secretNames = await resolveStackSecretNames(this.#docker, config.stackName, signalOption);
     await ensureHeadNode(this.#docker, config.stackName, signal);
     // The overlay follows the encryption setting as the swarm grows (Docker keeps a network's

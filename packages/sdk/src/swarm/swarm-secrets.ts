@@ -6,7 +6,8 @@ import {
   type DockerClient,
   type StackSecretKind,
 } from '@spark-rstudio-shiny/core';
-import { generateSecretValue } from '../cluster/secret-values.js';
+import type { ClusterConfig } from '@spark-rstudio-shiny/stack';
+import { newSecretValues } from '../cluster/secret-values.js';
 
 /**
  * The secret names a deploy of this stack uses: the current ones, except that a stack created
@@ -36,29 +37,31 @@ async function existingSecrets(
 }
 
 /**
- * Creates the stack's secrets that do not exist yet, each with a fresh random value handed to
- * `docker secret create` on stdin (never on a command line, in the environment or on disk).
- * Existing secrets are kept, so a redeploy keeps its Spark secret and IDE password. Returns the
- * names it created.
+ * Creates the stack's secrets that do not exist yet, each with a fresh value (see
+ * newSecretValues) handed to `docker secret create` on stdin (never on a command line, in the
+ * environment or on disk). Existing secrets are kept, so a redeploy keeps its Spark secret, IDE
+ * password and certificates. Returns the names it created.
  */
 export async function ensureStackSecrets(
   docker: DockerClient,
-  stackName: string,
+  config: Pick<ClusterConfig, 'stackName' | 'host'>,
   kinds: readonly StackSecretKind[],
   options: { signal?: AbortSignal | undefined } = {},
 ): Promise<string[]> {
+  const { stackName } = config;
   const names = await resolveStackSecretNames(docker, stackName, options);
   const existing = await existingSecrets(docker, options.signal);
+  const missing = kinds.filter((kind) => !existing.has(names[kind]));
+  const values = await newSecretValues(config, kinds, missing, names);
   const created: string[] = [];
-  for (const kind of kinds) {
+  for (const kind of missing) {
     const name = names[kind];
-    if (existing.has(name)) continue;
     try {
       await docker.run(
         ['secret', 'create', '--label', `${STACK_SECRET_LABEL}=${stackName}`, name, '-'],
         {
           timeoutMs: 30_000,
-          input: generateSecretValue(kind),
+          input: values[kind] as string,
           ...(options.signal === undefined ? {} : { signal: options.signal }),
         },
       );

@@ -516,6 +516,9 @@ configure_spark() {
 		# Kill links are off: those pages are open to whoever reaches the master UI.
 		echo "spark.ui.reverseProxy            true"
 		echo "spark.ui.killEnabled             false"
+		# Behind the front door the master UI is at /spark/: every link it and the UIs it proxies
+		# write starts there (workers and drivers read this file too).
+		if [ -n "${SPARK_UI_PROXY_PATH:-}" ]; then echo "spark.ui.reverseProxyUrl         $SPARK_UI_PROXY_PATH"; fi
 		if [ "$ROLE" != worker ]; then
 			# The drivers of the head log warnings and errors, without the start-up noise, and no
 			# progress bar (a driver's conf may ask for it); they log their events for the history
@@ -645,9 +648,53 @@ configure_spark_connect() {
 	{
 		echo "# Written by docker-entrypoint.sh at container start; read by the spark user only."
 		echo "spark.connect.grpc.binding.port      $SPARK_CONNECT_PORT"
+		# Behind the front door (its TLS port), nothing else reaches it.
+		if [ -n "${FRONT_DOOR_CONNECT_PORT:-}" ]; then echo "spark.connect.grpc.binding.address   127.0.0.1"; fi
 		echo "spark.connect.authenticate.token     $token"
 	} | write_file /run/srs/spark-connect.properties 0400 spark:spark
 	log "Spark Connect on :$SPARK_CONNECT_PORT, with the token from $file"
+}
+
+# configure_front_door
+#   When FRONT_DOOR_PORT is set (the stack's ports.https), the head serves everything through
+#   nginx on that port over TLS, behind the IDE login (see srs-front-door-conf). The certificate
+#   and key come from files (Docker secrets: the stack's own CA's, or the user's); a missing or
+#   unreadable one, or a key that is not the certificate's, stops the start.
+configure_front_door() {
+	[ -n "${FRONT_DOOR_PORT:-}" ] || return 0
+	require_port FRONT_DOOR_PORT
+	if [ -n "${FRONT_DOOR_CONNECT_PORT:-}" ]; then
+		require_port FRONT_DOOR_CONNECT_PORT
+		[ -n "${SPARK_CONNECT_PORT:-}" ] || echo "error: FRONT_DOOR_CONNECT_PORT needs Spark Connect (SPARK_CONNECT_PORT)." | fail "$EX_CONFIG"
+	fi
+	: "${TLS_CERT_FILE:=/run/secrets/tls_cert}" "${TLS_KEY_FILE:=/run/secrets/tls_key}"
+	local file
+	for file in "$TLS_CERT_FILE" "$TLS_KEY_FILE"; do
+		if [ ! -s "$file" ]; then
+			echo "error: the front door (FRONT_DOOR_PORT) needs a TLS certificate and key, and $file is missing or empty." | fail "$EX_CONFIG"
+		fi
+	done
+	if ! openssl x509 -noout -in "$TLS_CERT_FILE" 2>/dev/null; then
+		echo "error: $TLS_CERT_FILE is not a PEM certificate." | fail "$EX_CONFIG"
+	fi
+	if [ "$(openssl x509 -noout -pubkey -in "$TLS_CERT_FILE" | sha256sum)" != "$(openssl pkey -pubout -in "$TLS_KEY_FILE" 2>/dev/null | sha256sum)" ]; then
+		echo "error: the key in $TLS_KEY_FILE is not the key of the certificate in $TLS_CERT_FILE." | fail "$EX_CONFIG"
+	fi
+	local public=
+	is_true "${SHINY_DEMO:-true}" && public=spark-demo
+	install -d -o root -g root -m 0755 /run/srs /run/srs/front-door
+	PUBLIC_SHINY_APPS=$public WITH_RSTUDIO=$(rstudio_installed && echo true || echo false) \
+		TLS_CERT_FILE=$TLS_CERT_FILE TLS_KEY_FILE=$TLS_KEY_FILE \
+		SPARK_HISTORY_UI_PORT=$SPARK_HISTORY_UI_PORT srs-front-door-conf |
+		write_file /run/srs/front-door/nginx.conf 0644 root:root
+	local checked
+	if ! checked=$(nginx -t -q -c /run/srs/front-door/nginx.conf 2>&1); then
+		{
+			echo "error: the front door's nginx configuration does not load:"
+			echo "$checked"
+		} | fail "$EX_CONFIG"
+	fi
+	log "front door on :$FRONT_DOOR_PORT (HTTPS, the IDE login in front of /spark/, /history/, /shiny/${public:+; public: /shiny/$public/})"
 }
 
 # start_master
@@ -659,6 +706,7 @@ start_master() {
 	ln -s ../available/spark-master.conf ../available/shiny-server.conf \
 		../available/jupyterlab.conf ../available/spark-history.conf "$enabled/"
 	if [ -n "${SPARK_CONNECT_PORT:-}" ]; then ln -s ../available/spark-connect.conf "$enabled/"; fi
+	if [ -n "${FRONT_DOOR_PORT:-}" ]; then ln -s ../available/front-door.conf "$enabled/"; fi
 	if rstudio_installed; then
 		ln -s ../available/rstudio-server.conf "$enabled/"
 	else
@@ -751,6 +799,9 @@ _main() {
 		require_port "$port"
 	done
 	require_url SPARK_HISTORY_URL
+	if [ -n "${SPARK_UI_PROXY_PATH:-}" ] && ! [[ "$SPARK_UI_PROXY_PATH" =~ ^(/[a-z0-9-]+)+$ ]]; then
+		echo "error: SPARK_UI_PROXY_PATH must be a path like /spark, got \"$SPARK_UI_PROXY_PATH\"." | fail "$EX_USAGE"
+	fi
 	require_address SPARK_LOCAL_IP
 	require_address SPARK_MASTER_HOST
 	for setting in SPARK_MASTER_WAIT_SECONDS SPARK_WORKER_DECOMMISSION_SECONDS; do
@@ -791,6 +842,7 @@ _main() {
 		configure_shiny
 		prepare_shiny_apps
 		configure_spark_connect
+		configure_front_door
 	elif [ "$ROLE" = trial ]; then
 		configure_ide_user
 		configure_jupyterlab
