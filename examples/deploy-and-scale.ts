@@ -1,11 +1,11 @@
 // Deploys a cluster with one worker, scales it to two, and prints Spark's view as JSON.
 //   npx tsx examples/deploy-and-scale.ts
-// Environment: SRS_STACK (default srs); host ports SRS_SPARK_UI_PORT (8080), SRS_SHINY_PORT
-// (3838), SRS_JUPYTER_PORT (8888), SRS_RSTUDIO_PORT (8787), SRS_SPARK_HISTORY_PORT (18080),
-// each "none" to leave it unpublished.
+// Environment: SRS_STACK (default srs); host ports SRS_HTTPS_PORT (the front door, default 8443)
+// and, off unless given, the plain ones: SRS_SPARK_UI_PORT, SRS_SHINY_PORT, SRS_JUPYTER_PORT,
+// SRS_RSTUDIO_PORT, SRS_SPARK_HISTORY_PORT; "none" leaves one unpublished.
 import { SparkCluster } from '@spark-rstudio-shiny/sdk';
 
-const port = (name: string, fallback: number): number | null => {
+const port = (name: string, fallback: number | null): number | null => {
   const value = process.env[name];
   return value === undefined ? fallback : value === 'none' ? null : Number(value);
 };
@@ -15,11 +15,12 @@ const cluster = new SparkCluster({
   stackName: process.env.SRS_STACK ?? 'srs',
   workers: 1,
   ports: {
-    sparkUi: port('SRS_SPARK_UI_PORT', 8080) ?? 8080,
-    shiny: port('SRS_SHINY_PORT', 3838),
-    jupyter: port('SRS_JUPYTER_PORT', 8888),
-    rstudio: port('SRS_RSTUDIO_PORT', 8787),
-    sparkHistory: port('SRS_SPARK_HISTORY_PORT', 18080),
+    https: port('SRS_HTTPS_PORT', 8443),
+    sparkUi: port('SRS_SPARK_UI_PORT', null),
+    shiny: port('SRS_SHINY_PORT', null),
+    jupyter: port('SRS_JUPYTER_PORT', null),
+    rstudio: port('SRS_RSTUDIO_PORT', null),
+    sparkHistory: port('SRS_SPARK_HISTORY_PORT', null),
   },
 });
 

@@ -5,15 +5,11 @@ import { execa } from 'execa';
 import { SparkCluster } from '@spark-rstudio-shiny/sdk';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-// A stack name and ports of this test's own: it runs beside a stack `npm run up` made with the
-// defaults.
+// A stack name and a door port of this test's own: it runs beside a stack `npm run up` made with
+// the defaults. The default ports otherwise: the front door only.
 const env = {
   SRS_STACK: `srs-ex-${randomBytes(3).toString('hex')}`,
-  SRS_SPARK_UI_PORT: String(randomInt(30_000, 40_000)),
-  SRS_SHINY_PORT: 'none',
-  SRS_JUPYTER_PORT: 'none',
-  SRS_RSTUDIO_PORT: 'none',
-  SRS_SPARK_HISTORY_PORT: 'none',
+  SRS_HTTPS_PORT: String(randomInt(30_000, 40_000)),
 };
 
 function example(
@@ -44,7 +40,8 @@ describe('the example scripts', () => {
     expect(result.exitCode).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({
       aliveWorkers: 2,
-      sparkUi: `http://127.0.0.1:${env.SRS_SPARK_UI_PORT}`,
+      // Behind the door: its status was read inside the head.
+      sparkUi: `https://127.0.0.1:${env.SRS_HTTPS_PORT}/spark`,
     });
   });
 

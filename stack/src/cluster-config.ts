@@ -134,29 +134,34 @@ export const clusterConfigSchema = z
       .strictObject({ cpus: cpusSchema.default(2), memory: memorySchema.default('4g') })
       .prefault({}),
     /**
-     * Host ports of the head's web UIs (published in host mode on the master's node); null leaves
-     * one unpublished.
+     * Host ports of the head (published in host mode on the master's node); null leaves one
+     * unpublished. By default only the front door is published: everything else is reached
+     * through it, over HTTPS and behind the IDE login. The plain HTTP ports are opt-in.
      */
     ports: z
       .strictObject({
-        sparkUi: portSchema.default(8080),
-        shiny: portSchema.nullable().default(3838),
-        jupyter: portSchema.nullable().default(8888),
-        rstudio: portSchema.nullable().default(8787),
-        /** Spark's history server: the UIs of applications that ended. */
-        sparkHistory: portSchema.nullable().default(18080),
+        /**
+         * The front door: HTTPS with the IDE login in front of JupyterLab (/), RStudio (/rstudio/),
+         * the Spark UIs (/spark/, /history/) and the Shiny apps (/shiny/).
+         */
+        https: portSchema.nullable().default(8443),
+        /** The Spark master UI in plain HTTP, without a login (opt-in). */
+        sparkUi: portSchema.nullable().default(null),
+        /** Shiny Server in plain HTTP (opt-in; its apps are public to whoever reaches it). */
+        shiny: portSchema.nullable().default(null),
+        /** JupyterLab in plain HTTP (opt-in; its password then travels in clear). */
+        jupyter: portSchema.nullable().default(null),
+        /** RStudio Server in plain HTTP (opt-in). */
+        rstudio: portSchema.nullable().default(null),
+        /** Spark's history server in plain HTTP (opt-in): the UIs of applications that ended. */
+        sparkHistory: portSchema.nullable().default(null),
         /** Spark's RPC port 7077, for drivers outside the stack; unpublished by default. */
         sparkMaster: portSchema.nullable().default(null),
         /**
-         * Spark Connect (gRPC, with the stack's token), for clients outside the cluster; not
-         * started and unpublished by default.
+         * Spark Connect (gRPC with the stack's token; over TLS when the front door is on), for
+         * clients outside the cluster; not started and unpublished by default.
          */
         sparkConnect: portSchema.nullable().default(null),
-        /**
-         * The front door: HTTPS with the IDE login in front of JupyterLab (/), the Spark UIs
-         * (/spark/, /history/) and the Shiny apps (/shiny/); off by default for now.
-         */
-        https: portSchema.nullable().default(null),
       })
       .prefault({}),
     /** Safe by default; see SECURITY.md. */

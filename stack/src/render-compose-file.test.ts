@@ -28,6 +28,9 @@ interface ComposeDocument {
 const secretFiles = {
   sparkAuth: '/state/demo/secrets/spark_auth_secret',
   idePassword: '/state/demo/secrets/ide_password',
+  tlsCert: '/state/demo/secrets/tls_cert',
+  tlsKey: '/state/demo/secrets/tls_key',
+  tlsCa: '/state/demo/secrets/tls_ca',
 };
 
 describe('renderComposeFile', () => {
@@ -54,7 +57,10 @@ describe('renderComposeFile', () => {
     expect(master?.secrets).toBeUndefined();
     expect(document.secrets).toBeUndefined();
     expect(master?.image).toBe(`sha256:${'ab'.repeat(32)}`);
-    expect(master?.ports).toEqual(['8080:8080', '3838:3838', '18888:8888', '18080:18080']);
+    // The plain port asked for, and the front door (on by default).
+    expect(master?.ports).toEqual(['18888:8888', '8443:8443']);
+    expect(master?.volumes).toContain(`${secretFiles.tlsKey}:/run/secrets/tls_key:ro`);
+    expect(worker?.volumes.some((volume) => volume.includes('tls_key'))).toBe(false);
     expect(master?.volumes).toEqual(
       expect.arrayContaining([
         'data:/data',
@@ -94,6 +100,7 @@ describe('renderComposeFile', () => {
   it('should leave the Spark secret out without authentication, and publish 7077 only when asked', async () => {
     const open = clusterConfigSchema.parse({
       orchestrator: 'compose',
+      ports: { https: null },
       security: { sparkAuthentication: false },
     });
     const document = parse(
@@ -102,7 +109,7 @@ describe('renderComposeFile', () => {
     expect(
       document.services.worker?.volumes.some((volume) => volume.includes('spark_auth_secret')),
     ).toBe(false);
-    expect(document.services.master?.ports).not.toContain('7077:7077');
+    expect(document.services.master?.ports ?? []).not.toContain('7077:7077');
     const published = clusterConfigSchema.parse({
       orchestrator: 'compose',
       ports: { sparkMaster: 17077 },
@@ -118,7 +125,7 @@ describe('renderComposeFile', () => {
     const config = clusterConfigSchema.parse({
       orchestrator: 'compose',
       security: { ideUser: 'yes' },
-      ports: { jupyter: 18888 },
+      ports: { jupyter: 18888, https: null },
     });
     const text = await renderComposeFile(config, {
       secretFiles: {
@@ -149,7 +156,8 @@ describe('renderComposeFile', () => {
     expect(document.services.master?.volumes).toContain(
       '/state/demo/secrets/connect_token:/run/secrets/connect_token:ro',
     );
-    expect(document.services.master?.ports).toContain('25002:15002');
+    // Through the front door (on by default), which speaks TLS in front of Connect's loopback port.
+    expect(document.services.master?.ports).toContain('25002:15443');
     expect(document.services.master?.environment['SPARK_CONNECT_PORT']).toBe('15002');
     expect(document.services.worker?.volumes.join(' ')).not.toMatch(/connect_token/);
   });

@@ -47,11 +47,10 @@ describe('renderStackFile', () => {
       SPARK_WORKER_CORES: '2',
       SPARK_WORKER_MEMORY: '2048m',
     });
+    // The plain port asked for, and the front door (on by default).
     expect(stack.services.master?.ports).toEqual([
-      { target: 8080, published: 8080, protocol: 'tcp', mode: 'host' },
-      { target: 3838, published: 3838, protocol: 'tcp', mode: 'host' },
       { target: 8888, published: 18888, protocol: 'tcp', mode: 'host' },
-      { target: 18080, published: 18080, protocol: 'tcp', mode: 'host' },
+      { target: 8443, published: 8443, protocol: 'tcp', mode: 'host' },
     ]);
     expect(stack.networks.spark).toEqual({ driver: 'overlay', attachable: true });
     expect(Object.keys(stack.volumes).sort()).toEqual([
@@ -71,6 +70,14 @@ describe('renderStackFile', () => {
     );
   });
 
+  it('should publish the front door only by default: nothing in clear', async () => {
+    const stack = parse(await renderStackFile(clusterConfigSchema.parse({}))) as Rendered;
+    expect(stack.services.master?.ports).toEqual([
+      { target: 8443, published: 8443, protocol: 'tcp', mode: 'host' },
+    ]);
+    expect(stack.services.worker?.ports ?? []).toEqual([]);
+  });
+
   it('should publish neither Spark RPC (7077) nor the REST server (6066) by default', async () => {
     const text = await renderStackFile(clusterConfigSchema.parse({}));
     const stack = parse(text) as Rendered;
@@ -83,7 +90,9 @@ describe('renderStackFile', () => {
 
   it("should give both services the stack's Spark secret and the master the IDE password, readable by root only", async () => {
     const stack = parse(
-      await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' })),
+      await renderStackFile(
+        clusterConfigSchema.parse({ stackName: 'demo', ports: { https: null } }),
+      ),
     ) as Rendered & {
       services: Record<string, { secrets: { source: string; target: string; mode: number }[] }>;
       secrets: Record<string, { external: boolean; name: string }>;
@@ -186,7 +195,7 @@ describe('renderStackFile', () => {
 
   it('should drop the Spark secret when authentication is off, and publish 7077 only when asked', async () => {
     const config = clusterConfigSchema.parse({
-      ports: { sparkMaster: 17077 },
+      ports: { sparkMaster: 17077, https: null },
       security: { sparkAuthentication: false, dangerouslyPublishUnauthenticatedMaster: true },
     });
     const stack = parse(await renderStackFile(config)) as Rendered & {
@@ -217,7 +226,10 @@ describe('renderStackFile', () => {
     expect(off.services.master?.ports?.map((port) => port.target)).not.toContain(15002);
     const on = parse(
       await renderStackFile(
-        clusterConfigSchema.parse({ stackName: 'demo', ports: { sparkConnect: 25002 } }),
+        clusterConfigSchema.parse({
+          stackName: 'demo',
+          ports: { sparkConnect: 25002, https: null },
+        }),
       ),
     ) as WithSecrets;
     expect(on.services.master?.environment).toMatchObject({ SPARK_CONNECT_PORT: '15002' });
@@ -237,11 +249,23 @@ describe('renderStackFile', () => {
     expect(on.services.worker?.secrets.map((secret) => secret.source)).not.toContain(
       'connect_token',
     );
+    // With the front door, the published port is the door's TLS one in front of Connect.
+    const behindDoor = parse(
+      await renderStackFile(clusterConfigSchema.parse({ ports: { sparkConnect: 25002 } })),
+    ) as WithSecrets;
+    expect(behindDoor.services.master?.ports?.find((port) => port.published === 25002)).toEqual({
+      target: 15443,
+      published: 25002,
+      protocol: 'tcp',
+      mode: 'host',
+    });
   });
 
-  it('should add the front door only when ports.https is given: its port, certificate, key and CA, and /spark for every UI link', async () => {
+  it('should add the front door unless ports.https is null: its port, certificate, key and CA, and /spark for every UI link', async () => {
     const off = parse(
-      await renderStackFile(clusterConfigSchema.parse({ stackName: 'demo' })),
+      await renderStackFile(
+        clusterConfigSchema.parse({ stackName: 'demo', ports: { https: null } }),
+      ),
     ) as WithSecrets;
     expect(off.services.master?.environment).not.toHaveProperty('FRONT_DOOR_PORT');
     expect(off.services.worker?.environment).not.toHaveProperty('SPARK_UI_PROXY_PATH');
@@ -258,7 +282,7 @@ describe('renderStackFile', () => {
     expect(on.services.master?.environment).toMatchObject({
       FRONT_DOOR_PORT: '8443',
       SPARK_UI_PROXY_PATH: '/spark',
-      SPARK_HISTORY_URL: 'https://srs.example:9443/history/',
+      SPARK_HISTORY_URL: 'https://srs.example:9443/history',
     });
     expect(on.services.worker?.environment).toMatchObject({ SPARK_UI_PROXY_PATH: '/spark' });
     expect(on.services.master?.secrets).toEqual(

@@ -39,7 +39,7 @@ export function stackVariables(
     SRS_EXECUTOR_MEMORY: `${Math.min(1024, sparkMemoryMb)}m`,
     SRS_MASTER_CPUS: String(config.master.cpus),
     SRS_MASTER_MEMORY: config.master.memory,
-    SRS_SPARK_UI_PORT: String(config.ports.sparkUi),
+    SRS_SPARK_UI_PORT: String(config.ports.sparkUi ?? 0),
     SRS_SHINY_PORT: String(config.ports.shiny ?? 0),
     SRS_JUPYTER_PORT: String(config.ports.jupyter ?? 0),
     SRS_RSTUDIO_PORT: String(config.ports.rstudio ?? 0),
@@ -48,7 +48,7 @@ export function stackVariables(
     // its own port (nothing when it is not published).
     SRS_SPARK_HISTORY_URL:
       config.ports.https !== null
-        ? `https://${config.host}:${config.ports.https}/history/`
+        ? `https://${config.host}:${config.ports.https}/history`
         : config.ports.sparkHistory === null
           ? ''
           : `http://${config.host}:${config.ports.sparkHistory}`,

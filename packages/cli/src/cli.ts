@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { SparkCluster, SrsError } from '@spark-rstudio-shiny/sdk';
 import { build } from './commands/build.js';
 import { doctor } from './commands/doctor.js';
+import { certificate } from './commands/certificate.js';
 import { connectInfo } from './commands/connect-info.js';
 import { credentials } from './commands/credentials.js';
 import { down } from './commands/down.js';
@@ -41,7 +42,7 @@ function wholeNumber(value: string): number {
 const EXAMPLES = `
 Examples:
   srs up                                  engine, image, stack "srs" with 2 workers; prints the URLs
-  srs up --stack demo --workers 4 --worker-memory 4g --port-spark-ui 18080 --port-jupyter none
+  srs up --stack demo --workers 4 --worker-memory 4g --port-https 9443 --port-spark-ui 18080
   srs status --json                       Swarm's and Spark's view, for scripts
   srs scale 3                             returns when 3 workers are ALIVE
   srs logs master -f                      follow the head's log (Ctrl-C stops)
@@ -270,6 +271,27 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .action(async () => {
       await connectInfo(globals(), reporter);
     });
+  program
+    .command('certificate')
+    .description(
+      "the front door's certificate: your own in place of the one the stack's CA made (the stack must be down; used from the next up)",
+    )
+    .requiredOption('--cert <file>', 'PEM: the server certificate, then its intermediates')
+    .requiredOption('--key <file>', 'PEM: its unencrypted private key')
+    .option('--ca <file>', 'PEM: the CA clients should trust, for a private CA')
+    .option('--host <name>', 'the host the stack is reached at (the certificate must name it)')
+    .option('--orchestrator <name>', 'swarm (default) or compose')
+    .action(
+      async (options: {
+        cert: string;
+        key: string;
+        ca?: string;
+        host?: string;
+        orchestrator?: string;
+      }) => {
+        await certificate({ ...globals(), ...options }, reporter);
+      },
+    );
   program
     .command('doctor')
     .description('check every precondition, with a fix for each failure')

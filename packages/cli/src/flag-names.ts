@@ -31,6 +31,9 @@ export const FLAG_OF_PATH: Readonly<Record<string, string>> = {
   service: '<service>',
   since: '--since',
   tail: '--tail',
+  certificate: '--cert',
+  key: '--key',
+  ca: '--ca',
 };
 
 /**

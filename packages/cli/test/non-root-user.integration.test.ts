@@ -120,6 +120,8 @@ describeAsRoot('srs as a non-root user', () => {
       'none',
       '--port-spark-history',
       'none',
+      '--port-https',
+      'none',
     );
     expect({ exitCode: up.exitCode, stderr: up.exitCode === 0 ? '' : up.stderr }).toEqual({
       exitCode: 0,

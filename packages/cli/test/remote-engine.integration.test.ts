@@ -70,14 +70,6 @@ describe('srs against a remote engine over TCP with TLS', () => {
       '1',
       '--host',
       node.ip,
-      '--port-shiny',
-      'none',
-      '--port-jupyter',
-      'none',
-      '--port-rstudio',
-      'none',
-      '--port-spark-history',
-      'none',
     );
     expect({ exitCode: up.exitCode, stderr: up.exitCode === 0 ? '' : up.stderr }).toEqual({
       exitCode: 0,
@@ -85,7 +77,10 @@ describe('srs against a remote engine over TCP with TLS', () => {
     });
     expect(up.stderr).toMatch(/engine answers: Docker /);
     expect(up.stderr).not.toMatch(/installing|starting dockerd|Building /);
-    expect(up.stdout).toContain(`Spark UI      http://${node.ip}:8080`);
+    // The default deploy: the front door only, its certificate for the host given; Spark's
+    // status (workers ALIVE) read inside the head over the remote engine.
+    expect(up.stdout).toContain(`Front door    https://${node.ip}:8443/`);
+    expect(up.stdout).toContain(`Spark UI      https://${node.ip}:8443/spark`);
 
     const scaled = await srs('scale', '2', '--stack', stack, '--json');
     expect(scaled.exitCode).toBe(0);

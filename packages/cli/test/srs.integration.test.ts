@@ -44,6 +44,14 @@ describe('srs usage errors', () => {
     [['up', '--ide-user', 'root'], '--ide-user must not be an account of the image'],
     [['down', '--timeout', '0'], 'must be a whole number of seconds ≥ 1, got "0"'],
     [['status', '--no-such-flag'], "error: unknown option '--no-such-flag'"],
+    [
+      ['certificate', '--cert', '/nonexistent.pem', '--key', '/nonexistent.pem'],
+      'error: --cert /nonexistent.pem: not a readable file',
+    ],
+    [
+      ['certificate', '--cert', '/etc/hostname', '--key', '/etc/hostname'],
+      'error: invalid option: --cert must hold PEM certificates',
+    ],
   ])('should exit 2 with one clear message for srs %j', async (args, message) => {
     const result = await srs(...args);
     expect(result.exitCode).toBe(2);
@@ -105,6 +113,8 @@ describe('srs against a real swarm', () => {
       'none',
       '--port-spark-history',
       'none',
+      '--port-https',
+      'none',
     );
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('Ready: 1 Spark worker(s) ALIVE');
@@ -119,10 +129,7 @@ describe('srs against a real swarm', () => {
     expect(result.exitCode).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({
       sparkUi: `http://127.0.0.1:${uiPort}`,
-      shiny: null,
       jupyter: `http://127.0.0.1:${jupyterPort}`,
-      rstudio: null,
-      sparkHistory: null,
       sparkConnect: null,
       frontDoor: null,
     });

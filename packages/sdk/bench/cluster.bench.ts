@@ -50,7 +50,7 @@ async function removeStack(name: string): Promise<void> {
     .catch(() => undefined);
 }
 
-const ports = { sparkUi: uiPort, shiny: null, jupyter: null, rstudio: null, sparkHistory: null };
+const ports = { sparkUi: uiPort, https: null };
 const sdkStack = 'srs-bench-sdk';
 const plainStack = 'srs-bench-plain';
 const ROUNDS = 3;

@@ -19,13 +19,7 @@ export interface RBenchmarkRun {
 /** Runs `script` in the head of a fresh 2-worker stack; returns the JSON object it printed. */
 export async function runRBenchmark(run: RBenchmarkRun): Promise<Record<string, unknown>> {
   const image = process.env.SRS_IMAGE ?? DEFAULT_IMAGE_TAG;
-  const ports = {
-    sparkUi: run.sparkUiPort,
-    shiny: null,
-    jupyter: null,
-    rstudio: null,
-    sparkHistory: null,
-  };
+  const ports = { sparkUi: run.sparkUiPort, https: null };
   const cluster = new SparkCluster({
     stackName: run.stackName,
     image,

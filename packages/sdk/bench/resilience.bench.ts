@@ -95,7 +95,7 @@ let previousHead = '';
     stackName,
     image,
     workers: 2,
-    ports: { sparkUi: base, shiny: base + 1, jupyter: null, rstudio: null, sparkHistory: null },
+    ports: { sparkUi: base, shiny: base + 1, https: null },
   });
   await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
   await cluster.deploy({ timeoutMs: 300_000 });

@@ -10,16 +10,23 @@
 // `docker exec … spark-submit` (a fresh driver each time, as a script would), as ratios. Then the
 // app is left alone for --idle-minutes (alone on the master, it keeps its executors warm) and one
 // more input change at the first size measures what the first request after a pause costs.
+// Last, the front door's cost: the same input changes at the first size on the demo opened
+// through the door (HTTPS, nginx) and on Shiny's own port, alternated, and the page's HTML fetched
+// both ways, as medians and ratios (door / direct).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
+import { requestUrl, serverSpkiHash } from '@spark-rstudio-shiny/test-support';
 import { DEFAULT_IMAGE_TAG, SparkCluster } from '../src/index.js';
 
 const image = process.env.SRS_IMAGE ?? DEFAULT_IMAGE_TAG;
-const ports = { sparkUi: 29_080, shiny: 29_838, jupyter: null, rstudio: null, sparkHistory: null };
+// Shiny's own port beside the door, to compare them.
+const ports = { sparkUi: 29_080, shiny: 29_838, https: 29_443 };
+const direct = `http://127.0.0.1:${ports.shiny}/spark-demo/`;
+const throughDoor = `https://127.0.0.1:${ports.https}/shiny/spark-demo/`;
 const stackName = 'srs-bench-app';
 
 function option(name: string, fallback: string): string {
@@ -120,11 +127,14 @@ for (const rows of SIZES) {
   plain.set(rows, runs);
   progress(`${rows} rows: plain spark-submit ${runs.join(', ')} ms`);
 }
+const ca = (await cluster.credentials()).frontDoor?.caCertificate ?? '';
 const profile = await mkdtemp(join(tmpdir(), 'srs-bench-chromium-'));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath,
   headless: true,
   args: [
+    // The door's certificate trusted as a user who imported the stack's CA.
+    `--ignore-certificate-errors-spki-list=${await serverSpkiHash(throughDoor, ca)}`,
     '--no-sandbox',
     '--disable-gpu',
     '--disable-quic',
@@ -136,10 +146,15 @@ const context = await chromium.launchPersistentContext(profile, {
 });
 const results: Record<string, unknown>[] = [];
 let idle: Record<string, unknown> | undefined;
+let frontDoor: Record<string, unknown> | undefined;
 try {
-  const page = await context.newPage();
-  await page.goto(`http://127.0.0.1:${ports.shiny}/spark-demo/`, { timeout: 60_000 });
-  await page.waitForSelector('#status:has-text("computed by Spark on")', { timeout: 300_000 });
+  const open = async (url: string): Promise<Page> => {
+    const opened = await context.newPage();
+    await opened.goto(url, { timeout: 60_000 });
+    await opened.waitForSelector('#status:has-text("computed by Spark on")', { timeout: 300_000 });
+    return opened;
+  };
+  let page = await open(direct);
   let seed = 100;
   const selectRows = async (rows: number): Promise<void> => {
     // Select the size (selectize keeps the <select> hidden), then let that first run finish.
@@ -228,11 +243,53 @@ try {
     };
     progress(`after ${idleMinutes} min idle: ${first.ms} ms (warm ${warm} ms)`);
   }
+  // The door against the direct port: the same changes, alternated, on one page each.
+  const rows = SIZES[0] as number;
+  const pages = { direct: page, door: await open(throughDoor) };
+  const changes: { direct: number[]; door: number[] } = { direct: [], door: [] };
+  for (const way of ['direct', 'door'] as const) {
+    page = pages[way];
+    await selectRows(rows);
+    for (let repeat = 0; repeat < warmup; repeat += 1) await change(rows);
+  }
+  for (let repeat = 0; repeat < REPEATS; repeat += 1) {
+    for (const way of ['direct', 'door'] as const) {
+      page = pages[way];
+      changes[way].push((await change(rows)).ms);
+    }
+  }
+  const html: { direct: number[]; door: number[] } = { direct: [], door: [] };
+  for (let repeat = 0; repeat < 30; repeat += 1) {
+    for (const [way, url] of [
+      ['direct', direct],
+      ['door', throughDoor],
+    ] as const) {
+      const started = performance.now();
+      const answer = await requestUrl(url, { ca });
+      if (answer.status !== 200) throw new Error(`${url}: HTTP ${answer.status}`);
+      html[way].push(Number((performance.now() - started).toFixed(1)));
+    }
+  }
+  frontDoor = {
+    rows,
+    inputToRenderMs: changes,
+    medianDirectMs: median(changes.direct),
+    medianDoorMs: median(changes.door),
+    ratioDoorToDirect: Number((median(changes.door) / median(changes.direct)).toFixed(3)),
+    pageHtmlMs: {
+      medianDirect: median(html.direct),
+      medianDoor: median(html.door),
+      ratioDoorToDirect: Number((median(html.door) / median(html.direct)).toFixed(2)),
+    },
+  };
+  progress(
+    `front door at ${rows} rows: ${median(changes.door)} ms against ${median(changes.direct)} ms direct`,
+  );
 } finally {
   await context.close();
   await rm(profile, { recursive: true, force: true });
   await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
 }
 process.stdout.write(
-  `${JSON.stringify({ image, workers: 2, coresPerWorker: 1, repeats: REPEATS, plainRuns: PLAIN_RUNS, warmupChanges: warmup, sizes: results, idle }, null, 2)}\n`,
+  `${JSON.stringify({ image, workers: 2, coresPerWorker: 1, repeats: REPEATS, plainRuns: PLAIN_RUNS, warmupChanges: warmup, sizes: results, idle, frontDoor }, null, 2)}\n`,
 );

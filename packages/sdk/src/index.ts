@@ -104,6 +104,7 @@ export type {
   TaskStatus,
 } from './cluster/cluster-status.js';
 export type { WaitOptions } from './cluster/wait-for-ready.js';
+export type { UserCertificateInput } from './cluster/user-certificate.js';
 export type { LogsOptions } from './cluster/log-options.js';
 export type { ServiceLogLine } from './cluster/service-log-line.js';
 export { ensureStackSecrets, removeStackSecrets } from './swarm/swarm-secrets.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { RecordedDocker } from '@spark-rstudio-shiny/test-support';
-import { CONFIG_LABEL, SrsError } from '@spark-rstudio-shiny/core';
+import { RecordedDocker, type RecordedCall } from '@spark-rstudio-shiny/test-support';
+import { CONFIG_LABEL, SrsError, type DockerClient } from '@spark-rstudio-shiny/core';
 import { clusterConfigSchema, configLabelValue } from '@spark-rstudio-shiny/stack';
 import type { SparkStatus } from './spark/spark-master-status.js';
 import { SparkCluster } from './spark-cluster.js';
@@ -137,6 +137,96 @@ describe('SparkCluster input validation', () => {
 });
 
 describe('SparkCluster status', () => {
+  // A worker of the master's /json/ as Spark 4.2 writes it (the fields the SDK reads, and some it
+  // passes by).
+  const worker = (id: string, host: string, state: string): Record<string, unknown> => ({
+    id,
+    host,
+    port: 7078,
+    webuiaddress: `http://${host}:8081`,
+    cores: 1,
+    coresused: 0,
+    coresfree: 1,
+    memory: 1024,
+    memoryused: 0,
+    memoryfree: 1024,
+    state,
+    lastheartbeat: 1,
+  });
+  const masterJson = {
+    url: 'spark://10.0.1.2:7077',
+    workers: [worker('worker-1', '10.0.1.5', 'ALIVE'), worker('worker-0', '10.0.1.4', 'DEAD')],
+    aliveworkers: 1,
+    cores: 1,
+    coresused: 0,
+    memory: 1024,
+    memoryused: 0,
+    resources: [],
+    resourcesused: [],
+    activeapps: [],
+    completedapps: [],
+    activedrivers: [],
+    completeddrivers: [],
+    status: 'ALIVE',
+  };
+  /** The recorded srs stack, with the head container c0ffee answering `exec … curl` so. */
+  const withHead = (
+    curl: Omit<RecordedCall, 'args'>,
+  ): { docker: DockerClient; head: RecordedDocker } => {
+    const swarm = recordedSrsStack();
+    const head = new RecordedDocker([
+      {
+        args: ['ps', '-q', '--filter', 'label=com.docker.swarm.service.name=srs_master'],
+        stdout: 'c0ffee',
+      },
+      { args: ['exec', 'c0ffee', 'curl'], ...curl },
+    ]);
+    return {
+      head,
+      docker: {
+        run: (args, options) =>
+          (args[0] === 'ps' || args[0] === 'exec' ? head : swarm).run(args, options),
+        stream: (args) => swarm.stream(args),
+      },
+    };
+  };
+
+  it("should read Spark's status inside the head when no Spark UI port is published (the default)", async () => {
+    const { docker, head } = withHead({ stdout: JSON.stringify(masterJson) });
+    const status = await new SparkCluster({ stackName: 'srs' }, { docker }).status();
+    expect(status.spark).toMatchObject({ reachable: true, aliveWorkers: 1, status: 'ALIVE' });
+    expect(head.calls).toContainEqual([
+      'exec',
+      'c0ffee',
+      'curl',
+      '-fsS',
+      '--max-time',
+      '4',
+      'http://127.0.0.1:8080/json/',
+    ]);
+  });
+
+  it('should say the master is unreachable when the read inside the head fails, or gives no status document', async () => {
+    for (const answer of [
+      {
+        error: new SrsError({
+          code: 'DOCKER_COMMAND_FAILED',
+          message: 'curl: (7) Failed to connect',
+        }),
+      },
+      { stdout: '<html>starting</html>' },
+    ]) {
+      const { docker } = withHead(answer);
+      const { spark } = await new SparkCluster({ stackName: 'srs' }, { docker }).status();
+      expect(spark).toMatchObject({
+        reachable: false,
+        error: expect.stringMatching(
+          /the Spark master's UI at http:\/\/127\.0\.0\.1:8080\/json\/ in the head/,
+        ),
+      });
+    }
+  });
+
   it('should merge recorded Swarm output with Spark, counting only ALIVE workers', async () => {
     const cluster = new SparkCluster(
       { stackName: 'srs' },
@@ -187,14 +277,15 @@ describe('SparkCluster status', () => {
       state: 'workers-not-registered',
       detail: 'every worker task runs, and 1 of 2 worker(s) are registered ALIVE with the master',
     });
+    // By default every UI is reached through the front door.
     expect(status.urls).toEqual({
-      sparkUi: 'http://127.0.0.1:8080',
-      shiny: 'http://127.0.0.1:3838',
-      jupyter: 'http://127.0.0.1:8888',
-      rstudio: 'http://127.0.0.1:8787',
-      sparkHistory: 'http://127.0.0.1:18080',
+      sparkUi: 'https://127.0.0.1:8443/spark',
+      shiny: 'https://127.0.0.1:8443/shiny',
+      jupyter: 'https://127.0.0.1:8443',
+      rstudio: 'https://127.0.0.1:8443/rstudio',
+      sparkHistory: 'https://127.0.0.1:8443/history',
       sparkConnect: null,
-      frontDoor: null,
+      frontDoor: 'https://127.0.0.1:8443/',
     });
   });
 
@@ -219,7 +310,7 @@ describe('SparkCluster status', () => {
     // A master port that accepts and never answers (another stack's head still starting): the
     // read ends only when status() drops it, and this test's 5 s limit is its own deadline.
     let sparkSignal: AbortSignal | undefined;
-    const hangingSpark = (_url: string, signal?: AbortSignal): Promise<SparkStatus> => {
+    const hangingSpark = (signal?: AbortSignal): Promise<SparkStatus> => {
       sparkSignal = signal;
       return new Promise((_resolve, reject) =>
         signal?.addEventListener('abort', () => reject(new Error('dropped'))),
@@ -337,7 +428,7 @@ describe('SparkCluster readiness', () => {
     [
       'no suitable node (host-mode port already in use on 1 node)',
       'PORT_IN_USE',
-      /the stack publishes 8080 \(ports\.sparkUi\), 3838 \(ports\.shiny\)/,
+      /the stack publishes 8443 \(ports\.https\)/,
     ],
     [
       'no suitable node (insufficient resources on 1 node)',

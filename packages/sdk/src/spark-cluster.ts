@@ -31,9 +31,15 @@ import {
   type SparkView,
 } from './cluster/cluster-status.js';
 import { listDeployedConfigs, readDeployedConfig } from './deployed-config.js';
-import { readHeadSecret, readIdeLogin, submitPythonIn } from './cluster/head-exec.js';
+import {
+  readHeadSecret,
+  readIdeLogin,
+  readSparkStatusIn,
+  submitPythonIn,
+} from './cluster/head-exec.js';
 import type { Orchestrator } from './cluster/orchestrator.js';
 import { stackNotFound } from './cluster/stack-not-found.js';
+import { checkUserCertificate, type UserCertificateInput } from './cluster/user-certificate.js';
 import {
   DEFAULT_TIMEOUT_MS,
   UNPLACEABLE_GRACE_MS,
@@ -60,8 +66,11 @@ export interface SparkClusterOptions {
    * Reads Swarm's view (default: the Engine API on a local socket, else the CLI); Swarm mode only.
    */
   reader?: StackReader;
-  /** Reads the master's `/json/` (default: HTTP on the Spark UI's published port). */
-  readSpark?: (url: string, signal?: AbortSignal) => Promise<SparkStatus>;
+  /**
+   * Reads the master's `/json/` (default: HTTP on the Spark UI's published port, or inside the
+   * head when that port is not published).
+   */
+  readSpark?: (signal?: AbortSignal) => Promise<SparkStatus>;
   /** How long a task may stay unplaceable before a wait ends (default 8 s). */
   unplaceableGraceMs?: number;
   /** Milliseconds between reads while waiting (default 500). */
@@ -111,7 +120,7 @@ export class SparkCluster implements AsyncDisposable {
   #deployedHere = false;
   readonly #docker: DockerClient;
   readonly #orchestrator: Orchestrator;
-  readonly #readSpark: (url: string, signal?: AbortSignal) => Promise<SparkStatus>;
+  readonly #readSpark: (signal?: AbortSignal) => Promise<SparkStatus>;
   readonly #unplaceableGraceMs: number;
   readonly #pollIntervalMs: number;
 
@@ -130,7 +139,7 @@ export class SparkCluster implements AsyncDisposable {
             options.reader ?? swarmReader(this.#docker, options.docker),
             { localEngine },
           );
-    this.#readSpark = options.readSpark ?? ((url, signal) => fetchSparkStatus(url, { signal }));
+    this.#readSpark = options.readSpark ?? ((signal) => this.#readSparkStatus(signal));
     this.#unplaceableGraceMs = options.unplaceableGraceMs ?? UNPLACEABLE_GRACE_MS;
     this.#pollIntervalMs = options.pollIntervalMs ?? 500;
   }
@@ -327,6 +336,37 @@ export class SparkCluster implements AsyncDisposable {
   }
 
   /**
+   * Makes the front door present the user's own certificate (with its chain) and key from the
+   * next deploy on, in place of the one the stack's CA made; `ca` is what clients should trust
+   * (a private CA), else the chain's last certificate is kept as the stack's CA file. Checked
+   * first (the key is the certificate's, its names cover `host`, in force now, the chain in
+   * order): INVALID_CONFIGURATION, and nothing changes, when it is not. Docker secrets cannot
+   * change under a running stack: the stack must be down (`remove()`; volumes and the other
+   * secrets stay).
+   */
+  async useCertificate(
+    certificate: UserCertificateInput,
+    options: { signal?: AbortSignal | undefined } = {},
+  ): Promise<void> {
+    if (this.config.ports.https === null)
+      throw new SrsError({
+        code: 'INVALID_CONFIGURATION',
+        message: `stack ${this.config.stackName} has no front door (ports.https is null)`,
+        hint: 'deploy with a front door port (the default, 8443) to use a certificate',
+      });
+    const values = checkUserCertificate(certificate, this.config);
+    if (
+      (await this.#orchestrator.reader.services(this.config.stackName, options.signal)).length > 0
+    )
+      throw new SrsError({
+        code: 'INVALID_CONFIGURATION',
+        message: `stack ${this.config.stackName} is running: Docker secrets cannot change under it`,
+        hint: 'take it down first (srs down keeps volumes and the other secrets), then up again',
+      });
+    await this.#orchestrator.replaceSecrets(this.config, values, options.signal);
+  }
+
+  /**
    * How a Spark Connect client reaches this stack: `sc://host:port/;token=…` for
    * `SparkSession.builder.remote()`, with the token read from the stack's secret inside the head
    * (`;use_ssl=true` and the CA certificate when it is served through the front door).
@@ -400,7 +440,7 @@ export class SparkCluster implements AsyncDisposable {
     const dropSpark = new AbortController();
     const sparkSignal =
       signal === undefined ? dropSpark.signal : AbortSignal.any([signal, dropSpark.signal]);
-    const spark = this.#readSpark(this.urls.sparkUi, sparkSignal).then(
+    const spark = this.#readSpark(sparkSignal).then(
       (view): SparkView => ({ reachable: true, ...view }),
       (error: unknown): SparkView => ({
         reachable: false,
@@ -415,6 +455,17 @@ export class SparkCluster implements AsyncDisposable {
     } finally {
       dropSpark.abort();
     }
+  }
+
+  /**
+   * The master's status: over HTTP when its UI port is published, else inside the head (the
+   * default deploy publishes the front door only).
+   */
+  async #readSparkStatus(signal: AbortSignal | undefined): Promise<SparkStatus> {
+    const port = this.config.ports.sparkUi;
+    if (port !== null) return fetchSparkStatus(`http://${this.config.host}:${port}`, { signal });
+    const container = await this.#orchestrator.headContainer(this.config.stackName, signal);
+    return readSparkStatusIn(this.#docker, container, signal);
   }
 
   #probe(): ReadinessProbe {

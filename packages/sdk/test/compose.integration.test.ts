@@ -1,16 +1,19 @@
 // Compose mode on the real engine: the same image and stack template run by Docker Compose on
-// this host (through the docker-compose package), with readiness still meaning N ALIVE Spark
-// workers, secrets as private files mounted where Swarm mounts its own, and nothing lost on a
-// redeploy.
+// this host (through the docker-compose package), with the default ports (the front door only:
+// readiness, still meaning N ALIVE Spark workers, read inside the head), secrets as private files
+// mounted where Swarm mounts its own, the door's TLS and login as on Swarm, and nothing lost on a
+// redeploy (the CA included).
 import { randomInt } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SparkCluster, SrsError } from '../src/index.js';
 import {
+  cookiesOf,
   docker,
   ensureTestImage,
   jobResult,
+  requestUrl,
   slowSumJob,
   uniqueName,
 } from '@spark-rstudio-shiny/test-support';
@@ -32,13 +35,7 @@ describe('a SparkCluster run by Docker Compose on this host', () => {
       image: await ensureTestImage(),
       workers: 1,
       worker: { cores: 1, memory: '2g' },
-      ports: {
-        sparkUi: basePort,
-        shiny: basePort + 1,
-        jupyter: null,
-        rstudio: null,
-        sparkHistory: null,
-      },
+      ports: { https: basePort },
     });
   });
 
@@ -78,8 +75,42 @@ describe('a SparkCluster run by Docker Compose on this host', () => {
     const secrets = join(stateDir, 'compose', stackName, 'secrets');
     expect((await stat(secrets)).mode & 0o777).toBe(0o700);
     expect((await stat(join(secrets, 'ide_password'))).mode & 0o777).toBe(0o400);
-    const shiny = await fetch(status.urls.shiny as string, { signal: AbortSignal.timeout(5000) });
-    expect(shiny.status).toBe(200);
+    expect((await stat(join(secrets, 'tls_key'))).mode & 0o777).toBe(0o400);
+    // Nothing in clear: the door is the one port published (the worker publishes none).
+    const published = await Promise.all(
+      containers.map(async (id) => (await docker.run(['port', id])).stdout),
+    );
+    expect(published.join('\n').split('\n').filter(Boolean)).toEqual(
+      expect.arrayContaining([`8443/tcp -> 0.0.0.0:${basePort}`]),
+    );
+    expect(
+      published
+        .join('\n')
+        .split('\n')
+        .filter((line) => line !== '' && !line.startsWith('8443/tcp ->')),
+    ).toEqual([]);
+  });
+
+  it("should serve the door over TLS with the stack's CA, the Spark UI behind the IDE login", async () => {
+    const { ide, frontDoor } = await cluster.credentials();
+    const ca = frontDoor?.caCertificate ?? '';
+    const door = `https://127.0.0.1:${basePort}`;
+    expect(frontDoor?.url).toBe(`${door}/`);
+    const anonymous = await requestUrl(`${door}/spark/json/`, { ca });
+    expect({ status: anonymous.status, location: anonymous.headers.location }).toEqual({
+      status: 302,
+      location: '/login?next=/spark/json/',
+    });
+    const form = await requestUrl(`${door}/login`, { ca });
+    const xsrf = cookiesOf(form).find((cookie) => cookie.startsWith('_xsrf=')) ?? '';
+    const posted = await requestUrl(`${door}/login`, {
+      ca,
+      headers: { cookie: xsrf },
+      form: { _xsrf: xsrf.slice('_xsrf='.length), password: ide.password },
+    });
+    const cookie = [xsrf, ...cookiesOf(posted)].join('; ');
+    const json = await requestUrl(`${door}/spark/json/`, { ca, headers: { cookie } });
+    expect(JSON.parse(json.body)).toMatchObject({ status: 'ALIVE', aliveworkers: 1 });
   });
 
   it('should scale to 2 workers and run a Spark job on them', async () => {
@@ -126,7 +157,7 @@ describe('a SparkCluster run by Docker Compose on this host', () => {
       ])
     ).stdout.split('\n');
     await docker.run(['exec', head, 'sh', '-c', 'echo kept > /data/compose-check']);
-    const password = (await cluster.credentials()).ide.password;
+    const before = await cluster.credentials();
     await cluster.remove();
     expect(
       (await docker.run(['ps', '-aq', '--filter', `label=com.docker.compose.project=${stackName}`]))
@@ -135,7 +166,9 @@ describe('a SparkCluster run by Docker Compose on this host', () => {
     await expect(cluster.status()).rejects.toMatchObject({ code: 'STACK_NOT_FOUND' });
 
     await cluster.deploy({ timeoutMs: 300_000 });
-    expect((await cluster.credentials()).ide.password).toBe(password);
+    const after = await cluster.credentials();
+    expect(after.ide.password).toBe(before.ide.password);
+    expect(after.frontDoor?.caCertificate).toBe(before.frontDoor?.caCertificate);
     const [again = ''] = (
       await docker.run([
         'ps',

@@ -19,9 +19,7 @@ describe('extra packages on head and workers', () => {
   const ports = {
     sparkUi: randomInt(46_000, 48_000),
     jupyter: randomInt(48_000, 50_000),
-    shiny: null,
-    rstudio: null,
-    sparkHistory: null,
+    https: null,
   };
   let built: BuildImageResult;
   let cluster: SparkCluster;

@@ -6,65 +6,33 @@
 // it, the master UI, a worker's page through the master's proxy and the history server answer,
 // their links under the door's paths. Spark Connect is served through the door's TLS: pyspark-client
 // from this host runs a job with the stack's token and CA, and fails without the CA. Nothing else
-// is published but what the options ask.
-import { randomInt } from 'node:crypto';
+// is published but what the options ask. Last, the user's own certificate (from another CA)
+// replaces the stack's at a redeploy.
+import { createHash, randomInt, X509Certificate } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SparkCluster } from '../src/index.js';
+import { generateTlsBundle } from '../src/cluster/tls-bundle.js';
 import {
+  cookiesOf,
   docker,
   ensureTestImage,
   keepStackLogs,
+  requestUrl,
+  serverSpkiHash,
   uniqueName,
+  type HttpAnswer,
 } from '@spark-rstudio-shiny/test-support';
 import { connectClientPython, runConnectJob } from './python/connect-client.js';
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** One HTTPS request, trusting only `ca`; no redirect is followed. */
+/** One request through the door with the cookies a browser holds, trusting only `ca`. */
 function fetchTls(
   url: string,
   options: { ca?: string; method?: string; cookies?: string; form?: Record<string, string> },
-): Promise<Answer> {
-  const body =
-    options.form === undefined ? undefined : new URLSearchParams(options.form).toString();
-  return new Promise((resolve, reject) => {
-    const sent = request(
-      url,
-      {
-        method: options.method ?? (body === undefined ? 'GET' : 'POST'),
-        ...(options.ca === undefined ? {} : { ca: options.ca }),
-        headers: {
-          ...(options.cookies === undefined ? {} : { cookie: options.cookies }),
-          ...(body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
-        },
-        timeout: 30_000,
-      },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: text }),
-        );
-      },
-    );
-    sent.on('timeout', () => sent.destroy(new Error(`${url}: no answer in 30 s`)));
-    sent.on('error', reject);
-    sent.end(body);
-  });
-}
-
-/** The cookies an answer sets, as a Cookie header (name=value pairs). */
-function cookiesOf(answer: Answer): string[] {
-  const set = answer.headers['set-cookie'] ?? [];
-  return (Array.isArray(set) ? set : [set]).map((line) => line.split(';')[0] as string);
+): Promise<HttpAnswer> {
+  const { cookies, ...rest } = options;
+  return requestUrl(url, { ...rest, headers: cookies === undefined ? {} : { cookie: cookies } });
 }
 
 describe('the front door', () => {
@@ -98,15 +66,9 @@ describe('the front door', () => {
       image,
       workers: 1,
       demo: true,
-      ports: {
-        sparkUi: basePort,
-        shiny: null,
-        jupyter: null,
-        rstudio: null,
-        sparkHistory: null,
-        https: basePort + 1,
-        sparkConnect: basePort + 2,
-      },
+      // The default ports (the door only, nothing in clear; the SDK reads Spark's status inside
+      // the head), on free ports, with Spark Connect.
+      ports: { https: basePort + 1, sparkConnect: basePort + 2 },
     });
     await cluster.deploy({ timeoutMs: 300_000 });
     const credentials = await cluster.credentials();
@@ -129,7 +91,10 @@ describe('the front door', () => {
     // The machine's usual trust store does not know the stack's CA.
     const untrusted = await fetchTls(`${door}/login`, {}).catch((error: unknown) => error);
     expect(untrusted).toMatchObject({ code: expect.stringMatching(/CERT|SIGNATURE/) });
-    // Nothing but what the options ask is published: the Spark UI's port and the door's.
+    // Nothing but what the options ask is published: the door's two ports, both TLS.
+    await expect(serverSpkiHash(`https://127.0.0.1:${basePort + 2}`, ca)).resolves.toMatch(
+      /^[A-Za-z0-9+/]{43}=$/,
+    );
     const { stdout } = await docker.run([
       'service',
       'inspect',
@@ -140,7 +105,7 @@ describe('the front door', () => {
     const published = (JSON.parse(stdout) as { PublishedPort: number }[])
       .map((port) => port.PublishedPort)
       .sort();
-    expect(published).toEqual([basePort, basePort + 1, basePort + 2]);
+    expect(published).toEqual([basePort + 1, basePort + 2]);
   });
 
   it('should send a browser without the login to the login page, and let nothing through', async () => {
@@ -216,5 +181,35 @@ describe('the front door', () => {
     const untrusted = await runConnectJob(python, info.url);
     expect(untrusted.total).toBeUndefined();
     expect(untrusted.message).toMatch(/certificate|SSL|handshake|UNAVAILABLE/i);
+  });
+  it("should present the user's own certificate after a redeploy, refused while the stack runs", async () => {
+    // A company CA and a certificate it issued for this host (made apart from the stack's).
+    const company = await generateTlsBundle({ stackName: 'company', names: ['127.0.0.1'] });
+    const own = { certificate: company.cert, key: company.key, ca: company.ca };
+    await expect(cluster.useCertificate(own)).rejects.toMatchObject({
+      code: 'INVALID_CONFIGURATION',
+      message: expect.stringMatching(/is running/),
+    });
+    await cluster.remove({ timeoutMs: 120_000 });
+    // A key that is not the certificate's changes nothing.
+    await expect(
+      cluster.useCertificate({
+        ...own,
+        key: (await generateTlsBundle({ stackName: 'x', names: ['127.0.0.1'] })).key,
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_CONFIGURATION' });
+    await cluster.useCertificate(own);
+    await cluster.deploy({ timeoutMs: 300_000 });
+    const served = await serverSpkiHash(door, company.ca);
+    expect(served).toBe(
+      createHash('sha256')
+        .update(new X509Certificate(company.cert).publicKey.export({ type: 'spki', format: 'der' }))
+        .digest('base64'),
+    );
+    // The stack's own CA no longer vouches for the door; credentials() gives the company's.
+    await expect(serverSpkiHash(door, ca)).rejects.toMatchObject({
+      code: expect.stringMatching(/CERT|SIGNATURE|ISSUER/),
+    });
+    expect((await cluster.credentials()).frontDoor?.caCertificate).toBe(company.ca);
   });
 });

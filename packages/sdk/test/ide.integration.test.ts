@@ -1,6 +1,8 @@
-// JupyterLab in the head of a real stack: the login in a real browser, the REST API refusing
-// anonymous callers, R and Python kernels working on the cluster (numbers checked against a
-// computation here, executors on the worker tasks), a Shiny app published from the IDE, and a
+// JupyterLab in the head of a real stack, deployed with the default ports (the front door only,
+// HTTPS with the stack's CA) as a user meets it: the login in a real browser, the REST API
+// refusing anonymous callers, R and Python kernels working on the cluster (numbers checked against
+// a computation here, executors on the worker tasks), a running application's UI and the history
+// server through the door under the same login, a Shiny app published from the IDE, and a
 // notebook that survives a redeploy.
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -15,6 +17,8 @@ import {
   keepStackLogs,
   type Kernel,
   launchBrowser,
+  requestUrl,
+  serverSpkiHash,
   syntheticRows,
   type TestBrowser,
   uniqueName,
@@ -22,16 +26,12 @@ import {
 
 describe('JupyterLab in the head of a real stack', () => {
   const stackName = uniqueName('srs-ide');
-  const base = randomInt(30_000, 35_000);
-  const ports = {
-    sparkUi: base,
-    shiny: base + 1,
-    jupyter: base + 2,
-    rstudio: null,
-    sparkHistory: base + 3,
-  };
+  // The default ports, the door on a free one: nothing else is published.
+  const door = `https://127.0.0.1:${randomInt(30_000, 35_000)}`;
   let cluster: SparkCluster;
   let login: ClusterCredentials['ide'];
+  /** The stack's CA: the only certificate the door is trusted with. */
+  let ca = '';
   let browser: TestBrowser;
   let jupyter: JupyterSession;
 
@@ -47,16 +47,27 @@ describe('JupyterLab in the head of a real stack', () => {
   };
 
   beforeAll(async () => {
-    cluster = new SparkCluster({ stackName, image: await ensureTestImage(), workers: 2, ports });
-    await cluster.deploy({ timeoutMs: 300_000 });
-    login = (await cluster.credentials()).ide;
-    browser = await launchBrowser();
-    // The server answers a little after the container is healthy.
-    jupyter = await waitUntil(() => JupyterSession.login(login.jupyter as string, login.password), {
-      description: 'JupyterLab to accept the login',
-      timeoutMs: 120_000,
-      intervalMs: 2000,
+    cluster = new SparkCluster({
+      stackName,
+      image: await ensureTestImage(),
+      workers: 2,
+      ports: { https: Number(new URL(door).port) },
     });
+    await cluster.deploy({ timeoutMs: 300_000 });
+    const credentials = await cluster.credentials();
+    login = credentials.ide;
+    ca = credentials.frontDoor?.caCertificate ?? '';
+    // The browser trusts the door's certificate as a user who imported the CA does.
+    browser = await launchBrowser({ trustSpki: [await serverSpkiHash(door, ca)] });
+    // The server answers a little after the container is healthy.
+    jupyter = await waitUntil(
+      () => JupyterSession.login(login.jupyter as string, login.password, { ca }),
+      {
+        description: 'JupyterLab to accept the login',
+        timeoutMs: 120_000,
+        intervalMs: 2000,
+      },
+    );
   });
 
   afterAll(async () => {
@@ -65,11 +76,11 @@ describe('JupyterLab in the head of a real stack', () => {
     await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
   });
 
-  it('should give the IDE login from credentials(): user analyst, a random password, JupyterLab published', () => {
+  it('should give the IDE login from credentials(): user analyst, a random password, JupyterLab behind the door', () => {
     expect(login).toEqual({
       user: 'analyst',
       password: expect.stringMatching(/^[A-Za-z0-9_-]{20}$/),
-      jupyter: `http://127.0.0.1:${ports.jupyter}`,
+      jupyter: door,
       rstudio: null,
       rstudioInstalled: false,
     });
@@ -91,15 +102,13 @@ describe('JupyterLab in the head of a real stack', () => {
   });
 
   it('should refuse the REST API to a caller without a session, and a write without the XSRF token', async () => {
-    const anonymous = await fetch(`${login.jupyter}/api/contents`, {
-      signal: AbortSignal.timeout(10_000),
-    });
+    const anonymous = await requestUrl(`${door}/api/contents`, { ca });
     expect([401, 403]).toContain(anonymous.status);
-    const noXsrf = await fetch(`${login.jupyter}/api/contents/forged.txt`, {
+    const noXsrf = await requestUrl(`${door}/api/contents/forged.txt`, {
+      ca,
       method: 'PUT',
       headers: { cookie: jupyter.cookieHeader, 'content-type': 'application/json' },
       body: JSON.stringify({ type: 'file', format: 'text', content: 'forged' }),
-      signal: AbortSignal.timeout(10_000),
     });
     expect(noXsrf.status).toBe(403);
   });
@@ -180,9 +189,15 @@ describe('JupyterLab in the head of a real stack', () => {
       expect(run.error).toBeUndefined();
       const appId = run.stdout.trim();
       expect(appId).toMatch(/^app-\d+-\d+$/);
-      // From the master's page (the only Spark port published), through its reverse proxy.
+      // From the master's page behind the door, through Spark's reverse proxy; a browser without
+      // the login is sent to the login page first and then back.
       const page = await browser.context.newPage();
-      await page.goto(`http://127.0.0.1:${ports.sparkUi}/`, { timeout: 60_000 });
+      await page.goto(`${door}/spark/`, { timeout: 60_000 });
+      if (new URL(page.url()).pathname === '/login') {
+        await page.fill('#password_input', login.password);
+        await page.click('#login_submit');
+      }
+      await page.waitForURL(`${door}/spark/`, { timeout: 60_000 });
       await page.locator(`a[href*="/proxy/${appId}"]`).first().click();
       await page.waitForURL(new RegExp(`/proxy/${appId}/`), { timeout: 60_000 });
       await page.locator(`a[href$="/proxy/${appId}/SQL/"]`).first().click();
@@ -195,13 +210,15 @@ describe('JupyterLab in the head of a real stack', () => {
 
       const stopped = await kernel.execute('cat(srs_stop())');
       expect(stopped.stdout).toBe('TRUE');
-      const history = `http://127.0.0.1:${ports.sparkHistory}`;
+      // The history server through the door, with the session's login cookie.
+      const cookie = { cookie: jupyter.cookieHeader };
       const ended = await waitUntil(
         async () => {
-          const response = await fetch(`${history}/api/v1/applications`, {
-            signal: AbortSignal.timeout(5000),
+          const response = await requestUrl(`${door}/history/api/v1/applications`, {
+            ca,
+            headers: cookie,
           });
-          const apps = (await response.json()) as {
+          const apps = JSON.parse(response.body) as {
             id: string;
             attempts: { completed: boolean }[];
           }[];
@@ -212,9 +229,22 @@ describe('JupyterLab in the head of a real stack', () => {
         { description: `${appId} in the history server`, timeoutMs: 120_000, intervalMs: 2000 },
       );
       expect(ended.id).toBe(appId);
-      // And the master's page of the ended application links it in the history server.
-      const master = await fetch(`http://127.0.0.1:${ports.sparkUi}/app/?appId=${appId}`);
-      expect(await master.text()).toContain(`href="${history}/history/${appId}"`);
+      // And the master's page of the ended application links it in the history server, through
+      // the door, where it answers.
+      const master = await requestUrl(`${door}/spark/app/?appId=${appId}`, { ca, headers: cookie });
+      const link = `${door}/history/history/${appId}`;
+      expect(master.body).toContain(`href="${link}"`);
+      // Followed as a browser does: its redirects stay under the door's /history/.
+      let linked = await requestUrl(link, { ca, headers: cookie });
+      for (let hop = 0; hop < 5 && [301, 302].includes(linked.status); hop += 1) {
+        const location = linked.headers.location ?? '';
+        expect(location).toMatch(/^\/history\/history\//);
+        linked = await requestUrl(`${door}${location}`, { ca, headers: cookie });
+      }
+      expect({ status: linked.status, app: linked.body.includes(appId) }).toEqual({
+        status: 200,
+        app: true,
+      });
     } finally {
       await kernel.close();
     }
@@ -237,7 +267,8 @@ describe('JupyterLab in the head of a real stack', () => {
       await kernel.close();
     }
     const page = await browser.context.newPage();
-    await page.goto(`http://127.0.0.1:${ports.shiny}/${name}/`, { timeout: 60_000 });
+    // Behind the door's login (the browser logged in above), as every app but the public demo.
+    await page.goto(`${door}/shiny/${name}/`, { timeout: 60_000 });
     await page.waitForSelector(`h1:has-text("Published from JupyterLab ${name}")`, {
       timeout: 120_000,
     });
@@ -258,7 +289,7 @@ describe('JupyterLab in the head of a real stack', () => {
     await cluster.remove({ timeoutMs: 120_000 });
     await cluster.deploy({ timeoutMs: 300_000 });
     const again = await waitUntil(
-      () => JupyterSession.login(login.jupyter as string, login.password),
+      () => JupyterSession.login(login.jupyter as string, login.password, { ca }),
       {
         description: 'JupyterLab after the redeploy',
         timeoutMs: 120_000,

@@ -23,7 +23,7 @@ const where = {
   stack: import.meta.resolve('@spark-rstudio-shiny/stack'),
 };
 const built = await buildImage({ tag, onProgress: () => {} });
-const cluster = new SparkCluster({ stackName, image: built.tag, workers: 1, demo: false, ports: { sparkUi: Number(sparkUi), shiny: null, jupyter: null, rstudio: null, sparkHistory: null } });
+const cluster = new SparkCluster({ stackName, image: built.tag, workers: 1, demo: false, ports: { sparkUi: Number(sparkUi), https: null } });
 const deployed = await cluster.deploy({ timeoutMs: 600_000 });
 const scaled = await cluster.scaleWorkers(2, { timeoutMs: 600_000 });
 console.log(JSON.stringify({ where, imageId: built.imageId, deployed: deployed.spark.aliveWorkers, scaled: scaled.spark.aliveWorkers }));

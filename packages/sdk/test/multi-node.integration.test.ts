@@ -2,7 +2,7 @@
 // base image) joined with real join tokens; the image built once, pushed to a registry over TLS
 // and deployed by digest (every node pulls it), and the registry-less fallback (distributeImage:
 // docker save | docker load); workers spread over the nodes, a job whose executors ran on two
-// nodes, the demo on the master's node, and a whole node stopped mid-job.
+// nodes, the demo through the front door on the master's node, and a whole node stopped mid-job.
 import {
   SparkCluster,
   distributeImage,
@@ -15,6 +15,7 @@ import {
   docker,
   ensureTestImage,
   jobResult,
+  requestUrl,
   secondsSince,
   slowSumJob,
   startTestRegistry,
@@ -176,17 +177,19 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
     expect(executorNodes.size).toBeGreaterThanOrEqual(2);
   });
 
-  it("should serve the Shiny demo on the master's node", async () => {
+  it("should serve the Shiny demo through the front door on the master's node, with the stack's CA", async () => {
+    const ca = (await cluster.credentials()).frontDoor?.caCertificate ?? '';
     const response = await waitUntil(
       async () => {
-        const answer = await fetch(`http://${swarm.manager.ip}:3838/spark-demo/`, {
-          signal: AbortSignal.timeout(10_000),
+        const answer = await requestUrl(`https://${swarm.manager.ip}:8443/shiny/spark-demo/`, {
+          ca,
+          timeoutMs: 10_000,
         });
         return answer.status === 200 ? answer : undefined;
       },
       { description: "the demo on the master's node", timeoutMs: 120_000 },
     );
-    expect(await response.text()).toContain('Spark from R');
+    expect(response.body).toContain('Spark from R');
   });
 
   it('should reschedule the workers of a stopped node, show it down, and finish the running job', async () => {

@@ -50,7 +50,7 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
       stackName,
       image: await ensureTestImage(),
       workers: 2,
-      ports: { sparkUi: base, shiny: base + 1, jupyter: null, rstudio: null, sparkHistory: null },
+      ports: { sparkUi: base, shiny: base + 1, https: null },
     });
     await cluster.deploy({ timeoutMs: 300_000 });
     browser = await launchBrowser();
@@ -380,7 +380,7 @@ describe('ports that are taken', () => {
       stackName,
       image: await ensureTestImage(),
       workers: 1,
-      ports: { sparkUi: port, shiny: null, jupyter: null, rstudio: null, sparkHistory: null },
+      ports: { sparkUi: port, https: null },
     });
     const started = Date.now();
     const error = await cluster.deploy({ timeoutMs: 600_000 }).catch((caught: unknown) => caught);

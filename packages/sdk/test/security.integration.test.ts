@@ -69,13 +69,7 @@ describe('a stack with the default security settings', () => {
       image,
       workers: 1,
       worker: { memory: '1g' },
-      ports: {
-        sparkUi: sparkUiPort,
-        shiny: null,
-        jupyter: null,
-        rstudio: null,
-        sparkHistory: null,
-      },
+      ports: { sparkUi: sparkUiPort, https: null },
     });
     await cluster.deploy({ timeoutMs: 300_000 });
     master = (await serviceContainers(stackName, 'master'))[0] as string;
@@ -381,7 +375,7 @@ describe('two deploys of one stack at once', () => {
         image,
         workers: 1,
         worker: { memory: '1g' },
-        ports: { sparkUi: port, shiny: null, jupyter: null, rstudio: null, sparkHistory: null },
+        ports: { sparkUi: port, https: null },
       });
     const results = await Promise.allSettled([
       make().deploy({ timeoutMs: 300_000 }),

@@ -1,6 +1,7 @@
 // The Shiny demo app, end to end: a real stack with 2 workers, Shiny Server in the head, driven
-// in headless Chromium (Debian's package, through playwright-core). The numbers in the page are
-// checked against an independent computation (TypeScript) of the same seed, and the work is
+// in headless Chromium (Debian's package, through playwright-core) through the front door (HTTPS
+// with the stack's CA; the demo is public, no login), as a user opens it. The numbers in the page
+// are checked against an independent computation (TypeScript) of the same seed, and the work is
 // shown to run on the cluster. Also runs the R layer's own tests on the backend this image has.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import {
   keepStackLogs,
   launchBrowser,
   leastSquares,
+  serverSpkiHash,
   serviceContainers,
   syntheticRows,
   type TestBrowser,
@@ -159,7 +161,7 @@ async function expectRLayerTestsToPass(
 describe('the Shiny demo app on a real stack, in a real browser', () => {
   const stackName = uniqueName('srs-app');
   const sparkUiPort = randomInt(45_000, 50_000);
-  const shinyPort = sparkUiPort + 1;
+  const door = `https://127.0.0.1:${sparkUiPort + 1}`;
   let cluster: SparkCluster;
   let browser: TestBrowser;
   let page: Page;
@@ -171,16 +173,12 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
       stackName,
       image,
       workers: 2,
-      ports: {
-        sparkUi: sparkUiPort,
-        shiny: shinyPort,
-        jupyter: null,
-        rstudio: null,
-        sparkHistory: null,
-      },
+      // The door (Shiny only through it), and the Spark UI's plain port opted in for its JSON.
+      ports: { https: sparkUiPort + 1, sparkUi: sparkUiPort },
     });
     await cluster.deploy({ timeoutMs: 300_000 });
-    browser = await launchBrowser();
+    const ca = (await cluster.credentials()).frontDoor?.caCertificate ?? '';
+    browser = await launchBrowser({ trustSpki: [await serverSpkiHash(door, ca)] });
     profile = browser.profile;
     page = await browser.context.newPage();
   });
@@ -192,7 +190,7 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
   });
 
   it("should show Spark's per-segment numbers for the default inputs, equal to an independent computation", async () => {
-    await page.goto(`http://127.0.0.1:${shinyPort}/spark-demo/`, { timeout: 60_000 });
+    await page.goto(`${door}/shiny/spark-demo/`, { timeout: 60_000 });
     await page.waitForSelector('#status:has-text("computed by Spark on")', { timeout: 240_000 });
     // Executors come and go with the work (dynamic allocation): at least one, at most one per
     // worker.
@@ -296,7 +294,7 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     const before = (await page.textContent('#status'))?.match(/app (app-\d+-\d+)/)?.[1];
     await page.close();
     page = await browser.context.newPage();
-    await page.goto(`http://127.0.0.1:${shinyPort}/spark-demo/`, { timeout: 60_000 });
+    await page.goto(`${door}/shiny/spark-demo/`, { timeout: 60_000 });
     await page.waitForSelector('#status:has-text("computed by Spark on")', { timeout: 240_000 });
     expect((await page.textContent('#status'))?.match(/app (app-\d+-\d+)/)?.[1]).toBe(before);
   });
@@ -478,13 +476,7 @@ describe('the R layer on the SparkR backend', () => {
         stackName,
         image: await ensureTestImage(),
         workers: 1,
-        ports: {
-          sparkUi: randomInt(50_000, 55_000),
-          shiny: null,
-          jupyter: null,
-          rstudio: null,
-          sparkHistory: null,
-        },
+        ports: { sparkUi: randomInt(50_000, 55_000) },
       });
       try {
         await cluster.deploy({ timeoutMs: 300_000 });

@@ -29,13 +29,7 @@ describe('a SparkCluster on a real single-node swarm', () => {
       workers: 2,
       worker: { cores: 1, memory: '2g' },
       master: { cpus: 2, memory: '3g' },
-      ports: {
-        sparkUi: basePort,
-        shiny: basePort + 1,
-        jupyter: null,
-        rstudio: null,
-        sparkHistory: null,
-      },
+      ports: { sparkUi: basePort, shiny: basePort + 1, https: null },
     });
   });
 
@@ -55,9 +49,7 @@ describe('a SparkCluster on a real single-node swarm', () => {
     expect(status.urls).toEqual({
       sparkUi: `http://127.0.0.1:${basePort}`,
       shiny: `http://127.0.0.1:${basePort + 1}`,
-      jupyter: null,
-      rstudio: null,
-      sparkHistory: null,
+      https: null,
       sparkConnect: null,
       frontDoor: null,
     });
@@ -186,7 +178,7 @@ describe('a SparkCluster whose image does not exist', () => {
       stackName,
       image: 'srs-no-such-image:0.0.0',
       workers: 1,
-      ports: { sparkUi: port, shiny: null, jupyter: null, rstudio: null, sparkHistory: null },
+      ports: { sparkUi: port, https: null },
     });
     const started = Date.now();
     const error = await cluster.deploy({ timeoutMs: 300_000 }).catch((caught: unknown) => caught);

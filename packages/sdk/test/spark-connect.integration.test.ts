@@ -33,14 +33,7 @@ describe('Spark Connect for clients outside the cluster', () => {
       image,
       workers: 1,
       demo: false,
-      ports: {
-        sparkUi: basePort,
-        shiny: null,
-        jupyter: null,
-        rstudio: null,
-        sparkHistory: null,
-        sparkConnect: basePort + 1,
-      },
+      ports: { sparkUi: basePort, https: null, sparkConnect: basePort + 1 },
     });
     await cluster.deploy({ timeoutMs: 300_000 });
   });

@@ -31,7 +31,7 @@ describe('upgrades of a deployed stack', () => {
       image: tag,
       workers: 1,
       demo: false,
-      ports: { sparkUi: basePort, shiny: null, jupyter: null, rstudio: null, sparkHistory: null },
+      ports: { sparkUi: basePort, https: null },
     });
   });
 

@@ -25,12 +25,20 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<TestBrowser> {
+/**
+ * `trustSpki`: public-key hashes (serverSpkiHash) of the servers to trust beyond the system's CAs,
+ * as a user who imported the stack's CA would (Chromium takes them only with a profile folder).
+ */
+export async function launchBrowser(options: { trustSpki?: string[] } = {}): Promise<TestBrowser> {
   const profile = await mkdtemp(join(tmpdir(), 'srs-chromium-'));
+  const trust = options.trustSpki ?? [];
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_FLAGS,
+    args: [
+      ...CHROMIUM_FLAGS,
+      ...(trust.length === 0 ? [] : [`--ignore-certificate-errors-spki-list=${trust.join(',')}`]),
+    ],
     viewport: { width: 1280, height: 1000 },
   });
   return {

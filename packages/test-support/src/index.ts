@@ -18,6 +18,8 @@ export {
   waitUntilHealthy,
 } from './docker-test-kit.js';
 export type { TestSecrets } from './docker-test-kit.js';
+export { cookiesOf, requestUrl, serverSpkiHash } from './https-client.js';
+export type { HttpAnswer, HttpRequestOptions } from './https-client.js';
 export { JupyterSession, Kernel } from './jupyter-client.js';
 export type { Execution } from './jupyter-client.js';
 export { RecordedDocker } from './recorded-docker.js';

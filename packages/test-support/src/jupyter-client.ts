@@ -1,7 +1,9 @@
 // A small client of JupyterLab's server, as a browser uses it: password login (with the XSRF
-// cookie), the REST API, and kernels over their websocket channel (Jupyter messaging protocol).
+// cookie), the REST API, and kernels over their websocket channel (Jupyter messaging protocol);
+// directly or through the front door (https, trusting the stack's CA).
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import { requestUrl, type HttpAnswer } from './https-client.js';
 
 /** What a kernel printed for one execute request, and whether it ended in an error. */
 export interface Execution {
@@ -13,15 +15,24 @@ export interface Execution {
 /** A logged-in session on one JupyterLab server. */
 export class JupyterSession {
   readonly #base: string;
+  readonly #ca: string | undefined;
   readonly #cookies = new Map<string, string>();
 
-  private constructor(base: string) {
+  private constructor(base: string, ca: string | undefined) {
     this.#base = base.replace(/\/+$/, '');
+    this.#ca = ca;
   }
 
-  /** Logs in with the password; rejects when the server refuses it. */
-  static async login(base: string, password: string): Promise<JupyterSession> {
-    const session = new JupyterSession(base);
+  /**
+   * Logs in with the password; rejects when the server refuses it. `ca`: the only certificate an
+   * https base is trusted with.
+   */
+  static async login(
+    base: string,
+    password: string,
+    options: { ca?: string | undefined } = {},
+  ): Promise<JupyterSession> {
+    const session = new JupyterSession(base, options.ca);
     await session.#request('GET', '/login');
     const response = await session.#request(
       'POST',
@@ -30,7 +41,7 @@ export class JupyterSession {
       'application/x-www-form-urlencoded',
     );
     // A successful login redirects away from /login and sets the login cookie.
-    if (response.status !== 302 || (response.headers.get('location') ?? '').includes('/login')) {
+    if (response.status !== 302 || (response.headers.location ?? '').includes('/login')) {
       throw new Error(`login refused: HTTP ${response.status}`);
     }
     return session;
@@ -45,11 +56,10 @@ export class JupyterSession {
     path: string,
     body?: string,
     contentType = 'application/json',
-  ): Promise<Response> {
-    const response = await fetch(`${this.#base}${path}`, {
+  ): Promise<HttpAnswer> {
+    const response = await requestUrl(`${this.#base}${path}`, {
       method,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(30_000),
+      ca: this.#ca,
       headers: {
         cookie: this.cookieHeader,
         ...(body === undefined ? {} : { 'content-type': contentType }),
@@ -57,7 +67,7 @@ export class JupyterSession {
       },
       ...(body === undefined ? {} : { body }),
     });
-    for (const cookie of response.headers.getSetCookie()) {
+    for (const cookie of response.headers['set-cookie'] ?? []) {
       const [pair = ''] = cookie.split(';');
       const at = pair.indexOf('=');
       if (at > 0) this.#cookies.set(pair.slice(0, at).trim(), pair.slice(at + 1).trim());
@@ -72,8 +82,8 @@ export class JupyterSession {
       path,
       body === undefined ? undefined : JSON.stringify(body),
     );
-    const text = await response.text();
-    if (!response.ok)
+    const text = response.body;
+    if (response.status < 200 || response.status > 299)
       throw new Error(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 300)}`);
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
@@ -85,7 +95,10 @@ export class JupyterSession {
     const { id } = await this.api<{ id: string }>('POST', '/api/kernels', { name });
     const socket = new WebSocket(
       `${this.#base.replace(/^http/, 'ws')}/api/kernels/${id}/channels?session_id=${randomUUID()}`,
-      { headers: { cookie: this.cookieHeader } },
+      {
+        headers: { cookie: this.cookieHeader },
+        ...(this.#ca === undefined ? {} : { ca: this.#ca }),
+      },
     );
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());

@@ -53,7 +53,8 @@ export interface TestSwarm {
 
 /**
  * The cluster the multi-node test and benchmark deploy on a test swarm: 4 workers of 1 core and
- * 1 GB spread over the nodes, the head on the manager, the IDE ports unpublished. This kernel has
+ * 1 GB spread over the nodes, the head on the manager, the default ports (the front door only:
+ * the SDK reads Spark's status inside the head, over the manager's engine). This kernel has
  * no IPsec (ESP), so an encrypted overlay (the default on several nodes) would carry nothing
  * between the nodes: it stays unencrypted here; the rendering of that default is unit tested.
  */
@@ -64,7 +65,6 @@ export function testSwarmClusterOptions(swarm: TestSwarm, stackName: string, ima
     workers: 4,
     worker: { cores: 1, memory: '1g' },
     master: { cpus: 1, memory: '2g' },
-    ports: { jupyter: null, rstudio: null, sparkHistory: null },
     host: swarm.manager.ip,
     security: { encryptOverlay: false },
   };

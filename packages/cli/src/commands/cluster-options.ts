@@ -64,13 +64,30 @@ export function sdkOptionFlags(): Option[] {
     ),
     new Option('--master-cpus <n>', 'CPUs of the head').argParser(positiveNumber),
     new Option('--master-memory <size>', 'memory of the head, e.g. 4g'),
-    new Option('--port-spark-ui <port>', 'host port of the Spark UI').argParser(portValue),
-    new Option('--port-shiny <port|none>', 'host port of Shiny Server').argParser(portValue),
-    new Option('--port-jupyter <port|none>', 'host port of JupyterLab').argParser(portValue),
-    new Option('--port-rstudio <port|none>', 'host port of RStudio Server').argParser(portValue),
-    new Option('--port-spark-history <port|none>', "host port of Spark's history server").argParser(
-      portValue,
-    ),
+    new Option(
+      '--port-https <port|none>',
+      'host port of the front door: everything over HTTPS behind the IDE login (default 8443)',
+    ).argParser(portValue),
+    new Option(
+      '--port-spark-ui <port|none>',
+      'publish the Spark UI in plain HTTP, no login (off by default)',
+    ).argParser(portValue),
+    new Option(
+      '--port-shiny <port|none>',
+      'publish Shiny Server in plain HTTP, its apps public (off by default)',
+    ).argParser(portValue),
+    new Option(
+      '--port-jupyter <port|none>',
+      'publish JupyterLab in plain HTTP, its password in clear (off by default)',
+    ).argParser(portValue),
+    new Option(
+      '--port-rstudio <port|none>',
+      'publish RStudio Server in plain HTTP (off by default)',
+    ).argParser(portValue),
+    new Option(
+      '--port-spark-history <port|none>',
+      "publish Spark's history server in plain HTTP, no login (off by default)",
+    ).argParser(portValue),
     new Option(
       '--port-spark-master <port|none>',
       'host port of Spark RPC (7077), unpublished by default',
@@ -78,10 +95,6 @@ export function sdkOptionFlags(): Option[] {
     new Option(
       '--port-spark-connect <port|none>',
       'run Spark Connect (with a token, see srs connect-info) on this host port; off by default',
-    ).argParser(portValue),
-    new Option(
-      '--port-https <port|none>',
-      'serve everything over HTTPS behind the IDE login on this host port (the front door); off by default',
     ).argParser(portValue),
     new Option('--host <name>', 'the host the published ports are reached at from here'),
     new Option('--ide-user <name>', 'the IDE login (JupyterLab, RStudio)'),

@@ -147,13 +147,8 @@ export async function doctor(reporter: Reporter): Promise<DoctorCheck[]> {
           fix: 'the image needs about 2.5 GB and its build about 5 GB: free some space (docker system prune)',
         },
   );
-  for (const [name, port] of [
-    ['Spark UI', 8080],
-    ['Shiny', 3838],
-    ['JupyterLab', 8888],
-    ['RStudio', 8787],
-    ['Spark history', 18080],
-  ] as const) {
+  // The one port a default deploy publishes (the plain ones are opt-in).
+  for (const [name, port] of [['front door, HTTPS', 8443]] as const) {
     const free = await portFree(port);
     checks.push(
       free

@@ -52,12 +52,15 @@ export interface TaskStatus {
 /** A node of the swarm, as the manager sees it. */
 export type NodeStatus = SwarmNodeState;
 
-/** The URLs of the head's web UIs, as reached from this machine (null: port not published). */
+/**
+ * The URLs of the head's web UIs, as reached from this machine: a plain port when it is published,
+ * else the UI's path behind the front door, else null.
+ */
 export interface ClusterUrls {
-  sparkUi: string;
+  sparkUi: string | null;
   shiny: string | null;
   jupyter: string | null;
-  /** RStudio Server's port; it answers only when the image has RStudio (see credentials()). */
+  /** RStudio Server; it answers only when the image has RStudio (see credentials()). */
   rstudio: string | null;
   /** Spark's history server: the UIs of applications that ended. */
   sparkHistory: string | null;
@@ -65,7 +68,7 @@ export interface ClusterUrls {
   sparkConnect: string | null;
   /**
    * The front door (HTTPS, the IDE login): JupyterLab at its root, the Spark master UI at
-   * /spark/, the history server at /history/, the Shiny apps at /shiny/.
+   * /spark/, the history server at /history/, the Shiny apps at /shiny/, RStudio at /rstudio/.
    */
   frontDoor: string | null;
 }
@@ -154,19 +157,21 @@ export const IMAGE_TAG_LABEL = 'org.spark-rstudio-shiny.image-tag';
 
 /** Where the head's web UIs answer from this machine. */
 export function clusterUrls(config: ClusterConfig): ClusterUrls {
-  const at = (port: number | null): string | null =>
-    port === null ? null : `http://${config.host}:${port}`;
+  // Like the plain ones, the URLs through the door end without a slash (`${urls.shiny}/app/`).
+  const door = config.ports.https === null ? null : `https://${config.host}:${config.ports.https}`;
+  const at = (port: number | null, path: string): string | null =>
+    port !== null ? `http://${config.host}:${port}` : door === null ? null : `${door}${path}`;
   return {
-    sparkUi: at(config.ports.sparkUi) as string,
-    shiny: at(config.ports.shiny),
-    jupyter: at(config.ports.jupyter),
-    rstudio: at(config.ports.rstudio),
-    sparkHistory: at(config.ports.sparkHistory),
+    sparkUi: at(config.ports.sparkUi, '/spark'),
+    shiny: at(config.ports.shiny, '/shiny'),
+    jupyter: at(config.ports.jupyter, ''),
+    rstudio: at(config.ports.rstudio, '/rstudio'),
+    sparkHistory: at(config.ports.sparkHistory, '/history'),
     sparkConnect:
       config.ports.sparkConnect === null
         ? null
         : `sc://${config.host}:${config.ports.sparkConnect}`,
-    frontDoor: config.ports.https === null ? null : `https://${config.host}:${config.ports.https}/`,
+    frontDoor: door === null ? null : `${door}/`,
   };
 }
 

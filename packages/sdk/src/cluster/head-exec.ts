@@ -2,6 +2,7 @@
 // PySpark job with spark-submit, and read the IDE password Docker holds as a secret (Docker
 // never hands a secret's value back through its API).
 import { SrsError, type DockerClient } from '@spark-rstudio-shiny/core';
+import { parseSparkStatus, type SparkStatus } from '../spark/spark-master-status.js';
 
 /**
  * The running master container of a stack on this engine's node, found by the labels its
@@ -115,4 +116,32 @@ export async function readIdeLogin(
       () => false,
     );
   return { password, rstudioInstalled };
+}
+
+/**
+ * The Spark master's status read inside the head (its UI on the container's loopback), for
+ * stacks that publish no plain Spark UI port.
+ */
+export async function readSparkStatusIn(
+  docker: DockerClient,
+  container: string,
+  signal?: AbortSignal,
+): Promise<SparkStatus> {
+  const url = 'http://127.0.0.1:8080/json/';
+  const { stdout } = await docker
+    .run(['exec', container, 'curl', '-fsS', '--max-time', '4', url], {
+      timeoutMs: 10_000,
+      ...(signal === undefined ? {} : { signal }),
+    })
+    .catch((error: unknown) => {
+      if (signal?.aborted === true) throw error;
+      throw new SrsError({
+        code: 'SPARK_MASTER_UNREACHABLE',
+        message: `the Spark master's UI at ${url} in the head does not answer`,
+        hint: 'the master may still be starting; see `srs logs master`',
+        cause: error,
+        retryable: true,
+      });
+    });
+  return parseSparkStatus(stdout, `${url} in the head`);
 }

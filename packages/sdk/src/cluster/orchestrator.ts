@@ -1,7 +1,7 @@
 // What runs a stack: Docker Swarm, or Docker Compose on one host. SparkCluster does the same
 // things through either (readiness, waiting, status, credentials are shared); each orchestrator
 // says how its stack is created, scaled, read, logged and removed.
-import type { ServiceName } from '@spark-rstudio-shiny/core';
+import type { ServiceName, StackSecretKind } from '@spark-rstudio-shiny/core';
 import type { ClusterConfig } from '@spark-rstudio-shiny/stack';
 import type { ReadServiceLogsOptions } from './log-options.js';
 import type { ServiceLogLine } from './service-log-line.js';
@@ -23,6 +23,12 @@ export interface Orchestrator {
     service: ServiceName,
     options: ReadServiceLogsOptions,
   ): AsyncIterable<ServiceLogLine>;
+  /** Sets secrets of a stack that is not running, keeping the others. */
+  replaceSecrets(
+    config: ClusterConfig,
+    values: Partial<Record<StackSecretKind, string>>,
+    signal?: AbortSignal,
+  ): Promise<void>;
   /** The running head container on this engine. */
   headContainer(stackName: string, signal?: AbortSignal): Promise<string>;
 }

@@ -50,11 +50,10 @@ describe('findPortConflicts', () => {
   });
 
   it('should list only the ports the configuration publishes', () => {
-    const config = clusterConfigSchema.parse({ ports: { shiny: null, rstudio: null } });
-    expect(publishedPorts(config)).toEqual([
-      { option: 'ports.sparkUi', port: 8080 },
-      { option: 'ports.jupyter', port: 8888 },
-      { option: 'ports.sparkHistory', port: 18080 },
+    expect(publishedPorts(clusterConfigSchema.parse({}))).toEqual([
+      { option: 'ports.https', port: 8443 },
     ]);
+    const config = clusterConfigSchema.parse({ ports: { https: null, jupyter: 8888 } });
+    expect(publishedPorts(config)).toEqual([{ option: 'ports.jupyter', port: 8888 }]);
   });
 });

@@ -1,7 +1,7 @@
 // The stack on one host with Docker Compose: the same image and template, rendered by the stack
 // package for Compose, brought up and down through the docker-compose package. Secrets are files
 // only their owner reads (Compose has no secret store).
-import type { DockerClient, ServiceName } from '@spark-rstudio-shiny/core';
+import type { DockerClient, ServiceName, StackSecretKind } from '@spark-rstudio-shiny/core';
 import { renderComposeFile, type ClusterConfig } from '@spark-rstudio-shiny/stack';
 import { resolveDeployImage } from '../cluster/deploy-image.js';
 import { headContainer } from '../cluster/head-exec.js';
@@ -13,7 +13,12 @@ import type { ServiceLogLine } from '../cluster/service-log-line.js';
 import type { StackReader } from '../cluster/stack-state.js';
 import { composeDown, composeScale, composeUp } from './compose-cli.js';
 import { readComposeLogs } from './compose-logs.js';
-import { ensureSecretFiles, removeSecretFiles, secretFilePaths } from './compose-secrets.js';
+import {
+  ensureSecretFiles,
+  removeSecretFiles,
+  replaceSecretFiles,
+  secretFilePaths,
+} from './compose-secrets.js';
 import {
   COMPOSE_PROJECT_LABEL,
   COMPOSE_SERVICE_LABEL,
@@ -93,6 +98,13 @@ export class ComposeOrchestrator implements Orchestrator {
     options: ReadServiceLogsOptions,
   ): AsyncIterable<ServiceLogLine> {
     return readComposeLogs(this.#docker, config.stackName, service, options);
+  }
+
+  replaceSecrets(
+    config: ClusterConfig,
+    values: Partial<Record<StackSecretKind, string>>,
+  ): Promise<void> {
+    return replaceSecretFiles(config.stackName, values);
   }
 
   headContainer(stackName: string, signal?: AbortSignal): Promise<string> {

@@ -65,6 +65,21 @@ export async function ensureSecretFiles(
   return Object.fromEntries(kinds.map((kind) => [kind, files[kind]]));
 }
 
+/** Sets the given secret files of a stack (each written anew, 0400, in its 0700 folder). */
+export async function replaceSecretFiles(
+  stackName: string,
+  values: Partial<Record<StackSecretKind, string>>,
+): Promise<void> {
+  const dir = secretsDir(stackName);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+  const files = secretFilePaths(stackName);
+  for (const [kind, value] of Object.entries(values) as [StackSecretKind, string][]) {
+    await rm(files[kind], { force: true });
+    await writeFile(files[kind], value, { mode: 0o400 });
+  }
+}
+
 /** The stack's secret files as they are (for rendering a file to take the stack down). */
 export function secretFilePaths(stackName: string): Record<StackSecretKind, string> {
   const dir = secretsDir(stackName);

@@ -113,8 +113,25 @@ export async function fetchSparkStatus(
     throw unreachable(`does not answer (${reason})`, error);
   }
   if (!response.ok) throw unreachable(`answered HTTP ${response.status}`);
-  const parsed = sparkMasterJsonSchema.safeParse(await response.json().catch(() => undefined));
+  return parseSparkStatus(await response.text().catch(() => ''), url);
+}
+
+/** The master's `/json/` text as a {@link SparkStatus}; `from` names where it was read. */
+export function parseSparkStatus(text: string, from: string): SparkStatus {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const parsed = sparkMasterJsonSchema.safeParse(json);
   if (!parsed.success)
-    throw unreachable("answered something that is not the master's status document", parsed.error);
+    throw new SrsError({
+      code: 'SPARK_MASTER_UNREACHABLE',
+      message: `the Spark master's UI at ${from} answered something that is not the master's status document`,
+      hint: 'the master may still be starting; see `srs logs master`',
+      cause: parsed.error,
+      retryable: true,
+    });
   return toSparkStatus(parsed.data);
 }

@@ -8,6 +8,7 @@ import {
   stackServiceName,
   type DockerClient,
   type ServiceName,
+  type StackSecretKind,
 } from '@spark-rstudio-shiny/core';
 import { encryptsOverlay, renderStackFile, type ClusterConfig } from '@spark-rstudio-shiny/stack';
 import { resolveDeployImage } from '../cluster/deploy-image.js';
@@ -20,7 +21,11 @@ import { removeStack } from './remove-stack.js';
 import type { ReadServiceLogsOptions } from '../cluster/log-options.js';
 import { readServiceLogs } from './swarm-logs.js';
 import type { ServiceLogLine } from '../cluster/service-log-line.js';
-import { ensureStackSecrets, resolveStackSecretNames } from './swarm-secrets.js';
+import {
+  ensureStackSecrets,
+  replaceStackSecrets,
+  resolveStackSecretNames,
+} from './swarm-secrets.js';
 import { ensureOverlayEncryption } from './overlay-encryption.js';
 import { stackDeploy } from './stack-deploy.js';
 import type { StackReader } from '../cluster/stack-state.js';
@@ -129,6 +134,14 @@ export class SwarmOrchestrator implements Orchestrator {
       service,
       options,
     );
+  }
+
+  replaceSecrets(
+    config: ClusterConfig,
+    values: Partial<Record<StackSecretKind, string>>,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    return replaceStackSecrets(this.#docker, config.stackName, values, { signal });
   }
 
   headContainer(stackName: string, signal?: AbortSignal): Promise<string> {

@@ -80,6 +80,30 @@ export async function ensureStackSecrets(
 }
 
 /**
+ * Sets the given secrets of a stack whose services are gone (Docker refuses to remove a secret in
+ * use): each existing one removed, then created with its new value on stdin.
+ */
+export async function replaceStackSecrets(
+  docker: DockerClient,
+  stackName: string,
+  values: Partial<Record<StackSecretKind, string>>,
+  options: { signal?: AbortSignal | undefined } = {},
+): Promise<void> {
+  const signalOption = options.signal === undefined ? {} : { signal: options.signal };
+  const names = await resolveStackSecretNames(docker, stackName, options);
+  const existing = await existingSecrets(docker, options.signal);
+  for (const [kind, value] of Object.entries(values) as [StackSecretKind, string][]) {
+    const name = names[kind];
+    if (existing.has(name))
+      await docker.run(['secret', 'rm', name], { timeoutMs: 30_000, ...signalOption });
+    await docker.run(
+      ['secret', 'create', '--label', `${STACK_SECRET_LABEL}=${stackName}`, name, '-'],
+      { timeoutMs: 30_000, input: value, ...signalOption },
+    );
+  }
+}
+
+/**
  * Deletes the secrets labelled with the stack's name (after its services are gone). Returns their
  * names.
  */
