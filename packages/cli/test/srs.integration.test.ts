@@ -129,7 +129,10 @@ describe('srs against a real swarm', () => {
     expect(result.exitCode).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({
       sparkUi: `http://127.0.0.1:${uiPort}`,
+      shiny: null,
       jupyter: `http://127.0.0.1:${jupyterPort}`,
+      rstudio: null,
+      sparkHistory: null,
       sparkConnect: null,
       frontDoor: null,
     });

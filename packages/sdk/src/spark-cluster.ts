@@ -39,7 +39,11 @@ import {
 } from './cluster/head-exec.js';
 import type { Orchestrator } from './cluster/orchestrator.js';
 import { stackNotFound } from './cluster/stack-not-found.js';
-import { checkUserCertificate, type UserCertificateInput } from './cluster/user-certificate.js';
+import {
+  certificateExpiry,
+  checkUserCertificate,
+  type UserCertificateInput,
+} from './cluster/user-certificate.js';
 import {
   DEFAULT_TIMEOUT_MS,
   UNPLACEABLE_GRACE_MS,
@@ -330,6 +334,9 @@ export class SparkCluster implements AsyncDisposable {
                 container,
                 'tls_ca',
                 options.signal,
+              ),
+              certificateExpires: certificateExpiry(
+                await readHeadSecret(this.#docker, container, 'tls_cert', options.signal),
               ),
             },
     };

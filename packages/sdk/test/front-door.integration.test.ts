@@ -41,6 +41,7 @@ describe('the front door', () => {
   const door = `https://127.0.0.1:${basePort + 1}`;
   let cluster: SparkCluster;
   let ca = '';
+  let expires = '';
   let password = '';
   let python = '';
   let scratch = '';
@@ -73,6 +74,7 @@ describe('the front door', () => {
     await cluster.deploy({ timeoutMs: 300_000 });
     const credentials = await cluster.credentials();
     ca = credentials.frontDoor?.caCertificate ?? '';
+    expires = credentials.frontDoor?.certificateExpires ?? '';
     password = credentials.ide.password;
   });
 
@@ -85,6 +87,10 @@ describe('the front door', () => {
   it("should speak TLS with a certificate that verifies against the stack's CA only", async () => {
     expect(cluster.urls.frontDoor).toBe(`${door}/`);
     expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    // The stack's certificate holds 825 days from its first deploy (a few minutes ago).
+    const days = (Date.parse(expires) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(824);
+    expect(days).toBeLessThanOrEqual(825);
     const trusted = await fetchTls(`${door}/login`, { ca });
     expect(trusted.status).toBe(200);
     expect(trusted.headers['strict-transport-security']).toMatch(/max-age=/);
@@ -210,6 +216,10 @@ describe('the front door', () => {
     await expect(serverSpkiHash(door, ca)).rejects.toMatchObject({
       code: expect.stringMatching(/CERT|SIGNATURE|ISSUER/),
     });
-    expect((await cluster.credentials()).frontDoor?.caCertificate).toBe(company.ca);
+    const after = await cluster.credentials();
+    expect(after.frontDoor?.caCertificate).toBe(company.ca);
+    expect(after.frontDoor?.certificateExpires).toBe(
+      new Date(new X509Certificate(company.cert).validTo).toISOString(),
+    );
   });
 });

@@ -49,7 +49,9 @@ describe('a SparkCluster on a real single-node swarm', () => {
     expect(status.urls).toEqual({
       sparkUi: `http://127.0.0.1:${basePort}`,
       shiny: `http://127.0.0.1:${basePort + 1}`,
-      https: null,
+      jupyter: null,
+      rstudio: null,
+      sparkHistory: null,
       sparkConnect: null,
       frontDoor: null,
     });

@@ -110,10 +110,11 @@ export interface ClusterCredentials {
     rstudioInstalled: boolean;
   };
   /**
-   * The front door (null when it is off): its URL, and the CA certificate (PEM) its certificate
-   * chains to, for the browser or client to trust.
+   * The front door (null when it is off): its URL, the CA certificate (PEM) its certificate
+   * chains to, for the browser or client to trust, and when the certificate it serves expires
+   * (ISO 8601; a new one is made as SECURITY.md says).
    */
-  frontDoor: { url: string; caCertificate: string } | null;
+  frontDoor: { url: string; caCertificate: string; certificateExpires: string } | null;
 }
 
 /** Spark's view when the master answered, or why it did not. */

@@ -85,7 +85,7 @@ export async function submitPythonIn(
 export async function readHeadSecret(
   docker: DockerClient,
   container: string,
-  name: 'ide_password' | 'connect_token' | 'tls_ca',
+  name: 'ide_password' | 'connect_token' | 'tls_ca' | 'tls_cert',
   signal?: AbortSignal,
 ): Promise<string> {
   const { stdout } = await docker.run(['exec', container, 'cat', `/run/secrets/${name}`], {

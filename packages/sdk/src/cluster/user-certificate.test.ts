@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { checkUserCertificate } from './user-certificate.js';
+import { certificateExpiry, checkUserCertificate } from './user-certificate.js';
 import { generateTlsBundle, type TlsBundle } from './tls-bundle.js';
 
 describe('checkUserCertificate', () => {
@@ -72,5 +72,17 @@ describe('checkUserCertificate', () => {
         new Date(Date.now() + 900 * 86_400_000),
       ),
     ).toThrow(/not in force now/);
+  });
+});
+
+describe('certificateExpiry', () => {
+  it("should give the first certificate's end of validity, and refuse text without one", async () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const bundle = await generateTlsBundle({ stackName: 's', names: ['a.example'], now });
+    expect(certificateExpiry(`${bundle.cert}${bundle.ca}`)).toBe(
+      new Date(new X509Certificate(bundle.cert).validTo).toISOString(),
+    );
+    expect(Date.parse(certificateExpiry(bundle.cert)) - now.getTime()).toBe(825 * 86_400_000);
+    expect(() => certificateExpiry('nothing')).toThrow(/no PEM certificate/);
   });
 });

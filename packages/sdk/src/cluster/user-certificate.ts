@@ -127,3 +127,11 @@ export function checkUserCertificate(
     tlsCa: ca ?? top.toString(),
   };
 }
+
+/** When the first certificate of a PEM chain expires, as ISO 8601. */
+export function certificateExpiry(chain: string): string {
+  const [first] = chain.match(PEM_CERTIFICATE) ?? [];
+  if (first === undefined)
+    throw refused('the front door holds no PEM certificate', 'see srs logs master');
+  return new Date(new X509Certificate(first).validTo).toISOString();
+}
