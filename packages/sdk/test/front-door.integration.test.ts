@@ -184,7 +184,8 @@ describe('the front door', () => {
     // 0 + 1 + … + 999999, computed here.
     expect(result).toMatchObject({ total: (999_999 * 1_000_000) / 2 });
     // Without the CA the client does not trust the door.
-    const untrusted = await runConnectJob(python, info.url);
+    // The client retries a failed handshake for minutes; grpc has logged why within the minute.
+    const untrusted = await runConnectJob(python, info.url, {}, 60_000);
     expect(untrusted.total).toBeUndefined();
     expect(untrusted.message).toMatch(/certificate|SSL|handshake|UNAVAILABLE/i);
   });

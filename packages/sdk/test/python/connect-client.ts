@@ -37,13 +37,17 @@ export interface ConnectJobResult {
   message?: string;
 }
 
-/** Runs connect-job.py with `python` against `url` (with extra environment, e.g. a CA file). */
+/**
+ * Runs connect-job.py with `python` against `url` (with extra environment, e.g. a CA file), for
+ * at most `timeoutMs` (an unreachable server is retried by the client for minutes).
+ */
 export async function runConnectJob(
   python: string,
   url: string,
   env: Record<string, string> = {},
+  timeoutMs = 300_000,
 ): Promise<ConnectJobResult> {
-  const run = await execa(python, [JOB, url], { timeout: 300_000, reject: false, env });
+  const run = await execa(python, [JOB, url], { timeout: timeoutMs, reject: false, env });
   const last = run.stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(
     last === ''
