@@ -327,18 +327,7 @@ export class SparkCluster implements AsyncDisposable {
       frontDoor:
         urls.frontDoor === null
           ? null
-          : {
-              url: urls.frontDoor,
-              caCertificate: await readHeadSecret(
-                this.#docker,
-                container,
-                'tls_ca',
-                options.signal,
-              ),
-              certificateExpires: certificateExpiry(
-                await readHeadSecret(this.#docker, container, 'tls_cert', options.signal),
-              ),
-            },
+          : await this.#frontDoorOf(container, urls.frontDoor, options.signal),
     };
   }
 
@@ -462,6 +451,19 @@ export class SparkCluster implements AsyncDisposable {
     } finally {
       dropSpark.abort();
     }
+  }
+
+  /** The front door as credentials() gives it: its CA and its certificate's expiry, read at once. */
+  async #frontDoorOf(
+    container: string,
+    url: string,
+    signal: AbortSignal | undefined,
+  ): Promise<NonNullable<ClusterCredentials['frontDoor']>> {
+    const [caCertificate, certificate] = await Promise.all([
+      readHeadSecret(this.#docker, container, 'tls_ca', signal),
+      readHeadSecret(this.#docker, container, 'tls_cert', signal),
+    ]);
+    return { url, caCertificate, certificateExpires: certificateExpiry(certificate) };
   }
 
   /**

@@ -7,11 +7,9 @@ import { clusterFor, interruptSignal, type ClusterFlags } from './cluster-option
 const RENEW_DAYS = 30;
 
 /** When the door's certificate expires, and what to do when that is near. */
-function expiryLines(expires: string, now: Date = new Date()): string[] {
+function expiryLine(expires: string, now: Date = new Date()): string {
   const days = Math.floor((Date.parse(expires) - now.getTime()) / 86_400_000);
-  return [
-    `  its certificate holds until ${expires.slice(0, 10)}${days < RENEW_DAYS ? `: ${days < 0 ? 'EXPIRED' : `${days} day(s) left`}; renew it (SECURITY.md, "Rotating the secrets")` : ''}`,
-  ];
+  return `  its certificate holds until ${expires.slice(0, 10)}${days < RENEW_DAYS ? `: ${days < 0 ? 'EXPIRED' : `${days} day(s) left`}; renew it (SECURITY.md, "Rotating the secrets")` : ''}`;
 }
 
 /** The login as lines for people (with where the front door's CA certificate was written). */
@@ -23,7 +21,7 @@ export function describeCredentials(credentials: ClusterCredentials, caFile?: st
       : [
           `Front door ${frontDoor.url}  (everything behind this login)`,
           `  its CA certificate: ${caFile ?? '(not written)'}`,
-          ...expiryLines(frontDoor.certificateExpires),
+          expiryLine(frontDoor.certificateExpires),
           '  trust it in the browser (import as an authority), or per tool: curl --cacert FILE,',
           '  Python SSL_CERT_FILE=FILE, gRPC GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=FILE',
         ]),

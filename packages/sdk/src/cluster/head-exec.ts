@@ -2,7 +2,11 @@
 // PySpark job with spark-submit, and read the IDE password Docker holds as a secret (Docker
 // never hands a secret's value back through its API).
 import { SrsError, type DockerClient } from '@spark-rstudio-shiny/core';
-import { parseSparkStatus, type SparkStatus } from '../spark/spark-master-status.js';
+import {
+  masterUnreachable,
+  parseSparkStatus,
+  type SparkStatus,
+} from '../spark/spark-master-status.js';
 
 /**
  * The running master container of a stack on this engine's node, found by the labels its
@@ -135,13 +139,7 @@ export async function readSparkStatusIn(
     })
     .catch((error: unknown) => {
       if (signal?.aborted === true) throw error;
-      throw new SrsError({
-        code: 'SPARK_MASTER_UNREACHABLE',
-        message: `the Spark master's UI at ${url} in the head does not answer`,
-        hint: 'the master may still be starting; see `srs logs master`',
-        cause: error,
-        retryable: true,
-      });
+      throw masterUnreachable(`${url} in the head`, 'does not answer', error);
     });
   return parseSparkStatus(stdout, `${url} in the head`);
 }

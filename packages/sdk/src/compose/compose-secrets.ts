@@ -43,10 +43,7 @@ export async function ensureSecretFiles(
   config: Pick<ClusterConfig, 'stackName' | 'host'>,
   kinds: readonly StackSecretKind[],
 ): Promise<Partial<Record<StackSecretKind, string>>> {
-  const dir = secretsDir(config.stackName);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
-  const files = secretFilePaths(config.stackName);
+  const files = await secretFilesIn(config.stackName);
   const missing: StackSecretKind[] = [];
   for (const kind of kinds) {
     const present = await readFile(files[kind], 'utf8').then(
@@ -58,10 +55,7 @@ export async function ensureSecretFiles(
     else missing.push(kind);
   }
   const values = await newSecretValues(config, kinds, missing, files);
-  for (const kind of missing) {
-    await rm(files[kind], { force: true });
-    await writeFile(files[kind], values[kind] as string, { mode: 0o400 });
-  }
+  for (const kind of missing) await writeSecretFile(files[kind], values[kind] as string);
   return Object.fromEntries(kinds.map((kind) => [kind, files[kind]]));
 }
 
@@ -70,14 +64,23 @@ export async function replaceSecretFiles(
   stackName: string,
   values: Partial<Record<StackSecretKind, string>>,
 ): Promise<void> {
+  const files = await secretFilesIn(stackName);
+  for (const [kind, value] of Object.entries(values) as [StackSecretKind, string][])
+    await writeSecretFile(files[kind], value);
+}
+
+/** The stack's secret file paths, their folder made (0700) when missing. */
+async function secretFilesIn(stackName: string): Promise<Record<StackSecretKind, string>> {
   const dir = secretsDir(stackName);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
-  const files = secretFilePaths(stackName);
-  for (const [kind, value] of Object.entries(values) as [StackSecretKind, string][]) {
-    await rm(files[kind], { force: true });
-    await writeFile(files[kind], value, { mode: 0o400 });
-  }
+  return secretFilePaths(stackName);
+}
+
+/** A secret file written anew, its owner's only (0400): an old one is removed first. */
+async function writeSecretFile(path: string, value: string): Promise<void> {
+  await rm(path, { force: true });
+  await writeFile(path, value, { mode: 0o400 });
 }
 
 /** The stack's secret files as they are (for rendering a file to take the stack down). */

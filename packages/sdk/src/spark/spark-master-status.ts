@@ -83,6 +83,17 @@ export function toSparkStatus(json: SparkMasterJson): SparkStatus {
   };
 }
 
+/** The master's UI did not give its status: `where` it was asked, and what happened. */
+export function masterUnreachable(where: string, detail: string, cause?: unknown): SrsError {
+  return new SrsError({
+    code: 'SPARK_MASTER_UNREACHABLE',
+    message: `the Spark master's UI at ${where} ${detail}`,
+    hint: 'the master may still be starting; see `srs logs master`',
+    cause,
+    retryable: true,
+  });
+}
+
 /** Reads the master's `/json/` over HTTP, with a per-request deadline. */
 export async function fetchSparkStatus(
   uiUrl: string,
@@ -92,14 +103,6 @@ export async function fetchSparkStatus(
   const signal =
     options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
   const url = `${uiUrl.replace(/\/+$/, '')}/json/`;
-  const unreachable = (detail: string, cause?: unknown): SrsError =>
-    new SrsError({
-      code: 'SPARK_MASTER_UNREACHABLE',
-      message: `the Spark master's UI at ${url} ${detail}`,
-      hint: 'the master may still be starting; see `srs logs master`',
-      cause,
-      retryable: true,
-    });
   let response: Response;
   try {
     response = await fetch(url, { signal });
@@ -110,9 +113,9 @@ export async function fetchSparkStatus(
       error instanceof Error
         ? ((error.cause as { code?: string } | undefined)?.code ?? error.message)
         : String(error);
-    throw unreachable(`does not answer (${reason})`, error);
+    throw masterUnreachable(url, `does not answer (${reason})`, error);
   }
-  if (!response.ok) throw unreachable(`answered HTTP ${response.status}`);
+  if (!response.ok) throw masterUnreachable(url, `answered HTTP ${response.status}`);
   return parseSparkStatus(await response.text().catch(() => ''), url);
 }
 
@@ -126,12 +129,10 @@ export function parseSparkStatus(text: string, from: string): SparkStatus {
   }
   const parsed = sparkMasterJsonSchema.safeParse(json);
   if (!parsed.success)
-    throw new SrsError({
-      code: 'SPARK_MASTER_UNREACHABLE',
-      message: `the Spark master's UI at ${from} answered something that is not the master's status document`,
-      hint: 'the master may still be starting; see `srs logs master`',
-      cause: parsed.error,
-      retryable: true,
-    });
+    throw masterUnreachable(
+      from,
+      "answered something that is not the master's status document",
+      parsed.error,
+    );
   return toSparkStatus(parsed.data);
 }

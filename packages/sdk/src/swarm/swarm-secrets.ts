@@ -18,11 +18,32 @@ export async function resolveStackSecretNames(
   stackName: string,
   options: { signal?: AbortSignal | undefined } = {},
 ): Promise<Record<StackSecretKind, string>> {
+  return secretNamesAmong(stackName, await existingSecrets(docker, options.signal));
+}
+
+/** The stack's secret names, given the secrets that exist (see resolveStackSecretNames). */
+function secretNamesAmong(
+  stackName: string,
+  existing: ReadonlySet<string>,
+): Record<StackSecretKind, string> {
   const names = stackSecretNames(stackName);
-  const existing = await existingSecrets(docker, options.signal);
   if (!existing.has(names.idePassword) && existing.has(legacyIdePasswordName(stackName)))
     names.idePassword = legacyIdePasswordName(stackName);
   return names;
+}
+
+/** Creates one secret of the stack, its value on stdin. */
+function createSecret(
+  docker: DockerClient,
+  stackName: string,
+  name: string,
+  value: string,
+  signal: AbortSignal | undefined,
+): Promise<unknown> {
+  return docker.run(
+    ['secret', 'create', '--label', `${STACK_SECRET_LABEL}=${stackName}`, name, '-'],
+    { timeoutMs: 30_000, input: value, ...(signal === undefined ? {} : { signal }) },
+  );
 }
 
 async function existingSecrets(
@@ -49,22 +70,15 @@ export async function ensureStackSecrets(
   options: { signal?: AbortSignal | undefined } = {},
 ): Promise<string[]> {
   const { stackName } = config;
-  const names = await resolveStackSecretNames(docker, stackName, options);
   const existing = await existingSecrets(docker, options.signal);
+  const names = secretNamesAmong(stackName, existing);
   const missing = kinds.filter((kind) => !existing.has(names[kind]));
   const values = await newSecretValues(config, kinds, missing, names);
   const created: string[] = [];
   for (const kind of missing) {
     const name = names[kind];
     try {
-      await docker.run(
-        ['secret', 'create', '--label', `${STACK_SECRET_LABEL}=${stackName}`, name, '-'],
-        {
-          timeoutMs: 30_000,
-          input: values[kind] as string,
-          ...(options.signal === undefined ? {} : { signal: options.signal }),
-        },
-      );
+      await createSecret(docker, stackName, name, values[kind] as string, options.signal);
       created.push(name);
     } catch (error) {
       // A deploy running at the same time created it first: that one is kept, as any existing
@@ -90,16 +104,13 @@ export async function replaceStackSecrets(
   options: { signal?: AbortSignal | undefined } = {},
 ): Promise<void> {
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
-  const names = await resolveStackSecretNames(docker, stackName, options);
   const existing = await existingSecrets(docker, options.signal);
+  const names = secretNamesAmong(stackName, existing);
   for (const [kind, value] of Object.entries(values) as [StackSecretKind, string][]) {
     const name = names[kind];
     if (existing.has(name))
       await docker.run(['secret', 'rm', name], { timeoutMs: 30_000, ...signalOption });
-    await docker.run(
-      ['secret', 'create', '--label', `${STACK_SECRET_LABEL}=${stackName}`, name, '-'],
-      { timeoutMs: 30_000, input: value, ...signalOption },
-    );
+    await createSecret(docker, stackName, name, value, options.signal);
   }
 }
 
