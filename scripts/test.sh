@@ -51,6 +51,9 @@ step "headless browser (Debian's chromium, for the Shiny app's end-to-end test)"
 SRS_CHROMIUM=$(bash scripts/ensure-chromium.sh)
 export SRS_CHROMIUM
 
+step "python3 with venv (the Spark Connect tests' client venv)"
+bash scripts/ensure-python-venv.sh
+
 step "the image under test (built once here; every integration test uses it)"
 node packages/cli/dist/bin/srs.js build
 export SRS_TEST_IMAGE=spark-rstudio-shiny:4.2.1
