@@ -10,9 +10,10 @@
 // `docker exec … spark-submit` (a fresh driver each time, as a script would), as ratios. Then the
 // app is left alone for --idle-minutes (alone on the master, it keeps its executors warm) and one
 // more input change at the first size measures what the first request after a pause costs.
-// Last, the front door's cost: the same input changes at the first size on the demo opened
-// through the door (HTTPS, nginx) and on Shiny's own port, alternated, and the page's HTML fetched
-// both ways, as medians and ratios (door / direct).
+// The first visit is timed too: opening the page to its first result, on a stack that has not
+// served it yet. Last, the front door's cost: the same input changes at the first size on the demo
+// opened through the door (HTTPS, nginx) and on Shiny's own port, alternated, and the page's HTML
+// fetched both ways, as medians and ratios (door / direct).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,6 +148,7 @@ const context = await chromium.launchPersistentContext(profile, {
 const results: Record<string, unknown>[] = [];
 let idle: Record<string, unknown> | undefined;
 let frontDoor: Record<string, unknown> | undefined;
+let firstVisit: Record<string, unknown> | undefined;
 try {
   const open = async (url: string): Promise<Page> => {
     const opened = await context.newPage();
@@ -154,7 +156,16 @@ try {
     await opened.waitForSelector('#status:has-text("computed by Spark on")', { timeout: 300_000 });
     return opened;
   };
+  // The first visit: the page opened on a stack that has not served it yet (its first result at
+  // the page's default size, 10^5 rows).
+  const firstVisitStarted = performance.now();
   let page = await open(direct);
+  firstVisit = {
+    rows: 1e5,
+    ms: Math.round(performance.now() - firstVisitStarted),
+    sparkSecondsInApp: Number(/in ([\d.]+) s/.exec((await page.textContent('#status')) ?? '')?.[1]),
+  };
+  progress(`first visit: ${firstVisit.ms} ms to the first result`);
   let seed = 100;
   const selectRows = async (rows: number): Promise<void> => {
     // Select the size (selectize keeps the <select> hidden), then let that first run finish.
@@ -291,5 +302,5 @@ try {
   await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
 }
 process.stdout.write(
-  `${JSON.stringify({ image, workers: 2, coresPerWorker: 1, repeats: REPEATS, plainRuns: PLAIN_RUNS, warmupChanges: warmup, sizes: results, idle, frontDoor }, null, 2)}\n`,
+  `${JSON.stringify({ image, workers: 2, coresPerWorker: 1, repeats: REPEATS, plainRuns: PLAIN_RUNS, warmupChanges: warmup, firstVisit, sizes: results, idle, frontDoor }, null, 2)}\n`,
 );

@@ -11,8 +11,10 @@
 #   mllib       the family and link of MLlib's GeneralizedLinearRegression, for the fallback
 #   sql         the SQL of the family's pieces, as R's family functions compute them (same
 #               clamps as their C code): start_eta(y, pw), mu(eta), mu_eta(eta), variance(mu),
-#               deviance(y, mu, pw); optionally weight(mu, eta, pw) and working(eta, y, mu) where
-#               the general IRLS forms would round differently from glm.fit()
+#               deviance(y, mu, pw); optionally rows(eta), the projections that give a row's
+#               srs_mu and srs_mu_eta with each transcendental function computed once, and
+#               weight(mu, mu_eta, pw) and working(eta, y, mu, mu_eta) where the general IRLS
+#               forms would round differently from glm.fit()
 
 DBL_EPSILON <- .Machine$double.eps
 
@@ -21,22 +23,30 @@ number <- function(x) {
   sprintf("%.17gD", x)
 }
 
-# R's logit link: inverse and derivative clamped at |eta| > 30, as in family.c.
-logit_sql <- list(
-  mu = function(eta) {
-    e <- sprintf(
-      "(CASE WHEN %1$s < -30.0D THEN %2$s WHEN %1$s > 30.0D THEN %3$s ELSE EXP(%1$s) END)",
-      eta, number(DBL_EPSILON), number(1 / DBL_EPSILON)
-    )
-    sprintf("(%1$s / (1.0D + %1$s))", e)
-  },
-  mu_eta = function(eta) {
+# R's logit link: inverse and derivative clamped at |eta| > 30, as in family.c. Both are
+# written around exp(eta), clamped (logit_exp); rows() computes it once per row.
+logit_exp <- function(eta) {
+  sprintf(
+    "(CASE WHEN %1$s < -30.0D THEN %2$s WHEN %1$s > 30.0D THEN %3$s ELSE EXP(%1$s) END)",
+    eta, number(DBL_EPSILON), number(1 / DBL_EPSILON)
+  )
+}
+logit_from_exp <- list(
+  mu = function(e) sprintf("(%1$s / (1.0D + %1$s))", e),
+  mu_eta = function(eta, e) {
     sprintf(
-      paste0(
-        "(CASE WHEN %1$s < -30.0D OR %1$s > 30.0D THEN %2$s ",
-        "ELSE EXP(%1$s) / ((1.0D + EXP(%1$s)) * (1.0D + EXP(%1$s))) END)"
-      ),
-      eta, number(DBL_EPSILON)
+      "(CASE WHEN %1$s < -30.0D OR %1$s > 30.0D THEN %2$s ELSE %3$s / ((1.0D + %3$s) * (1.0D + %3$s)) END)",
+      eta, number(DBL_EPSILON), e
+    )
+  }
+)
+logit_sql <- list(
+  mu = function(eta) logit_from_exp$mu(logit_exp(eta)),
+  mu_eta = function(eta) logit_from_exp$mu_eta(eta, sprintf("EXP(%s)", eta)),
+  rows = function(eta) {
+    list(
+      c(srs_exp = logit_exp(eta)),
+      c(srs_mu = logit_from_exp$mu("srs_exp"), srs_mu_eta = logit_from_exp$mu_eta(eta, "srs_exp"))
     )
   }
 )
@@ -44,7 +54,8 @@ logit_sql <- list(
 # R's log link: exp(eta), at least the machine epsilon, for the mean and its derivative.
 log_sql <- list(
   mu = function(eta) sprintf("GREATEST(EXP(%s), %s)", eta, number(DBL_EPSILON)),
-  mu_eta = function(eta) sprintf("GREATEST(EXP(%s), %s)", eta, number(DBL_EPSILON))
+  mu_eta = function(eta) sprintf("GREATEST(EXP(%s), %s)", eta, number(DBL_EPSILON)),
+  rows = function(eta) list(c(srs_mu = sprintf("GREATEST(EXP(%s), %s)", eta, number(DBL_EPSILON))), c(srs_mu_eta = "srs_mu"))
 )
 
 # y log(y / mu), 0 at y = 0 (R's y_log_y).
@@ -63,8 +74,8 @@ GLM_FAMILIES <- list(
       mu_eta = function(eta) "1.0D",
       variance = function(mu) "1.0D",
       deviance = function(y, mu, pw) sprintf("%s * (%s - %s) * (%s - %s)", pw, y, mu, y, mu),
-      weight = function(mu, eta, pw) pw,
-      working = function(eta, y, mu) y
+      weight = function(mu, mu_eta, pw) pw,
+      working = function(eta, y, mu, mu_eta) y
     )
   ),
   binomial = list(
@@ -86,6 +97,7 @@ GLM_FAMILIES <- list(
       },
       mu = logit_sql$mu,
       mu_eta = logit_sql$mu_eta,
+      rows = logit_sql$rows,
       variance = function(mu) sprintf("(%s * (1.0D - %s))", mu, mu),
       deviance = function(y, mu, pw) {
         one_minus <- function(x) sprintf("(1.0D - %s)", x)
@@ -108,6 +120,7 @@ GLM_FAMILIES <- list(
       start_eta = function(y, pw) sprintf("LN(%s + 0.1D)", y),
       mu = log_sql$mu,
       mu_eta = log_sql$mu_eta,
+      rows = log_sql$rows,
       variance = function(mu) mu,
       deviance = function(y, mu, pw) {
         sprintf("2.0D * %1$s * (%2$s - (%3$s - %4$s))", pw, y_log_y_sql(y, mu), y, mu)
@@ -126,6 +139,7 @@ GLM_FAMILIES <- list(
       start_eta = function(y, pw) sprintf("LN(%s)", y),
       mu = log_sql$mu,
       mu_eta = log_sql$mu_eta,
+      rows = log_sql$rows,
       variance = function(mu) sprintf("(%s * %s)", mu, mu),
       deviance = function(y, mu, pw) {
         sprintf(
@@ -165,17 +179,23 @@ glm_family <- function(family) {
   entry
 }
 
+# The projections from a row's linear predictor to its srs_mu and srs_mu_eta: the family's
+# rows(), or one projection of its mu() and mu_eta().
+link_rows_sql <- function(entry, eta) {
+  if (!is.null(entry$sql$rows)) return(entry$sql$rows(eta))
+  list(c(srs_mu = entry$sql$mu(eta), srs_mu_eta = entry$sql$mu_eta(eta)))
+}
+
 # The IRLS weight and working response of a row, glm.fit()'s forms unless the family gives its
 # own: w = pw mu_eta^2 / V(mu), z = eta + (y - mu) / mu_eta.
-irls_weight_sql <- function(entry, mu, eta, pw) {
-  if (!is.null(entry$sql$weight)) return(entry$sql$weight(mu, eta, pw))
-  mu_eta <- entry$sql$mu_eta(eta)
+irls_weight_sql <- function(entry, mu, mu_eta, pw) {
+  if (!is.null(entry$sql$weight)) return(entry$sql$weight(mu, mu_eta, pw))
   sprintf("(%s * %s * %s / %s)", pw, mu_eta, mu_eta, entry$sql$variance(mu))
 }
 
-irls_working_sql <- function(entry, eta, y, mu) {
-  if (!is.null(entry$sql$working)) return(entry$sql$working(eta, y, mu))
-  sprintf("(%s + (%s - %s) / %s)", eta, y, mu, entry$sql$mu_eta(eta))
+irls_working_sql <- function(entry, eta, y, mu, mu_eta) {
+  if (!is.null(entry$sql$working)) return(entry$sql$working(eta, y, mu, mu_eta))
+  sprintf("(%s + (%s - %s) / %s)", eta, y, mu, mu_eta)
 }
 
 # A row's term of the Pearson statistic: pw (y - mu)^2 / V(mu).

@@ -1,18 +1,121 @@
 # IRLS for every family (glm-families.R) as glm.fit() iterates: one grouped pass of weighted
 # moments per iteration, the weights and working response of each row computed by Spark from the
-# previous coefficients.
+# previous coefficients. A first, plain pass finds the levels and checks the response; the
+# iterations start from glm.fit() on a sample of the rows, so that the full data takes two
+# Newton steps and the pass that confirms them.
 
-# IRLS as glm.fit() iterates, one grouped pass per iteration (after the pass that found the
-# levels, passes counts it too): the weights and working response of each row from the previous
-# coefficients, their weighted moments grouped by the categorical values.
-fit_sql <- function(design, layout, entry, epsilon, maxit) {
+# Rows of the sample a fit starts from: enough for coefficients within a few per cent of the
+# full data's, which two Newton steps make exact.
+START_SAMPLE_ROWS <- 20000
+
+# A generalized linear model by IRLS on the rows of `terms` (see model_design()): the fit, its
+# design included.
+fit_irls <- function(terms, entry, epsilon, maxit) {
+  layout <- group_layout(terms)
+  if (identical(entry, GLM_FAMILIES$gaussian) || terms$response$kind == "string") {
+    # Weighted least squares takes one pass anyway; a text response needs its levels first.
+    levels <- model_levels(terms$source, terms$where, terms$info[terms$categorical])
+    design <- design_with_levels(terms, levels)
+    fit <- fit_sql(design, layout, entry, epsilon, maxit)
+    fit$passes <- fit$passes + 1L
+  } else {
+    first <- first_pass(terms, layout, entry)
+    design <- first$design
+    start <- sample_start(design, layout, entry, first$rows)
+    fit <- fit_sql(design, layout, entry, epsilon, maxit, null_eta = first$null_eta, start = start)
+    fit$passes <- fit$passes + 2L
+  }
+  fit$design <- design
+  fit
+}
+
+# The rows of the model without its design columns: the layout's keys and numeric parts, the
+# response (SQL) as srs_y and the prior weights (SQL, or NULL for none) as srs_pw.
+layout_rows_sql <- function(source, where, layout, response, weights) {
+  sprintf(
+    "SELECT %s FROM (%s) srs_model_data WHERE %s",
+    paste(c(
+      layout$select, paste(response, "AS srs_y"),
+      paste(if (is.null(weights)) "1.0D" else weights, "AS srs_pw")
+    ), collapse = ", "),
+    source, where
+  )
+}
+
+# One pass of plain aggregates grouped by the categorical values: the levels (the groups' keys),
+# the design, the response's range (checked against the family) and its weighted mean, from
+# which the null model's linear predictor.
+first_pass <- function(terms, layout, entry) {
+  weights <- if (!is.null(terms$weights)) sprintf("CAST(%s AS DOUBLE)", quote_identifier(terms$weights))
+  response <- response_as_double(terms, list())
+  rows <- layout_rows_sql(terms$source, terms$where, layout, response, weights)
+  groups <- nonempty_groups(fetch_groups(layout, rows, c(
+    "COUNT(*) AS n", "MIN(srs_y) AS srs_min_y", "MAX(srs_y) AS srs_max_y",
+    "SUM(srs_pw * srs_y) AS srs_swy", "SUM(srs_pw) AS srs_spw"
+  )))
+  check_response(entry, c(
+    srs_min_y = min(as.numeric(groups$srs_min_y)), srs_max_y = max(as.numeric(groups$srs_max_y))
+  ))
+  key_values <- group_keys(groups, layout$categorical)
+  levels <- lapply(key_values, function(values) sort(unique(values), method = "radix"))
+  n <- sum(as.numeric(groups$n))
+  design <- design_with_levels(terms, list(levels = levels, rows = n))
+  mean_y <- sum(as.numeric(groups$srs_swy)) / sum(as.numeric(groups$srs_spw))
+  list(
+    design = design, rows = n,
+    null_eta = if (design$intercept) entry$family$linkfun(mean_y) else 0
+  )
+}
+
+# Coefficients to start IRLS from: glm.fit() on about START_SAMPLE_ROWS rows drawn at random
+# (all of them for smaller data), their model matrix built in R from the keys and numeric parts
+# as combine_groups() builds the moments. NULL when that fit fails or does not converge: the
+# family's own start then.
+sample_start <- function(design, layout, entry, rows) {
+  fraction <- min(1, START_SAMPLE_ROWS / rows)
+  # The fraction is a constant of the rows, not a literal: every fit runs the same code.
+  rows <- layout_rows_sql(design$source, design$where, layout, design$response, design$weights)
+  from <- with_constants(rows, c(srs_fraction = number(fraction)))
+  q <- length(layout$numeric_parts)
+  keep <- c(sprintf("g%d", seq_along(layout$categorical)), sprintf("u%d", seq_len(q)), "srs_y", "srs_pw")
+  sample <- spark_reader(spark_sql(sprintf(
+    "SELECT %s FROM (%s) srs_sample_rows WHERE rand(7) < srs_fraction",
+    paste(keep, collapse = ", "), from
+  )))$fetch()
+  if (nrow(sample) == 0L) return(NULL)
+  on <- columns_on(design, group_keys(sample, layout$categorical), nrow(sample))
+  part <- match(layout$parts[design$columns$term], layout$numeric_parts, nomatch = 0L)
+  u <- matrix(1, nrow(sample), q + 1L)
+  for (k in seq_len(q)) u[, k + 1L] <- as.numeric(sample[[sprintf("u%d", k)]])
+  x <- on * u[, part + 1L, drop = FALSE]
+  if (design$intercept) x <- cbind(1, x)
+  fit <- tryCatch(
+    suppressWarnings(stats::glm.fit(x, as.numeric(sample$srs_y),
+      weights = as.numeric(sample$srs_pw), family = entry$family
+    )),
+    error = function(e) NULL
+  )
+  if (is.null(fit) || !isTRUE(fit$converged)) return(NULL)
+  beta <- unname(fit$coefficients)
+  beta[is.na(beta)] <- 0
+  if (!all(is.finite(beta))) return(NULL)
+  beta
+}
+
+# IRLS as glm.fit() iterates, one grouped pass per iteration: the weights and working response of
+# each row from the previous coefficients, their weighted moments grouped by the categorical
+# values. Without `null_eta`, the first pass checks the response too and starts from the
+# family's start; with it, the passes start from `start` (NULL: the family's start), and go back
+# to the family's start when the deviance there is above the null model's.
+fit_sql <- function(design, layout, entry, epsilon, maxit, null_eta = NULL, start = NULL) {
   sql <- entry$sql
   p <- nrow(design$columns)
   q <- length(layout$numeric_parts)
   base <- design_sql(design, layout$select)
   # The rows of one pass: the linear predictor from the coefficients srs_b0 ... srs_bp (or the
-  # family's start without them), then the mean, the working weight and response, the deviance;
-  # `more` are further constants the pass's aggregates use.
+  # family's start without them), then the mean and its derivative (each transcendental function
+  # once), the working weight and response, the deviance; `more` are further constants the
+  # pass's aggregates use.
   # Spark writes literals into the code it generates, so the numbers come as fields of one
   # struct (with_constants()): every pass after the second runs the same code.
   pass_from <- function(beta, shift, more = NULL) {
@@ -25,14 +128,16 @@ fit_sql <- function(design, layout, entry, epsilon, maxit) {
     }
     constants <- c(beta, stats::setNames(shift, c(sprintf("srs_s%d", seq_len(q)), "srs_s0")), more)
     rows <- with_constants(base, vapply(constants, number, character(1)))
-    with_eta <- sprintf("SELECT *, %s AS srs_eta FROM (%s) srs_constant_rows", eta, rows)
-    with_mu <- sprintf("SELECT *, %s AS srs_mu FROM (%s) srs_eta_rows", sql$mu("srs_eta"), with_eta)
+    rows <- sprintf("SELECT *, %s AS srs_eta FROM (%s) srs_constant_rows", eta, rows)
+    for (columns in link_rows_sql(entry, "srs_eta")) {
+      rows <- sprintf("SELECT *, %s FROM (%s) srs_link_rows", paste(columns, "AS", names(columns), collapse = ", "), rows)
+    }
     sprintf(
       "SELECT *, %s AS srs_w, %s AS srs_z, %s AS srs_dev FROM (%s) srs_mu_rows",
-      irls_weight_sql(entry, "srs_mu", "srs_eta", "srs_pw"),
-      irls_working_sql(entry, "srs_eta", "srs_y", "srs_mu"),
+      irls_weight_sql(entry, "srs_mu", "srs_mu_eta", "srs_pw"),
+      irls_working_sql(entry, "srs_eta", "srs_y", "srs_mu", "srs_mu_eta"),
       sql$deviance("srs_y", "srs_mu", "srs_pw"),
-      with_mu
+      rows
     )
   }
   linear_terms <- c(
@@ -42,7 +147,7 @@ fit_sql <- function(design, layout, entry, epsilon, maxit) {
   linear <- if (length(linear_terms) == 0L) "0.0D" else paste(linear_terms, collapse = " + ")
   if (identical(entry, GLM_FAMILIES$gaussian)) {
     moments <- grouped_moments(design, layout, pass_from(NULL, rep(0, q + 1L)), rep(0, q + 1L))
-    return(finish_gaussian(moments, design, passes = 2L))
+    return(finish_gaussian(moments, design, passes = 1L))
   }
   # The Pearson statistic at the coefficients a pass starts from, for families whose dispersion
   # summary.glm() estimates from it.
@@ -54,24 +159,33 @@ fit_sql <- function(design, layout, entry, epsilon, maxit) {
     "SUM(srs_pw) AS srs_spw"
   )
   shift <- rep(0, q + 1L)
-  beta <- NULL
+  beta <- start
   previous <- NULL
   null_deviance <- NA_real_
-  for (pass in seq_len(maxit + 1L)) {
-    null_dev <- if (pass == 2L) {
-      sprintf("SUM(%s) AS srs_null_dev", sql$deviance("srs_y", null_mu, "srs_pw"))
+  passes <- 0L
+  iterations <- 0L
+  while (iterations <= maxit) {
+    passes <- passes + 1L
+    with_null <- !is.null(null_eta) && is.na(null_deviance)
+    null_dev <- if (with_null) {
+      sprintf("SUM(%s) AS srs_null_dev", sql$deviance("srs_y", sql$mu("srs_null_eta"), "srs_pw"))
     }
-    extra <- c("SUM(srs_dev) AS srs_dev", pearson, if (pass == 1L) checks, null_dev)
-    from <- pass_from(beta, shift, if (pass == 2L) c(srs_null_eta = null_eta))
+    extra <- c("SUM(srs_dev) AS srs_dev", pearson, if (is.null(null_eta)) checks, null_dev)
+    from <- pass_from(beta, shift, if (with_null) c(srs_null_eta = null_eta))
     moments <- grouped_moments(design, layout, from, shift, extra)
-    if (pass == 1L) {
+    if (is.null(null_eta)) {
       check_response(entry, moments$row)
       mean_y <- moments$row[["srs_swy"]] / moments$row[["srs_spw"]]
       null_eta <- if (design$intercept) entry$family$linkfun(mean_y) else 0
-      null_mu <- sql$mu("srs_null_eta")
     }
-    if (pass == 2L) null_deviance <- moments$row[["srs_null_dev"]]
+    if (with_null) null_deviance <- moments$row[["srs_null_dev"]]
     deviance <- moments$row[["srs_dev"]]
+    if (!is.null(start) && is.null(previous) && !isTRUE(deviance <= null_deviance)) {
+      # The sample's coefficients fit the data worse than the null model: the family's start.
+      start <- NULL
+      beta <- NULL
+      next
+    }
     if (!is.finite(deviance)) stop("the fit diverged (the deviance is not finite); check the data and the formula", call. = FALSE)
     # This pass measured the deviance of the previous coefficients: glm.fit() stops there when
     # it changed by less than epsilon, and returns those coefficients.
@@ -79,10 +193,24 @@ fit_sql <- function(design, layout, entry, epsilon, maxit) {
     if (change / (abs(deviance) + 0.1) < epsilon) {
       return(finish_irls(previous$solved, previous$moments, design, entry,
         deviance = deviance, null_deviance = null_deviance, pearson = moments$row[["srs_pearson"]],
-        iterations = pass - 1L, converged = TRUE, passes = pass + 1L
+        iterations = iterations, converged = TRUE, passes = passes
       ))
     }
     solved <- solve_moments(moments, design)
+    # Or when the step this pass's moments give would lower the deviance by less than epsilon
+    # (its Newton decrement): the step is taken, as glm.fit() takes its last one, and the
+    # deviance it reaches is the one measured here less the decrement (exact to the third order
+    # of a step already this small), which saves the pass that would only confirm it.
+    decrement <- if (is.null(beta)) Inf else newton_decrement(solved, beta, moments, design)
+    if (decrement / (abs(deviance) + 0.1) < epsilon) {
+      return(finish_irls(solved, moments, design, entry,
+        deviance = deviance - decrement, null_deviance = null_deviance,
+        pearson = moments$row[["srs_pearson"]], iterations = iterations + 1L, converged = TRUE,
+        passes = passes
+      ))
+    }
+    if (iterations == maxit) break
+    iterations <- iterations + 1L
     previous <- list(solved = solved, moments = moments, deviance_before = deviance)
     # The next pass's sums are taken around this pass's weighted means.
     shift <- moments$shift
@@ -91,8 +219,22 @@ fit_sql <- function(design, layout, entry, epsilon, maxit) {
   warning("the IRLS iterations did not converge in ", maxit, " steps", call. = FALSE)
   finish_irls(previous$solved, previous$moments, design, entry,
     deviance = NA_real_, null_deviance = null_deviance, pearson = moments$row[["srs_pearson"]],
-    iterations = maxit, converged = FALSE, passes = maxit + 2L
+    iterations = maxit, converged = FALSE, passes = passes
   )
+}
+
+# How much the step from `beta` to the coefficients `solved` from the same pass's moments lowers
+# the deviance, to second order: the step's squared length in the weighted cross-products
+# (centred ones plus the intercept's share, or raw ones without an intercept).
+newton_decrement <- function(solved, beta, moments, design) {
+  step <- unname(solved$coefficients) - unname(beta)
+  step[is.na(step)] <- 0
+  slopes <- if (design$intercept) step[-1] else step
+  decrement <- sum(slopes * drop(moments$xx %*% slopes))
+  if (design$intercept) {
+    decrement <- decrement + moments$sw * (step[[1]] + sum(moments$mean * slopes))^2
+  }
+  decrement
 }
 
 check_response <- function(entry, row) {

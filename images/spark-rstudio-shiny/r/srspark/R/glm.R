@@ -3,8 +3,8 @@
 # moments of the terms' numeric parts and of the response; R assembles the centred
 # cross-products of the model matrix columns from the groups and solves the small p x p system.
 # Gaussian models take one pass (two for data far from zero); the other families (glm-families.R)
-# take one pass per IRLS iteration, exactly as glm.fit() iterates. A design too ill-conditioned
-# for the normal equations falls back to Spark MLlib.
+# iterate as glm.fit() does, one pass per IRLS iteration, from a start fitted on a sample
+# (glm-irls.R). A design too ill-conditioned for the normal equations falls back to Spark MLlib.
 
 # Beyond this condition number (of the correlation matrix of the columns), the normal equations
 # lose more than about 6 of the 16 digits: "auto" hands the fit to MLlib.
@@ -13,7 +13,8 @@ MAX_CONDITION <- 1e10
 #' Fit a generalized linear model on the cluster
 #'
 #' Fits the model [stats::glm()] would fit to the same rows, from sufficient statistics Spark
-#' computes: gaussian in one aggregate pass, the other families in one pass per IRLS iteration.
+#' computes: gaussian in one aggregate pass, the other families in one pass per IRLS iteration
+#' (started from a fit on a sample of the rows, so that the full data takes two or three).
 #' Coefficients are named and ordered as `glm()` names them, with standard errors, deviance and
 #' degrees of freedom; rows with a missing value in a column the model uses are left out
 #' (`na.omit`); aliased columns are `NA`.
@@ -58,11 +59,12 @@ srs_glm <- function(formula, data, family = stats::gaussian(), weights = NULL,
     terms <- model_design(formula, data,
       weights = weights, response_kind = kind, defer_levels = TRUE, xlev = xlev
     )
-    design <- design_with_levels(terms, model_levels(terms$source, terms$where, terms$info[terms$categorical]))
-    fit <- if (method == "mllib") {
-      fit_mllib(design, entry)
+    if (method == "mllib") {
+      design <- design_with_levels(terms, model_levels(terms$source, terms$where, terms$info[terms$categorical]))
+      fit <- fit_mllib(design, entry)
     } else {
-      fit_sql(design, group_layout(terms), entry, epsilon, maxit)
+      fit <- fit_irls(terms, entry, epsilon, maxit)
+      design <- fit$design
     }
   }
   if (method == "auto" && isTRUE(fit$condition > MAX_CONDITION)) {

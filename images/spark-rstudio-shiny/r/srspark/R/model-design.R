@@ -233,15 +233,7 @@ design_with_levels <- function(terms, levels) {
   categorical <- terms$categorical
   weights <- terms$weights
 
-  response_sql <- response$sql
-  if (response$kind == "logical") {
-    response_sql <- sprintf("CASE WHEN %s THEN 1.0D ELSE 0.0D END", response$sql)
-  } else if (response$kind == "string") {
-    first <- levels$levels[[labels[[attr(tt, "response")]]]][[1]]
-    response_sql <- sprintf("CASE WHEN %s = %s THEN 0.0D ELSE 1.0D END", response$sql, quote_text(first))
-  } else {
-    response_sql <- sprintf("CAST(%s AS DOUBLE)", response_sql)
-  }
+  response_sql <- response_as_double(terms, levels$levels)
 
   # Without an intercept, model.matrix() codes the first categorical variable of the first term
   # that has one by all its levels (dummy variables), not by contrasts.
@@ -276,6 +268,20 @@ design_with_levels <- function(terms, levels) {
     cells = made$cells,
     categorical = lapply(stats::setNames(categorical, categorical), function(label) list(label = label, sql = info[[label]]$sql, kind = info[[label]]$kind, levels = levels$levels[[label]])),
     rows = levels$rows
+  )
+}
+
+# The response as a number: logicals 1 and 0, text 0 at its first level (of `levels`) and 1
+# elsewhere.
+response_as_double <- function(terms, levels) {
+  response <- terms$response
+  switch(response$kind,
+    logical = sprintf("CASE WHEN %s THEN 1.0D ELSE 0.0D END", response$sql),
+    string = {
+      first <- levels[[terms$labels[[attr(terms$tt, "response")]]]][[1]]
+      sprintf("CASE WHEN %s = %s THEN 0.0D ELSE 1.0D END", response$sql, quote_text(first))
+    },
+    sprintf("CAST(%s AS DOUBLE)", response$sql)
   )
 }
 

@@ -113,7 +113,7 @@ test_that("a new seed of the synthetic data reuses the code Spark generated for 
     list(
       aggregate = data |> group_by(segment) |> summarise(n = n(), mean_y = mean(y, na.rm = TRUE)) |> collect(),
       fit = srs_glm(y ~ x + segment, data),
-      # IRLS: new data, new coefficients in every pass, and still the same code.
+      # IRLS: new data, a new sample to start from, new coefficients, and still the same code.
       logistic = srs_glm(hit ~ x + segment, mutate(data, hit = y > 3.25), family = binomial)
     )
   }
@@ -127,5 +127,6 @@ test_that("a new seed of the synthetic data reuses the code Spark generated for 
   expect_equal(unname(coef(second$fit)), unname(coef(stats::lm(y ~ x + segment, reference))), tolerance = 1e-8)
   reference$hit <- reference$y > 3.25
   expect_equal(unname(coef(second$logistic)), unname(coef(stats::glm(hit ~ x + segment, binomial, reference))), tolerance = 1e-8)
-  expect_gt(second$logistic$passes, 3)
+  # The first pass, the sample, and the IRLS passes.
+  expect_gte(second$logistic$passes, 3)
 })

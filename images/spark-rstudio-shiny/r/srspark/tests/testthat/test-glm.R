@@ -95,6 +95,40 @@ test_that("binomial with a factor and a logical response equals glm()", {
   expect_gt(fit$passes, 2L)
 })
 
+test_that("binomial and poisson on more rows than the start's sample equal glm(), in a few full passes", {
+  local <- transform(srs_reference_synthetic(60000, seed = 5), hit = y > 3.25, k = floor(y))
+  remote <- srs_synthetic(con, 60000, seed = 5, name = unique_name("t_irls_sample")) |>
+    dplyr::mutate(hit = y > 3.25, k = floor(y))
+  for (case in list(list(hit ~ x + segment, binomial), list(k ~ x * segment, poisson))) {
+    fit <- srs_glm(case[[1]], remote, family = case[[2]])
+    expect_same_fit(fit, stats::glm(case[[1]], family = case[[2]], data = local), relative = 1e-8)
+    expect_true(fit$converged)
+    # glm() takes 5 to 8 iterations on these; from the sample's fit, at most 3 on the full data.
+    expect_lte(fit$iterations, 3L)
+  }
+})
+
+test_that("a start that fits worse than the null model falls back to the family's own start", {
+  local <- transform(srs_reference_synthetic(30000, seed = 6), hit = y > 3.25)
+  remote <- srs_synthetic(con, 30000, seed = 6, name = unique_name("t_irls_start")) |>
+    dplyr::mutate(hit = y > 3.25)
+  entry <- srspark:::glm_family(binomial)
+  terms <- srspark:::model_design(hit ~ x + segment, remote,
+    response_kind = "binary", defer_levels = TRUE
+  )
+  layout <- srspark:::group_layout(terms)
+  first <- srspark:::first_pass(terms, layout, entry)
+  # Coefficients far off: every row's probability near 1.
+  fit <- srspark:::fit_sql(first$design, layout, entry, 1e-8, 25L,
+    null_eta = first$null_eta, start = rep(20, 9)
+  )
+  reference <- stats::glm(hit ~ x + segment, family = binomial, data = local)
+  expect_true(fit$converged)
+  expect_equal(unname(fit$coefficients), unname(coef(reference)), tolerance = 1e-8)
+  expect_equal(fit$deviance, stats::deviance(reference), tolerance = 1e-8)
+  expect_equal(fit$null_deviance, reference$null.deviance, tolerance = 1e-8)
+})
+
 test_that("poisson with two factors and their interaction equals glm()", {
   breaks_local <- transform(datasets::warpbreaks, wool = as.character(wool), tension = as.character(tension))
   breaks_remote <- copy_to(con, breaks_local, unique_name("t_breaks"))

@@ -38,7 +38,7 @@ test_that("a text column of 100,000 values is refused by its levels, for gaussia
   expect_match(conditionMessage(run$result), "column group has at least 1,001 distinct values, more than srspark.max_levels allows (1,000)", fixed = TRUE)
   cat(sprintf("# refusing a 100,000-level factor took %.2f s\n", run$seconds))
   error <- tryCatch(srs_glm(big ~ group, many, family = binomial), error = function(e) e)
-  expect_match(conditionMessage(error), "column group has 1,001 distinct values, more than srspark.max_levels allows (1,000)", fixed = TRUE)
+  expect_match(conditionMessage(error), "column group has at least 1,001 distinct values, more than srspark.max_levels allows (1,000)", fixed = TRUE)
 })
 
 test_that("a model of too many indicator columns is refused before it is built", {
