@@ -1,11 +1,12 @@
 # IRLS for every family (glm-families.R) as glm.fit() iterates: one grouped pass of weighted
 # moments per iteration, the weights and working response of each row computed by Spark from the
 # previous coefficients. A first, plain pass finds the levels and checks the response; the
-# iterations start from glm.fit() on a sample of the rows, so that the full data takes two
-# Newton steps and the pass that confirms them.
+# iterations start from glm.fit() on a sample of the rows, so that the full data takes two or
+# three Newton steps.
 
-# Rows of the sample a fit starts from: enough for coefficients within a few per cent of the
-# full data's, which two Newton steps make exact.
+# Rows of the sample a fit starts from: enough for coefficients close to the full data's, which
+# two or three Newton steps make exact (at 10^7 rows of the benchmark's logistic model, the
+# deviance above its minimum went 4854, 2.34, 4e-6).
 START_SAMPLE_ROWS <- 20000
 
 # A generalized linear model by IRLS on the rows of `terms` (see model_design()): the fit, its
