@@ -33,11 +33,11 @@ export async function certificate(
   flags: ClusterFlags & CertificateFiles,
   reporter: Reporter,
 ): Promise<void> {
-  const [cert, key, ca] = await Promise.all([
-    readPem(flags.cert, '--cert'),
-    readPem(flags.key, '--key'),
-    flags.ca === undefined ? undefined : readPem(flags.ca, '--ca'),
-  ]);
+  // One after the other: with both files bad, the message names --cert every time (read at
+  // once, whichever stat failed first was reported, and a test saw --key).
+  const cert = await readPem(flags.cert, '--cert');
+  const key = await readPem(flags.key, '--key');
+  const ca = flags.ca === undefined ? undefined : await readPem(flags.ca, '--ca');
   const cluster = await clusterFor(flags);
   await cluster.useCertificate(
     { certificate: cert, key, ...(ca === undefined ? {} : { ca }) },
