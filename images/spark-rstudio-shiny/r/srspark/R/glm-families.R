@@ -52,10 +52,11 @@ logit_sql <- list(
 )
 
 # R's log link: exp(eta), at least the machine epsilon, for the mean and its derivative.
+log_mu <- function(eta) sprintf("GREATEST(EXP(%s), %s)", eta, number(DBL_EPSILON))
 log_sql <- list(
-  mu = function(eta) sprintf("GREATEST(EXP(%s), %s)", eta, number(DBL_EPSILON)),
-  mu_eta = function(eta) sprintf("GREATEST(EXP(%s), %s)", eta, number(DBL_EPSILON)),
-  rows = function(eta) list(c(srs_mu = sprintf("GREATEST(EXP(%s), %s)", eta, number(DBL_EPSILON))), c(srs_mu_eta = "srs_mu"))
+  mu = log_mu,
+  mu_eta = log_mu,
+  rows = function(eta) list(c(srs_mu = log_mu(eta)), c(srs_mu_eta = "srs_mu"))
 )
 
 # y log(y / mu), 0 at y = 0 (R's y_log_y).

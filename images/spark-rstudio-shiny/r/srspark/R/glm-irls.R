@@ -30,26 +30,13 @@ fit_irls <- function(terms, entry, epsilon, maxit) {
   fit
 }
 
-# The rows of the model without its design columns: the layout's keys and numeric parts, the
-# response (SQL) as srs_y and the prior weights (SQL, or NULL for none) as srs_pw.
-layout_rows_sql <- function(source, where, layout, response, weights) {
-  sprintf(
-    "SELECT %s FROM (%s) srs_model_data WHERE %s",
-    paste(c(
-      layout$select, paste(response, "AS srs_y"),
-      paste(if (is.null(weights)) "1.0D" else weights, "AS srs_pw")
-    ), collapse = ", "),
-    source, where
-  )
-}
-
 # One pass of plain aggregates grouped by the categorical values: the levels (the groups' keys),
 # the design, the response's range (checked against the family) and its weighted mean, from
 # which the null model's linear predictor.
 first_pass <- function(terms, layout, entry) {
-  weights <- if (!is.null(terms$weights)) sprintf("CAST(%s AS DOUBLE)", quote_identifier(terms$weights))
   response <- response_as_double(terms, list())
-  rows <- layout_rows_sql(terms$source, terms$where, layout, response, weights)
+  weights <- weights_as_double(terms)
+  rows <- model_rows_sql(terms$source, terms$where, layout$select, response, weights)
   groups <- nonempty_groups(fetch_groups(layout, rows, c(
     "COUNT(*) AS n", "MIN(srs_y) AS srs_min_y", "MAX(srs_y) AS srs_max_y",
     "SUM(srs_pw * srs_y) AS srs_swy", "SUM(srs_pw) AS srs_spw"
@@ -75,8 +62,7 @@ first_pass <- function(terms, layout, entry) {
 sample_start <- function(design, layout, entry, rows) {
   fraction <- min(1, START_SAMPLE_ROWS / rows)
   # The fraction is a constant of the rows, not a literal: every fit runs the same code.
-  rows <- layout_rows_sql(design$source, design$where, layout, design$response, design$weights)
-  from <- with_constants(rows, c(srs_fraction = number(fraction)))
+  from <- with_constants(design_sql(design, layout$select), c(srs_fraction = number(fraction)))
   q <- length(layout$numeric_parts)
   keep <- c(sprintf("g%d", seq_along(layout$categorical)), sprintf("u%d", seq_len(q)), "srs_y", "srs_pw")
   sample <- spark_reader(spark_sql(sprintf(
@@ -85,7 +71,7 @@ sample_start <- function(design, layout, entry, rows) {
   )))$fetch()
   if (nrow(sample) == 0L) return(NULL)
   on <- columns_on(design, group_keys(sample, layout$categorical), nrow(sample))
-  part <- match(layout$parts[design$columns$term], layout$numeric_parts, nomatch = 0L)
+  part <- column_parts(design, layout)
   u <- matrix(1, nrow(sample), q + 1L)
   for (k in seq_len(q)) u[, k + 1L] <- as.numeric(sample[[sprintf("u%d", k)]])
   x <- on * u[, part + 1L, drop = FALSE]

@@ -12,15 +12,25 @@ ALIAS_TOLERANCE <- 1e-11
 design_sql <- function(design, more = character()) {
   p <- nrow(design$columns)
   columns <- if (p > 0L) sprintf("%s AS c%d", design$columns$sql, seq_len(p)) else character()
-  weights <- if (is.null(design$weights)) "1.0D" else design$weights
+  model_rows_sql(design$source, design$where, c(columns, more), design$response, design$weights)
+}
+
+# The complete rows of `source` (`where`) as `select`, the response (SQL) as srs_y and the prior
+# weights (SQL, or NULL for none) as srs_pw.
+model_rows_sql <- function(source, where, select, response, weights) {
   sprintf(
     "SELECT %s FROM (%s) srs_model_data WHERE %s",
-    paste(
-      c(columns, more, paste(design$response, "AS srs_y"), paste(weights, "AS srs_pw")),
-      collapse = ", "
-    ),
-    design$source, design$where
+    paste(c(
+      select, paste(response, "AS srs_y"),
+      paste(if (is.null(weights)) "1.0D" else weights, "AS srs_pw")
+    ), collapse = ", "),
+    source, where
   )
+}
+
+# Which numeric part of the layout each model column's term has (0: the constant 1).
+column_parts <- function(design, layout) {
+  match(layout$parts[design$columns$term], layout$numeric_parts, nomatch = 0L)
 }
 
 pairs_of <- function(p) {
@@ -71,7 +81,7 @@ combine_groups <- function(stats, design, layout, key_values) {
   intercept <- design$intercept
   on <- columns_on(design, key_values, length(stats$w))
   # The numeric part of each column's term (0: the constant 1).
-  part <- match(layout$parts[design$columns$term], layout$numeric_parts, nomatch = 0L)
+  part <- column_parts(design, layout)
   p <- ncol(on)
   q <- ncol(stats$mean_u)
   w <- stats$w

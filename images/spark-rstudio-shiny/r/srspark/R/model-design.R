@@ -231,7 +231,6 @@ design_with_levels <- function(terms, levels) {
   labels <- terms$labels
   response <- terms$response
   categorical <- terms$categorical
-  weights <- terms$weights
 
   response_sql <- response_as_double(terms, levels$levels)
 
@@ -262,7 +261,7 @@ design_with_levels <- function(terms, levels) {
     where = terms$where,
     response = response_sql,
     response_label = labels[[attr(tt, "response")]],
-    weights = if (is.null(weights)) NULL else sprintf("CAST(%s AS DOUBLE)", quote_identifier(weights)),
+    weights = weights_as_double(terms),
     intercept = attr(tt, "intercept") == 1L,
     columns = columns,
     cells = made$cells,
@@ -283,6 +282,11 @@ response_as_double <- function(terms, levels) {
     },
     sprintf("CAST(%s AS DOUBLE)", response$sql)
   )
+}
+
+# The prior weights column as a number, or NULL without weights.
+weights_as_double <- function(terms) {
+  if (!is.null(terms$weights)) sprintf("CAST(%s AS DOUBLE)", quote_identifier(terms$weights))
 }
 
 quote_text <- function(x) paste0("'", gsub("'", "\\\\'", gsub("\\", "\\\\", enc2utf8(x), fixed = TRUE)), "'")
