@@ -136,7 +136,8 @@ describe('the front door', () => {
   });
 
   it('should serve the public demo app without the login', async () => {
-    const demo = await fetchTls(`${door}/shiny/spark-demo/`, { ca });
+    // The first request starts the app's R process, which connects to Spark before it answers.
+    const demo = await requestUrl(`${door}/shiny/spark-demo/`, { ca, timeoutMs: 300_000 });
     expect(demo.status).toBe(200);
     expect(demo.body).toMatch(/shiny/i);
   });
