@@ -6,6 +6,8 @@
 #   do and exits 1. Already on an arm64 machine, it builds natively.
 set -Eeuo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib/debian-packages.sh
+source scripts/lib/debian-packages.sh
 
 log() {
 	echo "[arm64] $*" >&2
@@ -17,15 +19,8 @@ log() {
 ensure_emulation() {
 	[ "$(uname -m)" = aarch64 ] && return 0
 	[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && return 0
-	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-		cat >&2 <<-EOM
-			[arm64] error: this $(uname -m) machine cannot run arm64 programs, and only root on Debian can set that up here.
-			[arm64] Register QEMU's emulation (e.g. sudo apt-get install qemu-user-static binfmt-support), then try again.
-		EOM
-		exit 1
-	fi
-	log "registering QEMU's aarch64 emulation (qemu-user-static, binfmt-support)…"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-user-static binfmt-support >/dev/null
+	install_debian_packages arm64 "this $(uname -m) machine cannot run arm64 programs (QEMU's emulation)" \
+		qemu-user-static binfmt-support
 	mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
 	update-binfmts --enable qemu-aarch64
 	[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || {
