@@ -28,7 +28,6 @@ bridge_pyspark <- function() {
     jnew = function(handle, class, ...) java_class(handle, class)(...),
     jstatic = function(handle, class, method, ...) reticulate::py_get_attr(java_class(handle, class), method)(...),
     jcall = function(object, method, ...) reticulate::py_get_attr(object, method)(...),
-    raw_in = function(bytes) reticulate::r_to_py(bytes),
     raw_out = function(value) as.raw(value),
     scalar = function(value) to_r(value),
     strings = function(value) as.character(unlist(to_r(builtins$list(value)))),

@@ -1,6 +1,7 @@
 # The SparkR bridge: for images built from Apache's tarball, which ships SparkR (deprecated since
-# Spark 4.0, still working there). SparkR passes raw vectors as Java byte arrays, so the
-# columnar transfer is the same as on the PySpark bridge.
+# Spark 4.0, still working there). SparkR passes Java byte arrays as raw vectors (the few small
+# ones srspark reads: names, codes, a model's numbers); columns cross through files, as on the
+# PySpark bridge.
 
 bridge_sparkr <- function() {
   sparkr <- function(name) utils::getFromNamespace(name, "SparkR")
@@ -17,7 +18,6 @@ bridge_sparkr <- function() {
     jnew = function(handle, class, ...) sparkr("newJObject")(class, ...),
     jstatic = function(handle, class, method, ...) sparkr("callJStatic")(class, method, ...),
     jcall = function(object, method, ...) sparkr("callJMethod")(object, method, ...),
-    raw_in = function(bytes) bytes,
     raw_out = function(value) value,
     scalar = function(value) value,
     strings = function(value) as.character(unlist(value)),

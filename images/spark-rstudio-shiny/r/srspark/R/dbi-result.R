@@ -138,9 +138,10 @@ bind_result <- function(res, params) {
   s <- spark_parts()
   b <- s$bridge
   writer <- b$jnew(s$handle, "org.sparkrstudioshiny.srspark.ColumnarWriter", s$session)
+  path <- handover_file()
+  on.exit(unlink(path))
   for (i in seq_along(params)) {
-    column <- encode_column(params[[i]], paste0("parameter ", i))
-    b$jcall(writer, "addColumn", paste0("p", i), column$code, b$raw_in(column$bytes), b$raw_in(column$mask), "")
+    add_column(writer, paste0("p", i), encode_column(params[[i]], paste0("parameter ", i)), "", path)
   }
   jdf <- with_spark_errors(b$jcall(writer, "sql", state$statement, as.integer(rows), state$query))
   attach_rows(res, jdf)

@@ -1,8 +1,15 @@
 package org.sparkrstudioshiny.srspark;
 
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -10,6 +17,9 @@ import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.unsafe.Platform;
+import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * Rows of a table held column by column, in the byte layout R reads and writes with readBin and
@@ -56,6 +66,53 @@ public final class ColumnChunk implements Serializable {
   /** The missing-value mask of column {@code column}: empty when no value is missing. */
   public byte[] nulls(int column) {
     return nulls[column];
+  }
+
+  /**
+   * Writes this chunk to the file {@code path} for R, column after column: the values, then the
+   * mask, each as a block ({@link #writeBlock}). R hands the driver a path in its own temporary
+   * directory (mode 0700; the driver is R's child process, the same user): one write and one
+   * read, where a byte array through py4j travels as base64 text.
+   */
+  public void writeTo(String path) throws IOException {
+    try (FileChannel out =
+        FileChannel.open(
+            Path.of(path),
+            StandardOpenOption.WRITE,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING)) {
+      for (int c = 0; c < codes.length; c++) {
+        writeBlock(out, data[c]);
+        writeBlock(out, nulls[c]);
+      }
+    }
+  }
+
+  /** One block: its length as a 4-byte little-endian int, then its bytes. */
+  private static void writeBlock(FileChannel out, byte[] bytes) throws IOException {
+    ByteBuffer length = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(bytes.length);
+    length.flip();
+    ByteBuffer body = ByteBuffer.wrap(bytes);
+    while (length.hasRemaining() || body.hasRemaining()) {
+      out.write(new ByteBuffer[] {length, body});
+    }
+  }
+
+  /** The blocks of the file {@code path}, as {@link #writeBlock} wrote them (R writes the same). */
+  static List<byte[]> readBlocks(String path) throws IOException {
+    ByteBuffer file =
+        ByteBuffer.wrap(Files.readAllBytes(Path.of(path))).order(ByteOrder.LITTLE_ENDIAN);
+    List<byte[]> blocks = new ArrayList<>();
+    while (file.hasRemaining()) {
+      int length = file.remaining() >= 4 ? file.getInt() : -1;
+      if (length < 0 || length > file.remaining()) {
+        throw new IllegalArgumentException("the column file " + path + " is cut short");
+      }
+      byte[] block = new byte[length];
+      file.get(block);
+      blocks.add(block);
+    }
+    return blocks;
   }
 
   /** Bytes one value of a fixed-width code takes, or 0 for strings. */
@@ -160,61 +217,72 @@ public final class ColumnChunk implements Serializable {
   /**
    * Encodes rows whose fields have the Spark types the codes stand for after {@link
    * ColumnarReader}'s projection: double, long, int (also dates as days), boolean, string, and
-   * timestamps as long microseconds.
+   * timestamps as long microseconds. The rows are Spark's own (a query's {@code toRdd}): no value
+   * is boxed, and text goes from Spark's UTF-8 bytes to the chunk's without a Java string.
    */
-  static ColumnChunk encode(Iterator<Row> rows, String[] codes) {
-    GrowingBytes[] data = new GrowingBytes[codes.length];
-    GrowingBytes[] nulls = new GrowingBytes[codes.length];
-    boolean[] anyNull = new boolean[codes.length];
-    for (int c = 0; c < codes.length; c++) {
+  static ColumnChunk encode(Iterator<InternalRow> rows, String[] codes) {
+    int columns = codes.length;
+    int[] kinds = new int[columns];
+    GrowingBytes[] data = new GrowingBytes[columns];
+    GrowingBytes[] nulls = new GrowingBytes[columns];
+    boolean[] anyNull = new boolean[columns];
+    for (int c = 0; c < columns; c++) {
+      kinds[c] = kind(codes[c]);
       data[c] = new GrowingBytes();
       nulls[c] = new GrowingBytes();
     }
     int count = 0;
     while (rows.hasNext()) {
-      Row row = rows.next();
-      for (int c = 0; c < codes.length; c++) {
+      InternalRow row = rows.next();
+      for (int c = 0; c < columns; c++) {
         boolean missing = row.isNullAt(c);
         nulls[c].put((byte) (missing ? 1 : 0));
         anyNull[c] |= missing;
-        switch (codes[c]) {
-          case "double":
-            data[c].putDouble(missing ? 0 : row.getDouble(c));
-            break;
-          case "long":
-            data[c].putLong(missing ? 0 : row.getLong(c));
-            break;
-          case "timestamp":
-            data[c].putDouble(missing ? 0 : row.getLong(c) / 1e6);
-            break;
-          case "integer":
-          case "date":
-            data[c].putInt(missing ? 0 : row.getInt(c));
-            break;
-          case "logical":
-            data[c].put((byte) (!missing && row.getBoolean(c) ? 1 : 0));
-            break;
-          case "string":
-          case "binary":
+        GrowingBytes out = data[c];
+        switch (kinds[c]) {
+          case DOUBLE -> out.putLong(missing ? 0 : Double.doubleToRawLongBits(row.getDouble(c)));
+          case LONG -> out.putLong(missing ? 0 : row.getLong(c));
+          case TIMESTAMP ->
+              out.putLong(missing ? 0 : Double.doubleToRawLongBits(row.getLong(c) / 1e6));
+          case INTEGER -> out.putInt(missing ? 0 : row.getInt(c));
+          case LOGICAL -> out.put((byte) (!missing && row.getBoolean(c) ? 1 : 0));
+          default -> {
             if (!missing) {
-              // R strings cannot hold NUL; it would also end the value early on the R side.
-              data[c].putBytes(row.getString(c).replace('\0', '\uFFFD').getBytes(StandardCharsets.UTF_8));
+              out.putText(row.getUTF8String(c));
             }
-            data[c].put((byte) 0);
-            break;
-          default:
-            throw new IllegalArgumentException("unknown column code \"" + codes[c] + "\"");
+            out.put((byte) 0);
+          }
         }
       }
       count++;
     }
-    byte[][] dataBytes = new byte[codes.length][];
-    byte[][] nullBytes = new byte[codes.length][];
-    for (int c = 0; c < codes.length; c++) {
+    byte[][] dataBytes = new byte[columns][];
+    byte[][] nullBytes = new byte[columns][];
+    for (int c = 0; c < columns; c++) {
       dataBytes[c] = data[c].toArray();
       nullBytes[c] = anyNull[c] ? nulls[c].toArray() : new byte[0];
     }
     return new ColumnChunk(codes, dataBytes, nullBytes, count);
+  }
+
+  private static final int DOUBLE = 0;
+  private static final int LONG = 1;
+  private static final int TIMESTAMP = 2;
+  private static final int INTEGER = 3;
+  private static final int LOGICAL = 4;
+  private static final int TEXT = 5;
+
+  /** A code as the number encode() switches on. */
+  private static int kind(String code) {
+    return switch (code) {
+      case "double" -> DOUBLE;
+      case "long" -> LONG;
+      case "timestamp" -> TIMESTAMP;
+      case "integer", "date" -> INTEGER;
+      case "logical" -> LOGICAL;
+      case "string", "binary" -> TEXT;
+      default -> throw new IllegalArgumentException("unknown column code \"" + code + "\"");
+    };
   }
 
   /**
@@ -273,6 +341,10 @@ public final class ColumnChunk implements Serializable {
 
   /** A byte array that grows as values are appended, little-endian. */
   private static final class GrowingBytes {
+    private static final VarHandle INT =
+        MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG_BYTES =
+        MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private byte[] bytes = new byte[1024];
     private int size;
 
@@ -289,20 +361,31 @@ public final class ColumnChunk implements Serializable {
 
     void putInt(int value) {
       ensure(4);
-      for (int i = 0; i < 4; i++) {
-        bytes[size++] = (byte) (value >>> (8 * i));
-      }
-    }
-
-    void putDouble(double value) {
-      putLong(Double.doubleToRawLongBits(value));
+      INT.set(bytes, size, value);
+      size += 4;
     }
 
     void putLong(long value) {
       ensure(8);
-      for (int i = 0; i < 8; i++) {
-        bytes[size++] = (byte) (value >>> (8 * i));
+      LONG_BYTES.set(bytes, size, value);
+      size += 8;
+    }
+
+    /**
+     * A text value's UTF-8 bytes. R strings cannot hold NUL, which would also end the value early
+     * on the R side: a NUL (in UTF-8 only ever the byte 0) becomes U+FFFD.
+     */
+    void putText(UTF8String text) {
+      int length = text.numBytes();
+      ensure(length);
+      text.writeToMemory(bytes, Platform.BYTE_ARRAY_OFFSET + size);
+      for (int i = size; i < size + length; i++) {
+        if (bytes[i] == 0) {
+          putBytes(text.toString().replace('\0', '\uFFFD').getBytes(StandardCharsets.UTF_8));
+          return;
+        }
       }
+      size += length;
     }
 
     void putBytes(byte[] value) {

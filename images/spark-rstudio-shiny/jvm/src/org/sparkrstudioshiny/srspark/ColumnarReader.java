@@ -179,7 +179,14 @@ public final class ColumnarReader {
   private synchronized JavaRDD<ColumnChunk> encoded() {
     if (encoded == null) {
       String[] codeArray = codes;
-      encoded = projected.javaRDD().mapPartitions(rows -> Collections.singletonList(ColumnChunk.encode(rows, codeArray)).iterator());
+      // Spark's own rows (toRdd), not the Row objects javaRDD() converts them to.
+      encoded =
+          projected
+              .queryExecution()
+              .toRdd()
+              .toJavaRDD()
+              .mapPartitions(
+                  rows -> Collections.singletonList(ColumnChunk.encode(rows, codeArray)).iterator());
     }
     return encoded;
   }

@@ -1,5 +1,6 @@
 package org.sparkrstudioshiny.srspark;
 
+import java.io.IOException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.temporal.ChronoUnit;
@@ -57,6 +58,18 @@ public final class ColumnarWriter {
     data.add(values);
     nulls.add(mask == null ? new byte[0] : mask);
     casts.add(castTo == null ? "" : castTo);
+  }
+
+  /**
+   * As {@link #addColumn}, the values and the mask read from the file {@code path}: two blocks
+   * in {@link ColumnChunk#writeTo}'s layout, which R wrote into its own temporary directory.
+   */
+  public void addColumnFile(String name, String code, String path, String castTo) throws IOException {
+    List<byte[]> blocks = ColumnChunk.readBlocks(path);
+    if (blocks.size() != 2) {
+      throw new IllegalArgumentException("the column file for " + name + " holds " + blocks.size() + " blocks, not 2");
+    }
+    addColumn(name, code, blocks.get(0), blocks.get(1), castTo);
   }
 
   /** The DataFrame of the columns added, {@code rows} long, in {@code partitions} partitions. */
