@@ -21,6 +21,7 @@ import {
   keepStackLogs,
   requestUrl,
   serverSpkiHash,
+  serviceContainers,
   uniqueName,
   type HttpAnswer,
 } from '@spark-rstudio-shiny/test-support';
@@ -137,7 +138,22 @@ describe('the front door', () => {
 
   it('should serve the public demo app without the login', async () => {
     // The first request starts the app's R process, which connects to Spark before it answers.
-    const demo = await requestUrl(`${door}/shiny/spark-demo/`, { ca, timeoutMs: 300_000 });
+    // CI once saw nginx answer 502 to it on a loaded machine (the head's logs were lost with the
+    // last test's redeploy): up to 3 tries, each failure printed with the head's recent log lines
+    // of nginx and Shiny Server.
+    let demo = await requestUrl(`${door}/shiny/spark-demo/`, { ca, timeoutMs: 300_000 });
+    for (let attempt = 2; attempt <= 3 && demo.status >= 500; attempt += 1) {
+      const [head] = await serviceContainers(stackName, 'master');
+      const logs = await docker
+        .run(['logs', '--since', '10m', head ?? ''])
+        .then((result) => `${result.stdout}\n${result.stderr}`, String);
+      const lines = logs.split('\n').filter((line) => /front-door|shiny-server/.test(line));
+      console.log(
+        `demo: ${demo.status} ${demo.body.slice(0, 300)}\n${lines.slice(-40).join('\n')}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      demo = await requestUrl(`${door}/shiny/spark-demo/`, { ca, timeoutMs: 300_000 });
+    }
     expect(demo.status).toBe(200);
     expect(demo.body).toMatch(/shiny/i);
   });

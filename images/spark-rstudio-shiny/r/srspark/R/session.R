@@ -63,6 +63,12 @@ cluster_partitions <- function(n) {
 # well under the 30 s after which dynamic allocation gives an idle executor back.
 KEEP_WARM_SECONDS <- 15
 
+# How often (seconds) an idle app that keeps executors reads the master between those jobs: a
+# driver that arrives while the app holds every core gets the ones it stops keeping this soon.
+# After a round that could not read the master, the next waits KEEP_WARM_SECONDS (each read may
+# take its 2 s timeout, in the app's own R process).
+WATCH_SECONDS <- 3
+
 # The executors an interactive app asks to keep while idle: options(srspark.keep_executors = n),
 # where n = Inf keeps every executor it holds.
 kept_executors_wanted <- function() {
@@ -91,16 +97,21 @@ executors_to_keep <- function(wanted, workers, free_cores, held, own_cores, othe
   if (keep < 1L || left_for_others < 1) 0L else keep
 }
 
-# One round of keeping an idle app's executors: a job of one tiny task per kept executor, each
-# bound to its executor's host, resets the idle timers of those executors only (always the same
-# ones, the first hosts in order), so the others go back. Returns how many it kept.
+# One round of keeping an idle app's executors: with `touch`, a job of one tiny task per kept
+# executor, each bound to its executor's host, resets the idle timers of those executors only
+# (always the same ones, the first hosts in order), so the others go back. While another
+# application waits for its first executor (the master lists it WAITING), the others are given
+# back at once (decommissioned) rather than after the idle timeout; otherwise they stay warm for
+# the app's next request until then. Returns how many it kept, NA when it could not read the
+# master.
 # It reads the master once, and never reopens the session: an application the master no longer
 # lists has nothing to keep, and the app's next request reopens it.
-keep_warm <- function() {
+keep_warm <- function(touch = TRUE) {
   wanted <- kept_executors_wanted()
   if (wanted == 0L || !srs_session_active() || !startsWith(.state$master, "spark://")) return(0L)
   state <- tryCatch(master_state(timeout = 2), error = function(e) NULL)
-  if (is.null(state) || !identical(state$status, "ALIVE")) return(0L)
+  if (is.null(state)) return(NA_integer_)
+  if (!identical(state$status, "ALIVE")) return(0L)
   own <- own_application(state)
   if (is.null(own)) return(0L)
   alive <- Filter(function(worker) identical(worker$state, "ALIVE"), state$workers)
@@ -111,29 +122,40 @@ keep_warm <- function() {
   s <- session_parts()
   hosts <- executor_hosts(s)
   keep <- executors_to_keep(wanted, length(alive), free, length(hosts), own_cores, others)
-  if (keep > 0L) {
-    context <- s$bridge$jcall(s$session, "sparkContext")
-    kept_hosts <- paste(sort(hosts)[seq_len(keep)], collapse = ",")
-    s$bridge$jstatic(s$handle, "org.sparkrstudioshiny.srspark.ClusterInfo", "touchHosts", context, kept_hosts)
+  context <- s$bridge$jcall(s$session, "sparkContext")
+  kept_hosts <- paste(sort(hosts)[seq_len(keep)], collapse = ",")
+  cluster_info <- function(method) {
+    s$bridge$jstatic(s$handle, "org.sparkrstudioshiny.srspark.ClusterInfo", method, context, kept_hosts)
   }
+  if (keep > 0L && touch) cluster_info("touchHosts")
+  waiting <- Filter(
+    function(app) identical(app$state, "WAITING") && !identical(app$id, own$id),
+    state$activeapps
+  )
+  if (length(waiting) > 0L && keep < length(hosts)) cluster_info("releaseExecutors")
   keep
 }
 
-# Runs keep_warm() every KEEP_WARM_SECONDS from R's event loop (a Shiny app's, between requests),
-# once per process, for as long as an app asks to keep executors. Never lets an error reach the app.
+# Runs keep_warm() from R's event loop (a Shiny app's, between requests), once per process, for
+# as long as an app asks to keep executors: every WATCH_SECONDS, its job every KEEP_WARM_SECONDS.
+# Never lets an error reach the app.
 schedule_keep_warm <- function() {
   if (isTRUE(.state$keeping_warm)) return(invisible())
   .state$keeping_warm <- TRUE
+  touched <- Sys.time()
   tick <- function() {
     wanted <- tryCatch(kept_executors_wanted(), error = function(e) 0L)
     if (wanted == 0L) {
       .state$keeping_warm <- FALSE
       return(invisible())
     }
-    try(keep_warm(), silent = TRUE)
-    later::later(tick, KEEP_WARM_SECONDS)
+    since <- as.numeric(difftime(Sys.time(), touched, units = "secs"))
+    due <- since >= KEEP_WARM_SECONDS - WATCH_SECONDS / 2
+    kept <- tryCatch(keep_warm(touch = due), error = function(e) 0L)
+    if (due) touched <<- Sys.time()
+    later::later(tick, if (is.na(kept)) KEEP_WARM_SECONDS else WATCH_SECONDS)
   }
-  later::later(tick, KEEP_WARM_SECONDS)
+  later::later(tick, WATCH_SECONDS)
 }
 
 # Settings every session of this package gets: UTC, so dates and times mean the same in R and
