@@ -24,9 +24,9 @@ write_blocks <- function(path, blocks) {
 }
 
 read_block <- function(con) {
-  length <- readBin(con, "integer", 1L, size = 4L, endian = "little")
-  if (length(length) == 0L) stop("a column file from Spark was cut short", call. = FALSE)
-  readBin(con, "raw", length)
+  size <- readBin(con, "integer", 1L, size = 4L, endian = "little")
+  if (length(size) == 0L) stop("a column file from Spark was cut short", call. = FALSE)
+  readBin(con, "raw", size)
 }
 
 # Adds one encoded column (encode_column()) to a JVM ColumnarWriter, through `path`.

@@ -8,9 +8,10 @@
 # two or three Newton steps make exact. The deviance left after one step falls with the square
 # of the start's, which falls as the sample grows, while glm.fit()'s test is relative to the
 # deviance, which grows with the rows. From a twentieth of the rows (20,000 to 500,000), the
-# second pass's step passes that test at 10^7 rows: two passes. At 10^7 rows of the benchmark's logistic model the Newton decrements went 680, 0.075
-# (over the test's 0.046: a third pass) from 200,000 rows, and 263, 0.015 from 500,000; Poisson
-# 11.4, 2e-6. At 10^6 rows logistic takes three still (0.24 against 0.0046); passes are cheap there.
+# second pass's step passes that test at 10^7 rows: two passes. At 10^7 rows of the benchmark's
+# logistic model the Newton decrements went 680, 0.075 (over the test's 0.046: a third pass)
+# from 200,000 rows, and 263, 0.015 from 500,000; Poisson 11.4, 2e-6. At 10^6 rows logistic
+# takes three still (0.24 against 0.0046); passes are cheap there.
 start_sample_rows <- function(rows) min(500000, max(20000, rows / 20))
 
 # A generalized linear model by IRLS on the rows of `terms` (see model_design()): the fit, its

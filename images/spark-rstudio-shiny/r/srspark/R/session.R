@@ -122,17 +122,20 @@ keep_warm <- function(touch = TRUE) {
   s <- session_parts()
   hosts <- executor_hosts(s)
   keep <- executors_to_keep(wanted, length(alive), free, length(hosts), own_cores, others)
-  context <- s$bridge$jcall(s$session, "sparkContext")
-  kept_hosts <- paste(sort(hosts)[seq_len(keep)], collapse = ",")
-  cluster_info <- function(method) {
-    s$bridge$jstatic(s$handle, "org.sparkrstudioshiny.srspark.ClusterInfo", method, context, kept_hosts)
-  }
-  if (keep > 0L && touch) cluster_info("touchHosts")
   waiting <- Filter(
     function(app) identical(app$state, "WAITING") && !identical(app$id, own$id),
     state$activeapps
   )
-  if (length(waiting) > 0L && keep < length(hosts)) cluster_info("releaseExecutors")
+  methods <- c(
+    if (keep > 0L && touch) "touchHosts",
+    if (length(waiting) > 0L && keep < length(hosts)) "releaseExecutors"
+  )
+  if (length(methods) == 0L) return(keep)
+  context <- s$bridge$jcall(s$session, "sparkContext")
+  kept_hosts <- paste(sort(hosts)[seq_len(keep)], collapse = ",")
+  for (method in methods) {
+    s$bridge$jstatic(s$handle, "org.sparkrstudioshiny.srspark.ClusterInfo", method, context, kept_hosts)
+  }
   keep
 }
 

@@ -1,9 +1,9 @@
 package org.sparkrstudioshiny.srspark;
 
 import java.io.IOException;
+import java.io.Serializable;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -56,16 +56,6 @@ public final class ColumnChunk implements Serializable {
   /** Columns in this chunk. */
   public int columns() {
     return codes.length;
-  }
-
-  /** The values of column {@code column} (0-based). */
-  public byte[] data(int column) {
-    return data[column];
-  }
-
-  /** The missing-value mask of column {@code column}: empty when no value is missing. */
-  public byte[] nulls(int column) {
-    return nulls[column];
   }
 
   /**
