@@ -1,7 +1,7 @@
 // The image in its two roles, on a plain Docker network: a real Spark master, two real workers,
 // a real PySpark job, Shiny Server, JupyterLab as the IDE user, and the health checks.
 import { z } from 'zod';
-import { waitUntil } from '@spark-rstudio-shiny/core';
+import { httpGet, waitUntil } from '@spark-rstudio-shiny/core';
 import {
   docker,
   ensureTestImage,
@@ -38,8 +38,8 @@ describe('the image as master and workers on a plain Docker network', () => {
   let secrets: TestSecrets;
 
   const readMaster = async (): Promise<z.infer<typeof masterJson>> => {
-    const response = await fetch(`${sparkUi}/json/`, { signal: AbortSignal.timeout(5000) });
-    return masterJson.parse(await response.json());
+    const answer = await httpGet(`${sparkUi}/json/`, { timeoutMs: 5000 });
+    return masterJson.parse(JSON.parse(answer.text));
   };
 
   beforeAll(async () => {
@@ -110,7 +110,8 @@ describe('the image as master and workers on a plain Docker network', () => {
       'import time',
       'spark = SparkSession.builder.appName("srs-image-test").getOrCreate()',
       // A busy machine may register the second executor after the job would start: wait for both
-      // (driver + 2), up to 2 minutes.
+      // (driver + 2), up to 2 minutes. They are asked for at start (initialExecutors below): under
+      // the image's dynamic allocation (minExecutors 0) no executor comes before a job.
       'deadline = time.time() + 120',
       'while len(spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()) < 3 and time.time() < deadline: time.sleep(0.5)',
       'total = spark.range(0, 1000000, numPartitions=4).selectExpr("sum(id) AS s").first()["s"]',
@@ -120,7 +121,16 @@ describe('the image as master and workers on a plain Docker network', () => {
     ].join('\n');
     await docker.run(['exec', '-i', master, 'sh', '-c', 'cat > /tmp/srs-job.py'], { input: job });
     const { stdout } = await docker.run(
-      ['exec', master, 'spark-submit', '--master', 'spark://master:7077', '/tmp/srs-job.py'],
+      [
+        'exec',
+        master,
+        'spark-submit',
+        '--master',
+        'spark://master:7077',
+        '--conf',
+        'spark.dynamicAllocation.initialExecutors=2',
+        '/tmp/srs-job.py',
+      ],
       { timeoutMs: 240_000 },
     );
     // 0 + 1 + … + 999999, and executors on both worker hosts (the driver's own host is not
@@ -134,9 +144,7 @@ describe('the image as master and workers on a plain Docker network', () => {
     const port = await publishedPort(master, 3838);
     const response = await waitUntil(
       async () => {
-        const answer = await fetch(`http://127.0.0.1:${port}/spark-demo/`, {
-          signal: AbortSignal.timeout(5000),
-        });
+        const answer = await httpGet(`http://127.0.0.1:${port}/spark-demo/`, { timeoutMs: 5000 });
         return answer.status === 200 ? answer : undefined;
       },
       { description: 'Shiny Server to answer', timeoutMs: 60_000 },
@@ -151,16 +159,14 @@ describe('the image as master and workers on a plain Docker network', () => {
       '-c',
       'mkdir -p /srv/shiny-server/private-work && echo x > /srv/shiny-server/private-work/notes.txt',
     ]);
-    const root = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) });
+    const root = await httpGet(`http://127.0.0.1:${port}/`, { timeoutMs: 5000 });
     expect(root.status).toBe(200);
-    const landing = await root.text();
+    const landing = root.text;
     expect(landing).toContain('href="spark-demo/"');
     expect(landing).not.toContain('private-work');
-    const folder = await fetch(`http://127.0.0.1:${port}/private-work/`, {
-      signal: AbortSignal.timeout(5000),
-    });
+    const folder = await httpGet(`http://127.0.0.1:${port}/private-work/`, { timeoutMs: 5000 });
     expect(folder.status).toBe(404);
-    expect(await folder.text()).not.toContain('notes.txt');
+    expect(folder.text).not.toContain('notes.txt');
   });
 
   it('should serve Shiny Server on SHINY_PORT when it is set, and stay healthy', async () => {
@@ -203,8 +209,8 @@ describe('the image as master and workers on a plain Docker network', () => {
     );
     expect(finished).toBeDefined();
     const id = finished?.id ?? '';
-    const page = await fetch(`${sparkUi}/app/?appId=${id}`, { signal: AbortSignal.timeout(5000) });
-    expect(await page.text()).toContain(`href="http://127.0.0.1:18080/history/${id}"`);
+    const page = await httpGet(`${sparkUi}/app/?appId=${id}`, { timeoutMs: 5000 });
+    expect(page.text).toContain(`href="http://127.0.0.1:18080/history/${id}"`);
   });
 
   it('should bring both roles to healthy', async () => {
@@ -292,7 +298,7 @@ describe('the image as master and workers on a plain Docker network', () => {
     const port = await publishedPort(master, 8888);
     const anonymous = await waitUntil(
       async () =>
-        fetch(`http://127.0.0.1:${port}/api/contents`, { signal: AbortSignal.timeout(5000) }).then(
+        httpGet(`http://127.0.0.1:${port}/api/contents`, { timeoutMs: 5000 }).then(
           (response) => response.status,
           () => undefined,
         ),

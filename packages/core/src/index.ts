@@ -16,6 +16,10 @@ export type { DockerClient, DockerResult, DockerRunOptions } from './docker/dock
 
 export { waitUntil } from './wait/wait-until.js';
 export type { WaitUntilOptions } from './wait/wait-until.js';
+export { settleWithin } from './wait/settle-within.js';
+export type { SettleWithinOptions } from './wait/settle-within.js';
+export { httpGet } from './http/http-get.js';
+export type { HttpAnswer, HttpGetOptions } from './http/http-get.js';
 export { retryTransient } from './retry/retry-transient.js';
 export { isSwarmRace, retryRaced } from './retry/retry-raced.js';
 

@@ -5,6 +5,7 @@
 // `docker stack deploy` / `docker service scale` and a loop polling the master's /json/ once a
 // second, in the same run, so the SDK's overhead is a ratio. The image must be built.
 import { execa } from 'execa';
+import { httpGet } from '@spark-rstudio-shiny/core';
 import {
   DEFAULT_IMAGE_TAG,
   DEFAULT_STACK_FILE,
@@ -26,10 +27,8 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
 
 async function aliveWorkers(): Promise<number> {
   try {
-    const response = await fetch(`http://127.0.0.1:${uiPort}/json/`, {
-      signal: AbortSignal.timeout(2000),
-    });
-    return ((await response.json()) as { aliveworkers: number }).aliveworkers;
+    const answer = await httpGet(`http://127.0.0.1:${uiPort}/json/`, { timeoutMs: 2000 });
+    return (JSON.parse(answer.text) as { aliveworkers: number }).aliveworkers;
   } catch {
     return -1;
   }

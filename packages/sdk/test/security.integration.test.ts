@@ -3,6 +3,7 @@
 // 7077 closed to the host.
 import { connect } from 'node:net';
 import { randomInt } from 'node:crypto';
+import { httpGet } from '@spark-rstudio-shiny/core';
 import { SparkCluster, waitUntil } from '../src/index.js';
 import {
   docker,
@@ -275,9 +276,8 @@ describe('a stack with the default security settings', () => {
       '/tmp/srs-kill-job.py',
     ]);
     const activeApp = async (): Promise<{ id: string; name: string } | undefined> => {
-      const state = (await (
-        await fetch(`http://127.0.0.1:${sparkUiPort}/json/`, { signal: AbortSignal.timeout(5000) })
-      ).json()) as { activeapps: { id: string; name: string }[] };
+      const answer = await httpGet(`http://127.0.0.1:${sparkUiPort}/json/`, { timeoutMs: 5000 });
+      const state = JSON.parse(answer.text) as { activeapps: { id: string; name: string }[] };
       return state.activeapps.find((app) => app.name === 'srs-kill-test');
     };
     const app = await waitUntil(activeApp, {

@@ -9,6 +9,7 @@ import { randomInt } from 'node:crypto';
 import { execa } from 'execa';
 import type { Page } from 'playwright-core';
 import { z } from 'zod';
+import { httpGet } from '@spark-rstudio-shiny/core';
 import { SparkCluster, waitUntil } from '../src/index.js';
 import {
   aggregate,
@@ -254,15 +255,13 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     // A fresh computation, so the executors are there (idle ones are given back after 30 s).
     await page.fill('#seed', '8');
     await page.waitForSelector('#status:has-text("seed 8")', { timeout: 240_000 });
-    const master = await fetch(`http://127.0.0.1:${sparkUiPort}/json/`, {
-      signal: AbortSignal.timeout(5000),
-    });
+    const master = await httpGet(`http://127.0.0.1:${sparkUiPort}/json/`, { timeoutMs: 5000 });
     const state = z
       .looseObject({
         activeapps: z.array(z.looseObject({ id: z.string(), name: z.string() })),
         workers: z.array(z.looseObject({ host: z.string(), state: z.string() })),
       })
-      .parse(await master.json());
+      .parse(JSON.parse(master.text));
     const app = state.activeapps.find((candidate) => candidate.name === 'srs-shiny-spark-demo');
     expect(app).toBeDefined();
     expect(await page.textContent('#status')).toContain(`app ${app?.id}`);

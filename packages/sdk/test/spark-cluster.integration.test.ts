@@ -1,6 +1,7 @@
 // The stack on a real single-node swarm, driven through the public SDK: deploy, readiness on
 // Spark's view, scaling both ways, a real job, logs, remove and an immediate redeploy.
 import { randomInt } from 'node:crypto';
+import { httpGet } from '@spark-rstudio-shiny/core';
 import { SparkCluster, SrsError, type ServiceLogLine } from '../src/index.js';
 import {
   docker,
@@ -55,7 +56,7 @@ describe('a SparkCluster on a real single-node swarm', () => {
       sparkConnect: null,
       frontDoor: null,
     });
-    const shiny = await fetch(status.urls.shiny as string, { signal: AbortSignal.timeout(5000) });
+    const shiny = await httpGet(status.urls.shiny as string, { timeoutMs: 5000 });
     expect(shiny.status).toBe(200);
   });
 

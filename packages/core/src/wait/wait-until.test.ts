@@ -76,4 +76,26 @@ describe('waitUntil', () => {
       code: 'ABORTED',
     });
   });
+
+  it('should time out at its deadline even when a check ignores its signal and never settles', async () => {
+    const started = Date.now();
+    const error = await waitUntil(() => new Promise<undefined>(() => undefined), {
+      description: 'a check that hangs',
+      timeoutMs: 300,
+    }).catch((caught: unknown) => caught);
+    expect((error as SrsError).code).toBe('WAIT_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('should abort the signal of a check still running at the deadline', async () => {
+    let seen: AbortSignal | undefined;
+    await waitUntil(
+      (signal) => {
+        seen = signal;
+        return new Promise<undefined>(() => undefined);
+      },
+      { description: 'never', timeoutMs: 100 },
+    ).catch(() => undefined);
+    expect(seen?.aborted).toBe(true);
+  });
 });

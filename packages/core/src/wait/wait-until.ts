@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isRetryable, isSrsError, SrsError } from '../errors/srs-error.js';
+import { settleWithin } from './settle-within.js';
 
 /** Options of {@link waitUntil}. */
 export interface WaitUntilOptions {
@@ -19,50 +20,58 @@ export interface WaitUntilOptions {
  * Polls `check` until it returns something other than undefined, and returns that. A check that
  * throws a retryable error (see {@link isRetryable}: a service still starting, an engine slow to
  * answer) counts as "not yet"; any other error ends the wait with that error at once (fail fast).
- * Rejects with WAIT_TIMEOUT after the deadline.
+ * Rejects with WAIT_TIMEOUT at the deadline, even while a check that ignores its signal is still
+ * running.
  */
 export async function waitUntil<T>(
   check: (signal: AbortSignal) => Promise<T | undefined>,
   options: WaitUntilOptions,
 ): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal =
-    options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
+  const aborted = (reason: unknown): SrsError =>
+    new SrsError({
+      code: 'ABORTED',
+      message: `stopped waiting for ${options.description}: aborted`,
+      cause: reason,
+    });
+  const timedOut = (last: unknown): SrsError => {
+    const detail =
+      options.describeLast?.(last) ?? (last instanceof Error ? last.message : undefined);
+    return new SrsError({
+      code: 'WAIT_TIMEOUT',
+      message: `timed out after ${options.timeoutMs} ms waiting for ${options.description}${detail === undefined ? '' : ` (last: ${detail})`}`,
+      hint: 'raise the timeout, or look at the service logs for why it does not get there',
+      cause: last,
+    });
+  };
+  const expired = new Error('deadline');
   let last: unknown;
   for (;;) {
-    if (options.signal?.aborted) {
-      throw new SrsError({
-        code: 'ABORTED',
-        message: `stopped waiting for ${options.description}: aborted`,
-        cause: options.signal.reason,
-      });
-    }
     try {
-      const value = await check(signal);
+      const value = await settleWithin(check, {
+        timeoutMs: Math.max(0, deadline - Date.now()),
+        signal: options.signal,
+        onTimeout: () => expired,
+        onAbort: aborted,
+      });
       if (value !== undefined) return value;
       last = undefined;
     } catch (error) {
+      if (options.signal?.aborted === true) throw aborted(options.signal.reason);
+      if (error === expired) throw timedOut(last);
       // A check cut short by this wait's own deadline is not the check's failure: the timeout
       // follows.
-      if (!isRetryable(error) && !(timeout.aborted && isSrsError(error, 'ABORTED'))) throw error;
+      const pastDeadline = Date.now() >= deadline;
+      if (!isRetryable(error) && !(pastDeadline && isSrsError(error, 'ABORTED'))) throw error;
       last = error;
     }
     const remaining = deadline - Date.now();
-    if (remaining <= 0 || timeout.aborted) {
-      const detail =
-        options.describeLast?.(last) ?? (last instanceof Error ? last.message : undefined);
-      throw new SrsError({
-        code: 'WAIT_TIMEOUT',
-        message: `timed out after ${options.timeoutMs} ms waiting for ${options.description}${detail === undefined ? '' : ` (last: ${detail})`}`,
-        hint: 'raise the timeout, or look at the service logs for why it does not get there',
-        cause: last,
-      });
-    }
+    if (remaining <= 0) throw timedOut(last);
     await sleep(
       Math.min(options.intervalMs ?? 1000, remaining),
       undefined,
       options.signal === undefined ? {} : { signal: options.signal },
     ).catch(() => undefined);
+    if (options.signal?.aborted === true) throw aborted(options.signal.reason);
   }
 }

@@ -1,4 +1,4 @@
-import { SrsError } from '@spark-rstudio-shiny/core';
+import { httpGet, isSrsError, SrsError, type HttpAnswer } from '@spark-rstudio-shiny/core';
 import { z } from 'zod';
 
 /** The Spark master's `/json/` document (only the fields used; the rest passes through). */
@@ -99,24 +99,21 @@ export async function fetchSparkStatus(
   uiUrl: string,
   options: { signal?: AbortSignal | undefined; timeoutMs?: number } = {},
 ): Promise<SparkStatus> {
-  const timeout = AbortSignal.timeout(options.timeoutMs ?? 5000);
-  const signal =
-    options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
   const url = `${uiUrl.replace(/\/+$/, '')}/json/`;
-  let response: Response;
+  let answer: HttpAnswer;
   try {
-    response = await fetch(url, { signal });
+    answer = await httpGet(url, { timeoutMs: options.timeoutMs ?? 5000, signal: options.signal });
   } catch (error) {
-    if (options.signal?.aborted === true)
-      throw new SrsError({ code: 'ABORTED', message: `aborted: GET ${url}`, cause: error });
-    const reason =
-      error instanceof Error
+    if (isSrsError(error, 'ABORTED')) throw error;
+    const reason = isSrsError(error, 'WAIT_TIMEOUT')
+      ? `no answer within ${options.timeoutMs ?? 5000} ms`
+      : error instanceof Error
         ? ((error.cause as { code?: string } | undefined)?.code ?? error.message)
         : String(error);
     throw masterUnreachable(url, `does not answer (${reason})`, error);
   }
-  if (!response.ok) throw masterUnreachable(url, `answered HTTP ${response.status}`);
-  return parseSparkStatus(await response.text().catch(() => ''), url);
+  if (!answer.ok) throw masterUnreachable(url, `answered HTTP ${answer.status}`);
+  return parseSparkStatus(answer.text, url);
 }
 
 /** The master's `/json/` text as a {@link SparkStatus}; `from` names where it was read. */
