@@ -145,20 +145,49 @@ keep_warm <- function(touch = TRUE) {
 schedule_keep_warm <- function() {
   if (isTRUE(.state$keeping_warm)) return(invisible())
   .state$keeping_warm <- TRUE
+  .state$keep_warm_rounds <- 0L
   touched <- Sys.time()
-  tick <- function() {
+  # One round; returns the seconds until the next, or NULL once the app keeps no executor.
+  keep_warm_round <- function() {
     wanted <- tryCatch(kept_executors_wanted(), error = function(e) 0L)
     if (wanted == 0L) {
       .state$keeping_warm <- FALSE
-      return(invisible())
+      return(NULL)
     }
     since <- as.numeric(difftime(Sys.time(), touched, units = "secs"))
     due <- since >= KEEP_WARM_SECONDS - WATCH_SECONDS / 2
     kept <- tryCatch(keep_warm(touch = due), error = function(e) 0L)
     if (due) touched <<- Sys.time()
-    later::later(tick, if (is.na(kept)) KEEP_WARM_SECONDS else WATCH_SECONDS)
+    .state$keep_warm_rounds <- .state$keep_warm_rounds + 1L
+    if (is.na(kept)) KEEP_WARM_SECONDS else WATCH_SECONDS
+  }
+  tick <- function() {
+    if (shiny_app_running()) return(repeat_in_shiny(keep_warm_round))
+    delay <- keep_warm_round()
+    if (!is.null(delay)) later::later(tick, delay)
   }
   later::later(tick, WATCH_SECONDS)
+}
+
+# Whether this R process serves a Shiny app now (Shiny Server's, or shiny::runApp()).
+shiny_app_running <- function() {
+  isNamespaceLoaded("shiny") && isTRUE(tryCatch(shiny::isRunning(), error = function(e) FALSE))
+}
+
+# Runs `round` from Shiny's own timers until it returns NULL; it returns the seconds until the
+# next run. Inside a Shiny app a pending `later` callback costs CPU while idle: Shiny's loop
+# waits for the next one with a timeout in milliseconds, but later::next_op_secs() gives seconds,
+# so a callback due in 3 s makes the loop wake every 3 ms (an idle demo used 13% of a core).
+repeat_in_shiny <- function(round) {
+  shiny::observe(
+    {
+      delay <- tryCatch(shiny::isolate(round()), error = function(e) KEEP_WARM_SECONDS)
+      if (!is.null(delay)) shiny::invalidateLater(delay * 1000, session = NULL)
+    },
+    domain = NULL,
+    label = "srspark keep-warm"
+  )
+  invisible()
 }
 
 # Settings every session of this package gets: UTC, so dates and times mean the same in R and

@@ -124,6 +124,35 @@ test_that("a keep-warm round runs a job when it keeps an executor, and none when
   if (kept >= 1L) expect_gt(jobs_run(), before) else expect_identical(jobs_run(), before)
 })
 
+test_that("a Shiny app keeps its executors on Shiny's timers, with no `later` callback pending", {
+  skip_if_not(startsWith(Sys.getenv("SPARK_MASTER_URL"), "spark://"), "not on a cluster")
+  skip_if_not_installed("shiny")
+  # A pending `later` callback makes an idle Shiny app wake every few milliseconds (see
+  # repeat_in_shiny()): after its first round the keep-warm must run on Shiny's timers only.
+  script <- tempfile(fileext = ".R")
+  on.exit(unlink(script), add = TRUE)
+  writeLines(c(
+    "library(srspark)",
+    "options(srspark.keep_executors = Inf)",
+    "con <- srs_connect()",
+    "started <- Sys.time()",
+    "report <- function() {",
+    "  if (difftime(Sys.time(), started, units = 'secs') < 10) return(shiny::invalidateLater(500, session = NULL))",
+    "  cat(sprintf('ROUNDS=%d PENDING=%s\\n', srspark:::.state$keep_warm_rounds, !later::loop_empty()))",
+    "  shiny::stopApp()",
+    "}",
+    "app <- shiny::shinyApp(shiny::fluidPage(), function(input, output, session) NULL,",
+    "  onStart = function() shiny::observe(report(), domain = NULL))",
+    "shiny::runApp(app, port = httpuv::randomPort(), launch.browser = FALSE)"
+  ), script)
+  output <- system2(file.path(R.home("bin"), "Rscript"), script, stdout = TRUE, stderr = TRUE)
+  line <- grep("^ROUNDS=", output, value = TRUE)
+  expect_length(line, 1L)
+  # Rounds at about 3, 6 and 9 s: the first from `later`, the others from Shiny's timer.
+  expect_gte(as.integer(sub("^ROUNDS=([0-9]+).*", "\\1", line)), 2L)
+  expect_match(line, "PENDING=FALSE", fixed = TRUE)
+})
+
 test_that("a script shows one line for a failed query: no start-up warnings, progress, traces", {
   skip_if(srs_backend() != "pyspark", "the PySpark bridge's loggers")
   script <- tempfile(fileext = ".R")
