@@ -48,15 +48,22 @@ describe('the front door', () => {
   let scratch = '';
 
   /** Logs in through the door as a browser does; returns the cookies it then holds. */
-  const logIn = async (secret: string): Promise<{ status: number; cookies: string }> => {
+  const logIn = async (
+    secret: string,
+    loginPath = '/login?next=%2Fspark%2F',
+  ): Promise<{ status: number; cookies: string; location: string | undefined }> => {
     const form = await fetchTls(`${door}/login`, { ca });
     const xsrf = cookiesOf(form).find((cookie) => cookie.startsWith('_xsrf=')) ?? '';
-    const posted = await fetchTls(`${door}/login?next=%2Fspark%2F`, {
+    const posted = await fetchTls(`${door}${loginPath}`, {
       ca,
       cookies: xsrf,
       form: { _xsrf: xsrf.slice('_xsrf='.length), password: secret },
     });
-    return { status: posted.status, cookies: [xsrf, ...cookiesOf(posted)].join('; ') };
+    return {
+      status: posted.status,
+      cookies: [xsrf, ...cookiesOf(posted)].join('; '),
+      location: posted.headers.location,
+    };
   };
 
   beforeAll(async () => {
@@ -124,6 +131,13 @@ describe('the front door', () => {
         location: `/login?next=${path}`,
       });
     }
+    // A deep link keeps its query through the login: the door writes it into next=, and the login
+    // sends the browser back to all of it.
+    const deep = '/spark/stages/stage/?id=3&attempt=0';
+    const sent = await fetchTls(`${door}${deep}`, { ca });
+    expect(sent.headers.location).toBe('/login?next=/spark/stages/stage/%3Fid=3%26attempt=0');
+    const back = await logIn(password, sent.headers.location);
+    expect([back.status, back.location]).toEqual([302, deep]);
     // No anonymous request changes anything: the master's kill link is turned away at the door.
     const kill = await fetchTls(`${door}/spark/app/kill/?id=app-0&terminate=true`, {
       ca,
