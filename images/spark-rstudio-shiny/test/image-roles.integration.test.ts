@@ -110,8 +110,8 @@ describe('the image as master and workers on a plain Docker network', () => {
       'import time',
       'spark = SparkSession.builder.appName("srs-image-test").getOrCreate()',
       // A busy machine may register the second executor after the job would start: wait for both
-      // (driver + 2), up to 2 minutes. They are asked for at start (initialExecutors below): under
-      // the image's dynamic allocation (minExecutors 0) no executor comes before a job.
+      // (driver + 2), up to 2 minutes. Both are asked for at start (initialExecutors below): the
+      // image's dynamic allocation asks for one, and for more only once a job is waiting.
       'deadline = time.time() + 120',
       'while len(spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()) < 3 and time.time() < deadline: time.sleep(0.5)',
       'total = spark.range(0, 1000000, numPartitions=4).selectExpr("sum(id) AS s").first()["s"]',
