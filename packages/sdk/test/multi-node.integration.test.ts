@@ -160,7 +160,12 @@ describe('a stack on a real three-node swarm (Docker-in-Docker nodes)', () => {
   it('should run a job whose executors ran on two different nodes, with the exact result', async () => {
     const job = [
       'from pyspark.sql import SparkSession',
-      'spark = SparkSession.builder.appName("srs-multi-node").getOrCreate()',
+      'import time',
+      // A driver starts with one executor, and a job this short ends on it before more come: ask
+      // for one on each of the 4 workers, and wait for them (driver + 4), up to 2 minutes.
+      'spark = SparkSession.builder.appName("srs-multi-node").config("spark.dynamicAllocation.initialExecutors", "4").getOrCreate()',
+      'deadline = time.time() + 120',
+      'while len(spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()) < 5 and time.time() < deadline: time.sleep(0.5)',
       'total = spark.range(0, 4000000, numPartitions=8).selectExpr("sum(id) AS s").first()["s"]',
       'driver = spark.sparkContext.getConf().get("spark.driver.host")',
       'hosts = sorted({e.host() for e in spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()} - {driver})',
