@@ -15,8 +15,6 @@ export interface HttpGetOptions {
   timeoutMs: number;
   /** Stops at once with ABORTED. */
   signal?: AbortSignal | undefined;
-  headers?: Record<string, string> | undefined;
-  redirect?: 'follow' | 'manual' | 'error' | undefined;
 }
 
 /**
@@ -28,11 +26,7 @@ export interface HttpGetOptions {
 export async function httpGet(url: string, options: HttpGetOptions): Promise<HttpAnswer> {
   return settleWithin(
     async (signal) => {
-      const response = await fetch(url, {
-        signal,
-        ...(options.headers === undefined ? {} : { headers: options.headers }),
-        ...(options.redirect === undefined ? {} : { redirect: options.redirect }),
-      });
+      const response = await fetch(url, { signal });
       const text = await response.text();
       return { status: response.status, ok: response.ok, headers: response.headers, text };
     },

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isRetryable, isSrsError, SrsError } from '../errors/srs-error.js';
+import { isRetryable, SrsError } from '../errors/srs-error.js';
 import { settleWithin } from './settle-within.js';
 
 /** Options of {@link waitUntil}. */
@@ -58,11 +58,9 @@ export async function waitUntil<T>(
       last = undefined;
     } catch (error) {
       if (options.signal?.aborted === true) throw aborted(options.signal.reason);
+      // At the deadline the wait ends with the timeout, before the check sees its signal abort.
       if (error === expired) throw timedOut(last);
-      // A check cut short by this wait's own deadline is not the check's failure: the timeout
-      // follows.
-      const pastDeadline = Date.now() >= deadline;
-      if (!isRetryable(error) && !(pastDeadline && isSrsError(error, 'ABORTED'))) throw error;
+      if (!isRetryable(error)) throw error;
       last = error;
     }
     const remaining = deadline - Date.now();

@@ -21,6 +21,15 @@ jobs_run <- function() {
   if (length(ids) == 0L) 0L else max(ids) + 1L
 }
 
+# What a fresh R process running `lines` as a script printed (stdout and stderr), with its exit
+# status in attr(, "status") when it is not 0.
+run_r_script <- function(lines) {
+  script <- tempfile(fileext = ".R")
+  on.exit(unlink(script), add = TRUE)
+  writeLines(lines, script)
+  suppressWarnings(system2(file.path(R.home("bin"), "Rscript"), script, stdout = TRUE, stderr = TRUE))
+}
+
 # Rows in a stable order, row names dropped: SQL gives no order unless asked.
 sorted <- function(frame, by = names(frame)) {
   frame <- as.data.frame(frame)

@@ -129,9 +129,7 @@ test_that("a Shiny app keeps its executors on Shiny's timers, with no `later` ca
   skip_if_not_installed("shiny")
   # A pending `later` callback makes an idle Shiny app wake every few milliseconds (see
   # repeat_in_shiny()): after its first round the keep-warm must run on Shiny's timers only.
-  script <- tempfile(fileext = ".R")
-  on.exit(unlink(script), add = TRUE)
-  writeLines(c(
+  output <- run_r_script(c(
     "library(srspark)",
     "options(srspark.keep_executors = Inf)",
     "con <- srs_connect()",
@@ -144,8 +142,7 @@ test_that("a Shiny app keeps its executors on Shiny's timers, with no `later` ca
     "app <- shiny::shinyApp(shiny::fluidPage(), function(input, output, session) NULL,",
     "  onStart = function() shiny::observe(report(), domain = NULL))",
     "shiny::runApp(app, port = httpuv::randomPort(), launch.browser = FALSE)"
-  ), script)
-  output <- system2(file.path(R.home("bin"), "Rscript"), script, stdout = TRUE, stderr = TRUE)
+  ))
   line <- grep("^ROUNDS=", output, value = TRUE)
   expect_length(line, 1L)
   # Rounds at about 3, 6 and 9 s: the first from `later`, the others from Shiny's timer.
@@ -155,16 +152,12 @@ test_that("a Shiny app keeps its executors on Shiny's timers, with no `later` ca
 
 test_that("a script shows one line for a failed query: no start-up warnings, progress, traces", {
   skip_if(srs_backend() != "pyspark", "the PySpark bridge's loggers")
-  script <- tempfile(fileext = ".R")
-  on.exit(unlink(script), add = TRUE)
-  writeLines(c(
+  output <- run_r_script(c(
     "library(srspark)",
     "con <- srs_connect()",
     "invisible(DBI::dbGetQuery(con, 'SELECT SUM(id) AS s FROM range(0, 2000000, 1, 4)'))",
     "DBI::dbGetQuery(con, 'SELECT nope FROM no_such_table')"
-  ), script)
-  rscript <- file.path(R.home("bin"), "Rscript")
-  output <- suppressWarnings(system2(rscript, script, stdout = TRUE, stderr = TRUE))
+  ))
   expect_identical(attr(output, "status"), 1L)
   errors <- grep("^Error", output, value = TRUE)
   expect_length(errors, 1L)
