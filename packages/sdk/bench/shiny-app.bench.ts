@@ -11,7 +11,8 @@
 // app is left alone for --idle-minutes (alone on the master, it keeps its executors warm) and one
 // more input change at the first size measures what the first request after a pause costs.
 // The first visit is timed too: opening the page to its first result, on a stack that has not
-// served it yet. Last, the front door's cost: the same input changes at the first size on the demo
+// served it yet (the head has started the app's R process and Spark session, no executor).
+// Last, the front door's cost: the same input changes at the first size on the demo
 // opened through the door (HTTPS, nginx) and on Shiny's own port, alternated, and the page's HTML
 // fetched both ways, as medians and ratios (door / direct).
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,7 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { chromium, type Page } from 'playwright-core';
 import { requestUrl, serverSpkiHash } from '@spark-rstudio-shiny/test-support';
-import { DEFAULT_IMAGE_TAG, SparkCluster } from '../src/index.js';
+import { httpGet } from '@spark-rstudio-shiny/core';
+import { DEFAULT_IMAGE_TAG, SparkCluster, waitUntil } from '../src/index.js';
 
 const image = process.env.SRS_IMAGE ?? DEFAULT_IMAGE_TAG;
 // Shiny's own port beside the door, to compare them.
@@ -157,7 +159,18 @@ try {
     return opened;
   };
   // The first visit: the page opened on a stack that has not served it yet (its first result at
-  // the page's default size, 10^5 rows).
+  // the page's default size, 10^5 rows), up and idle as a user finds it: the head has started
+  // the app (its Spark application is registered).
+  await waitUntil(
+    async (signal) => {
+      const state = await httpGet(`http://127.0.0.1:${ports.sparkUi}/json/`, {
+        timeoutMs: 5_000,
+        signal,
+      });
+      return state.text.includes('"srs-shiny-spark-demo"') ? true : undefined;
+    },
+    { description: 'the head to start the demo', timeoutMs: 300_000, intervalMs: 1000 },
+  );
   const firstVisitStarted = performance.now();
   let page = await open(direct);
   firstVisit = {

@@ -193,6 +193,26 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
   });
 
+  it('should start the demo with the head, before any visit: its Spark application registered, holding no core', async () => {
+    const app = await waitUntil(
+      async (signal) => {
+        const answer = await httpGet(`http://127.0.0.1:${sparkUiPort}/json/`, {
+          timeoutMs: 5_000,
+          signal,
+        });
+        const state = z
+          .looseObject({
+            activeapps: z.array(z.looseObject({ name: z.string(), cores: z.number() })),
+          })
+          .parse(JSON.parse(answer.text));
+        return state.activeapps.find((candidate) => candidate.name === 'srs-shiny-spark-demo');
+      },
+      { description: "the demo's Spark application, with no visit", timeoutMs: 300_000 },
+    );
+    // It asked for no executor yet: no core another driver could use.
+    expect(app.cores).toBe(0);
+  });
+
   it("should show Spark's per-segment numbers for the default inputs, equal to an independent computation", async () => {
     await page.goto(`${door}/shiny/spark-demo/`, { timeout: 60_000 });
     await page.waitForSelector('#status:has-text("computed by Spark on")', { timeout: 240_000 });

@@ -24,6 +24,9 @@ options(srspark.max_copy_columns = 200)
 # pause does not wait for new executor JVMs. srspark keeps them all only while no other
 # application is registered with the master, and otherwise leaves a core for the others.
 options(srspark.keep_executors = Inf)
+# The head starts this app with itself (srs-shiny-warm), long before anyone visits: its session
+# asks for no executor until its first computation, so that it holds no core meanwhile.
+options(srspark.session_conf = list(spark.dynamicAllocation.initialExecutors = 0))
 con <- srs_connect()
 
 # A view name of this browser session's own: sessions share the R process's Spark session.

@@ -66,8 +66,9 @@ KEEP_WARM_SECONDS <- 15
 # How often (seconds) an idle app that keeps executors reads the master between those jobs: a
 # driver that arrives while the app holds every core gets the ones it stops keeping this soon.
 # After a round that could not read the master, the next waits KEEP_WARM_SECONDS (each read may
-# take its 2 s timeout, in the app's own R process).
-WATCH_SECONDS <- 3
+# take its 2 s timeout, in the app's own R process). A round of an app that holds no executor
+# reads nothing from the master.
+WATCH_SECONDS <- 1
 
 # The executors an interactive app asks to keep while idle: options(srspark.keep_executors = n),
 # where n = Inf keeps every executor it holds.
@@ -80,9 +81,9 @@ kept_executors_wanted <- function() {
 }
 
 # How many of the executors it holds an idle app keeps now, out of what it asks for:
-# - alone on the master (no other application registered), all it holds: an application that
-#   registers later is seen at the next round, which then keeps fewer, and waits about
-#   dynamic allocation's idle timeout (30 s) for the cores given back;
+# - alone on the master (no other application holds a core or waits for one), all it holds: an
+#   application that registers later is seen at the next round, which then keeps fewer, and
+#   waits about dynamic allocation's idle timeout (30 s) for the cores given back;
 # - next to other applications, never more than all ALIVE workers but one, and none unless a
 #   core is left for other drivers once the app is down to the kept executors (the cores free
 #   now, plus those of its executors it lets go; another driver may be waiting for one).
@@ -109,6 +110,11 @@ executors_to_keep <- function(wanted, workers, free_cores, held, own_cores, othe
 keep_warm <- function(touch = TRUE) {
   wanted <- kept_executors_wanted()
   if (wanted == 0L || !srs_session_active() || !startsWith(.state$master, "spark://")) return(0L)
+  # An app that holds no executor (one that has not run a job yet, or gave them back) has
+  # nothing to keep: it asks its own driver, not the master.
+  s <- session_parts()
+  hosts <- executor_hosts(s)
+  if (length(hosts) == 0L) return(0L)
   state <- tryCatch(master_state(timeout = 2), error = function(e) NULL)
   if (is.null(state)) return(NA_integer_)
   if (!identical(state$status, "ALIVE")) return(0L)
@@ -118,14 +124,19 @@ keep_warm <- function(touch = TRUE) {
   free <- sum(vapply(alive, function(worker) if (is.numeric(worker$coresfree)) worker$coresfree else 0, numeric(1)))
   # The cores the master granted this application ("cores" of its entry).
   own_cores <- if (is.numeric(own$cores)) own$cores else NA_real_
-  others <- length(state$activeapps) - 1L
-  s <- session_parts()
-  hosts <- executor_hosts(s)
-  keep <- executors_to_keep(wanted, length(alive), free, length(hosts), own_cores, others)
+  # The other applications that hold cores or wait for one. The master lists an application that
+  # asks for no executor (a session opened ahead of its first job) as WAITING too, with cores
+  # free: it would have had them if it asked. So a WAITING one counts only when no core is free.
   waiting <- Filter(
-    function(app) identical(app$state, "WAITING") && !identical(app$id, own$id),
+    function(app) identical(app$state, "WAITING") && !identical(app$id, own$id) && free < 1,
     state$activeapps
   )
+  holding <- Filter(
+    function(app) is.numeric(app$cores) && app$cores > 0 && !identical(app$id, own$id),
+    state$activeapps
+  )
+  others <- length(waiting) + length(holding)
+  keep <- executors_to_keep(wanted, length(alive), free, length(hosts), own_cores, others)
   methods <- c(
     if (keep > 0L && touch) "touchHosts",
     if (length(waiting) > 0L && keep < length(hosts)) "releaseExecutors"
@@ -192,13 +203,39 @@ repeat_in_shiny <- function(round) {
 
 # Settings every session of this package gets: UTC, so dates and times mean the same in R and
 # Spark whatever the machine's zone; shuffles sized to the cluster instead of Spark's 200; no
-# progress bar on the console unless options(srspark.progress = TRUE).
+# progress bar on the console unless options(srspark.progress = TRUE). Then the process's own,
+# from options(srspark.session_conf), which win.
 session_conf <- function(cores) {
-  list(
+  defaults <- list(
     spark.sql.session.timeZone = "UTC",
     spark.sql.shuffle.partitions = as.character(if (is.na(cores)) 8L else max(2L, 2L * cores)),
     spark.ui.showConsoleProgress = tolower(isTRUE(getOption("srspark.progress", FALSE)))
   )
+  utils::modifyList(defaults, own_session_conf())
+}
+
+# options(srspark.session_conf = list(spark.name = value, ...)): Spark settings for the session
+# this process opens next (an app that opens its session ahead of its first visitor sets
+# spark.dynamicAllocation.initialExecutors = 0, say). Each name a Spark setting's, each value one
+# string, number or logical; a bad one is refused by name before any session opens.
+own_session_conf <- function() {
+  conf <- getOption("srspark.session_conf", list())
+  if (!is.list(conf) || (length(conf) > 0L && is.null(names(conf)))) {
+    stop("options(srspark.session_conf) must be a named list of Spark settings, got ", paste(deparse(conf), collapse = ""), call. = FALSE)
+  }
+  for (name in names(conf)) {
+    if (!grepl("^spark\\.[A-Za-z0-9_.-]+$", name)) {
+      stop("options(srspark.session_conf) names Spark settings (spark.<name>), got ", encodeString(name, quote = '"'), call. = FALSE)
+    }
+    value <- conf[[name]]
+    scalar <- (is.character(value) || is.numeric(value) || is.logical(value)) && length(value) == 1L
+    if (!scalar || is.na(value)) {
+      stop("options(srspark.session_conf) must give ", name, " one string, number or logical, got ", paste(deparse(value), collapse = ""), call. = FALSE)
+    }
+  }
+  lapply(conf, function(value) {
+    if (is.logical(value)) tolower(value) else format(value, scientific = FALSE, trim = TRUE)
+  })
 }
 
 #' Whether this R process holds a live Spark session

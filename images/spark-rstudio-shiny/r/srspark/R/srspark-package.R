@@ -7,10 +7,10 @@
 #' statistics ([srs_glm()]).
 #'
 #' Options: `srspark.verbose` (the JVM's trace with every Spark error), `srspark.progress` (a
-#' progress bar on the console), `srspark.keep_executors` (executors an idle app keeps), and the
-#' bounds of `srs_glm()` and `copy_to()`: `srspark.max_model_columns`,
-#' `srspark.max_interaction_order`, `srspark.max_levels`, `srspark.max_groups`,
-#' `srspark.max_copy_columns`.
+#' progress bar on the console), `srspark.keep_executors` (executors an idle app keeps),
+#' `srspark.session_conf` (Spark settings for the session a process opens), and the bounds
+#' of `srs_glm()` and `copy_to()`: `srspark.max_model_columns`, `srspark.max_interaction_order`,
+#' `srspark.max_levels`, `srspark.max_groups`, `srspark.max_copy_columns`.
 #'
 #' @keywords internal
 #' @import methods DBI

@@ -146,10 +146,46 @@ test_that("a Shiny app keeps its executors on Shiny's timers, with no `later` ca
   ))
   line <- grep("^ROUNDS=", output, value = TRUE)
   expect_length(line, 1L)
-  # Rounds every 3 s (15 s after a round that could not read the master, as under load): the
+  # Rounds every WATCH_SECONDS (15 s after a round that could not read the master): the
   # first from `later`, the next from Shiny's timer. Reported once the second has run.
   expect_gte(as.integer(sub("^ROUNDS=([0-9]+).*", "\\1", line)), 2L, label = line)
   expect_match(line, "PENDING=FALSE", fixed = TRUE)
+})
+
+test_that("options(srspark.session_conf) sets the Spark settings of the session a process opens", {
+  conf <- srspark:::session_conf
+  own <- list(spark.sql.shuffle.partitions = 7, spark.sql.ansi.enabled = FALSE)
+  withr::with_options(list(srspark.session_conf = own), {
+    expect_identical(conf(2L)$spark.sql.shuffle.partitions, "7")
+    expect_identical(conf(2L)$spark.sql.ansi.enabled, "false")
+    expect_identical(conf(2L)$spark.sql.session.timeZone, "UTC")
+  })
+  big <- list(spark.dynamicAllocation.maxExecutors = 1e6)
+  withr::with_options(list(srspark.session_conf = big), {
+    expect_identical(conf(2L)$spark.dynamicAllocation.maxExecutors, "1000000")
+  })
+  refused <- function(value, message) {
+    withr::with_options(
+      list(srspark.session_conf = value),
+      expect_error(conf(2L), message, fixed = TRUE)
+    )
+  }
+  refused(list(`spark.x; rm -rf /` = "1"), 'spark.<name>), got "spark.x; rm -rf /"')
+  refused(list(master = "local"), '"master"')
+  refused(list(spark.a = c(1, 2)), "spark.a one string, number or logical, got c(1, 2)")
+  refused(list(spark.a = NA), "spark.a one string")
+  refused("spark.a=1", "a named list")
+  # A fresh process opens its session with them.
+  output <- run_r_script(c(
+    "library(srspark)",
+    "options(srspark.session_conf = list(spark.sql.shuffle.partitions = 7, spark.dynamicAllocation.initialExecutors = 0))",
+    "con <- srs_connect()",
+    "cat(sprintf('PARTITIONS=%s\\n', DBI::dbGetQuery(con, 'SET spark.sql.shuffle.partitions')$value))",
+    "s <- srspark:::session_parts()",
+    "conf <- s$bridge$jcall(s$bridge$jcall(s$session, 'sparkContext'), 'getConf')",
+    "cat(sprintf('INITIAL=%s\\n', s$bridge$scalar(s$bridge$jcall(conf, 'get', 'spark.dynamicAllocation.initialExecutors'))))"
+  ))
+  expect_identical(grep("^(PARTITIONS|INITIAL)=", output, value = TRUE), c("PARTITIONS=7", "INITIAL=0"), info = paste(output, collapse = "\n"))
 })
 
 test_that("a script shows one line for a failed query: no start-up warnings, progress, traces", {

@@ -710,6 +710,7 @@ start_master() {
 	rm -f "$enabled"/*.conf
 	ln -s ../available/spark-master.conf ../available/shiny-server.conf \
 		../available/jupyterlab.conf ../available/spark-history.conf "$enabled/"
+	if is_true "${SHINY_DEMO:-true}"; then ln -s ../available/shiny-warm.conf "$enabled/"; fi
 	if [ -n "${SPARK_CONNECT_PORT:-}" ]; then ln -s ../available/spark-connect.conf "$enabled/"; fi
 	if [ -n "${FRONT_DOOR_PORT:-}" ]; then ln -s ../available/front-door.conf "$enabled/"; fi
 	if rstudio_installed; then
