@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { chromium, type Page } from 'playwright-core';
-import { requestUrl, serverSpkiHash } from '@spark-rstudio-shiny/test-support';
+import { openPage, requestUrl, serverSpkiHash } from '@spark-rstudio-shiny/test-support';
 import { httpGet } from '@spark-rstudio-shiny/core';
 import { DEFAULT_IMAGE_TAG, SparkCluster, waitUntil } from '../src/index.js';
 
@@ -154,7 +154,7 @@ let firstVisit: Record<string, unknown> | undefined;
 try {
   const open = async (url: string): Promise<Page> => {
     const opened = await context.newPage();
-    await opened.goto(url, { timeout: 60_000 });
+    await openPage(opened, url, { timeoutMs: 60_000 });
     await opened.waitForSelector('#status:has-text("computed by Spark on")', { timeout: 300_000 });
     return opened;
   };

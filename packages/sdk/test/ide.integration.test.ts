@@ -17,6 +17,7 @@ import {
   keepStackLogs,
   type Kernel,
   launchBrowser,
+  openPage,
   requestUrl,
   serverSpkiHash,
   syntheticRows,
@@ -88,7 +89,7 @@ describe('JupyterLab in the head of a real stack', () => {
 
   it('should log in to JupyterLab in a browser with that password, and refuse a wrong one', async () => {
     const page: Page = await browser.context.newPage();
-    await page.goto(`${login.jupyter}/lab`, { timeout: 60_000 });
+    await openPage(page, `${login.jupyter}/lab`, { timeoutMs: 60_000 });
     await page.fill('#password_input', 'not-the-password');
     await page.click('#login_submit');
     await page.waitForSelector('text=Invalid credentials', { timeout: 30_000 });
@@ -192,7 +193,7 @@ describe('JupyterLab in the head of a real stack', () => {
       // From the master's page behind the door, through Spark's reverse proxy; a browser without
       // the login is sent to the login page first and then back.
       const page = await browser.context.newPage();
-      await page.goto(`${door}/spark/`, { timeout: 60_000 });
+      await openPage(page, `${door}/spark/`, { timeoutMs: 60_000 });
       if (new URL(page.url()).pathname === '/login') {
         await page.fill('#password_input', login.password);
         await page.click('#login_submit');
@@ -282,7 +283,7 @@ describe('JupyterLab in the head of a real stack', () => {
     }
     const page = await browser.context.newPage();
     // Behind the door's login (the browser logged in above), as every app but the public demo.
-    await page.goto(`${door}/shiny/${name}/`, { timeout: 60_000 });
+    await openPage(page, `${door}/shiny/${name}/`, { timeoutMs: 60_000 });
     await page.waitForSelector(`h1:has-text("Published from JupyterLab ${name}")`, {
       timeout: 120_000,
     });

@@ -9,6 +9,7 @@ import {
   jobResult,
   keepStackLogs,
   launchBrowser,
+  openPage,
   readMasterJson,
   secondsSince,
   serviceContainers,
@@ -38,7 +39,7 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
   const demoAnswers = async (): Promise<void> => {
     const page = await browser.context.newPage();
     try {
-      await page.goto(`http://127.0.0.1:${base + 1}/spark-demo/`, { timeout: 120_000 });
+      await openPage(page, `http://127.0.0.1:${base + 1}/spark-demo/`, { timeoutMs: 120_000 });
       await page.waitForSelector('#status:has-text("computed by Spark on")', { timeout: 300_000 });
     } finally {
       await page.close();
@@ -120,7 +121,7 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
   it('should have its workers re-register with a replaced master (service update --force), run a job afterwards, and serve the demo again', async () => {
     // A page left open on the demo: the head (and the app's R process) will go away under it.
     const watching = await browser.context.newPage();
-    await watching.goto(`http://127.0.0.1:${base + 1}/spark-demo/`, { timeout: 120_000 });
+    await openPage(watching, `http://127.0.0.1:${base + 1}/spark-demo/`, { timeoutMs: 120_000 });
     const appOf = async (): Promise<string | undefined> =>
       /\bapp (app-\d+-\d+)\b/.exec((await watching.textContent('#status')) ?? '')?.[1];
     await watching.waitForSelector('#status:has-text("computed by Spark on")', {
@@ -219,7 +220,7 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
   it("should keep the demo's R session working when the master process alone restarts (kill -9 in the head)", async () => {
     const page = await browser.context.newPage();
     try {
-      await page.goto(`http://127.0.0.1:${base + 1}/spark-demo/`, { timeout: 120_000 });
+      await openPage(page, `http://127.0.0.1:${base + 1}/spark-demo/`, { timeoutMs: 120_000 });
       await page.waitForSelector('#status:has-text("computed by Spark on")', { timeout: 300_000 });
       const appBefore = /app (app-\d+-\d+)/.exec((await page.textContent('#status')) ?? '')?.[1];
       const head = await master();

@@ -19,6 +19,7 @@ import {
   type GroupStats,
   keepStackLogs,
   launchBrowser,
+  openPage,
   leastSquares,
   serverSpkiHash,
   serviceContainers,
@@ -214,7 +215,7 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
   });
 
   it("should show Spark's per-segment numbers for the default inputs, equal to an independent computation", async () => {
-    await page.goto(`${door}/shiny/spark-demo/`, { timeout: 60_000 });
+    await openPage(page, `${door}/shiny/spark-demo/`, { timeoutMs: 60_000 });
     await page.waitForSelector('#status:has-text("computed by Spark on")', { timeout: 240_000 });
     // Executors come and go with the work (dynamic allocation): at least one, at most one per
     // worker.
@@ -316,7 +317,7 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     const before = (await page.textContent('#status'))?.match(/app (app-\d+-\d+)/)?.[1];
     await page.close();
     page = await browser.context.newPage();
-    await page.goto(`${door}/shiny/spark-demo/`, { timeout: 60_000 });
+    await openPage(page, `${door}/shiny/spark-demo/`, { timeoutMs: 60_000 });
     await page.waitForSelector('#status:has-text("computed by Spark on")', { timeout: 240_000 });
     expect((await page.textContent('#status'))?.match(/app (app-\d+-\d+)/)?.[1]).toBe(before);
   });

@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page, type Response } from 'playwright-core';
 
 const CHROMIUM = process.env.SRS_CHROMIUM ?? '/usr/bin/chromium';
 // Without the background-networking flags Chromium keeps calling Google's hosts, which this
@@ -49,4 +49,29 @@ export async function launchBrowser(options: { trustSpki?: string[] } = {}): Pro
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+// Errors Chromium gives a navigation when the host's network changes under it: Docker adds and
+// removes a veth interface for every container that starts or stops (other test files', other
+// stacks'), and Chromium's network-change watcher then aborts the requests in flight.
+const NETWORK_CHANGED = /net::ERR_(NETWORK_CHANGED|CONNECTION_RESET|CONNECTION_CLOSED)\b/;
+
+/**
+ * `page.goto`, tried again (up to 4 times, half a second apart) when the navigation fails only
+ * because the host's network changed; any other error is thrown at once.
+ */
+export async function openPage(
+  page: Page,
+  url: string,
+  options: { timeoutMs: number },
+): Promise<Response | null> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await page.goto(url, { timeout: options.timeoutMs });
+    } catch (error) {
+      if (attempt >= 4 || !(error instanceof Error) || !NETWORK_CHANGED.test(error.message))
+        throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
