@@ -44,12 +44,8 @@ writeLines(c(
   "print(f'NEWCOMER {time.time() - opened:.2f}', flush = True)",
   "spark.stop()"
 ), newcomer)
-# Applications registered with the master, as srspark reads them, but the demo's: the head
-# starts it, and it stays registered holding no core until someone opens it.
-apps <- function() {
-  registered <- srspark:::master_state(timeout = 5)$activeapps
-  sum(vapply(registered, function(app) !identical(app$name, "srs-shiny-spark-demo"), logical(1)))
-}
+# Applications registered with the master, as srspark reads them (the stack runs no demo).
+apps <- function() length(srspark:::master_state(timeout = 5)$activeapps)
 wait_for <- function(condition, what, seconds = 180) {
   deadline <- Sys.time() + seconds
   while (!condition()) {

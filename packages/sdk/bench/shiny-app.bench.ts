@@ -10,8 +10,8 @@
 // `docker exec … spark-submit` (a fresh driver each time, as a script would), as ratios. Then the
 // app is left alone for --idle-minutes (alone on the master, it keeps its executors warm) and one
 // more input change at the first size measures what the first request after a pause costs.
-// The first visit is timed too: opening the page to its first result, on a stack that has not
-// served it yet (the head has started the app's R process and Spark session, no executor).
+// The first visit is timed first: opening the page to its first result, on a stack that has not
+// served it yet (the head has started the app and run its warm-up computation).
 // Last, the front door's cost: the same input changes at the first size on the demo
 // opened through the door (HTTPS, nginx) and on Shiny's own port, alternated, and the page's HTML
 // fetched both ways, as medians and ratios (door / direct).
@@ -95,41 +95,7 @@ const cluster = new SparkCluster({
 });
 await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
 await cluster.deploy({ timeoutMs: 300_000 });
-// The plain baseline first, while no app holds executors (a fresh driver per run, as a script
-// would;
-// three runs, each half a minute or more).
 const PLAIN_RUNS = 3;
-const master = (
-  await execa('docker', [
-    'ps',
-    '-q',
-    '--filter',
-    `label=com.docker.swarm.service.name=${stackName}_master`,
-  ])
-).stdout.split('\n')[0] as string;
-const plain = new Map<number, number[]>();
-for (const rows of SIZES) {
-  const runs: number[] = [];
-  for (let repeat = 0; repeat < PLAIN_RUNS; repeat += 1) {
-    await execa(
-      'docker',
-      ['exec', '-i', '--user', 'spark', master, 'sh', '-c', 'cat > /tmp/srs-bench-plain.py'],
-      { input: PLAIN_JOB(rows, 200 + repeat) },
-    );
-    const started = performance.now();
-    await execa('docker', [
-      'exec',
-      '--user',
-      'spark',
-      master,
-      'spark-submit',
-      '/tmp/srs-bench-plain.py',
-    ]);
-    runs.push(Math.round(performance.now() - started));
-  }
-  plain.set(rows, runs);
-  progress(`${rows} rows: plain spark-submit ${runs.join(', ')} ms`);
-}
 const ca = (await cluster.credentials()).frontDoor?.caCertificate ?? '';
 const profile = await mkdtemp(join(tmpdir(), 'srs-bench-chromium-'));
 const context = await chromium.launchPersistentContext(profile, {
@@ -160,16 +126,19 @@ try {
   };
   // The first visit: the page opened on a stack that has not served it yet (its first result at
   // the page's default size, 10^5 rows), up and idle as a user finds it: the head has started
-  // the app (its Spark application is registered).
+  // the app, and the app has run its warm-up (it holds executors).
   await waitUntil(
     async (signal) => {
       const state = await httpGet(`http://127.0.0.1:${ports.sparkUi}/json/`, {
         timeoutMs: 5_000,
         signal,
       });
-      return state.text.includes('"srs-shiny-spark-demo"') ? true : undefined;
+      const demo = (
+        JSON.parse(state.text) as { activeapps: { name: string; cores: number }[] }
+      ).activeapps.find((app) => app.name === 'srs-shiny-spark-demo');
+      return demo !== undefined && demo.cores >= 1 ? true : undefined;
     },
-    { description: 'the head to start the demo', timeoutMs: 300_000, intervalMs: 1000 },
+    { description: 'the demo to start and warm up', timeoutMs: 300_000, intervalMs: 1000 },
   );
   const firstVisitStarted = performance.now();
   let page = await open(direct);
@@ -179,6 +148,39 @@ try {
     sparkSecondsInApp: Number(/in ([\d.]+) s/.exec((await page.textContent('#status')) ?? '')?.[1]),
   };
   progress(`first visit: ${firstVisit.ms} ms to the first result`);
+  // The plain baseline, after the first visit: a fresh driver per run, as a script would (three
+  // runs, each half a minute or more), beside the idle demo, which gives each one its executors.
+  const master = (
+    await execa('docker', [
+      'ps',
+      '-q',
+      '--filter',
+      `label=com.docker.swarm.service.name=${stackName}_master`,
+    ])
+  ).stdout.split('\n')[0] as string;
+  const plain = new Map<number, number[]>();
+  for (const rows of SIZES) {
+    const runs: number[] = [];
+    for (let repeat = 0; repeat < PLAIN_RUNS; repeat += 1) {
+      await execa(
+        'docker',
+        ['exec', '-i', '--user', 'spark', master, 'sh', '-c', 'cat > /tmp/srs-bench-plain.py'],
+        { input: PLAIN_JOB(rows, 200 + repeat) },
+      );
+      const started = performance.now();
+      await execa('docker', [
+        'exec',
+        '--user',
+        'spark',
+        master,
+        'spark-submit',
+        '/tmp/srs-bench-plain.py',
+      ]);
+      runs.push(Math.round(performance.now() - started));
+    }
+    plain.set(rows, runs);
+    progress(`${rows} rows: plain spark-submit ${runs.join(', ')} ms`);
+  }
   let seed = 100;
   const selectRows = async (rows: number): Promise<void> => {
     // Select the size (selectize keeps the <select> hidden), then let that first run finish.

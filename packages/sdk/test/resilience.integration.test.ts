@@ -324,7 +324,7 @@ describe('a stack surviving what clusters meet (single-node swarm)', () => {
   it("should give the idle demo's kept executor to another driver once that driver has taken every free core", async () => {
     // The demo keeps one executor warm while it idles, but only while a core is left for others.
     // A job that wants both workers' cores (3 minutes of work on one) gets the free one, then the
-    // demo's once the demo has stopped keeping it and its idle timeout has passed.
+    // demo's, which the demo gives back at once when the job holds every other core.
     await demoAnswers();
     const script = [
       'import threading, time',

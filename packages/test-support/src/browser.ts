@@ -53,12 +53,14 @@ export async function launchBrowser(options: { trustSpki?: string[] } = {}): Pro
 
 // Errors Chromium gives a navigation when the host's network changes under it: Docker adds and
 // removes a veth interface for every container that starts or stops (other test files', other
-// stacks'), and Chromium's network-change watcher then aborts the requests in flight.
-const NETWORK_CHANGED = /net::ERR_(NETWORK_CHANGED|CONNECTION_RESET|CONNECTION_CLOSED)\b/;
+// stacks'), and Chromium's network-change watcher then aborts the requests in flight. And an
+// empty response: Shiny Server closes a connection that sees no traffic for 45 s, as when the
+// app's R process is busy (a demo starting under load runs its warm-up computation).
+const TRANSIENT = /net::ERR_(NETWORK_CHANGED|CONNECTION_RESET|CONNECTION_CLOSED|EMPTY_RESPONSE)\b/;
 
 /**
- * `page.goto`, tried again (up to 4 times, half a second apart) when the navigation fails only
- * because the host's network changed; any other error is thrown at once.
+ * `page.goto`, tried again (up to 4 times, half a second apart) when the navigation fails for
+ * one of the passing reasons above; any other error is thrown at once.
  */
 export async function openPage(
   page: Page,
@@ -69,8 +71,7 @@ export async function openPage(
     try {
       return await page.goto(url, { timeout: options.timeoutMs });
     } catch (error) {
-      if (attempt >= 4 || !(error instanceof Error) || !NETWORK_CHANGED.test(error.message))
-        throw error;
+      if (attempt >= 4 || !(error instanceof Error) || !TRANSIENT.test(error.message)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }

@@ -100,11 +100,11 @@ executors_to_keep <- function(wanted, workers, free_cores, held, own_cores, othe
 
 # One round of keeping an idle app's executors: with `touch`, a job of one tiny task per kept
 # executor, each bound to its executor's host, resets the idle timers of those executors only
-# (always the same ones, the first hosts in order), so the others go back. While another
-# application waits for its first executor (the master lists it WAITING), the others are given
-# back at once (decommissioned) rather than after the idle timeout; otherwise they stay warm for
-# the app's next request until then. Returns how many it kept, NA when it could not read the
-# master.
+# (always the same ones, the first hosts in order), so the others go back. While other
+# applications have every core (one waits for its first executor, or runs on all that are left),
+# the others are given back at once (decommissioned) rather than after the idle timeout;
+# otherwise they stay warm for the app's next request until then. Returns how many it kept, NA
+# when it could not read the master.
 # It reads the master once, and never reopens the session: an application the master no longer
 # lists has nothing to keep, and the app's next request reopens it.
 keep_warm <- function(touch = TRUE) {
@@ -137,9 +137,12 @@ keep_warm <- function(touch = TRUE) {
   )
   others <- length(waiting) + length(holding)
   keep <- executors_to_keep(wanted, length(alive), free, length(hosts), own_cores, others)
+  # The executors it does not keep go back at once while no core is free for the others (one
+  # waits for its first executor, or runs on all the cores there are and may want more); else
+  # after dynamic allocation's idle timeout, warm for the app's next request until then.
   methods <- c(
     if (keep > 0L && touch) "touchHosts",
-    if (length(waiting) > 0L && keep < length(hosts)) "releaseExecutors"
+    if (others > 0L && free < 1 && keep < length(hosts)) "releaseExecutors"
   )
   if (length(methods) == 0L) return(keep)
   context <- s$bridge$jcall(s$session, "sparkContext")
@@ -301,6 +304,12 @@ srs_session <- function(app_name = Sys.getenv("SRS_APP_NAME", "srspark")) {
   .state$master <- master
   .state$app_id <- bridge$scalar(bridge$jcall(bridge$jcall(bridge$jsession(handle), "sparkContext"), "applicationId"))
   .state$checked_at <- Sys.time()
+  # Ended as R exits (a script's end, a kernel's shutdown), in order: left to the JVM's own
+  # shutdown, the driver raced its executors' exits and printed their disconnections.
+  if (!isTRUE(.state$stops_at_exit)) {
+    reg.finalizer(.state, function(state) srs_stop(), onexit = TRUE)
+    .state$stops_at_exit <- TRUE
+  }
   .state$cores <- if (is.na(cores)) bridge$scalar(bridge$jcall(bridge$jcall(bridge$jsession(handle), "sparkContext"), "defaultParallelism")) else cores
   if (kept_executors_wanted() > 0L) schedule_keep_warm()
   invisible(handle)
