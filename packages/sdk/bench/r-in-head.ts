@@ -26,7 +26,8 @@ export async function runRBenchmark(run: RBenchmarkRun): Promise<Record<string, 
     workers: 2,
     worker: { cores: 1, memory: '2g' },
     ports,
-    // No demo: it keeps executors warm from the start, and these figures are the script's alone.
+    // No demo: the head would start it, registered beside the script; these figures are the
+    // script's alone.
     demo: false,
   });
   await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);

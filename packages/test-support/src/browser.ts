@@ -55,7 +55,7 @@ export async function launchBrowser(options: { trustSpki?: string[] } = {}): Pro
 // removes a veth interface for every container that starts or stops (other test files', other
 // stacks'), and Chromium's network-change watcher then aborts the requests in flight. And an
 // empty response: Shiny Server closes a connection that sees no traffic for 45 s, as when the
-// app's R process is busy (a demo starting under load runs its warm-up computation).
+// app's R process is busy (an app still loading on a loaded machine).
 const TRANSIENT = /net::ERR_(NETWORK_CHANGED|CONNECTION_RESET|CONNECTION_CLOSED|EMPTY_RESPONSE)\b/;
 
 /**

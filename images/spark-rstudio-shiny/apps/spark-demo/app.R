@@ -25,27 +25,10 @@ options(srspark.max_copy_columns = 200)
 # application holds a core or waits for one; otherwise it leaves a core for the others, and gives
 # back at once what it does not keep while they have every core.
 options(srspark.keep_executors = Inf)
+# The head starts this app with itself (srs-shiny-warm), long before anyone visits: its session
+# asks for no executor until its first computation, so that it holds no core meanwhile.
+options(srspark.session_conf = list(spark.dynamicAllocation.initialExecutors = 0))
 con <- srs_connect()
-
-# The head starts this app with itself (srs-shiny-warm), before anyone visits. One computation at
-# the page's defaults, run 2 s after the app serves (so that loading stays short), takes the
-# executors this session gets through the app's work (their JVMs started, Spark's code for it
-# compiled), and the app keeps them while it idles, as above: a first visit then costs about
-# what any later change does. On new executors the first computation took about 20 s at 10^5
-# rows.
-warm_up <- function() {
-  if (srs_alive_workers() == 0L) return(invisible())
-  data <- srs_synthetic(con, 1e5, seed = 42, name = "warm_up") |> filter(x >= 0)
-  grouped <- data |>
-    group_by(segment) |>
-    summarise(n = n(), mean_x = mean(x, na.rm = TRUE), mean_y = mean(y, na.rm = TRUE))
-  invisible(collect(grouped))
-  invisible(srs_glm(y ~ x + segment, data))
-  dbRemoveTable(con, "warm_up", fail_if_missing = FALSE)
-}
-later::later(function() {
-  tryCatch(warm_up(), error = function(e) message("spark-demo: no warm-up (", conditionMessage(e), ")"))
-}, delay = 2)
 
 # A view name of this browser session's own: sessions share the R process's Spark session.
 session_view <- function(session, prefix) paste0(prefix, "_", gsub("[^A-Za-z0-9]", "", session$token))
