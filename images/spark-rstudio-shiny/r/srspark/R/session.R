@@ -82,8 +82,8 @@ kept_executors_wanted <- function() {
 
 # How many of the executors it holds an idle app keeps now, out of what it asks for:
 # - alone on the master (no other application holds a core or waits for one), all it holds: an
-#   application that registers later is seen at the next round, which then keeps fewer, and
-#   waits about dynamic allocation's idle timeout (30 s) for the cores given back;
+#   application that registers later is seen at the next round, which then keeps fewer (what it
+#   stops keeping goes back at once while no core is free, see keep_warm());
 # - next to other applications, never more than all ALIVE workers but one, and none unless a
 #   core is left for other drivers once the app is down to the kept executors (the cores free
 #   now, plus those of its executors it lets go; another driver may be waiting for one).
@@ -105,8 +105,9 @@ executors_to_keep <- function(wanted, workers, free_cores, held, own_cores, othe
 # the others are given back at once (decommissioned) rather than after the idle timeout;
 # otherwise they stay warm for the app's next request until then. Returns how many it kept, NA
 # when it could not read the master.
-# It reads the master once, and never reopens the session: an application the master no longer
-# lists has nothing to keep, and the app's next request reopens it.
+# It reads the master once when it holds executors, and never reopens the session: an
+# application the master no longer lists has nothing to keep, and the app's next request
+# reopens it.
 keep_warm <- function(touch = TRUE) {
   wanted <- kept_executors_wanted()
   if (wanted == 0L || !srs_session_active() || !startsWith(.state$master, "spark://")) return(0L)
