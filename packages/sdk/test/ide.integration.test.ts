@@ -18,6 +18,7 @@ import {
   type Kernel,
   launchBrowser,
   openPage,
+  openSignedIn,
   requestUrl,
   serverSpkiHash,
   syntheticRows,
@@ -89,16 +90,24 @@ describe('JupyterLab in the head of a real stack', () => {
 
   it('should log in to JupyterLab in a browser with that password, and refuse a wrong one', async () => {
     const page: Page = await browser.context.newPage();
-    await openPage(page, `${login.jupyter}/lab`, { timeoutMs: 60_000 });
-    await page.fill('#password_input', 'not-the-password');
-    await page.click('#login_submit');
-    await page.waitForSelector('text=Invalid credentials', { timeout: 30_000 });
-    await page.fill('#password_input', login.password);
-    await page.click('#login_submit');
-    await page.waitForSelector('#jp-main-dock-panel', { timeout: 120_000 });
-    await page.waitForSelector('.jp-Launcher', { timeout: 120_000 });
-    await mkdir(join(ARTIFACTS_DIR, 'screenshots'), { recursive: true });
-    await page.screenshot({ path: join(ARTIFACTS_DIR, 'screenshots', 'jupyterlab.png') });
+    const shotsDir = join(ARTIFACTS_DIR, 'screenshots');
+    // Other test files start and stop containers meanwhile: a post or a script the network change
+    // aborts leaves a blank page, which a user (and openSignedIn) loads again.
+    const signIn = { roundMs: 60_000, rounds: 3, shotsDir };
+    await openSignedIn(page, `${login.jupyter}/lab`, {
+      ...signIn,
+      password: 'not-the-password',
+      readySelector: 'text=Invalid credentials',
+      shot: 'jupyterlab-wrong-password',
+    });
+    expect(await page.locator('#jp-main-dock-panel').count()).toBe(0);
+    await openSignedIn(page, `${login.jupyter}/lab`, {
+      ...signIn,
+      password: login.password,
+      readySelector: '.jp-Launcher',
+      shot: 'jupyterlab-login',
+    });
+    await page.screenshot({ path: join(shotsDir, 'jupyterlab.png') });
     await page.close();
   });
 
@@ -193,12 +202,15 @@ describe('JupyterLab in the head of a real stack', () => {
       // From the master's page behind the door, through Spark's reverse proxy; a browser without
       // the login is sent to the login page first and then back.
       const page = await browser.context.newPage();
-      await openPage(page, `${door}/spark/`, { timeoutMs: 60_000 });
-      if (new URL(page.url()).pathname === '/login') {
-        await page.fill('#password_input', login.password);
-        await page.click('#login_submit');
-      }
-      await page.waitForURL(`${door}/spark/`, { timeout: 60_000 });
+      await openSignedIn(page, `${door}/spark/`, {
+        password: login.password,
+        readySelector: `a[href*="/proxy/${appId}"]`,
+        roundMs: 60_000,
+        rounds: 3,
+        shotsDir: join(ARTIFACTS_DIR, 'screenshots'),
+        shot: 'spark-master-page',
+      });
+      expect(page.url()).toBe(`${door}/spark/`);
       await page.locator(`a[href*="/proxy/${appId}"]`).first().click();
       await page.waitForURL(new RegExp(`/proxy/${appId}/`), { timeout: 60_000 });
       await page.locator(`a[href$="/proxy/${appId}/SQL/"]`).first().click();

@@ -1,6 +1,6 @@
 // Headless Chromium from Debian's package, driven by playwright-core (Playwright's own browser
 // download is never used): a fresh profile per test file, removed afterwards.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Response } from 'playwright-core';
@@ -73,6 +73,51 @@ export async function openPage(
     } catch (error) {
       if (attempt >= 4 || !(error instanceof Error) || !TRANSIENT.test(error.message)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+/**
+ * Opens `url` and waits for `readySelector`, signing in on the way when the page shows a login
+ * form (`#password_input`, the door's and JupyterLab's). A round that ends without the selector
+ * (a form post or a script the network change above aborted leaves a blank or error page, and
+ * nothing on the page asks again) keeps a screenshot `<shot>-<round>.png` in `shotsDir` and
+ * opens `url` again, as a user would reload; the last round's error names the page's address.
+ */
+export async function openSignedIn(
+  page: Page,
+  url: string,
+  options: {
+    password: string;
+    readySelector: string;
+    roundMs: number;
+    rounds: number;
+    shotsDir: string;
+    shot: string;
+  },
+): Promise<void> {
+  for (let round = 1; ; round += 1) {
+    if (round > 1 || page.url() === 'about:blank') {
+      await openPage(page, url, { timeoutMs: options.roundMs });
+    }
+    if ((await page.locator('#password_input').count()) > 0) {
+      await page.fill('#password_input', options.password);
+      await page.click('#login_submit');
+    }
+    try {
+      await page.waitForSelector(options.readySelector, { timeout: options.roundMs });
+      return;
+    } catch (error) {
+      await mkdir(options.shotsDir, { recursive: true });
+      const path = join(options.shotsDir, `${options.shot}-${round}.png`);
+      await page.screenshot({ path }).catch(() => undefined);
+      if (round >= options.rounds) {
+        const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+        throw new Error(
+          `${options.readySelector} not shown after ${round} rounds; the page is at ` +
+            `${page.url()} (screenshot ${path}): ${reason}`,
+        );
+      }
     }
   }
 }

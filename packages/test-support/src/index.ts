@@ -2,7 +2,7 @@
 // names, cleanup, the image under test, a multi-node swarm of Docker-in-Docker nodes, Spark jobs
 // and browsers; unit tests: a docker client that replays recorded output; and independent
 // references (plain TypeScript) for numbers that must match.
-export { launchBrowser, openPage } from './browser.js';
+export { launchBrowser, openPage, openSignedIn } from './browser.js';
 export type { TestBrowser } from './browser.js';
 export {
   ARTIFACTS_DIR,
