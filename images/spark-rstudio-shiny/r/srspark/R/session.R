@@ -101,10 +101,10 @@ executors_to_keep <- function(wanted, workers, free_cores, held, own_cores, othe
 # One round of keeping an idle app's executors: with `touch`, a job of one tiny task per kept
 # executor, each bound to its executor's host, resets the idle timers of those executors only
 # (always the same ones, the first hosts in order), so the others go back. While other
-# applications have every core (one waits for its first executor, or runs on all that are left),
-# the others are given back at once (decommissioned) rather than after the idle timeout;
-# otherwise they stay warm for the app's next request until then. Returns how many it kept, NA
-# when it could not read the master.
+# applications have every core (one asks for executors, or runs on all that are left), the
+# others are given back at once (ClusterInfo.releaseExecutors) rather than after the idle
+# timeout; otherwise they stay warm for the app's next request until then. Returns how many it
+# kept, NA when it could not read the master.
 # It reads the master once when it holds executors, and never reopens the session: an
 # application the master no longer lists has nothing to keep, and the app's next request
 # reopens it.
@@ -125,11 +125,13 @@ keep_warm <- function(touch = TRUE) {
   free <- sum(vapply(alive, function(worker) if (is.numeric(worker$coresfree)) worker$coresfree else 0, numeric(1)))
   # The cores the master granted this application ("cores" of its entry).
   own_cores <- if (is.numeric(own$cores)) own$cores else NA_real_
-  # The other applications that hold cores or wait for one. The master lists an application that
-  # asks for no executor (a session opened ahead of its first job) as WAITING too, with cores
-  # free: it would have had them if it asked. So a WAITING one counts only when no core is free.
+  # The other applications that hold cores or wait for one. A WAITING one with cores free would
+  # have had them if it asked; with none free, its page on the master tells whether it asks.
   waiting <- Filter(
-    function(app) identical(app$state, "WAITING") && !identical(app$id, own$id) && free < 1,
+    function(app) {
+      identical(app$state, "WAITING") && !identical(app$id, own$id) && free < 1 &&
+        wants_executors(app$id)
+    },
     state$activeapps
   )
   holding <- Filter(
@@ -390,16 +392,54 @@ spark_error_message <- function(error) {
   if (length(useful) > 0L) sub("^.*?(Exception|Error): ", "", useful[[1]]) else lines[[1]]
 }
 
-# The master's /json/ document (its web UI, SPARK_MASTER_WEBUI_PORT, default 8080).
-master_state <- function(timeout = 5) {
+# The address of a page of the master's web UI (SPARK_MASTER_WEBUI_PORT, default 8080).
+master_page_address <- function(path) {
   host <- sub("^spark://([^:]+):[0-9]+$", "\\1", Sys.getenv("SPARK_MASTER_URL", "spark://master:7077"))
-  address <- sprintf("http://%s:%s/json/", host, Sys.getenv("SPARK_MASTER_WEBUI_PORT", "8080"))
+  sprintf("http://%s:%s/%s", host, Sys.getenv("SPARK_MASTER_WEBUI_PORT", "8080"), path)
+}
+
+# The master's /json/ document.
+master_state <- function(timeout = 5) {
+  address <- master_page_address("json/")
   old <- options(timeout = timeout)
   on.exit(options(old), add = TRUE)
   tryCatch(
     jsonlite::fromJSON(address, simplifyVector = FALSE),
     error = function(e) stop("the Spark master does not answer at ", address, " (", conditionMessage(e), ")", call. = FALSE)
   )
+}
+
+# Whether an application the master lists as WAITING asks for executors it has not got. The
+# master lists an application that asks for none (a session opened ahead of its first job, or one
+# idle past the timeout) as WAITING too; only its page on the master tells them apart, by the
+# executor limit (what its driver asks for, "Unlimited" without dynamic allocation) next to the
+# executors granted. One that cannot be told (its page unread) counts as asking.
+wants_executors <- function(app_id, timeout = 2) {
+  if (!grepl("^app-[0-9]+-[0-9]+$", app_id)) {
+    stop("not an application id: ", deparse(app_id), call. = FALSE)
+  }
+  page <- tryCatch(
+    {
+      old <- options(timeout = timeout)
+      on.exit(options(old), add = TRUE)
+      readLines(master_page_address(paste0("app/?appId=", app_id)), warn = FALSE)
+    },
+    error = function(e) NULL
+  )
+  executors_asked_beyond_granted(page)
+}
+
+# From the lines of a master's application page: TRUE when its executor limit is above the
+# executors granted (or "Unlimited"), FALSE when not, TRUE when the page shows neither.
+executors_asked_beyond_granted <- function(page) {
+  text <- paste(page, collapse = " ")
+  pattern <- paste0(
+    "Executor Limit:[[:space:]]*</strong>[[:space:]]*(Unlimited|[0-9]+)",
+    "[[:space:]]*\\(([0-9]+) granted\\)"
+  )
+  found <- regmatches(text, regexec(pattern, text))[[1]]
+  if (length(found) != 3L) return(TRUE)
+  found[[2]] == "Unlimited" || as.numeric(found[[2]]) > as.numeric(found[[3]])
 }
 
 #' The number of workers the master lists as ALIVE

@@ -69,6 +69,27 @@ test_that("an idle app keeps all it holds while alone, and next to other apps on
   withr::with_options(list(srspark.keep_executors = 2), expect_identical(wanted(), 2L))
 })
 
+test_that("a WAITING application asks for executors only when its master page says so", {
+  asks <- srspark:::executors_asked_beyond_granted
+  page <- function(limit, granted) {
+    c(
+      "<li>", "  <span data-toggle=\"tooltip\">", "    <strong>Executor Limit: </strong>",
+      sprintf("    %s", limit), sprintf("    (%s granted)", granted), "  </span>", "</li>"
+    )
+  }
+  expect_false(asks(page(0, 0)))
+  expect_false(asks(page(2, 2)))
+  expect_true(asks(page(1, 0)))
+  expect_true(asks(page("Unlimited", 0)))
+  # A page it cannot read counts as asking: the app then gives back what it does not keep.
+  expect_true(asks(NULL))
+  expect_true(asks("<html>Application not found</html>"))
+  expect_error(
+    srspark:::wants_executors("app-1/../../x"), 'not an application id: "app-1/../../x"',
+    fixed = TRUE
+  )
+})
+
 test_that("a keep-warm task runs on an executor of the host it is bound to, and on no other", {
   skip_if_not(startsWith(Sys.getenv("SPARK_MASTER_URL"), "spark://"), "not on a cluster")
   # Tasks long enough (1 s each, 8 s of work) for dynamic allocation to bring a second executor
@@ -183,9 +204,15 @@ test_that("options(srspark.session_conf) sets the Spark settings of the session 
     "cat(sprintf('PARTITIONS=%s\\n', DBI::dbGetQuery(con, 'SET spark.sql.shuffle.partitions')$value))",
     "s <- srspark:::session_parts()",
     "conf <- s$bridge$jcall(s$bridge$jcall(s$session, 'sparkContext'), 'getConf')",
-    "cat(sprintf('INITIAL=%s\\n', s$bridge$scalar(s$bridge$jcall(conf, 'get', 'spark.dynamicAllocation.initialExecutors'))))"
+    "cat(sprintf('INITIAL=%s\\n', s$bridge$scalar(s$bridge$jcall(conf, 'get', 'spark.dynamicAllocation.initialExecutors'))))",
+    # The master lists it as WAITING; its page there shows it asks for no executor.
+    "cat(sprintf('WANTS=%s\\n', srspark:::wants_executors(srspark:::.state$app_id)))"
   ))
-  expect_identical(grep("^(PARTITIONS|INITIAL)=", output, value = TRUE), c("PARTITIONS=7", "INITIAL=0"), info = paste(output, collapse = "\n"))
+  expect_identical(
+    grep("^(PARTITIONS|INITIAL|WANTS)=", output, value = TRUE),
+    c("PARTITIONS=7", "INITIAL=0", "WANTS=FALSE"),
+    info = paste(output, collapse = "\n")
+  )
 })
 
 test_that("a script shows one line for a failed query: no start-up warnings, progress, traces", {

@@ -52,30 +52,47 @@ public final class ClusterInfo {
 
   /**
    * Gives back now the executors of this application on none of the hosts of a comma-separated
-   * list that run no task, as dynamic allocation does after its idle timeout: decommissioned (their
-   * blocks move to the others first), and not asked for again. An idle app that stops keeping
-   * executors because another driver arrived frees their cores at once instead of 30 s later.
-   * Returns how many it gave back. Spark's public killExecutors() refuses under dynamic
+   * list that run no task, and does not ask for them again: an idle app that stops keeping
+   * executors because another driver arrived frees their cores at once instead of after dynamic
+   * allocation's 30 s idle timeout. One that holds cached blocks is decommissioned, so its blocks
+   * move to the kept ones first (the master frees its cores only once it has exited, a few seconds
+   * later); the others are killed, which the master turns into free cores for a waiting driver at
+   * once. Returns how many it gave back. Spark's public killExecutors() refuses under dynamic
    * allocation; this goes through the scheduler, as dynamic allocation itself does.
    */
   public static int releaseExecutors(SparkContext context, String keptHostList) {
     Set<String> kept = new HashSet<>(Arrays.asList(keptHostList.split(",")));
-    List<Tuple2<String, ExecutorDecommissionInfo>> idle = new ArrayList<>();
+    List<String> killed = new ArrayList<>();
+    List<Tuple2<String, ExecutorDecommissionInfo>> decommissioned = new ArrayList<>();
     for (ExecutorSummary executor :
         CollectionConverters.asJava(context.statusStore().executorList(true))) {
       String host = executor.hostPort().replaceFirst(":[0-9]+$", "");
-      if (!"driver".equals(executor.id()) && !kept.contains(host) && executor.activeTasks() == 0) {
-        ExecutorDecommissionInfo why =
-            new ExecutorDecommissionInfo("an idle app gave it back to other drivers", Option.empty());
-        idle.add(new Tuple2<>(executor.id(), why));
+      if ("driver".equals(executor.id()) || kept.contains(host) || executor.activeTasks() > 0) {
+        continue;
+      }
+      if (executor.rddBlocks() > 0) {
+        String why = "an idle app gave it back to other drivers";
+        decommissioned.add(
+            new Tuple2<>(executor.id(), new ExecutorDecommissionInfo(why, Option.empty())));
+      } else {
+        killed.add(executor.id());
       }
     }
     SchedulerBackend backend = context.schedulerBackend();
-    if (idle.isEmpty() || !(backend instanceof ExecutorAllocationClient client)) {
+    if (!(backend instanceof ExecutorAllocationClient client)) {
       return 0;
     }
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    Tuple2<String, ExecutorDecommissionInfo>[] asked = idle.toArray(new Tuple2[0]);
-    return client.decommissionExecutors(asked, true, false).size();
+    int released = 0;
+    if (!killed.isEmpty()) {
+      // Not forced: the scheduler leaves alone an executor a task reached meanwhile.
+      released += client.killExecutors(CollectionConverters.asScala(killed).toSeq(), true, false,
+          false).size();
+    }
+    if (!decommissioned.isEmpty()) {
+      @SuppressWarnings({"unchecked", "rawtypes"})
+      Tuple2<String, ExecutorDecommissionInfo>[] asked = decommissioned.toArray(new Tuple2[0]);
+      released += client.decommissionExecutors(asked, true, false).size();
+    }
+    return released;
   }
 }
