@@ -18,6 +18,8 @@ import java.util.List;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.SpecificInternalRow;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.unsafe.Platform;
 import org.apache.spark.unsafe.types.UTF8String;
 
@@ -328,6 +330,70 @@ public final class ColumnChunk implements Serializable {
     }
     return out.iterator();
   }
+
+  /**
+   * Decodes this chunk into Spark's own rows, with the types of {@link ColumnarWriter}'s raw
+   * schema ({@code types}): what {@link #decode()} gives, without a boxed value, a Java string or
+   * Spark's conversion of external rows. One mutable row is filled again for each row (Spark's
+   * scan of an RDD copies each row into its own format before it asks for the next), and each
+   * text value points into this chunk's bytes.
+   */
+  Iterator<InternalRow> decodeInternal(StructType types) {
+    int columns = codes.length;
+    int[] kinds = new int[columns];
+    int[][] offsets = new int[columns][];
+    for (int c = 0; c < columns; c++) {
+      kinds[c] = kind(codes[c]);
+      if (kinds[c] == TEXT) {
+        offsets[c] = stringOffsets(data[c], rows);
+      }
+    }
+    SpecificInternalRow row = new SpecificInternalRow(types);
+    return new Iterator<InternalRow>() {
+      private int r;
+
+      @Override
+      public boolean hasNext() {
+        return r < rows;
+      }
+
+      @Override
+      public InternalRow next() {
+        if (r >= rows) {
+          throw new java.util.NoSuchElementException();
+        }
+        for (int c = 0; c < columns; c++) {
+          if (nulls[c].length != 0 && nulls[c][r] != 0) {
+            row.setNullAt(c);
+            continue;
+          }
+          byte[] bytes = data[c];
+          switch (kinds[c]) {
+            case DOUBLE ->
+                row.setDouble(c, Double.longBitsToDouble((long) LONG_VIEW.get(bytes, r * 8)));
+            case LONG -> row.setLong(c, (long) LONG_VIEW.get(bytes, r * 8));
+            case TIMESTAMP -> {
+              double seconds = Double.longBitsToDouble((long) LONG_VIEW.get(bytes, r * 8));
+              row.setLong(c, Math.round(seconds * 1e6));
+            }
+            case INTEGER -> row.setInt(c, (int) INT_VIEW.get(bytes, r * 4));
+            case LOGICAL -> row.setBoolean(c, bytes[r] != 0);
+            default -> {
+              int from = offsets[c][r];
+              row.update(c, UTF8String.fromBytes(bytes, from, offsets[c][r + 1] - from - 1));
+            }
+          }
+        }
+        r++;
+        return row;
+      }
+    };
+  }
+
+  private static final VarHandle INT_VIEW =
+      MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle LONG_VIEW =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   /** A byte array that grows as values are appended, little-endian. */
   private static final class GrowingBytes {

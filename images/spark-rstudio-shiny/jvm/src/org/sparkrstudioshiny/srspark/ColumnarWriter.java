@@ -11,12 +11,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import scala.jdk.javaapi.CollectionConverters;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.analysis.PosParameter;
 import org.apache.spark.sql.catalyst.expressions.SubqueryExpression;
 import org.apache.spark.sql.catalyst.parser.CatalystSqlParser$;
@@ -83,7 +84,6 @@ public final class ColumnarWriter {
       chunks.add(whole.slice((int) ((long) rows * p / parts), (int) ((long) rows * (p + 1) / parts)));
     }
     JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    JavaRDD<Row> decoded = context.parallelize(chunks, parts).flatMap(ColumnChunk::decode);
 
     StructField[] fields = new StructField[codeArray.length];
     Column[] projection = new Column[codeArray.length];
@@ -110,7 +110,16 @@ public final class ColumnarWriter {
       }
       projection[c] = column.as(names.get(c));
     }
-    return spark.createDataFrame(decoded, new StructType(fields)).select(projection);
+    StructType raw = new StructType(fields);
+    // Executors decode their chunk straight into Spark's rows: createDataFrame() of Java rows
+    // would box every value and convert every row again (most of a copy's task time went there,
+    // half of it garbage collection). internalCreateDataFrame is the classic session's (public
+    // in its bytecode, as Spark's own row sources use it).
+    RDD<InternalRow> decoded =
+        context.parallelize(chunks, parts).flatMap(chunk -> chunk.decodeInternal(raw)).rdd();
+    return ((org.apache.spark.sql.classic.SparkSession) spark)
+        .internalCreateDataFrame(decoded, raw, false)
+        .select(projection);
   }
 
   /**
