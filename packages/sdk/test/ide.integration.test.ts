@@ -36,6 +36,10 @@ describe('JupyterLab in the head of a real stack', () => {
   let ca = '';
   let browser: TestBrowser;
   let jupyter: JupyterSession;
+  // How pages are signed in to (openSignedIn): other test files start and stop containers
+  // meanwhile, and a post or a script the network change aborts leaves a blank page, which a user
+  // (and openSignedIn) loads again.
+  const signIn = { roundMs: 60_000, rounds: 3, shotsDir: join(ARTIFACTS_DIR, 'screenshots') };
 
   /** The hosts of the ALIVE workers, as the master's /json/ lists them. */
   const workerHosts = async (): Promise<string[]> => {
@@ -90,10 +94,6 @@ describe('JupyterLab in the head of a real stack', () => {
 
   it('should log in to JupyterLab in a browser with that password, and refuse a wrong one', async () => {
     const page: Page = await browser.context.newPage();
-    const shotsDir = join(ARTIFACTS_DIR, 'screenshots');
-    // Other test files start and stop containers meanwhile: a post or a script the network change
-    // aborts leaves a blank page, which a user (and openSignedIn) loads again.
-    const signIn = { roundMs: 60_000, rounds: 3, shotsDir };
     await openSignedIn(page, `${login.jupyter}/lab`, {
       ...signIn,
       password: 'not-the-password',
@@ -107,7 +107,7 @@ describe('JupyterLab in the head of a real stack', () => {
       readySelector: '.jp-Launcher',
       shot: 'jupyterlab-login',
     });
-    await page.screenshot({ path: join(shotsDir, 'jupyterlab.png') });
+    await page.screenshot({ path: join(signIn.shotsDir, 'jupyterlab.png') });
     await page.close();
   });
 
@@ -203,11 +203,9 @@ describe('JupyterLab in the head of a real stack', () => {
       // the login is sent to the login page first and then back.
       const page = await browser.context.newPage();
       await openSignedIn(page, `${door}/spark/`, {
+        ...signIn,
         password: login.password,
         readySelector: `a[href*="/proxy/${appId}"]`,
-        roundMs: 60_000,
-        rounds: 3,
-        shotsDir: join(ARTIFACTS_DIR, 'screenshots'),
         shot: 'spark-master-page',
       });
       expect(page.url()).toBe(`${door}/spark/`);

@@ -390,6 +390,7 @@ public final class ColumnChunk implements Serializable {
     };
   }
 
+  /** Little-endian ints and longs in a byte array: decodeInternal reads, GrowingBytes writes. */
   private static final VarHandle INT_VIEW =
       MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
   private static final VarHandle LONG_VIEW =
@@ -397,10 +398,6 @@ public final class ColumnChunk implements Serializable {
 
   /** A byte array that grows as values are appended, little-endian. */
   private static final class GrowingBytes {
-    private static final VarHandle INT =
-        MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle LONG_BYTES =
-        MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private byte[] bytes = new byte[1024];
     private int size;
 
@@ -417,13 +414,13 @@ public final class ColumnChunk implements Serializable {
 
     void putInt(int value) {
       ensure(4);
-      INT.set(bytes, size, value);
+      INT_VIEW.set(bytes, size, value);
       size += 4;
     }
 
     void putLong(long value) {
       ensure(8);
-      LONG_BYTES.set(bytes, size, value);
+      LONG_VIEW.set(bytes, size, value);
       size += 8;
     }
 
