@@ -275,7 +275,7 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     await expectAggregate(page, aggregate(syntheticRows(ROWS, 7), 'x_decile', 0.5));
   });
 
-  it("should run on the cluster: the master lists the app's application, with executors on the worker tasks", async () => {
+  it("should run on the cluster: the master lists the app's application, with executors on the worker tasks that map the image's class archive", async () => {
     // A fresh computation, so the executors are there (idle ones are given back after 30 s).
     await page.fill('#seed', '8');
     await page.waitForSelector('#status:has-text("seed 8")', { timeout: 240_000 });
@@ -311,6 +311,24 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     const shown = Number(/on (\d+) executors/.exec((await page.textContent('#status')) ?? '')?.[1]);
     expect(executorsOnWorkers).toBeGreaterThanOrEqual(1);
     expect(executorsOnWorkers).toBe(shown);
+    // Every executor JVM maps the image's class archive (the JDK leaves it out, with a warning
+    // on the executor's stdout, when its class path does not match the archive's). Read as the
+    // executors' user: root in the container may not read another user's memory maps.
+    const archiveUse: string[] = [];
+    for (const worker of workers) {
+      const { stdout } = await docker.run([
+        'exec',
+        '--user',
+        'spark',
+        worker,
+        'sh',
+        '-c',
+        'for pid in $(pgrep -x java); do grep -q CoarseGrainedExecutorBackend "/proc/$pid/cmdline" || continue; ' +
+          'if grep -q /opt/spark/cds/executor.jsa "/proc/$pid/maps"; then echo mapped; else echo unmapped; fi; done',
+      ]);
+      archiveUse.push(...stdout.split('\n').filter((line) => line !== ''));
+    }
+    expect(archiveUse).toEqual(Array.from({ length: executorsOnWorkers }, () => 'mapped'));
   });
 
   it("should keep the app's Spark session when the browser tab closes", async () => {

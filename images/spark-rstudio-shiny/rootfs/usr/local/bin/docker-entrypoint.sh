@@ -516,6 +516,14 @@ configure_spark() {
 		if [ -n "${SPARK_EXECUTOR_MEMORY:-}" ]; then
 			echo "spark.executor.memory            $SPARK_EXECUTOR_MEMORY"
 		fi
+		# Executors map the classes they load from the image's archive (JDK class data sharing, see
+		# make_executor_class_archive.sh), which holds only for the jars in the order it was made
+		# with: they come first on the executors' class path. An application that sets its own
+		# spark.executor.extraClassPath runs without the archive (its executors say so on stdout).
+		if [ -s "$SPARK_HOME/cds/executor.jsa" ] && [ -s "$SPARK_HOME/cds/executor.jsa.classpath" ]; then
+			echo "spark.executor.defaultJavaOptions  -XX:SharedArchiveFile=$SPARK_HOME/cds/executor.jsa"
+			echo "spark.executor.extraClassPath      $(cat "$SPARK_HOME/cds/executor.jsa.classpath")"
+		fi
 		# Every UI one click away from the master's: it proxies each worker's page and each running
 		# application's UI (/proxy/<id>/), which a browser outside the overlay could not reach.
 		# Kill links are off: those pages are open to whoever reaches the master UI.

@@ -5,9 +5,14 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.spark.ExecutorAllocationClient;
 import org.apache.spark.SparkContext;
 import org.apache.spark.SparkExecutorInfo;
+import org.apache.spark.api.java.JavaFutureAction;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.scheduler.ExecutorDecommissionInfo;
 import org.apache.spark.scheduler.SchedulerBackend;
 import org.apache.spark.status.api.v1.ExecutorSummary;
@@ -19,6 +24,9 @@ import scala.reflect.ClassTag$;
 
 /** What a driver knows about the cluster, in types both bridges pass as they are. */
 public final class ClusterInfo {
+  /** How long touchHosts() waits for its tasks: on executors already there, well under a second. */
+  private static final long TOUCH_SECONDS = 10;
+
   private ClusterInfo() {}
 
   /** The host of every executor of this application, the driver included (it is listed once). */
@@ -34,9 +42,12 @@ public final class ClusterInfo {
   /**
    * Runs one tiny task for each host of a comma-separated list, each preferring that host, so it
    * runs on an executor there (a host listed twice gets two tasks). This resets the idle timer of
-   * those executors only: dynamic allocation gives the others back. Returns the tasks run.
+   * those executors only: dynamic allocation gives the others back. Returns the tasks run, or -1
+   * when they did not run within TOUCH_SECONDS: the job is then cancelled, so that executors lost
+   * meanwhile (their workers stopped) do not leave the app's R process waiting on it for good.
    */
-  public static long touchHosts(SparkContext context, String hostList) {
+  public static long touchHosts(SparkContext context, String hostList)
+      throws InterruptedException, ExecutionException {
     List<Tuple2<Integer, scala.collection.immutable.Seq<String>>> tasks = new ArrayList<>();
     for (String host : hostList.split(",")) {
       if (!host.isEmpty()) {
@@ -47,7 +58,15 @@ public final class ClusterInfo {
       return 0L;
     }
     ClassTag<Integer> tag = ClassTag$.MODULE$.apply(Integer.class);
-    return context.makeRDD(CollectionConverters.asScala(tasks).toSeq(), tag).count();
+    JavaFutureAction<Long> touch =
+        new JavaRDD<>(context.makeRDD(CollectionConverters.asScala(tasks).toSeq(), tag), tag)
+            .countAsync();
+    try {
+      return touch.get(TOUCH_SECONDS, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      touch.cancel(true);
+      return -1L;
+    }
   }
 
   /**

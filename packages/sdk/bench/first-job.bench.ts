@@ -1,0 +1,96 @@
+// First-job benchmark: prints one JSON object.
+//   npm run bench:first-job [-- --runs 5]
+// A stack of 2 workers (1 core each). In its head, a fresh R process (as the IDE user) opens a
+// Spark session that asks for no executor (as the demo's does) and runs the demo's first
+// computation at 10^5 rows (generate, aggregate per segment, fit y ~ x + segment): its executors
+// start with it. Timed from the computation's start to its result, with the image's executor
+// class archive (the default) and without it (spark.executor.defaultJavaOptions emptied, the
+// plain JVM), in turns (median of --runs each, the order reversed every other run), and the ratio.
+import { runRBenchmark } from './r-in-head.js';
+
+const at = process.argv.indexOf('--runs');
+const runs = at >= 0 ? Number(process.argv[at + 1]) : 5;
+if (!Number.isInteger(runs) || runs < 1 || runs > 10) {
+  process.stderr.write('usage: bench:first-job [--runs 5]   (runs from 1 to 10)\n');
+  process.exit(2);
+}
+
+const R_BENCH = String.raw`
+runs <- as.integer(Sys.getenv("BENCH_RUNS"))
+progress <- function(...) message(format(Sys.time(), "%H:%M:%S "), ...)
+visit <- tempfile(fileext = ".R")
+writeLines(c(
+  "suppressPackageStartupMessages({ library(srspark); library(dplyr, warn.conflicts = FALSE) })",
+  "conf <- list(spark.dynamicAllocation.initialExecutors = 0)",
+  "if (commandArgs(trailingOnly = TRUE)[[1]] == 'plain') conf$spark.executor.defaultJavaOptions <- ''",
+  "options(srspark.session_conf = conf)",
+  "con <- srs_connect()",
+  "started <- Sys.time()",
+  "data <- srs_synthetic(con, 1e5, seed = 42, name = 'first_job') |> filter(x >= 0)",
+  "sql <- dbplyr::sql_render(summarise(group_by(data, segment), n = n(), mean_y = mean(y, na.rm = TRUE)))",
+  "pending <- DBI::dbSendQuery(con, sql)",
+  "fit <- srs_glm(y ~ x + segment, data)",
+  "groups <- DBI::dbFetch(pending)",
+  "DBI::dbClearResult(pending)",
+  "stopifnot(nrow(groups) == 8L, length(coef(fit)) == 9L)",
+  "cat(sprintf('FIRST %.3f\\n', as.numeric(difftime(Sys.time(), started, units = 'secs'))))",
+  "srs_stop()"
+), visit)
+apps <- function() length(srspark:::master_state(timeout = 5)$activeapps)
+wait_for_free_cluster <- function(seconds = 180) {
+  deadline <- Sys.time() + seconds
+  while (apps() > 0L) {
+    if (Sys.time() > deadline) stop("timed out waiting for the applications to end")
+    Sys.sleep(1)
+  }
+}
+first_computation <- function(mode) {
+  wait_for_free_cluster()
+  out <- system2("Rscript", c(visit, mode), stdout = TRUE, stderr = FALSE)
+  seconds <- as.numeric(sub("^FIRST ", "", grep("^FIRST ", out, value = TRUE)))
+  if (length(seconds) != 1L) stop("the ", mode, " run printed no time: ", paste(out, collapse = "\n"))
+  seconds
+}
+# One run first: the head's files and the workers' jars in the page cache, not counted.
+invisible(first_computation("archive"))
+archive <- numeric(0)
+plain <- numeric(0)
+for (run in seq_len(runs)) {
+  if (run %% 2 == 1) {
+    archive[run] <- first_computation("archive")
+    plain[run] <- first_computation("plain")
+  } else {
+    plain[run] <- first_computation("plain")
+    archive[run] <- first_computation("archive")
+  }
+  progress("run ", run, ": with the class archive ", archive[run], " s, plain ", plain[run], " s")
+}
+cat(jsonlite::toJSON(list(
+  runs = runs,
+  classArchive = list(seconds = stats::median(archive), runs = archive),
+  plainJvm = list(seconds = stats::median(plain), runs = plain),
+  ratio = round(stats::median(archive) / stats::median(plain), 2)
+), auto_unbox = TRUE, digits = 4))
+`;
+
+const result = await runRBenchmark({
+  stackName: 'srs-bench-first-job',
+  sparkUiPort: 29_191,
+  script: R_BENCH,
+  env: { BENCH_RUNS: String(runs) },
+  timeoutMs: 3_600_000,
+  showProgress: true,
+});
+process.stdout.write(
+  `${JSON.stringify(
+    {
+      workers: 2,
+      coresPerWorker: 1,
+      measure:
+        "a new session's first computation (the demo's, 10^5 rows), seconds, its executors starting with it",
+      ...result,
+    },
+    null,
+    2,
+  )}\n`,
+);
