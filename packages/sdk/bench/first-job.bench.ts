@@ -6,18 +6,12 @@
 // start with it. Timed from the computation's start to its result, with the image's executor
 // class archive (the default) and without it (spark.executor.defaultJavaOptions emptied, the
 // plain JVM), in turns (median of --runs each, the order reversed every other run), and the ratio.
-import { runRBenchmark } from './r-in-head.js';
+import { R_IN_TURNS, runRBenchmark, runsArgument } from './r-in-head.js';
 
-const at = process.argv.indexOf('--runs');
-const runs = at >= 0 ? Number(process.argv[at + 1]) : 5;
-if (!Number.isInteger(runs) || runs < 1 || runs > 10) {
-  process.stderr.write('usage: bench:first-job [--runs 5]   (runs from 1 to 10)\n');
-  process.exit(2);
-}
+const runs = runsArgument('bench:first-job', 5);
 
-const R_BENCH = String.raw`
+const R_BENCH = String.raw`${R_IN_TURNS}
 runs <- as.integer(Sys.getenv("BENCH_RUNS"))
-progress <- function(...) message(format(Sys.time(), "%H:%M:%S "), ...)
 visit <- tempfile(fileext = ".R")
 writeLines(c(
   "suppressPackageStartupMessages({ library(srspark); library(dplyr, warn.conflicts = FALSE) })",
@@ -36,16 +30,8 @@ writeLines(c(
   "cat(sprintf('FIRST %.3f\\n', as.numeric(difftime(Sys.time(), started, units = 'secs'))))",
   "srs_stop()"
 ), visit)
-apps <- function() length(srspark:::master_state(timeout = 5)$activeapps)
-wait_for_free_cluster <- function(seconds = 180) {
-  deadline <- Sys.time() + seconds
-  while (apps() > 0L) {
-    if (Sys.time() > deadline) stop("timed out waiting for the applications to end")
-    Sys.sleep(1)
-  }
-}
 first_computation <- function(mode) {
-  wait_for_free_cluster()
+  wait_for(function() apps() == 0L, "a free cluster")
   out <- system2("Rscript", c(visit, mode), stdout = TRUE, stderr = FALSE)
   seconds <- as.numeric(sub("^FIRST ", "", grep("^FIRST ", out, value = TRUE)))
   if (length(seconds) != 1L) stop("the ", mode, " run printed no time: ", paste(out, collapse = "\n"))
@@ -53,18 +39,12 @@ first_computation <- function(mode) {
 }
 # One run first: the head's files and the workers' jars in the page cache, not counted.
 invisible(first_computation("archive"))
-archive <- numeric(0)
-plain <- numeric(0)
-for (run in seq_len(runs)) {
-  if (run %% 2 == 1) {
-    archive[run] <- first_computation("archive")
-    plain[run] <- first_computation("plain")
-  } else {
-    plain[run] <- first_computation("plain")
-    archive[run] <- first_computation("archive")
-  }
-  progress("run ", run, ": with the class archive ", archive[run], " s, plain ", plain[run], " s")
-}
+turns <- in_turns(
+  runs, function() first_computation("archive"), function() first_computation("plain"),
+  c("with the class archive", "plain")
+)
+archive <- unlist(turns$first)
+plain <- unlist(turns$second)
 cat(jsonlite::toJSON(list(
   runs = runs,
   classArchive = list(seconds = stats::median(archive), runs = archive),

@@ -16,6 +16,55 @@ export interface RBenchmarkRun {
   showProgress?: boolean;
 }
 
+/**
+ * What the benchmarks that compare two ways in turns share, in R (put it at the top of their
+ * script): progress() logs a line with the time; apps() counts the applications the master runs;
+ * wait_for() polls a condition up to a deadline; in_turns() runs two measurements `runs` times
+ * each, the order reversed every other run, so neither always runs right after the other (on a
+ * machine it warmed or loaded). Each measurement returns its seconds, or a named vector or list
+ * whose "seconds" they are; in_turns() returns list(first, second) of what they returned.
+ */
+export const R_IN_TURNS = String.raw`
+progress <- function(...) message(format(Sys.time(), "%H:%M:%S "), ...)
+apps <- function() length(srspark:::master_state(timeout = 5)$activeapps)
+wait_for <- function(condition, what, seconds = 180) {
+  deadline <- Sys.time() + seconds
+  while (!condition()) {
+    if (Sys.time() > deadline) stop("timed out waiting for ", what)
+    Sys.sleep(1)
+  }
+}
+seconds_of <- function(result) if (is.null(names(result))) result else result[["seconds"]]
+in_turns <- function(runs, first, second, labels) {
+  turns <- list(first = list(), second = list())
+  for (run in seq_len(runs)) {
+    if (run %% 2 == 1) {
+      turns$first[[run]] <- first()
+      turns$second[[run]] <- second()
+    } else {
+      turns$second[[run]] <- second()
+      turns$first[[run]] <- first()
+    }
+    progress(
+      "run ", run, ": ", labels[[1]], " ", seconds_of(turns$first[[run]]), " s, ",
+      labels[[2]], " ", seconds_of(turns$second[[run]]), " s"
+    )
+  }
+  turns
+}
+`;
+
+/** The --runs argument of a benchmark that compares in turns (1 to 10), or exits with its usage. */
+export function runsArgument(bench: string, fallback: number): number {
+  const at = process.argv.indexOf('--runs');
+  const runs = at >= 0 ? Number(process.argv[at + 1]) : fallback;
+  if (!Number.isInteger(runs) || runs < 1 || runs > 10) {
+    process.stderr.write(`usage: ${bench} [--runs ${fallback}]   (runs from 1 to 10)\n`);
+    process.exit(2);
+  }
+  return runs;
+}
+
 /** Runs `script` in the head of a fresh 2-worker stack; returns the JSON object it printed. */
 export async function runRBenchmark(run: RBenchmarkRun): Promise<Record<string, unknown>> {
   const image = process.env.SRS_IMAGE ?? DEFAULT_IMAGE_TAG;

@@ -6,18 +6,12 @@
 // newcomer (spark-submit of a PySpark script) then opens its session and runs a tiny job: the
 // time from its session opened to its first job done, next to the same newcomer on the free
 // cluster, in turns (median of --runs each, the order reversed every other run), and the ratio.
-import { runRBenchmark } from './r-in-head.js';
+import { R_IN_TURNS, runRBenchmark, runsArgument } from './r-in-head.js';
 
-const at = process.argv.indexOf('--runs');
-const runs = at >= 0 ? Number(process.argv[at + 1]) : 3;
-if (!Number.isInteger(runs) || runs < 1 || runs > 10) {
-  process.stderr.write('usage: bench:sharing [--runs 3]   (runs from 1 to 10)\n');
-  process.exit(2);
-}
+const runs = runsArgument('bench:sharing', 3);
 
-const R_BENCH = String.raw`
+const R_BENCH = String.raw`${R_IN_TURNS}
 runs <- as.integer(Sys.getenv("BENCH_RUNS"))
-progress <- function(...) message(format(Sys.time(), "%H:%M:%S "), ...)
 idle_app <- tempfile(fileext = ".R")
 writeLines(c(
   "suppressPackageStartupMessages(library(srspark))",
@@ -44,15 +38,6 @@ writeLines(c(
   "print(f'NEWCOMER {time.time() - opened:.2f}', flush = True)",
   "spark.stop()"
 ), newcomer)
-# Applications registered with the master, as srspark reads them (the stack runs no demo).
-apps <- function() length(srspark:::master_state(timeout = 5)$activeapps)
-wait_for <- function(condition, what, seconds = 180) {
-  deadline <- Sys.time() + seconds
-  while (!condition()) {
-    if (Sys.time() > deadline) stop("timed out waiting for ", what)
-    Sys.sleep(1)
-  }
-}
 first_job <- function() {
   out <- system2("spark-submit", newcomer, stdout = TRUE, stderr = FALSE)
   seconds <- as.numeric(sub("^NEWCOMER ", "", grep("^NEWCOMER ", out, value = TRUE)))
@@ -79,19 +64,10 @@ on_free_cluster <- function() {
 }
 # One newcomer first: the driver's JVM and Python files warm, not counted.
 invisible(on_free_cluster())
-beside <- list()
-free <- numeric(0)
-for (run in seq_len(runs)) {
-  if (run %% 2 == 1) {
-    beside[[run]] <- beside_idle_app()
-    free[run] <- on_free_cluster()
-  } else {
-    free[run] <- on_free_cluster()
-    beside[[run]] <- beside_idle_app()
-  }
-  progress("run ", run, ": beside the idle app ", beside[[run]][["seconds"]], " s, free ", free[run], " s")
-}
-beside_seconds <- vapply(beside, function(x) x[["seconds"]], numeric(1))
+turns <- in_turns(runs, beside_idle_app, on_free_cluster, c("beside the idle app", "free"))
+beside <- turns$first
+beside_seconds <- vapply(beside, seconds_of, numeric(1))
+free <- vapply(turns$second, seconds_of, numeric(1))
 cat(jsonlite::toJSON(list(
   runs = runs,
   besideIdleApp = list(
