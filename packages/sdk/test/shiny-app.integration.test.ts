@@ -194,24 +194,33 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     await cluster.remove({ purge: true, timeoutMs: 120_000 }).catch(() => undefined);
   });
 
-  it('should start the demo with the head, before any visit: its Spark application registered, holding no core', async () => {
-    const app = await waitUntil(
-      async (signal) => {
-        const answer = await httpGet(`http://127.0.0.1:${sparkUiPort}/json/`, {
-          timeoutMs: 5_000,
-          signal,
-        });
-        const state = z
-          .looseObject({
-            activeapps: z.array(z.looseObject({ name: z.string(), cores: z.number() })),
-          })
-          .parse(JSON.parse(answer.text));
-        return state.activeapps.find((candidate) => candidate.name === 'srs-shiny-spark-demo');
+  it('should start and warm up the demo with the head, before any visit: its application keeps the executors it warmed while alone', async () => {
+    // The head starts the app's R process and Spark session; once alone on the master with a
+    // core free, the app runs its first computation (srs_warm_up) and keeps its executors.
+    const [master = ''] = await serviceContainers(stackName, 'master');
+    const warmed = await waitUntil(
+      async () => {
+        const log = await docker.run([
+          'exec',
+          master,
+          'sh',
+          '-c',
+          'cat /var/log/shiny-server/spark-demo-*.log 2>/dev/null || true',
+        ]);
+        return /srspark: (warmed up in [\d.]+ s|the warm-up .*)/.exec(log.stdout)?.[0];
       },
-      { description: "the demo's Spark application, with no visit", timeoutMs: 300_000 },
+      { description: "the demo's warm-up, with no visit", timeoutMs: 300_000 },
     );
-    // It asked for no executor yet: no core another driver could use.
-    expect(app.cores).toBe(0);
+    expect(warmed).toMatch(/^srspark: warmed up in [\d.]+ s$/);
+    const answer = await httpGet(`http://127.0.0.1:${sparkUiPort}/json/`, { timeoutMs: 5_000 });
+    const state = z
+      .looseObject({
+        activeapps: z.array(z.looseObject({ name: z.string(), cores: z.number() })),
+      })
+      .parse(JSON.parse(answer.text));
+    const demo = state.activeapps.find((candidate) => candidate.name === 'srs-shiny-spark-demo');
+    // Alone on the master, it keeps the executors it warmed up.
+    expect(demo?.cores).toBeGreaterThanOrEqual(1);
   });
 
   it("should show Spark's per-segment numbers for the default inputs, equal to an independent computation", async () => {

@@ -26,9 +26,45 @@ options(srspark.max_copy_columns = 200)
 # back at once what it does not keep while they have every core.
 options(srspark.keep_executors = Inf)
 # The head starts this app with itself (srs-shiny-warm), long before anyone visits: its session
-# asks for no executor until its first computation, so that it holds no core meanwhile.
+# asks for no executor until its warm-up (below), so that it holds no core while others run.
 options(srspark.session_conf = list(spark.dynamicAllocation.initialExecutors = 0))
 con <- srs_connect()
+
+# The per-group query of the synthetic data, grouped by `by` ("segment" or "x_decile").
+aggregate_query <- function(data, by) {
+  grouped <- if (by == "segment") group_by(data, segment) else group_by(mutate(data, x_decile = as.integer(floor(x * 10))), x_decile)
+  summarise(grouped, n = n(), mean_x = mean(x, na.rm = TRUE), mean_y = mean(y, na.rm = TRUE))
+}
+
+# The synthetic data's numbers: the per-group aggregate (the SQL of aggregate_query()) and the fit
+# of `model`, on `rows` rows generated with `seed` into the view `view`, kept where x >= min_x.
+# The aggregate and the fit overlap: dbSendQuery() starts the aggregate (Spark runs its shuffle
+# in the background) while R sets up the fit, and dbFetch() collects it after. In a warm session
+# at 10^6 rows that is 0.81 s a change against 0.92 s one after the other.
+synthetic_numbers <- function(rows, seed, min_x, by, model, view, sql) {
+  data <- srs_synthetic(con, rows, seed = seed, name = view) |> filter(x >= !!min_x)
+  pending <- dbSendQuery(con, sql(data, by, min_x))
+  fit <- tryCatch(srs_glm(model, data), error = function(e) e)
+  # Sorted in R: the result is a few rows, and a sort in Spark would cost two more jobs (a sample
+  # for its range partitioning, then its shuffle), about 0.5 s a change.
+  aggregate <- tryCatch(dbFetch(pending), finally = dbClearResult(pending)) |>
+    arrange(.data[[by]]) |>
+    mutate(n = as.integer(n))
+  if (nrow(aggregate) == 0L) stop("no rows pass the filter x >= ", min_x, call. = FALSE)
+  if (inherits(fit, "error")) stop(fit)
+  list(aggregate = aggregate, fit = fit)
+}
+
+# The page's first computation, once, before anyone visits and only while this app is alone on
+# the cluster: its executors start and run the app's work (Spark's code for it compiled), and the
+# app keeps them while it idles, so a first visit costs about what any later change does (about
+# 20 s at 10^5 rows on new executors). It gives way to any other application (see srs_warm_up());
+# alone, it may take its time on a loaded machine.
+srs_warm_up(function() {
+  sql <- function(data, by, min_x) dbplyr::sql_render(aggregate_query(data, by))
+  synthetic_numbers(1e5, 42, 0, "segment", "y ~ x + segment", "demo_warm_up", sql)
+  dbRemoveTable(con, "demo_warm_up", fail_if_missing = FALSE)
+}, max_seconds = 300)
 
 # A view name of this browser session's own: sessions share the R process's Spark session.
 session_view <- function(session, prefix) paste0(prefix, "_", gsub("[^A-Za-z0-9]", "", session$token))
@@ -139,11 +175,7 @@ server <- function(input, output, session) {
     last <- list(key = NULL, sql = NULL)
     function(data, by, min_x) {
       key <- list(by, min_x)
-      if (!identical(last$key, key)) {
-        grouped <- if (by == "segment") group_by(data, segment) else group_by(mutate(data, x_decile = as.integer(floor(x * 10))), x_decile)
-        summary <- summarise(grouped, n = n(), mean_x = mean(x, na.rm = TRUE), mean_y = mean(y, na.rm = TRUE))
-        last <<- list(key = key, sql = dbplyr::sql_render(summary))
-      }
+      if (!identical(last$key, key)) last <<- list(key = key, sql = dbplyr::sql_render(aggregate_query(data, by)))
       last$sql
     }
   })
@@ -163,23 +195,11 @@ server <- function(input, output, session) {
         if (srs_alive_workers() == 0L) stop("the cluster has no ALIVE Spark worker; add some (srs scale 2). Checking again every 10 s.", call. = FALSE)
         computations <<- computations + 1L
         started <- Sys.time()
-        data <- srs_synthetic(con, rows, seed = seed, name = synthetic_view) |> filter(x >= !!min_x)
-        # The aggregate and the fit overlap: dbSendQuery() starts the aggregate (Spark runs its
-        # shuffle in the background) while R sets up the fit, and dbFetch() collects it after.
-        # In a warm session at 10^6 rows that is 0.81 s a change against 0.92 s one after the other.
-        pending <- dbSendQuery(con, aggregate_sql(data, by, min_x))
-        fit <- tryCatch(srs_glm(formula(), data), error = function(e) e)
-        # Sorted in R: the result is a few rows, and a sort in Spark would cost two more jobs
-        # (a sample for its range partitioning, then its shuffle), about 0.5 s a change.
-        aggregate <- tryCatch(dbFetch(pending), finally = dbClearResult(pending)) |>
-          arrange(.data[[by]]) |>
-          mutate(n = as.integer(n))
-        if (nrow(aggregate) == 0L) stop("no rows pass the filter x >= ", min_x, call. = FALSE)
-        if (inherits(fit, "error")) stop(fit)
+        numbers <- synthetic_numbers(rows, seed, min_x, by, formula(), synthetic_view, aggregate_sql)
         seconds <- as.numeric(difftime(Sys.time(), started, units = "secs"))
         info <- srs_cluster_info()
         if (info$executors == 0L) stop("the cluster has no executors: no Spark worker is registered", call. = FALSE)
-        list(ok = TRUE, aggregate = as.data.frame(aggregate), coefficients = coefficient_table(fit), seconds = seconds, info = info, rows = rows, seed = seed, computation = computations)
+        list(ok = TRUE, aggregate = as.data.frame(numbers$aggregate), coefficients = coefficient_table(numbers$fit), seconds = seconds, info = info, rows = rows, seed = seed, computation = computations)
       },
       error = function(e) {
         # A cluster that is down or has no workers may come back: look again by itself.

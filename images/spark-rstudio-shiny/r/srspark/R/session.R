@@ -122,7 +122,7 @@ keep_warm <- function(touch = TRUE) {
   own <- own_application(state)
   if (is.null(own)) return(0L)
   alive <- Filter(function(worker) identical(worker$state, "ALIVE"), state$workers)
-  free <- sum(vapply(alive, function(worker) if (is.numeric(worker$coresfree)) worker$coresfree else 0, numeric(1)))
+  free <- free_cores(alive)
   # The cores the master granted this application ("cores" of its entry).
   own_cores <- if (is.numeric(own$cores)) own$cores else NA_real_
   # The other applications that hold cores or wait for one. A WAITING one with cores free would
@@ -178,12 +178,23 @@ schedule_keep_warm <- function() {
     .state$keep_warm_rounds <- .state$keep_warm_rounds + 1L
     if (is.na(kept)) KEEP_WARM_SECONDS else WATCH_SECONDS
   }
+  repeat_from_event_loop(keep_warm_round, WATCH_SECONDS)
+}
+
+# The cores free on the given workers (entries of the master's /json/ "workers").
+free_cores <- function(workers) {
+  sum(vapply(workers, function(worker) if (is.numeric(worker$coresfree)) worker$coresfree else 0, numeric(1)))
+}
+
+# Runs `round` from R's event loop, first after `delay` seconds, until it returns NULL; it returns
+# the seconds until the next run. Inside a Shiny app (once it serves) on Shiny's own timers.
+repeat_from_event_loop <- function(round, delay, label = "srspark keep-warm") {
   tick <- function() {
-    if (shiny_app_running()) return(repeat_in_shiny(keep_warm_round))
-    delay <- keep_warm_round()
+    if (shiny_app_running()) return(repeat_in_shiny(round, label))
+    delay <- round()
     if (!is.null(delay)) later::later(tick, delay)
   }
-  later::later(tick, WATCH_SECONDS)
+  later::later(tick, delay)
 }
 
 # Whether this R process serves a Shiny app now (Shiny Server's, or shiny::runApp()).
@@ -195,14 +206,14 @@ shiny_app_running <- function() {
 # next run. Inside a Shiny app a pending `later` callback costs CPU while idle: Shiny's loop
 # waits for the next one with a timeout in milliseconds, but later::next_op_secs() gives seconds,
 # so a callback due in 3 s makes the loop wake every 3 ms (an idle demo used 13% of a core).
-repeat_in_shiny <- function(round) {
+repeat_in_shiny <- function(round, label = "srspark keep-warm") {
   shiny::observe(
     {
       delay <- tryCatch(shiny::isolate(round()), error = function(e) KEEP_WARM_SECONDS)
       if (!is.null(delay)) shiny::invalidateLater(delay * 1000, session = NULL)
     },
     domain = NULL,
-    label = "srspark keep-warm"
+    label = label
   )
   invisible()
 }

@@ -6,10 +6,12 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -137,11 +139,20 @@ public final class ColumnarReader {
    * Plans the query in the background: with adaptive execution that runs its shuffles (an
    * aggregate's whole map side). The final stage runs there too when it is one partition, the
    * most a first fetch would hold; otherwise no row reaches the driver before a fetch asks for
-   * it. A second call does nothing.
+   * it. A second call does nothing. Its jobs carry the caller's job group and other local
+   * properties (a pooled thread would keep those of the caller it was made for).
    */
   public synchronized void start() {
     if (started == null && encoded == null) {
-      started = STARTER.submit(this::prefetch);
+      SparkContext context = projected.sparkSession().sparkContext();
+      Properties caller = new Properties();
+      caller.putAll(context.getLocalProperties());
+      started =
+          STARTER.submit(
+              () -> {
+                context.setLocalProperties(caller);
+                prefetch();
+              });
     }
   }
 

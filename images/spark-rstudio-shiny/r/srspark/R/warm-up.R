@@ -1,0 +1,105 @@
+# An app's warm-up: work run once ahead of its first user, so that its executors are started and
+# have run its kind of work (their JVMs warm, Spark's code for it compiled) when the user comes.
+# It runs only while the app is alone on the master, and yields the cluster as soon as another
+# application registers: its jobs are cancelled (WarmUpGuard, in the driver), since nothing else
+# gives cores back while a job runs. What it leaves, options(srspark.keep_executors) keeps.
+
+# The job group of the warm-up's jobs, which WarmUpGuard cancels.
+WARM_UP_GROUP <- "srspark-warm-up"
+
+# Seconds between two looks for a cluster the warm-up may use.
+WARM_UP_RETRY_SECONDS <- 5
+
+#' Warm an app up before its first user
+#'
+#' Runs `work` once from R's event loop (a Shiny app's, once it serves), at the first moment this
+#' process's Spark application is alone on the master with a core free: its executors start and
+#' run the app's own kind of work, and an app with `options(srspark.keep_executors)` keeps them
+#' while it idles, so its first user does not wait for new executor JVMs. The warm-up yields: its
+#' jobs are cancelled as soon as the master lists another application, or after `max_seconds`;
+#' it is tried again the next time the app is alone, `attempts` times in all. An error in `work`
+#' ends the warm-up with a message; it never reaches the app.
+#'
+#' @param work A function of no arguments: the app's work at a small size (its results are
+#'   dropped).
+#' @param max_seconds Seconds one attempt may take before its jobs are cancelled (1 to 3600).
+#' @param attempts How many times to try when another application interrupts (1 to 10).
+#' @return `NULL`, invisibly; the warm-up runs later.
+#' @seealso [srs_session()]; `options(srspark.keep_executors)` in the package's help.
+#' @export
+#' @examplesIf nzchar(Sys.getenv("SPARK_MASTER_URL"))
+#' options(srspark.keep_executors = Inf)
+#' srs_warm_up(function() DBI::dbGetQuery(srs_connect(), "SELECT count(*) FROM range(1000)"))
+srs_warm_up <- function(work, max_seconds = 120, attempts = 3) {
+  if (!is.function(work) || length(formals(work)) > 0L) {
+    stop("work must be a function of no arguments, got ", paste(deparse(work, nlines = 1L), collapse = ""), call. = FALSE)
+  }
+  check_whole(max_seconds, "max_seconds", 1, 3600)
+  check_whole(attempts, "attempts", 1, 10)
+  left <- as.integer(attempts)
+  round <- function() {
+    outcome <- tryCatch(warm_up_once(work, max_seconds), error = function(e) {
+      list(done = TRUE, message = paste0("srspark: the warm-up failed: ", conditionMessage(e)))
+    })
+    if (!is.null(outcome$message)) message(outcome$message)
+    if (isTRUE(outcome$done)) return(NULL)
+    if (isTRUE(outcome$yielded)) left <<- left - 1L
+    if (left < 1L) NULL else WARM_UP_RETRY_SECONDS
+  }
+  repeat_from_event_loop(round, WARM_UP_RETRY_SECONDS, "srspark warm-up")
+  invisible()
+}
+
+# A whole number in [low, high], or an error naming `name` and the value.
+check_whole <- function(value, name, low, high) {
+  if (!is.numeric(value) || length(value) != 1L || is.na(value) || value != round(value) || value < low || value > high) {
+    stop(name, " must be a whole number from ", low, " to ", high, ", got ", paste(deparse(value), collapse = ""), call. = FALSE)
+  }
+  invisible(value)
+}
+
+# One attempt: list(done) when it ran or should not be tried again, list(yielded) when another
+# application interrupted it, list() when the cluster is not free yet; `message` says what
+# happened, when something did.
+warm_up_once <- function(work, max_seconds) {
+  s <- spark_parts()
+  if (!startsWith(.state$master, "spark://")) return(list(done = TRUE))
+  state <- tryCatch(master_state(timeout = 2), error = function(e) NULL)
+  if (!alone_with_a_free_core(state)) return(list())
+  b <- s$bridge
+  context <- b$jcall(s$session, "sparkContext")
+  guard <- b$jstatic(
+    s$handle, "org.sparkrstudioshiny.srspark.WarmUpGuard", "start",
+    context, WARM_UP_GROUP, master_page_address("json/"), .state$app_id, as.integer(max_seconds)
+  )
+  b$jcall(context, "setJobGroup", WARM_UP_GROUP, "the app's warm-up, ahead of its first user", FALSE)
+  started <- Sys.time()
+  failure <- tryCatch(
+    {
+      work()
+      NULL
+    },
+    error = function(e) conditionMessage(e),
+    finally = {
+      b$jcall(context, "clearJobGroup")
+      b$jcall(guard, "close")
+    }
+  )
+  seconds <- round(as.numeric(difftime(Sys.time(), started, units = "secs")), 1)
+  reason <- b$scalar(b$jcall(guard, "reason"))
+  if (nzchar(reason)) {
+    return(list(yielded = !startsWith(reason, "its deadline"), done = startsWith(reason, "its deadline"), message = paste0("srspark: the warm-up gave way after ", seconds, " s: ", reason)))
+  }
+  if (!is.null(failure)) return(list(done = TRUE, message = paste0("srspark: the warm-up failed after ", seconds, " s: ", failure)))
+  list(done = TRUE, message = paste0("srspark: warmed up in ", seconds, " s"))
+}
+
+# Whether the master's state (its /json/ document) shows it ALIVE, with a core free, and this
+# session's application the only one it runs.
+alone_with_a_free_core <- function(state) {
+  if (is.null(state) || !identical(state$status, "ALIVE")) return(FALSE)
+  alive <- Filter(function(worker) identical(worker$state, "ALIVE"), state$workers)
+  free <- free_cores(alive)
+  ids <- vapply(state$activeapps, function(app) as.character(app$id), character(1))
+  free >= 1 && identical(ids, .state$app_id)
+}
