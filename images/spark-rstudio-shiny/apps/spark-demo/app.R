@@ -32,7 +32,11 @@ con <- srs_connect()
 
 # The per-group query of the synthetic data, grouped by `by` ("segment" or "x_decile").
 aggregate_query <- function(data, by) {
-  grouped <- if (by == "segment") group_by(data, segment) else group_by(mutate(data, x_decile = as.integer(floor(x * 10))), x_decile)
+  grouped <- if (by == "segment") {
+    group_by(data, segment)
+  } else {
+    group_by(mutate(data, x_decile = as.integer(floor(x * 10))), x_decile)
+  }
   summarise(grouped, n = n(), mean_x = mean(x, na.rm = TRUE), mean_y = mean(y, na.rm = TRUE))
 }
 
@@ -175,7 +179,9 @@ server <- function(input, output, session) {
     last <- list(key = NULL, sql = NULL)
     function(data, by, min_x) {
       key <- list(by, min_x)
-      if (!identical(last$key, key)) last <<- list(key = key, sql = dbplyr::sql_render(aggregate_query(data, by)))
+      if (!identical(last$key, key)) {
+        last <<- list(key = key, sql = dbplyr::sql_render(aggregate_query(data, by)))
+      }
       last$sql
     }
   })
@@ -195,7 +201,9 @@ server <- function(input, output, session) {
         if (srs_alive_workers() == 0L) stop("the cluster has no ALIVE Spark worker; add some (srs scale 2). Checking again every 10 s.", call. = FALSE)
         computations <<- computations + 1L
         started <- Sys.time()
-        numbers <- synthetic_numbers(rows, seed, min_x, by, formula(), synthetic_view, aggregate_sql)
+        numbers <- synthetic_numbers(
+          rows, seed, min_x, by, formula(), synthetic_view, aggregate_sql
+        )
         seconds <- as.numeric(difftime(Sys.time(), started, units = "secs"))
         info <- srs_cluster_info()
         if (info$executors == 0L) stop("the cluster has no executors: no Spark worker is registered", call. = FALSE)

@@ -32,15 +32,19 @@ WARM_UP_RETRY_SECONDS <- 5
 #' srs_warm_up(function() DBI::dbGetQuery(srs_connect(), "SELECT count(*) FROM range(1000)"))
 srs_warm_up <- function(work, max_seconds = 120, attempts = 3) {
   if (!is.function(work) || length(formals(work)) > 0L) {
-    stop("work must be a function of no arguments, got ", paste(deparse(work, nlines = 1L), collapse = ""), call. = FALSE)
+    got <- paste(deparse(work, nlines = 1L), collapse = "")
+    stop("work must be a function of no arguments, got ", got, call. = FALSE)
   }
   check_whole(max_seconds, "max_seconds", 1, 3600)
   check_whole(attempts, "attempts", 1, 10)
   left <- as.integer(attempts)
   round <- function() {
-    outcome <- tryCatch(warm_up_once(work, max_seconds), error = function(e) {
-      list(done = TRUE, message = paste0("srspark: the warm-up failed: ", conditionMessage(e)))
-    })
+    outcome <- tryCatch(
+      warm_up_once(work, max_seconds, first = left == attempts),
+      error = function(e) {
+        list(done = TRUE, message = paste0("srspark: the warm-up failed: ", conditionMessage(e)))
+      }
+    )
     if (!is.null(outcome$message)) message(outcome$message)
     if (isTRUE(outcome$done)) return(NULL)
     if (isTRUE(outcome$yielded)) left <<- left - 1L
@@ -50,20 +54,17 @@ srs_warm_up <- function(work, max_seconds = 120, attempts = 3) {
   invisible()
 }
 
-# A whole number in [low, high], or an error naming `name` and the value.
-check_whole <- function(value, name, low, high) {
-  if (!is.numeric(value) || length(value) != 1L || is.na(value) || value != round(value) || value < low || value > high) {
-    stop(name, " must be a whole number from ", low, " to ", high, ", got ", paste(deparse(value), collapse = ""), call. = FALSE)
-  }
-  invisible(value)
-}
-
-# One attempt: list(done) when it ran or should not be tried again, list(yielded) when another
-# application interrupted it, list() when the cluster is not free yet; `message` says what
-# happened, when something did.
-warm_up_once <- function(work, max_seconds) {
+# One attempt (`first`: none has run yet): list(done) when it ran or should not be tried again,
+# list(yielded) when another application interrupted it, list() when the cluster is not free yet;
+# `message` says what happened, when something did.
+warm_up_once <- function(work, max_seconds, first) {
   s <- spark_parts()
   if (!startsWith(.state$master, "spark://")) return(list(done = TRUE))
+  # Executors there before any attempt: a user's work came first (a page reopened as the head
+  # restarted), and warmed them.
+  if (first && length(executor_hosts(s)) > 0L) {
+    return(list(done = TRUE, message = "srspark: no warm-up: the app already holds executors"))
+  }
   state <- tryCatch(master_state(timeout = 2), error = function(e) NULL)
   if (!alone_with_a_free_core(state)) return(list())
   b <- s$bridge
@@ -72,7 +73,8 @@ warm_up_once <- function(work, max_seconds) {
     s$handle, "org.sparkrstudioshiny.srspark.WarmUpGuard", "start",
     context, WARM_UP_GROUP, master_page_address("json/"), .state$app_id, as.integer(max_seconds)
   )
-  b$jcall(context, "setJobGroup", WARM_UP_GROUP, "the app's warm-up, ahead of its first user", FALSE)
+  why <- "the app's warm-up, ahead of its first user"
+  b$jcall(context, "setJobGroup", WARM_UP_GROUP, why, FALSE)
   started <- Sys.time()
   failure <- tryCatch(
     {
@@ -88,9 +90,14 @@ warm_up_once <- function(work, max_seconds) {
   seconds <- round(as.numeric(difftime(Sys.time(), started, units = "secs")), 1)
   reason <- b$scalar(b$jcall(guard, "reason"))
   if (nzchar(reason)) {
-    return(list(yielded = !startsWith(reason, "its deadline"), done = startsWith(reason, "its deadline"), message = paste0("srspark: the warm-up gave way after ", seconds, " s: ", reason)))
+    # Past its deadline it is not tried again; given way to another application, it is.
+    late <- startsWith(reason, "its deadline")
+    said <- paste0("srspark: the warm-up gave way after ", seconds, " s: ", reason)
+    return(list(yielded = !late, done = late, message = said))
   }
-  if (!is.null(failure)) return(list(done = TRUE, message = paste0("srspark: the warm-up failed after ", seconds, " s: ", failure)))
+  if (!is.null(failure)) {
+    return(list(done = TRUE, message = paste0("srspark: the warm-up failed after ", seconds, " s: ", failure)))
+  }
   list(done = TRUE, message = paste0("srspark: warmed up in ", seconds, " s"))
 }
 

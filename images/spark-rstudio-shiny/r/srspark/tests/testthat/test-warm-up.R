@@ -9,7 +9,10 @@ guarded <- function(work, master_json, own_app, seconds) {
   s <- srspark:::spark_parts()
   b <- s$bridge
   context <- b$jcall(s$session, "sparkContext")
-  guard <- b$jstatic(s$handle, "org.sparkrstudioshiny.srspark.WarmUpGuard", "start", context, srspark:::WARM_UP_GROUP, master_json, own_app, as.integer(seconds))
+  guard <- b$jstatic(
+    s$handle, "org.sparkrstudioshiny.srspark.WarmUpGuard", "start",
+    context, srspark:::WARM_UP_GROUP, master_json, own_app, as.integer(seconds)
+  )
   b$jcall(context, "setJobGroup", srspark:::WARM_UP_GROUP, "test", FALSE)
   started <- Sys.time()
   failed <- tryCatch(
@@ -23,7 +26,11 @@ guarded <- function(work, master_json, own_app, seconds) {
       b$jcall(guard, "close")
     }
   )
-  list(seconds = as.numeric(difftime(Sys.time(), started, units = "secs")), failed = failed, reason = b$scalar(b$jcall(guard, "reason")))
+  list(
+    seconds = as.numeric(difftime(Sys.time(), started, units = "secs")),
+    failed = failed,
+    reason = b$scalar(b$jcall(guard, "reason"))
+  )
 }
 
 test_that("srs_warm_up() refuses bad arguments by name, before scheduling anything", {
