@@ -284,6 +284,38 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     await expectAggregate(page, aggregate(syntheticRows(ROWS, 7), 'x_decile', 0.5));
   });
 
+  it("should show the per-segment numbers whether the model's pass gives them or a query of their own", async () => {
+    const rows = syntheticRows(ROWS, 7);
+    // y ~ x + segment groups its one pass by segment: the page reads the numbers from the fit.
+    await page.check('input[name="by"][value="segment"]');
+    await expectAggregate(page, aggregate(rows, 'segment', 0.5));
+    // y ~ log(x) + segment does not have the mean of x, and y ~ x has no segments: the aggregate
+    // is a query of its own.
+    const segments = ['B', 'C', 'D', 'E', 'F', 'G', 'H'].map((level) => `segment${level}`);
+    const models: [string, string[]][] = [
+      ['y ~ log(x) + segment', ['(Intercept)', 'log(x)', ...segments]],
+      ['y ~ x', ['(Intercept)', 'x']],
+    ];
+    for (const [formula, terms] of models) {
+      await page.fill('#formula', formula);
+      // The table and the coefficients are drawn from one computation: once the new model's
+      // terms show, so does its table.
+      await waitUntil(
+        async () => {
+          const shown = await page.$$eval('#coefficients table tbody tr td:first-child', (cells) =>
+            cells.map((cell) => cell.textContent?.trim() ?? ''),
+          );
+          return JSON.stringify(shown) === JSON.stringify(terms) ? shown : undefined;
+        },
+        { description: `the terms of ${formula}`, timeoutMs: 120_000, intervalMs: 500 },
+      );
+      await expectAggregate(page, aggregate(rows, 'segment', 0.5));
+    }
+    await page.fill('#formula', 'y ~ x + segment');
+    await page.check('input[name="by"][value="x_decile"]');
+    await expectAggregate(page, aggregate(rows, 'x_decile', 0.5));
+  });
+
   it("should run on the cluster: the master lists the app's application, with executors on the worker tasks that map the image's class archive", async () => {
     // A fresh computation, so the executors are there (idle ones are given back after 30 s).
     await page.fill('#seed', '8');

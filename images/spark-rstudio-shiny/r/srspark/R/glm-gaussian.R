@@ -7,7 +7,7 @@
 # around zero lose digits when a column's mean is far from zero compared with its spread; when
 # any column's is, a second pass takes the groups' means and covariances with Spark's one-pass
 # stable algorithm instead (slower, exact). The groups' keys are the levels. Returns the design,
-# its moments and the passes it took.
+# its moments, the passes it took and the groups' counts and means (group_means()).
 #
 # The first pass checks for NULL only: a NaN check in the WHERE clause makes Spark compute each
 # column it checks twice, once for the check and once for the sums (at 10^7 rows of the synthetic
@@ -37,7 +37,11 @@ grouped_gaussian <- function(terms) {
   levels <- lapply(key_values, function(values) sort(unique(values), method = "radix"))
   design <- design_with_levels(terms, list(levels = levels, rows = sum(found$stats$w)))
   moments <- combine_groups(found$stats, design, layout, key_values)
-  list(design = design, moments = c(moments, list(n_ok = moments$sw)), passes = passes)
+  response <- terms$labels[[attr(terms$tt, "response")]]
+  list(
+    design = design, moments = c(moments, list(n_ok = moments$sw)), passes = passes,
+    groups = group_means(found$stats, key_values, layout, response)
+  )
 }
 
 # How far (in squared standard deviations) a column's mean may sit from zero before sums around

@@ -114,9 +114,15 @@ combine_groups <- function(stats, design, layout, key_values) {
 group_layout <- function(terms) {
   parts <- term_numeric_parts(terms)
   numeric_parts <- unique(parts[parts != "1.0D"])
+  variables <- term_numeric_variables(terms)
+  # Each numeric part as its variables' labels, as a term writes them (x, x:z).
+  part_labels <- vapply(numeric_parts, function(part) {
+    paste(variables[[match(part, parts)]], collapse = ":")
+  }, character(1), USE.NAMES = FALSE)
   categorical <- terms$info[setdiff(terms$categorical, terms$labels[[attr(terms$tt, "response")]])]
   list(
-    parts = parts, numeric_parts = numeric_parts, categorical = categorical,
+    parts = parts, numeric_parts = numeric_parts, part_labels = part_labels,
+    categorical = categorical,
     select = c(
       sprintf("CAST(%s AS STRING) AS g%d", vapply(categorical, `[[`, character(1), "sql"), seq_along(categorical)),
       sprintf("%s AS u%d", numeric_parts, seq_along(numeric_parts))
@@ -150,6 +156,20 @@ fetch_groups <- function(layout, from, aggregates) {
   context <- if (length(keys) == 1L) sprintf("column %s has at least", names(layout$categorical)[[1]]) else "the model's text and logical columns have at least"
   check_limit(option, nrow(groups), context)
   groups
+}
+
+# The groups of a pass as a fit reports them, ordered by their keys: the categorical variables'
+# values (as the levels are written), the weight of the rows in each (`n`, their count without
+# weights) and the (weighted) means there of the terms' numeric parts and of the response
+# (`response`), named mean_ and their labels (mean_x, mean_x:z, mean_y).
+group_means <- function(stats, key_values, layout, response) {
+  means <- cbind(stats$mean_u, stats$mean_z)
+  colnames(means) <- paste0("mean_", c(layout$part_labels, response))
+  frame <- data.frame(n = stats$w, means, check.names = FALSE)
+  if (length(key_values) == 0L) return(frame)
+  frame <- cbind(data.frame(key_values, check.names = FALSE), frame)
+  ordered <- do.call(order, c(unname(key_values), list(method = "radix")))
+  `rownames<-`(frame[ordered, , drop = FALSE], NULL)
 }
 
 # The complete rows' groups that hold rows, or a stop when none do.

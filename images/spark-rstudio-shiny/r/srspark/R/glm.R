@@ -34,7 +34,11 @@ MAX_CONDITION <- 1e10
 #'   (the first is the reference). A factor written by `copy_to()` or `dbWriteTable()` carries
 #'   its own; other text columns take their values in alphabetical order.
 #' @return An object of class `srs_glm`: `coef()`, `vcov()`, `summary()` and `predict()` work on
-#'   it.
+#'   it. A gaussian fit without weights also has `groups`, what its pass found for each value (or
+#'   combination of values) of the model's text, factor and logical columns: those values, `n`
+#'   the complete rows there and the means there of the response and of the terms' numeric
+#'   parts, as `mean_` and their labels (`mean_y`, `mean_x`, `mean_x:z`); a per-group summary
+#'   that needs no pass of its own. It is `NULL` for the other fits.
 #' @seealso [predict.srs_glm()]
 #' @export
 #' @examplesIf nzchar(Sys.getenv("SPARK_MASTER_URL"))
@@ -55,7 +59,9 @@ srs_glm <- function(formula, data, family = stats::gaussian(), weights = NULL,
     grouped <- grouped_gaussian(terms)
     design <- grouped$design
     fit <- finish_gaussian(grouped$moments, design, passes = grouped$passes)
+    groups <- grouped$groups
   } else {
+    groups <- NULL
     terms <- model_design(formula, data,
       weights = weights, response_kind = kind, defer_levels = TRUE, xlev = xlev
     )
@@ -74,6 +80,7 @@ srs_glm <- function(formula, data, family = stats::gaussian(), weights = NULL,
   if (method == "sql" && isTRUE(fit$condition > MAX_CONDITION)) {
     warning(sprintf("the design's condition number is %.3g: the coefficients may have lost more than 6 digits", fit$condition), call. = FALSE)
   }
+  fit$groups <- groups
   fit$family <- entry$family
   fit$formula <- design$formula
   fit$design <- design

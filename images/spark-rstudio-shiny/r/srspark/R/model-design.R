@@ -155,15 +155,24 @@ model_design <- function(formula, data, weights = NULL,
   design_with_levels(terms, model_levels(source, where, info[categorical]))
 }
 
+# The numeric variables of every term (none for a term of categorical variables only), by term.
+term_numeric_variables <- function(terms) {
+  factors <- terms$factors
+  if (length(factors) == 0L) return(list())
+  lapply(stats::setNames(nm = colnames(factors)), function(term) {
+    used <- rownames(factors)[factors[, term] > 0]
+    Filter(function(variable) terms$info[[variable]]$kind == "numeric", used)
+  })
+}
+
 # The numeric part of every term (the product of its numeric variables, "1.0D" for a term of
 # categorical variables only): within one combination of the categorical variables' values,
 # each model column is its term's numeric part or zero.
 term_numeric_parts <- function(terms) {
-  factors <- terms$factors
-  if (length(factors) == 0L) return(character())
-  vapply(colnames(factors), function(term) {
-    numeric <- Filter(function(variable) terms$info[[variable]]$kind == "numeric", rownames(factors)[factors[, term] > 0])
-    if (length(numeric) == 0L) "1.0D" else sprintf("CAST(%s AS DOUBLE)", paste(vapply(numeric, function(v) terms$info[[v]]$sql, character(1)), collapse = " * "))
+  vapply(term_numeric_variables(terms), function(numeric) {
+    if (length(numeric) == 0L) return("1.0D")
+    sql <- vapply(numeric, function(v) terms$info[[v]]$sql, character(1))
+    sprintf("CAST(%s AS DOUBLE)", paste(sql, collapse = " * "))
   }, character(1))
 }
 

@@ -121,7 +121,7 @@ keep_warm <- function(touch = TRUE) {
   if (!identical(state$status, "ALIVE")) return(0L)
   own <- own_application(state)
   if (is.null(own)) return(0L)
-  alive <- Filter(function(worker) identical(worker$state, "ALIVE"), state$workers)
+  alive <- alive_workers(state)
   free <- free_cores(alive)
   # The cores the master granted this application ("cores" of its entry).
   own_cores <- if (is.numeric(own$cores)) own$cores else NA_real_
@@ -179,6 +179,11 @@ schedule_keep_warm <- function() {
     if (is.na(kept)) KEEP_WARM_SECONDS else WATCH_SECONDS
   }
   repeat_from_event_loop(keep_warm_round, WATCH_SECONDS)
+}
+
+# The ALIVE workers of the master's state (its /json/ document).
+alive_workers <- function(state) {
+  Filter(function(worker) identical(worker$state, "ALIVE"), state$workers)
 }
 
 # The cores free on the given workers (entries of the master's /json/ "workers").

@@ -38,7 +38,7 @@ srs_warm_up <- function(work, max_seconds = 120, attempts = 3) {
   check_whole(max_seconds, "max_seconds", 1, 3600)
   check_whole(attempts, "attempts", 1, 10)
   left <- as.integer(attempts)
-  round <- function() {
+  attempt <- function() {
     outcome <- tryCatch(
       warm_up_once(work, max_seconds, first = left == attempts),
       error = function(e) {
@@ -50,7 +50,7 @@ srs_warm_up <- function(work, max_seconds = 120, attempts = 3) {
     if (isTRUE(outcome$yielded)) left <<- left - 1L
     if (left < 1L) NULL else WARM_UP_RETRY_SECONDS
   }
-  repeat_from_event_loop(round, WARM_UP_RETRY_SECONDS, "srspark warm-up")
+  repeat_from_event_loop(attempt, WARM_UP_RETRY_SECONDS, "srspark warm-up")
   invisible()
 }
 
@@ -67,13 +67,36 @@ warm_up_once <- function(work, max_seconds, first) {
   }
   state <- tryCatch(master_state(timeout = 2), error = function(e) NULL)
   if (!alone_with_a_free_core(state)) return(list())
+  ran <- with_warm_up_guard(
+    work, master_page_address("json/"), .state$app_id, max_seconds,
+    "the app's warm-up, ahead of its first user"
+  )
+  seconds <- round(ran$seconds, 1)
+  if (nzchar(ran$reason)) {
+    # Past its deadline it is not tried again; given way to another application, it is.
+    late <- startsWith(ran$reason, "its deadline")
+    said <- paste0("srspark: the warm-up gave way after ", seconds, " s: ", ran$reason)
+    return(list(yielded = !late, done = late, message = said))
+  }
+  if (!is.null(ran$failure)) {
+    failed <- paste0("srspark: the warm-up failed after ", seconds, " s: ", ran$failure)
+    return(list(done = TRUE, message = failed))
+  }
+  list(done = TRUE, message = paste0("srspark: warmed up in ", seconds, " s"))
+}
+
+# Runs `work` in the warm-up's job group (described as `why`) under a WarmUpGuard that reads the
+# master's state at `master_json`, takes `own_app` for this application and cancels the group's
+# jobs after `max_seconds`. Returns the seconds it took, the message of the error `work` ended
+# with (NULL for none) and the guard's reason for cancelling ("" when it did not).
+with_warm_up_guard <- function(work, master_json, own_app, max_seconds, why) {
+  s <- spark_parts()
   b <- s$bridge
   context <- b$jcall(s$session, "sparkContext")
   guard <- b$jstatic(
     s$handle, "org.sparkrstudioshiny.srspark.WarmUpGuard", "start",
-    context, WARM_UP_GROUP, master_page_address("json/"), .state$app_id, as.integer(max_seconds)
+    context, WARM_UP_GROUP, master_json, own_app, as.integer(max_seconds)
   )
-  why <- "the app's warm-up, ahead of its first user"
   b$jcall(context, "setJobGroup", WARM_UP_GROUP, why, FALSE)
   started <- Sys.time()
   failure <- tryCatch(
@@ -87,26 +110,17 @@ warm_up_once <- function(work, max_seconds, first) {
       b$jcall(guard, "close")
     }
   )
-  seconds <- round(as.numeric(difftime(Sys.time(), started, units = "secs")), 1)
-  reason <- b$scalar(b$jcall(guard, "reason"))
-  if (nzchar(reason)) {
-    # Past its deadline it is not tried again; given way to another application, it is.
-    late <- startsWith(reason, "its deadline")
-    said <- paste0("srspark: the warm-up gave way after ", seconds, " s: ", reason)
-    return(list(yielded = !late, done = late, message = said))
-  }
-  if (!is.null(failure)) {
-    return(list(done = TRUE, message = paste0("srspark: the warm-up failed after ", seconds, " s: ", failure)))
-  }
-  list(done = TRUE, message = paste0("srspark: warmed up in ", seconds, " s"))
+  list(
+    seconds = as.numeric(difftime(Sys.time(), started, units = "secs")),
+    failure = failure, reason = b$scalar(b$jcall(guard, "reason"))
+  )
 }
 
 # Whether the master's state (its /json/ document) shows it ALIVE, with a core free, and this
 # session's application the only one it runs.
 alone_with_a_free_core <- function(state) {
   if (is.null(state) || !identical(state$status, "ALIVE")) return(FALSE)
-  alive <- Filter(function(worker) identical(worker$state, "ALIVE"), state$workers)
-  free <- free_cores(alive)
+  free <- free_cores(alive_workers(state))
   ids <- vapply(state$activeapps, function(app) as.character(app$id), character(1))
   free >= 1 && identical(ids, .state$app_id)
 }

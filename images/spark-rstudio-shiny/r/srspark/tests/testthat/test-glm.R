@@ -63,6 +63,35 @@ test_that("gaussian leaves out rows with a NaN, as glm() does, in a second pass 
   expect_identical(srs_glm(mpg ~ wt + cyl_s, view)$passes, 1L)
 })
 
+test_that("a gaussian fit's groups are the complete rows' counts and means per group, as dplyr has them", {
+  local <- transform(mtcars_local, wt = ifelse(carb == 4, NA, wt))
+  remote <- copy_to(con, local, unique_name("t_groups"))
+  fit <- srs_glm(mpg ~ wt + wt:hp + cyl_s + manual, remote)
+  expected <- local |>
+    filter(!is.na(wt)) |>
+    mutate(manual = toupper(manual)) |>
+    group_by(cyl_s, manual) |>
+    summarise(
+      n = n(), mean_wt = mean(wt), `mean_wt:hp` = mean(wt * hp), mean_mpg = mean(mpg),
+      .groups = "drop"
+    ) |>
+    arrange(cyl_s, manual)
+  expect_identical(names(fit$groups), names(expected))
+  expect_identical(fit$groups$cyl_s, expected$cyl_s)
+  expect_identical(fit$groups$manual, expected$manual)
+  expect_identical(fit$groups$n, as.numeric(expected$n))
+  for (mean in c("mean_wt", "mean_wt:hp", "mean_mpg")) {
+    expect_equal(fit$groups[[mean]], expected[[mean]], tolerance = 1e-12, info = mean)
+  }
+  # Without a categorical column, one group: all the complete rows.
+  whole <- srs_glm(mpg ~ wt, remote)$groups
+  expect_identical(names(whole), c("n", "mean_wt", "mean_mpg"))
+  expect_identical(whole$n, as.numeric(sum(!is.na(local$wt))))
+  expect_equal(whole$mean_wt, mean(local$wt, na.rm = TRUE), tolerance = 1e-12)
+  # The fits that iterate have no such pass.
+  expect_null(srs_glm(manual ~ wt, remote, family = "binomial")$groups)
+})
+
 test_that("gaussian on data far from zero takes a second, stable pass and still equals lm()", {
   # Sums around zero of values near 1e5 that vary by 10 keep only about 7 digits of their spread.
   far_local <- data.frame(x = 1e5 + seq(0, 10, length.out = 500), g = rep(c("a", "b"), 250))

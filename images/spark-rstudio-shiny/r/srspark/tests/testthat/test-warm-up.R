@@ -3,34 +3,10 @@ long_job <- function() {
   dbGetQuery(con, "SELECT sum(id % 7) AS s FROM range(0, 1000000000000, 1, 2)")
 }
 
-# Runs `work` in the warm-up's job group under a WarmUpGuard on `master_json` that takes
-# `own_app` for this application; returns the seconds it took, whether it failed and the reason.
+# Runs `work` as the warm-up does, under a guard on `master_json` that takes `own_app` for this
+# application.
 guarded <- function(work, master_json, own_app, seconds) {
-  s <- srspark:::spark_parts()
-  b <- s$bridge
-  context <- b$jcall(s$session, "sparkContext")
-  guard <- b$jstatic(
-    s$handle, "org.sparkrstudioshiny.srspark.WarmUpGuard", "start",
-    context, srspark:::WARM_UP_GROUP, master_json, own_app, as.integer(seconds)
-  )
-  b$jcall(context, "setJobGroup", srspark:::WARM_UP_GROUP, "test", FALSE)
-  started <- Sys.time()
-  failed <- tryCatch(
-    {
-      work()
-      FALSE
-    },
-    error = function(e) TRUE,
-    finally = {
-      b$jcall(context, "clearJobGroup")
-      b$jcall(guard, "close")
-    }
-  )
-  list(
-    seconds = as.numeric(difftime(Sys.time(), started, units = "secs")),
-    failed = failed,
-    reason = b$scalar(b$jcall(guard, "reason"))
-  )
+  srspark:::with_warm_up_guard(work, master_json, own_app, seconds, "test")
 }
 
 test_that("srs_warm_up() refuses bad arguments by name, before scheduling anything", {
@@ -68,7 +44,7 @@ test_that("the warm-up's jobs are cancelled as soon as the master lists another 
     },
     srspark:::master_page_address("json/"), "app-20000101000000-0000", 600
   )
-  expect_true(ran$failed)
+  expect_false(is.null(ran$failure))
   expect_match(ran$reason, "^another application \\(app-[0-9]+-[0-9]+\\) registered$")
   expect_lt(ran$seconds, 60)
   # Out of the group, and with the guard closed, jobs run as before.
@@ -78,7 +54,7 @@ test_that("the warm-up's jobs are cancelled as soon as the master lists another 
 test_that("the warm-up's jobs are cancelled at its deadline, with a master that does not answer", {
   skip_if_not(startsWith(Sys.getenv("SPARK_MASTER_URL"), "spark://"), "not on a cluster")
   ran <- guarded(long_job, "http://127.0.0.1:9/json/", srs_cluster_info()$app_id, 3)
-  expect_true(ran$failed)
+  expect_false(is.null(ran$failure))
   expect_identical(ran$reason, "its deadline passed")
   expect_gte(ran$seconds, 2.5)
   expect_lt(ran$seconds, 60)
@@ -91,7 +67,7 @@ test_that("a warm-up that finishes leaves the guard untripped and its jobs' resu
     function() n <<- dbGetQuery(con, "SELECT count(*) AS n FROM range(0, 1000, 1, 2)")$n,
     "http://127.0.0.1:9/json/", srs_cluster_info()$app_id, 600
   )
-  expect_false(ran$failed)
+  expect_null(ran$failure)
   expect_identical(ran$reason, "")
   expect_equal(as.numeric(n), 1000)
 })
