@@ -15,6 +15,9 @@
 #               srs_mu and srs_mu_eta with each transcendental function computed once, and
 #               weight(mu, mu_eta, pw) and working(eta, y, mu, mu_eta) where the general IRLS
 #               forms would round differently from glm.fit()
+#   null        (every family but gaussian) the deviance of a row at a constant mean mu0 as
+#               h(y) + a(mu0) y + b(mu0): h(y) as SQL, a and b as R functions, so that the null
+#               model's deviance is three sums of the first pass (sum_null_deviance())
 
 DBL_EPSILON <- .Machine$double.eps
 
@@ -107,6 +110,17 @@ GLM_FAMILIES <- list(
           pw, y_log_y_sql(y, mu), y_log_y_sql(one_minus(y), one_minus(mu))
         )
       }
+    ),
+    # 2 (y log(y / mu) + (1 - y) log((1 - y) / (1 - mu))); h is 0 for a response of 0 and 1.
+    null = list(
+      h = function(y) {
+        sprintf(
+          "(CASE WHEN %1$s > 0.0D AND %1$s < 1.0D THEN 2.0D * (%1$s * LN(%1$s) + (1.0D - %1$s) * LN(1.0D - %1$s)) ELSE 0.0D END)",
+          y
+        )
+      },
+      a = function(mu) 2 * (log1p(-mu) - log(mu)),
+      b = function(mu) -2 * log1p(-mu)
     )
   ),
   poisson = list(
@@ -126,6 +140,12 @@ GLM_FAMILIES <- list(
       deviance = function(y, mu, pw) {
         sprintf("2.0D * %1$s * (%2$s - (%3$s - %4$s))", pw, y_log_y_sql(y, mu), y, mu)
       }
+    ),
+    # 2 (y log(y / mu) - (y - mu)).
+    null = list(
+      h = function(y) sprintf("(CASE WHEN %1$s > 0.0D THEN 2.0D * %1$s * LN(%1$s) ELSE 0.0D END)", y),
+      a = function(mu) -2 * (log(mu) + 1),
+      b = function(mu) 2 * mu
     )
   ),
   Gamma = list(
@@ -148,6 +168,12 @@ GLM_FAMILIES <- list(
           pw, y, mu
         )
       }
+    ),
+    # -2 (log(y / mu) - (y - mu) / mu), for y > 0 (the check).
+    null = list(
+      h = function(y) sprintf("(-2.0D * LN(%s))", y),
+      a = function(mu) 2 / mu,
+      b = function(mu) 2 * (log(mu) - 1)
     )
   )
 )
@@ -178,6 +204,12 @@ glm_family <- function(family) {
     )
   }
   entry
+}
+
+# The null model's deviance, sum(pw d(y, mu0)), from the sums of pw h(y), pw y and pw over the
+# rows (the family's `null` parts).
+sum_null_deviance <- function(entry, mu0, swh, swy, sw) {
+  swh + entry$null$a(mu0) * swy + entry$null$b(mu0) * sw
 }
 
 # The projections from a row's linear predictor to its srs_mu and srs_mu_eta: the family's

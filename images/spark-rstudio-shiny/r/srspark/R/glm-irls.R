@@ -28,7 +28,9 @@ fit_irls <- function(terms, entry, epsilon, maxit) {
     first <- first_pass(terms, layout, entry)
     design <- first$design
     start <- sample_start(design, layout, entry, first$rows)
-    fit <- fit_sql(design, layout, entry, epsilon, maxit, null_eta = first$null_eta, start = start)
+    fit <- fit_sql(design, layout, entry, epsilon, maxit,
+      null_eta = first$null_eta, null_deviance = first$null_deviance, start = start
+    )
     fit$passes <- fit$passes + 2L
   }
   fit$design <- design
@@ -37,14 +39,16 @@ fit_irls <- function(terms, entry, epsilon, maxit) {
 
 # One pass of plain aggregates grouped by the categorical values: the levels (the groups' keys),
 # the design, the response's range (checked against the family) and its weighted mean, from
-# which the null model's linear predictor.
+# which the null model's linear predictor and, with the sums of the family's `null` parts, its
+# deviance (which the first iteration would otherwise compute row by row, a third of its time).
 first_pass <- function(terms, layout, entry) {
   response <- response_as_double(terms, list())
   weights <- weights_as_double(terms)
   rows <- model_rows_sql(terms$source, terms$where, layout$select, response, weights)
   groups <- nonempty_groups(fetch_groups(layout, rows, c(
     "COUNT(*) AS n", "MIN(srs_y) AS srs_min_y", "MAX(srs_y) AS srs_max_y",
-    "SUM(srs_pw * srs_y) AS srs_swy", "SUM(srs_pw) AS srs_spw"
+    "SUM(srs_pw * srs_y) AS srs_swy", "SUM(srs_pw) AS srs_spw",
+    sprintf("SUM(srs_pw * %s) AS srs_swh", entry$null$h("srs_y"))
   )))
   check_response(entry, c(
     srs_min_y = min(as.numeric(groups$srs_min_y)), srs_max_y = max(as.numeric(groups$srs_max_y))
@@ -53,23 +57,30 @@ first_pass <- function(terms, layout, entry) {
   levels <- lapply(key_values, function(values) sort(unique(values), method = "radix"))
   n <- sum(as.numeric(groups$n))
   design <- design_with_levels(terms, list(levels = levels, rows = n))
-  mean_y <- sum(as.numeric(groups$srs_swy)) / sum(as.numeric(groups$srs_spw))
-  list(
-    design = design, rows = n,
-    null_eta = if (design$intercept) entry$family$linkfun(mean_y) else 0
+  total <- function(name) sum(as.numeric(groups[[name]]))
+  mean_y <- total("srs_swy") / total("srs_spw")
+  null_eta <- if (design$intercept) entry$family$linkfun(mean_y) else 0
+  null_deviance <- sum_null_deviance(
+    entry, entry$family$linkinv(null_eta), total("srs_swh"), total("srs_swy"), total("srs_spw")
   )
+  list(design = design, rows = n, null_eta = null_eta, null_deviance = null_deviance)
 }
 
-# Coefficients to start IRLS from: glm.fit() on about start_sample_rows() rows drawn at random
-# (all of them for smaller data), their model matrix built in R from the keys and numeric parts
-# as combine_groups() builds the moments. NULL when that fit fails or does not converge: the
-# family's own start then.
+# Coefficients to start IRLS from: glm.fit()'s iterations (sample_irls()) on about
+# start_sample_rows() rows drawn at random (all of them for smaller data), their model matrix
+# built in R from the keys and numeric parts as combine_groups() builds the moments. NULL when
+# that fit fails or does not converge: the family's own start then.
 sample_start <- function(design, layout, entry, rows) {
   fraction <- min(1, start_sample_rows(rows) / rows)
   # The fraction is a constant of the rows, not a literal: every fit runs the same code.
   from <- with_constants(design_sql(design, layout$select), c(srs_fraction = number(fraction)))
   q <- length(layout$numeric_parts)
-  keep <- c(sprintf("g%d", seq_along(layout$categorical)), sprintf("u%d", seq_len(q)), "srs_y", "srs_pw")
+  # Without prior weights every row's is 1: not sent (one column less to transfer).
+  weighted <- !is.null(design$weights)
+  keep <- c(
+    sprintf("g%d", seq_along(layout$categorical)), sprintf("u%d", seq_len(q)), "srs_y",
+    if (weighted) "srs_pw"
+  )
   sample <- spark_reader(spark_sql(sprintf(
     "SELECT %s FROM (%s) srs_sample_rows WHERE rand(7) < srs_fraction",
     paste(keep, collapse = ", "), from
@@ -81,25 +92,58 @@ sample_start <- function(design, layout, entry, rows) {
   for (k in seq_len(q)) u[, k + 1L] <- as.numeric(sample[[sprintf("u%d", k)]])
   x <- on * u[, part + 1L, drop = FALSE]
   if (design$intercept) x <- cbind(1, x)
-  fit <- tryCatch(
-    suppressWarnings(stats::glm.fit(x, as.numeric(sample$srs_y),
-      weights = as.numeric(sample$srs_pw), family = entry$family
-    )),
+  y <- as.numeric(sample$srs_y)
+  weights <- if (weighted) as.numeric(sample$srs_pw) else rep(1, nrow(sample))
+  beta <- tryCatch(
+    suppressWarnings(sample_irls(x, y, weights, entry$family)),
     error = function(e) NULL
   )
-  if (is.null(fit) || !isTRUE(fit$converged)) return(NULL)
-  beta <- unname(fit$coefficients)
-  beta[is.na(beta)] <- 0
-  if (!all(is.finite(beta))) return(NULL)
+  if (is.null(beta) || !all(is.finite(beta))) return(NULL)
   beta
+}
+
+# glm.fit()'s iterations on rows in R (x the model matrix, y, prior weights, a stats family),
+# each step solved from the normal equations (X'WX by crossprod(), then a pivoting QR of that
+# p x p matrix; aliased columns 0) instead of a QR of the whole weighted matrix: about half
+# glm.fit()'s time on a 500,000-row sample, and the same coefficients within 1e-12 where
+# measured. The coefficients, or NULL when the deviance is not finite or it does not converge
+# (a start need not come from every sample: the family's own is the fallback).
+sample_irls <- function(x, y, weights, family, epsilon = 1e-8, maxit = 25L) {
+  # The family's own start, as glm.fit() evaluates it (binomial's may rewrite y).
+  start <- list2env(list(
+    y = y, weights = weights, nobs = length(y), etastart = NULL, mustart = NULL, start = NULL,
+    n = NULL
+  ))
+  eval(family$initialize, start)
+  y <- start$y
+  eta <- family$linkfun(start$mustart)
+  mu <- family$linkinv(eta)
+  deviance <- sum(family$dev.resids(y, mu, weights))
+  for (iteration in seq_len(maxit)) {
+    # The links srs_glm() fits clamp mu.eta() away from 0.
+    mu_eta <- family$mu.eta(eta)
+    xw <- x * (weights * mu_eta^2 / family$variance(mu))
+    z <- eta + (y - mu) / mu_eta
+    beta <- qr.coef(qr(crossprod(xw, x), tol = 1e-11), crossprod(xw, z))
+    beta[is.na(beta)] <- 0
+    eta <- drop(x %*% beta)
+    mu <- family$linkinv(eta)
+    previous <- deviance
+    deviance <- sum(family$dev.resids(y, mu, weights))
+    if (!is.finite(deviance)) return(NULL)
+    if (abs(deviance - previous) / (abs(deviance) + 0.1) < epsilon) return(drop(beta))
+  }
+  NULL
 }
 
 # IRLS as glm.fit() iterates, one grouped pass per iteration: the weights and working response of
 # each row from the previous coefficients, their weighted moments grouped by the categorical
 # values. Without `null_eta`, the first pass checks the response too and starts from the
 # family's start; with it, the passes start from `start` (NULL: the family's start), and go back
-# to the family's start when the deviance there is above the null model's.
-fit_sql <- function(design, layout, entry, epsilon, maxit, null_eta = NULL, start = NULL) {
+# to the family's start when the deviance there is above the null model's (`null_deviance`, or
+# computed by the first pass when NA).
+fit_sql <- function(design, layout, entry, epsilon, maxit, null_eta = NULL,
+                    null_deviance = NA_real_, start = NULL) {
   sql <- entry$sql
   p <- nrow(design$columns)
   q <- length(layout$numeric_parts)
@@ -153,7 +197,6 @@ fit_sql <- function(design, layout, entry, epsilon, maxit, null_eta = NULL, star
   shift <- rep(0, q + 1L)
   beta <- start
   previous <- NULL
-  null_deviance <- NA_real_
   passes <- 0L
   iterations <- 0L
   while (iterations <= maxit) {

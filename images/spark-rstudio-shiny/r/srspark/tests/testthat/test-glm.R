@@ -137,6 +137,33 @@ test_that("binomial and poisson on more rows than the start's sample equal glm()
   }
 })
 
+test_that("the null deviance from the first pass's sums equals glm()'s, for proportions, counts and Gamma", {
+  # Proportions with their trials as weights (y log y terms that are not 0), large counts (sums
+  # that could cancel), a Gamma response, and a model without intercept (the null mean at eta 0).
+  local <- data.frame(
+    trials = c(12, 7, 30, 5, 18, 9, 22, 14, 40, 11),
+    hits = c(3, 5, 11, 0, 9, 9, 4, 7, 31, 2),
+    x = c(0.3, 1.2, 0.8, -0.5, 0.9, 2.1, -0.2, 0.4, 1.7, 0.1),
+    count = c(1520, 1730, 1610, 1405, 1690, 1980, 1460, 1555, 1890, 1500)
+  )
+  local$share <- local$hits / local$trials
+  remote <- copy_to(con, local, unique_name("t_null_dev"))
+  cases <- list(
+    list(share ~ x, binomial, "trials"), list(count ~ x, poisson, NULL),
+    list(count ~ x - 1, poisson, NULL), list(count ~ x, Gamma(link = "log"), "trials")
+  )
+  for (case in cases) {
+    fit <- srs_glm(case[[1]], remote, family = case[[2]], weights = case[[3]])
+    reference <- suppressWarnings(stats::glm(case[[1]],
+      family = case[[2]], data = local,
+      weights = if (is.null(case[[3]])) NULL else local[[case[[3]]]]
+    ))
+    label <- paste(deparse(case[[1]]), fit$family$family)
+    expect_equal(fit$null_deviance, reference$null.deviance, tolerance = 1e-10, info = label)
+    expect_equal(fit$deviance, stats::deviance(reference), tolerance = 1e-8, info = label)
+  }
+})
+
 test_that("a start that fits worse than the null model falls back to the family's own start", {
   local <- transform(srs_reference_synthetic(30000, seed = 6), hit = y > 3.25)
   remote <- srs_synthetic(con, 30000, seed = 6, name = unique_name("t_irls_start")) |>
@@ -149,7 +176,7 @@ test_that("a start that fits worse than the null model falls back to the family'
   first <- srspark:::first_pass(terms, layout, entry)
   # Coefficients far off: every row's probability near 1.
   fit <- srspark:::fit_sql(first$design, layout, entry, 1e-8, 25L,
-    null_eta = first$null_eta, start = rep(20, 9)
+    null_eta = first$null_eta, null_deviance = first$null_deviance, start = rep(20, 9)
   )
   reference <- stats::glm(hit ~ x + segment, family = binomial, data = local)
   expect_true(fit$converged)
