@@ -77,16 +77,35 @@ sample_start <- function(design, layout, entry, rows) {
   q <- length(layout$numeric_parts)
   # Without prior weights every row's is 1: not sent (one column less to transfer).
   weighted <- !is.null(design$weights)
-  keep <- c(
-    sprintf("g%d", seq_along(layout$categorical)), sprintf("u%d", seq_len(q)), "srs_y",
-    if (weighted) "srs_pw"
-  )
+  # The keys as their levels' numbers when every key has at most 64 levels: as text they cost
+  # about as much to transfer as the rest of the sample.
+  labels <- names(layout$categorical)
+  levels <- lapply(design$categorical[labels], `[[`, "levels")
+  coded <- all(lengths(levels) <= 64L)
+  keys <- sprintf("g%d", seq_along(labels))
+  if (coded) {
+    # As the keys write them: a logical's levels are TRUE and FALSE, its text true and false.
+    written <- Map(function(values, variable) {
+      paste(quote_text(if (variable$kind == "logical") tolower(values) else values), collapse = ", ")
+    }, levels, layout$categorical)
+    keys <- sprintf("array_position(array(%s), %s) AS %s", unlist(written), keys, keys)
+  }
+  keep <- c(keys, sprintf("u%d", seq_len(q)), "srs_y", if (weighted) "srs_pw")
   sample <- spark_reader(spark_sql(sprintf(
     "SELECT %s FROM (%s) srs_sample_rows WHERE rand(7) < srs_fraction",
     paste(keep, collapse = ", "), from
   )))$fetch()
   if (nrow(sample) == 0L) return(NULL)
-  on <- columns_on(design, group_keys(sample, layout$categorical), nrow(sample))
+  key_values <- if (coded) {
+    stats::setNames(Map(function(values, k) {
+      values[as.integer(sample[[sprintf("g%d", k)]])]
+    }, levels, seq_along(labels)), labels)
+  } else {
+    group_keys(sample, layout$categorical)
+  }
+  # A number 0 is a value the design has no level for: no start from this sample.
+  if (any(lengths(key_values) != nrow(sample))) return(NULL)
+  on <- columns_on(design, key_values, nrow(sample))
   part <- column_parts(design, layout)
   u <- matrix(1, nrow(sample), q + 1L)
   for (k in seq_len(q)) u[, k + 1L] <- as.numeric(sample[[sprintf("u%d", k)]])
@@ -122,9 +141,11 @@ sample_irls <- function(x, y, weights, family, epsilon = 1e-8, maxit = 25L) {
   for (iteration in seq_len(maxit)) {
     # The links srs_glm() fits clamp mu.eta() away from 0.
     mu_eta <- family$mu.eta(eta)
-    xw <- x * (weights * mu_eta^2 / family$variance(mu))
+    root_w <- sqrt(weights / family$variance(mu)) * mu_eta
+    # X'WX as the cross-product of one matrix (symmetric: half the work of crossprod(x * w, x)).
+    xs <- x * root_w
     z <- eta + (y - mu) / mu_eta
-    beta <- qr.coef(qr(crossprod(xw, x), tol = 1e-11), crossprod(xw, z))
+    beta <- qr.coef(qr(crossprod(xs), tol = 1e-11), crossprod(xs, root_w * z))
     beta[is.na(beta)] <- 0
     eta <- drop(x %*% beta)
     mu <- family$linkinv(eta)
