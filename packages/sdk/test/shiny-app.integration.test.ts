@@ -88,6 +88,17 @@ async function readAggregate(page: Page): Promise<GroupStats[]> {
   }));
 }
 
+/** A coefficient table as the page shows it (`#coefficients` or `#upload_coefficients`): each
+ * term's estimate, in the page's order. */
+async function readCoefficients(page: Page, table: string): Promise<Map<string, number>> {
+  const cells = await page.$$eval(`${table} table tbody tr`, (lines) =>
+    lines.map((line) =>
+      [...line.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? ''),
+    ),
+  );
+  return new Map(cells.map(([term, estimate]) => [term ?? '', Number(estimate)]));
+}
+
 /** Waits until the page's table has the expected groups and counts, then checks the means. */
 async function expectAggregate(page: Page, expected: GroupStats[]): Promise<void> {
   const shown = await waitUntil(
@@ -249,12 +260,7 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     const expected = leastSquares(rows, 0.5);
     const coefficients = await waitUntil(
       async () => {
-        const cells = await page.$$eval('#coefficients table tbody tr', (lines) =>
-          lines.map((line) =>
-            [...line.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? ''),
-          ),
-        );
-        const shown = new Map(cells.map(([term, estimate]) => [term ?? '', Number(estimate)]));
+        const shown = await readCoefficients(page, '#coefficients');
         return Math.abs((shown.get('x') ?? 0) - (expected.get('x') ?? 0)) < 1e-5
           ? shown
           : undefined;
@@ -302,9 +308,7 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
       // terms show, so does its table.
       await waitUntil(
         async () => {
-          const shown = await page.$$eval('#coefficients table tbody tr td:first-child', (cells) =>
-            cells.map((cell) => cell.textContent?.trim() ?? ''),
-          );
+          const shown = [...(await readCoefficients(page, '#coefficients')).keys()];
           return JSON.stringify(shown) === JSON.stringify(terms) ? shown : undefined;
         },
         { description: `the terms of ${formula}`, timeoutMs: 120_000, intervalMs: 500 },
@@ -470,15 +474,7 @@ describe('the Shiny demo app on a real stack, in a real browser', () => {
     }
     // amount ~ region: the intercept is the first region's mean, each other coefficient its
     // difference.
-    const coefficients = new Map(
-      (
-        await page.$$eval('#upload_coefficients table tbody tr', (lines) =>
-          lines.map((line) =>
-            [...line.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? ''),
-          ),
-        )
-      ).map(([term, estimate]) => [term ?? '', Number(estimate)]),
-    );
+    const coefficients = await readCoefficients(page, '#upload_coefficients');
     const [first, ...others] = expected;
     expect(
       Math.abs((coefficients.get('(Intercept)') as number) - (first as RegionStats).mean),
