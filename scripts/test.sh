@@ -44,6 +44,9 @@ echo "release dry run: ok (.artifacts/release-dry.json)"
 step "Docker engine"
 bash packages/core/scripts/ensure-docker-engine.sh
 
+step "room on the engine's disk (old build cache removed when under 20 GB free)"
+bash scripts/ensure-disk-room.sh
+
 step "Docker Compose (for the stack's Compose mode)"
 bash packages/core/scripts/ensure-compose.sh
 

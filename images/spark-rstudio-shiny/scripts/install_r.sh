@@ -4,7 +4,8 @@
 #   from Debian's archive (CRAN itself is not needed at build time): shiny, reticulate (the
 #   PySpark bridge), DBI, dbplyr and dplyr (Spark from R), tidyr, testthat (srspark's tests),
 #   IRkernel (R in JupyterLab), and what analysts expect on the first day: the tidyverse
-#   (ggplot2, readr, tidyr, purrr, forcats, lubridate…) and rmarkdown.
+#   (ggplot2, readr, tidyr, purrr, forcats, lubridate…) and rmarkdown. R's matrix algebra runs on
+#   OpenBLAS (Debian's alternative for libblas.so.3), not the reference BLAS.
 set -Eeuo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -13,8 +14,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # zone names R code still uses (PST8PDT, US/Eastern...), which trixie's tzdata left out.
 apt_install r-base-core r-cran-shiny r-cran-reticulate r-cran-jsonlite r-cran-dbi r-cran-dbplyr \
 	r-cran-dplyr r-cran-tidyr r-cran-later r-cran-testthat r-cran-irkernel \
-	r-cran-tidyverse r-cran-rmarkdown r-cran-blob r-cran-bit64 r-cran-hms tzdata-legacy
+	r-cran-tidyverse r-cran-rmarkdown r-cran-blob r-cran-bit64 r-cran-hms tzdata-legacy \
+	libopenblas0-pthread
 Rscript -e 'cat(R.version.string, "\n"); for (p in c("shiny", "reticulate", "DBI", "dbplyr", "dplyr", "IRkernel", "ggplot2", "readr", "rmarkdown")) library(p, character.only = TRUE)'
+# crossprod() and solve() on OpenBLAS: Debian's alternatives chose it over the reference BLAS.
+# shellcheck disable=SC2016 # R code, not shell
+Rscript -e 'blas <- sessionInfo()$BLAS; cat("BLAS:", blas, "\n"); stopifnot(grepl("openblas", blas))'
 # Plots render without a display: cairo devices.
 Rscript -e 'stopifnot(capabilities("cairo"))'
 record_version tidyverse "$(installed_version r-cran-tidyverse)"

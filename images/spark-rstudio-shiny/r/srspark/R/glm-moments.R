@@ -203,8 +203,8 @@ stats_from_sums <- function(groups, w, shift, ij) {
 # around `shift` (the previous pass's weighted means), so that little is lost when they are
 # centred in R. `extra` are aggregates of the rows (SUM, MIN or MAX, named srs_*), combined over
 # the groups. `from` holds the shift in its columns srs_s1 ... srs_sq and srs_s0 (see
-# with_constants()). Returns centred moments (raw ones without intercept), the row counts and the
-# extras.
+# with_constants()). `design` may be a function of the groups' key values that makes it. Returns
+# centred moments (raw ones without intercept), the row counts, the extras and the design.
 grouped_moments <- function(design, layout, from, shift, extra = character()) {
   q <- length(layout$numeric_parts)
   ij <- pairs_of(q)
@@ -227,16 +227,19 @@ grouped_moments <- function(design, layout, from, shift, extra = character()) {
     switch(sub("^srs_(min|max)_.*", "\\1", name), min = min(values), max = max(values), sum(values))
   }, numeric(1))
   totals <- list(n = sum(as.numeric(groups$n)), n_ok = sum(as.numeric(groups$n_ok)), row = row)
+  key_values <- group_keys(groups, layout$categorical)
+  # The design of the levels this pass found (every group's keys, zero weights included).
+  if (is.function(design)) design <- design(key_values)
   # Groups whose weights are all zero add nothing.
   weighted <- as.numeric(groups$sw) > 0
   groups <- groups[weighted, , drop = FALSE]
   if (nrow(groups) == 0L) stop("no rows with a positive weight: the model cannot be fitted", call. = FALSE)
   sw <- as.numeric(groups$sw)
   stats <- stats_from_sums(groups, sw, shift, ij)
-  moments <- combine_groups(stats, design, layout, group_keys(groups, layout$categorical))
+  moments <- combine_groups(stats, design, layout, lapply(key_values, `[`, weighted))
   # The next pass's shift: the weighted means of the numeric parts and of srs_z over all groups.
   shift <- c(colSums(sw * stats$mean_u) / sum(sw), sum(sw * stats$mean_z) / sum(sw))
-  c(moments, totals, list(shift = shift))
+  c(moments, totals, list(shift = shift, design = design))
 }
 
 # Which columns are not linear combinations of the ones before them (and of the intercept).

@@ -185,6 +185,35 @@ test_that("a start that fits worse than the null model falls back to the family'
   expect_equal(fit$null_deviance, reference$null.deviance, tolerance = 1e-8)
 })
 
+test_that("a start from a sample that lacks levels (the reference among them) still equals glm()", {
+  # Two rare segments, one of them sorting first (the reference level of all the rows), that a
+  # sample could miss: the first iteration finds them and makes the design of all the rows.
+  local <- transform(srs_reference_synthetic(30000, seed = 8), k = floor(y))
+  local$segment[c(5, 900, 17000)] <- "0rare"
+  local$segment[c(40, 23000)] <- "Zrare"
+  remote <- copy_to(con, local, unique_name("t_irls_levels"))
+  entry <- srspark:::glm_family(poisson)
+  terms <- srspark:::model_design(k ~ x * segment, remote, response_kind = "count", defer_levels = TRUE)
+  layout <- srspark:::group_layout(terms)
+  common <- local[!local$segment %in% c("0rare", "Zrare"), ]
+  sample_design <- srspark:::design_with_levels(terms, list(levels = list(segment = LETTERS[1:8])))
+  complete <- function(key_values) {
+    srspark:::design_with_levels(terms, list(levels = srspark:::levels_of(key_values)))
+  }
+  start <- coef(stats::glm(k ~ x * segment, family = poisson, data = common))
+  fit <- srspark:::fit_sql(sample_design, layout, entry, 1e-8, 25L,
+    start = start, complete = complete
+  )
+  reference <- stats::glm(k ~ x * segment, family = poisson, data = local)
+  expect_true(fit$converged)
+  expect_identical(names(fit$coefficients), names(coef(reference)))
+  expect_equal(unname(fit$coefficients), unname(coef(reference)), tolerance = 1e-8)
+  expect_equal(fit$deviance, stats::deviance(reference), tolerance = 1e-8)
+  expect_equal(fit$null_deviance, reference$null.deviance, tolerance = 1e-10)
+  # And srs_glm() itself, whatever its sample holds.
+  expect_same_fit(srs_glm(k ~ x * segment, remote, family = poisson), reference, relative = 1e-8)
+})
+
 test_that("poisson with two factors and their interaction equals glm()", {
   breaks_local <- transform(datasets::warpbreaks, wool = as.character(wool), tension = as.character(tension))
   breaks_remote <- copy_to(con, breaks_local, unique_name("t_breaks"))
