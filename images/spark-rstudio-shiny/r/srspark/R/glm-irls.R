@@ -25,7 +25,7 @@ fit_irls <- function(terms, entry, epsilon, maxit) {
     fit$passes <- fit$passes + 1L
     return(fit)
   }
-  # Two passes before the iterations: a count (Spark reads no column for it) and the sample.
+  # Two passes before the iterations: a count of the source's rows and the sample.
   sample <- draw_sample(terms, layout, count_source_rows(terms))
   design <- sample_design(terms, sample)
   start <- if (!is.null(design)) start_from_sample(sample, design, layout, entry)
@@ -73,11 +73,10 @@ first_pass <- function(terms, layout, entry) {
     srs_swy = total("srs_swy"), srs_spw = total("srs_spw"), srs_swh = total("srs_swh")
   )
   null <- null_model(entry, attr(terms$tt, "intercept") == 1L, row)
-  n <- total("n")
   design <- design_with_levels(terms, list(
-    levels = levels_of(group_keys(groups, layout$categorical)), rows = n
+    levels = levels_of(group_keys(groups, layout$categorical)), rows = total("n")
   ))
-  list(design = design, rows = n, null_eta = null$eta, null_deviance = null$deviance)
+  list(design = design, null_eta = null$eta, null_deviance = null$deviance)
 }
 
 # The response's range checked against the family, and the null model (its linear predictor and
@@ -91,8 +90,8 @@ null_model <- function(entry, intercept, row) {
   list(eta = eta, deviance = deviance)
 }
 
-# The rows of the model's source, before the complete-case filter: Spark reads no column for
-# them. They set the sample's fraction.
+# The rows of the model's source, before the complete-case filter (Spark reads no column of a
+# file or table for them; a view's generators still run per row). They set the sample's share.
 count_source_rows <- function(terms) {
   out <- spark_reader(spark_sql(sprintf("SELECT COUNT(*) AS n FROM (%s) srs_count_rows", terms$source)))$fetch()
   as.numeric(out$n)
